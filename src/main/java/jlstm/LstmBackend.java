@@ -1,0 +1,30 @@
+package jlstm;
+
+/** A way to run LSTMs (the CPU or the GPU): whether it is usable here, and engines for models. */
+public interface LstmBackend {
+
+    /** The device name: {@code cpu} or {@code cuda}. */
+    String name();
+
+    /** Whether this backend can run here; when not, the reason (e.g. "no CUDA driver"). */
+    Availability availability();
+
+    /** An engine for a model; fails with the availability reason when the backend cannot run. */
+    LstmEngine open(LstmParameters parameters);
+
+    /**
+     * The result of a backend's probe.
+     *
+     * @param available whether the backend can run
+     * @param detail    when available, a description (device name, version); otherwise why not
+     */
+    record Availability(boolean available, String detail) {
+        public static Availability yes(String detail) {
+            return new Availability(true, detail);
+        }
+
+        public static Availability no(String reason) {
+            return new Availability(false, reason);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package jlstm.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+
+import jlstm.Device;
+import jlstm.LstmGradients;
+import jlstm.LstmLayer;
+import jlstm.LstmOutput;
+import jlstm.LstmParameters;
+import jlstm.Tensor;
+import jlstm.io.Safetensors;
+import jlstm.io.SafetensorsEntry;
+import jlstm.io.SafetensorsFormatException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code run}: model + input safetensors → output safetensors (ARCHITECTURE.md, "Interchange").
+ * Backward runs when the input holds {@code dy}.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Runs a model on an input and writes outputs (and gradients when the input has dy).",
+                "input:  x [T,B,I]; optional h0, c0 [L*D,B,H]; optional dy [T,B,D*H], dhn, dcn [L*D,B,H]",
+                "output: y [T,B,D*H], hn, cn [L*D,B,H]; with dy also dx, dh0, dc0 (when h0/c0 given)",
+                "        and grad.<parameter> for every parameter"})
+final class RunCommand implements Callable<Integer> {
+    static final Set<String> INPUT_NAMES = Set.of("x", "h0", "c0", "dy", "dhn", "dcn");
+
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "model parameters (safetensors, PyTorch nn.LSTM names)")
+    Path model;
+
+    @Option(names = "--input", required = true, paramLabel = "FILE", description = "input tensors (safetensors)")
+    Path input;
+
+    @Option(names = "--output", required = true, paramLabel = "FILE", description = "where to write the results (safetensors); written whole or not at all")
+    Path output;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--batch-first", description = "x, y, dy and dx are [B,T,.] instead of [T,B,.]")
+    boolean batchFirst;
+
+    @Override
+    public Integer call() throws Exception {
+        Device chosen = Device.parse(device);
+        LstmParameters params = LstmParameters.load(model, batchFirst);
+        Map<String, Tensor> in = readInput(input);
+        Tensor x = in.get("x");
+        if (x == null) {
+            throw new SafetensorsFormatException(input, "missing tensor 'x'");
+        }
+        Tensor dy = in.get("dy");
+        if (dy == null && (in.containsKey("dhn") || in.containsKey("dcn"))) {
+            throw new SafetensorsFormatException(input, "dhn/dcn given without dy: backward needs dy");
+        }
+
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        try (LstmLayer lstm = LstmLayer.create(params, chosen)) {
+            LstmOutput result;
+            try {
+                result = dy == null ? lstm.forward(x, in.get("h0"), in.get("c0"))
+                        : lstm.forwardTraining(x, in.get("h0"), in.get("c0"));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(input + ": " + e.getMessage() + " (model " + model + ": "
+                        + params.config() + ")", e);
+            }
+            out.put("y", result.y());
+            out.put("hn", result.hn());
+            out.put("cn", result.cn());
+            if (dy != null) {
+                LstmGradients g;
+                try {
+                    g = lstm.backward(dy, in.get("dhn"), in.get("dcn"));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(input + ": " + e.getMessage(), e);
+                }
+                out.put("dx", g.dx());
+                if (in.containsKey("h0")) {
+                    out.put("dh0", g.dh0());
+                }
+                if (in.containsKey("c0")) {
+                    out.put("dc0", g.dc0());
+                }
+                g.parameters().forEach((name, t) -> out.put("grad." + name, t));
+            }
+            Safetensors.write(output, out, Map.of("producer", "jlstm", "device", lstm.deviceName()));
+            System.err.printf("wrote %s (%s, device %s%s)%n", output, params.config(), lstm.deviceName(),
+                    dy == null ? "" : ", with gradients");
+        }
+        return 0;
+    }
+
+    /** The input file's tensors, all F32 and all with known names. */
+    static Map<String, Tensor> readInput(Path file) throws java.io.IOException {
+        Safetensors.Contents contents = Safetensors.read(file);
+        Set<String> unknown = new TreeSet<>(contents.entries().keySet());
+        unknown.removeAll(INPUT_NAMES);
+        if (!unknown.isEmpty()) {
+            throw new SafetensorsFormatException(file, "unexpected tensor(s) " + unknown
+                    + " (an input holds x and optionally h0, c0, dy, dhn, dcn)");
+        }
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (SafetensorsEntry e : contents.entries().values()) {
+            try {
+                out.put(e.name(), e.toTensor());
+            } catch (IllegalArgumentException ex) {
+                throw new SafetensorsFormatException(file, ex.getMessage());
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,106 @@
+package jlstm.cpu;
+
+/**
+ * The per-element math of an LSTM cell, shared by the layer engine and {@link jlstm.LstmCell}.
+ * The CUDA kernels mirror these functions in {@code cuda/lstm_cell_math.cuh}.
+ *
+ * <p>Gate rows are [i | f | g | o], each H wide; a batch row of gates is 4H floats.
+ */
+public final class CellMath {
+    private CellMath() {
+    }
+
+    public static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+
+    public static float tanh(float x) {
+        return (float) Math.tanh(x);
+    }
+
+    /**
+     * Sets every gate row to b_ih + b_hh (or zeros without bias), ready for products to add into.
+     *
+     * @param g      [rows, gates], overwritten
+     * @param biasIh [gates] or null
+     * @param biasHh [gates] or null
+     */
+    public static void addBiases(float[] g, int rows, int gates, float[] biasIh, float[] biasHh) {
+        if (biasIh == null) {
+            java.util.Arrays.fill(g, 0, rows * gates, 0f);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            int row = r * gates;
+            for (int j = 0; j < gates; j++) {
+                g[row + j] = biasIh[j] + biasHh[j];
+            }
+        }
+    }
+
+    /**
+     * The fused forward cell update of one step for B rows.
+     *
+     * @param g     in: pre-activations [B, 4H] at gOff; out: activated gates i, f, g, o (same place)
+     * @param cPrev c_{t-1}: row b at cPrevOff + b·cPrevLd, H values; null for zeros
+     * @param c     c_t out: [B, H] contiguous at cOff (may be the same storage as cPrev, same offset)
+     * @param h     h_t out: row b at hOff + b·hLd, H values
+     */
+    public static void forwardPointwise(int batch, int hidden, float[] g, int gOff, float[] cPrev, int cPrevOff,
+                                        int cPrevLd, float[] c, int cOff, float[] h, int hOff, int hLd) {
+        int gates = 4 * hidden;
+        for (int b = 0; b < batch; b++) {
+            int gi = gOff + b * gates, gf = gi + hidden, gg = gf + hidden, go = gg + hidden;
+            int cp = cPrevOff + b * cPrevLd, co = cOff + b * hidden, ho = hOff + b * hLd;
+            for (int j = 0; j < hidden; j++) {
+                float i = sigmoid(g[gi + j]);
+                float f = sigmoid(g[gf + j]);
+                float cand = tanh(g[gg + j]);
+                float o = sigmoid(g[go + j]);
+                float previous = cPrev == null ? 0f : cPrev[cp + j];
+                float cell = f * previous + i * cand;
+                g[gi + j] = i;
+                g[gf + j] = f;
+                g[gg + j] = cand;
+                g[go + j] = o;
+                c[co + j] = cell;
+                h[ho + j] = o * tanh(cell);
+            }
+        }
+    }
+
+    /**
+     * The fused backward cell update of one step for B rows.
+     *
+     * @param gates   activated gates i, f, g, o of this step [B, 4H] at gatesOff
+     * @param c       c_t [B, H] contiguous at cOff
+     * @param cPrev   c_{t-1}: row b at cPrevOff + b·H; null for zeros
+     * @param dy      gradient from above: row b at dyOff + b·dyLd, H values
+     * @param dhNext  in: dh carried from step t+1 [B, H]; read only
+     * @param dcNext  in: dc carried from step t+1 [B, H]; out: dc for step t-1 (dc ⊙ f)
+     * @param dG      out: gate pre-activation gradients [B, 4H] at dGOff
+     */
+    public static void backwardPointwise(int batch, int hidden, float[] gates, int gatesOff, float[] c, int cOff,
+                                         float[] cPrev, int cPrevOff, float[] dy, int dyOff, int dyLd,
+                                         float[] dhNext, float[] dcNext, float[] dG, int dGOff) {
+        int width = 4 * hidden;
+        for (int b = 0; b < batch; b++) {
+            int gi = gatesOff + b * width, gf = gi + hidden, gg = gf + hidden, go = gg + hidden;
+            int di = dGOff + b * width, df = di + hidden, dg = df + hidden, dout = dg + hidden;
+            int s = b * hidden;
+            for (int j = 0; j < hidden; j++) {
+                float i = gates[gi + j], f = gates[gf + j], cand = gates[gg + j], o = gates[go + j];
+                float cell = c[cOff + s + j];
+                float tc = tanh(cell);
+                float previous = cPrev == null ? 0f : cPrev[cPrevOff + s + j];
+                float dh = dy[dyOff + b * dyLd + j] + dhNext[s + j];
+                float dc = dcNext[s + j] + dh * o * (1f - tc * tc);
+                dG[di + j] = dc * cand * i * (1f - i);
+                dG[df + j] = dc * previous * f * (1f - f);
+                dG[dg + j] = dc * i * (1f - cand * cand);
+                dG[dout + j] = dh * tc * o * (1f - o);
+                dcNext[s + j] = dc * f;
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+package jlstm.io;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** A safetensors file that is malformed; the message names the file and, where known, the tensor. */
+public final class SafetensorsFormatException extends IOException {
+    public SafetensorsFormatException(Path file, String message) {
+        super(file + ": " + message);
+    }
+}

@@ -1,0 +1,23 @@
+/**
+ * jlstm: LSTM layers (forward and backward through time) for the JVM.
+ *
+ * <h2>Glossary (shared by the Java and the CUDA code)</h2>
+ * <pre>
+ * T = sequence length   B = batch   I = input size   H = hidden size
+ * L = layers            D = directions (1, or 2 when bidirectional)
+ * I_k = input size of layer k: I for k = 0, else D·H
+ * </pre>
+ * Arrays are row-major, rightmost index fastest. Gate order is <b>i, f, g, o</b> (PyTorch and
+ * cuDNN order): a gate block of width 4H holds [input | forget | cell candidate | output].
+ *
+ * <h2>Entry points</h2>
+ * <ul>
+ *   <li>{@link jlstm.LstmConfig}: the shape of a model (sizes, layers, direction, bias, batch-first);</li>
+ *   <li>{@link jlstm.LstmParameters}: weights with PyTorch {@code nn.LSTM} names and shapes,
+ *       initialised like PyTorch or loaded from safetensors;</li>
+ *   <li>{@link jlstm.LstmLayer}: whole sequences, stacked and bidirectional, forward and backward;</li>
+ *   <li>{@link jlstm.LstmCell}: one time step of one cell;</li>
+ *   <li>{@link jlstm.Device} and {@link jlstm.Backends}: which engine runs the work.</li>
+ * </ul>
+ */
+package jlstm;
