@@ -7,43 +7,67 @@ import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 
 /**
- * The CPU engine: the reference implementation, reading like the equations of the design.
+ * The CPU engine: the reference implementation, reading like the equations of the design, and
+ * fast enough to be worth benchmarking.
  *
  * <p>Per layer k and direction d (d = 1 walks time backwards):
  * <pre>
  * forward:   G[T·B, 4H] = X_k · W_ihᵀ + b_ih + b_hh               (one product for all steps)
  *            per step:  G_t += h_prev · W_hhᵀ; gates, c_t, h_t       (fused pointwise)
  * backward:  per step:  dG_t from saved gates; dh_next = dG_t · W_hh
- *            then:      dW_ih = dGᵀ · X_k,  dW_hh = Σ_t dG_tᵀ · h_prev,  db = Σ rows of dG,
- *                       dX_k += dG · W_ih
+ *            then:      dW_ih = dGᵀ · X_k,  dW_hh = Σ_t dG_tᵀ · h_prev (one product over all steps),
+ *                       db = Σ rows of dG,  dX_k += dG · W_ih
  * </pre>
- * Workspaces are sized on the first call of a shape and reused; no allocation per step.
+ *
+ * <p>Layout: every matrix of the hot path is stored as an array of rows ({@code float[rows][cols]},
+ * row t·B + b for step t and sequence b), which lets the JIT vectorise the products (see
+ * {@link Gemm}). The user's flat arrays are copied in and out at the edges.
+ *
+ * <p>Threads: each pass over a layer and direction is one task on the {@link WorkerPool}. The big
+ * products split the rows of their result across workers; the time loop splits the hidden units
+ * (worker w owns units [u0, u1) of h and c, i.e. those columns of each of the four gate blocks),
+ * so the recurrent product and the cell update of a step need no exchange between workers, and
+ * one barrier per step publishes h_t (forward) or dG_t (backward) to everyone.
+ *
+ * <p>Workspaces are sized on the first call of a shape and reused; nothing is allocated per step.
+ * Weights are re-read (re-packed) on every call, so in-place parameter updates are always seen.
  */
 final class CpuLstmEngine implements LstmEngine {
+    /** Hidden-unit slices start at multiples of this, so that vector loops start aligned. */
+    private static final int UNIT_ALIGN = 16;
+
     private final LstmParameters params;
     private final LstmConfig config;
     private final int layers;
     private final int dirs;
     private final int hidden;
+    private final WorkerPool pool;
 
-    // Transposed weights, refreshed on every forward so in-place parameter updates are always seen.
-    private final float[][][] weightIhT; // [layer][dir] → [I_k, 4H]
-    private final float[][][] weightHhT; // [layer][dir] → [H, 4H]
+    // Packed weights, refreshed on every call.
+    private final float[][][][] weightIhT;  // [layer][dir] → [I_k][4H]  (forward input projection)
+    private final float[][][][] weightHhT;  // [layer][dir] → [H][4H]    (forward recurrent product)
+    private final float[][][][] weightIh;   // [layer][dir] → [4H][I_k]  (backward dX)
+    private final float[][][][] weightHh;   // [layer][dir] → [4H][H]    (backward dh)
 
     // Workspace for the current (T, B).
     private int steps;
     private int batch;
     private boolean trained;
-    private float[] input;          // copy of x [T, B, I] from the last training forward
-    private float[] initialH;       // [L·D, B, H], zeros when h0 was absent
-    private float[] initialC;       // [L·D, B, H]
-    private float[][] layerOutput;  // [layer] → [T, B, D·H]; the top one is copied to y
-    private float[][][] gates;      // [layer][dir] → [T, B, 4H]: pre-activations, then activated gates
-    private float[][][] cells;      // [layer][dir] → [T, B, H]: c_t of every step
-    private float[] dGates;         // [T, B, 4H] backward scratch
-    private float[] dhCarry;        // [B, H]
-    private float[] dcCarry;        // [B, H]
-    private float[][] layerInputGrad; // [layer] → [T, B, I_k]
+    private float[][] input;            // x [T·B][I] from the last forward
+    private float[][][][] initialH;     // [layer][dir] → [B][H], zeros when h0 was absent
+    private float[][][][] initialC;     // [layer][dir] → [B][H]
+    private float[][][][] hiddenStates; // [layer][dir] → h_t of every step [T·B][H]
+    private float[][][] layerOutput;    // [layer] → [T·B][D·H]; the same rows as hiddenStates when D = 1
+    private float[][][][] gates;        // [layer][dir] → [T·B][4H]: pre-activations, then activated gates
+    private float[][][][] cells;        // [layer][dir] → [T·B][H]: c_t of every step
+    private float[][] dGates;           // [T·B][4H] backward scratch
+    private float[][] dhCarry;          // [B][H]
+    private float[][] dcCarry;          // [B][H]
+    private float[][] outputGrad;       // dy [T·B][D·H]
+    private float[][][] inputGrad;      // [layer] → [T·B][I_k]: dX of each layer (layer 0's is dx)
+    private float[][][] gradIh;         // [layer] → [4H][I_k] scratch for dW_ih
+    private float[][] gradHh;           // [4H][H] scratch for dW_hh
+    private float[] gradBias;           // [4H]
 
     CpuLstmEngine(LstmParameters params) {
         this.params = params;
@@ -51,15 +75,25 @@ final class CpuLstmEngine implements LstmEngine {
         this.layers = config.numLayers();
         this.dirs = config.directions();
         this.hidden = config.hiddenSize();
+        this.pool = WorkerPool.shared();
         int gates4 = 4 * hidden;
-        weightIhT = new float[layers][dirs][];
-        weightHhT = new float[layers][dirs][];
+        weightIhT = new float[layers][dirs][][];
+        weightHhT = new float[layers][dirs][][];
+        weightIh = new float[layers][dirs][][];
+        weightHh = new float[layers][dirs][][];
+        gradIh = new float[layers][][];
         for (int k = 0; k < layers; k++) {
+            int inSize = config.layerInputSize(k);
+            gradIh[k] = new float[gates4][inSize];
             for (int d = 0; d < dirs; d++) {
-                weightIhT[k][d] = new float[config.layerInputSize(k) * gates4];
-                weightHhT[k][d] = new float[hidden * gates4];
+                weightIhT[k][d] = new float[inSize][gates4];
+                weightHhT[k][d] = new float[hidden][gates4];
+                weightIh[k][d] = new float[gates4][inSize];
+                weightHh[k][d] = new float[gates4][hidden];
             }
         }
+        gradHh = new float[gates4][hidden];
+        gradBias = new float[gates4];
     }
 
     @Override
@@ -69,108 +103,161 @@ final class CpuLstmEngine implements LstmEngine {
 
     @Override
     public void parametersUpdated() {
-        // Nothing cached across calls: forward re-reads the parameters every time.
-    }
-
-    private void refreshTransposedWeights() {
-        int gates4 = 4 * hidden;
-        for (int k = 0; k < layers; k++) {
-            for (int d = 0; d < dirs; d++) {
-                Gemm.transpose(params.weightIh(k, d), gates4, config.layerInputSize(k), weightIhT[k][d]);
-                Gemm.transpose(params.weightHh(k, d), gates4, hidden, weightHhT[k][d]);
-            }
-        }
+        // Nothing cached across calls: every call re-packs the parameters.
     }
 
     private void ensureWorkspace(int t, int b) {
-        if (t == steps && b == batch && layerOutput != null) {
+        if (t == steps && b == batch && gates != null) {
             return;
         }
         steps = t;
         batch = b;
         int rows = t * b;
-        int state = layers * dirs * b * hidden;
-        input = new float[rows * config.inputSize()];
-        initialH = new float[state];
-        initialC = new float[state];
-        layerOutput = new float[layers][rows * dirs * hidden];
-        gates = new float[layers][dirs][rows * 4 * hidden];
-        cells = new float[layers][dirs][rows * hidden];
-        dGates = new float[rows * 4 * hidden];
-        dhCarry = new float[b * hidden];
-        dcCarry = new float[b * hidden];
-        layerInputGrad = new float[layers][];
-        for (int k = 1; k < layers; k++) {
-            layerInputGrad[k] = new float[rows * config.layerInputSize(k)];
+        int gates4 = 4 * hidden;
+        input = new float[rows][config.inputSize()];
+        initialH = new float[layers][dirs][b][hidden];
+        initialC = new float[layers][dirs][b][hidden];
+        hiddenStates = new float[layers][dirs][rows][hidden];
+        gates = new float[layers][dirs][rows][gates4];
+        cells = new float[layers][dirs][rows][hidden];
+        layerOutput = new float[layers][][];
+        inputGrad = new float[layers][][];
+        for (int k = 0; k < layers; k++) {
+            layerOutput[k] = dirs == 1 ? hiddenStates[k][0] : new float[rows][dirs * hidden];
+            inputGrad[k] = new float[rows][config.layerInputSize(k)];
         }
+        dGates = new float[rows][gates4];
+        dhCarry = new float[b][hidden];
+        dcCarry = new float[b][hidden];
+        outputGrad = new float[rows][dirs * hidden];
     }
+
+    // ---------------------------------------------------------------- forward
 
     @Override
     public void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
                         boolean training) {
         ensureWorkspace(t, b);
-        refreshTransposedWeights();
         trained = false;
-        System.arraycopy(x, 0, input, 0, input.length);
-        copyOrZero(h0, initialH);
-        copyOrZero(c0, initialC);
+        toRows(x, input);
         for (int k = 0; k < layers; k++) {
-            float[] in = k == 0 ? input : layerOutput[k - 1];
             for (int d = 0; d < dirs; d++) {
-                forwardDirection(k, d, in);
+                int slot = (k * dirs + d) * b * hidden; // this layer/direction's rows of h0/c0
+                toRows(h0, slot, initialH[k][d]);
+                toRows(c0, slot, initialC[k][d]);
             }
         }
-        System.arraycopy(layerOutput[layers - 1], 0, y, 0, y.length);
+        for (int k = 0; k < layers; k++) {
+            float[][] in = k == 0 ? input : layerOutput[k - 1];
+            for (int d = 0; d < dirs; d++) {
+                int layer = k, direction = d;
+                pool.run((worker, workers) -> forwardDirection(layer, direction, in, worker, workers));
+            }
+            if (dirs == 2) {
+                concatenateDirections(k);
+            }
+        }
+        fromRows(layerOutput[layers - 1], y);
         writeFinalState(hn, cn);
         trained = training;
     }
 
-    /** One layer, one direction, all steps. */
-    private void forwardDirection(int k, int d, float[] in) {
+    /** One layer, one direction, all steps: the share of one worker. */
+    private void forwardDirection(int k, int d, float[][] in, int worker, int workers) {
         int inSize = config.layerInputSize(k);
         int gates4 = 4 * hidden;
-        int outWidth = dirs * hidden;
         int rows = steps * batch;
-        float[] g = gates[k][d];
-        float[] c = cells[k][d];
-        float[] out = layerOutput[k];
-        int slot = (k * dirs + d) * batch * hidden; // this layer/direction's rows of h0/c0
+        float[][] g = gates[k][d];
+        float[][] c = cells[k][d];
+        float[][] h = hiddenStates[k][d];
 
-        // Input projection of every step at once, on top of the biases.
-        CellMath.addBiases(g, rows, gates4, params.biasIh(k, d), params.biasHh(k, d));
-        Gemm.nn(rows, gates4, inSize, in, 0, inSize, weightIhT[k][d], 0, gates4, g, 0, gates4);
+        // Pack this worker's share of the transposed weights.
+        transposeInto(params.weightIh(k, d), gates4, inSize, weightIhT[k][d], worker, workers);
+        transposeInto(params.weightHh(k, d), gates4, hidden, weightHhT[k][d], worker, workers);
+        pool.barrier();
 
+        // Input projection of every step at once, on top of the biases: this worker's rows of G.
+        int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
+        setBiases(g, r0, r1, params.biasIh(k, d), params.biasHh(k, d));
+        Gemm.nnRows(r1 - r0, inSize, 0, gates4, in, r0, 0, weightIhT[k][d], 0, g, r0);
+        pool.barrier();
+
+        // The recurrence: this worker owns hidden units [u0, u1) of every step.
+        int u0 = WorkerPool.start(hidden, worker, workers, UNIT_ALIGN);
+        int u1 = WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN);
+        float[][] wHhT = weightHhT[k][d];
         for (int s = 0; s < steps; s++) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1; // the step processed just before t
             boolean first = s == 0;
-            int gOff = t * batch * gates4;
-            // Recurrent product: G_t += h_prev · W_hhᵀ, h_prev read in place from the output (or h0).
-            float[] hPrev = first ? initialH : out;
-            int hOff = first ? slot : prev * batch * outWidth + d * hidden;
-            int hLd = first ? hidden : outWidth;
-            Gemm.nn(batch, gates4, hidden, hPrev, hOff, hLd, weightHhT[k][d], 0, gates4, g, gOff, gates4);
-            float[] cPrev = first ? initialC : c;
-            int cPrevOff = first ? slot : prev * batch * hidden;
-            CellMath.forwardPointwise(batch, hidden, g, gOff, cPrev, cPrevOff, hidden, c, t * batch * hidden,
-                    out, t * batch * outWidth + d * hidden, outWidth);
+            float[][] hPrev = first ? initialH[k][d] : h;
+            float[][] cPrev = first ? initialC[k][d] : c;
+            int prevRow = first ? 0 : prev * batch;
+            if (u0 < u1) {
+                // G_t[:, gate q, units u0..u1) += h_prev · W_hhᵀ[:, same columns]
+                for (int q = 0; q < 4; q++) {
+                    Gemm.nnRows(batch, hidden, q * hidden + u0, q * hidden + u1, hPrev, prevRow, 0, wHhT, 0,
+                            g, t * batch);
+                }
+                CellMath.forwardPointwiseRows(batch, hidden, u0, u1, g, t * batch, cPrev, prevRow, c, t * batch,
+                        h, t * batch);
+            }
+            pool.barrier(); // h_t complete before anyone reads it as h_prev
+        }
+    }
+
+    /** Rows [r0, r1) of G set to b_ih + b_hh (zeros without bias). */
+    private static void setBiases(float[][] g, int r0, int r1, float[] biasIh, float[] biasHh) {
+        for (int r = r0; r < r1; r++) {
+            float[] row = g[r];
+            if (biasIh == null) {
+                Arrays.fill(row, 0f);
+            } else {
+                for (int j = 0; j < row.length; j++) {
+                    row[j] = biasIh[j] + biasHh[j];
+                }
+            }
+        }
+    }
+
+    /** This worker's rows of out[cols][rows] = transpose of w[rows, cols] (flat). */
+    private static void transposeInto(float[] w, int rows, int cols, float[][] out, int worker, int workers) {
+        int c0 = WorkerPool.start(cols, worker, workers, 1), c1 = WorkerPool.start(cols, worker + 1, workers, 1);
+        final int tile = 16;
+        for (int r0 = 0; r0 < rows; r0 += tile) {
+            int rEnd = Math.min(rows, r0 + tile);
+            for (int col = c0; col < c1; col++) {
+                float[] outRow = out[col];
+                for (int r = r0; r < rEnd; r++) {
+                    outRow[r] = w[r * cols + col];
+                }
+            }
+        }
+    }
+
+    /** Layer k's output rows [h_fwd | h_rev] from the two directions' states. */
+    private void concatenateDirections(int k) {
+        float[][] out = layerOutput[k];
+        for (int r = 0; r < out.length; r++) {
+            System.arraycopy(hiddenStates[k][0][r], 0, out[r], 0, hidden);
+            System.arraycopy(hiddenStates[k][1][r], 0, out[r], hidden, hidden);
         }
     }
 
     private void writeFinalState(float[] hn, float[] cn) {
-        int outWidth = dirs * hidden;
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
                 int last = d == 0 ? steps - 1 : 0;
                 int slot = (k * dirs + d) * batch * hidden;
                 for (int b = 0; b < batch; b++) {
-                    System.arraycopy(layerOutput[k], (last * batch + b) * outWidth + d * hidden, hn, slot + b * hidden,
-                            hidden);
-                    System.arraycopy(cells[k][d], (last * batch + b) * hidden, cn, slot + b * hidden, hidden);
+                    System.arraycopy(hiddenStates[k][d][last * batch + b], 0, hn, slot + b * hidden, hidden);
+                    System.arraycopy(cells[k][d][last * batch + b], 0, cn, slot + b * hidden, hidden);
                 }
             }
         }
     }
+
+    // ---------------------------------------------------------------- backward
 
     @Override
     public void backward(float[] dy, float[] dhn, float[] dcn, float[] dx, float[] dh0, float[] dc0,
@@ -178,93 +265,149 @@ final class CpuLstmEngine implements LstmEngine {
         if (!trained) {
             throw new IllegalStateException("backward needs a training-mode forward pass first");
         }
+        toRows(dy, outputGrad);
         for (int k = layers - 1; k >= 0; k--) {
-            float[] outGrad = k == layers - 1 ? dy : layerInputGrad[k + 1];
-            float[] inGrad = k == 0 ? dx : layerInputGrad[k];
-            float[] in = k == 0 ? input : layerOutput[k - 1];
-            Arrays.fill(inGrad, 0f);
+            float[][] outGrad = k == layers - 1 ? outputGrad : inputGrad[k + 1];
+            float[][] in = k == 0 ? input : layerOutput[k - 1];
+            for (float[] row : inputGrad[k]) {
+                Arrays.fill(row, 0f);
+            }
             for (int d = 0; d < dirs; d++) {
-                backwardDirection(k, d, in, outGrad, inGrad, dhn, dcn, dh0, dc0, gradients);
+                int layer = k, direction = d;
+                int slot = (k * dirs + d) * batch * hidden;
+                toRows(dhn, slot, dhCarry);
+                toRows(dcn, slot, dcCarry);
+                pool.run((worker, workers) ->
+                        backwardDirection(layer, direction, in, outGrad, gradients, worker, workers));
+                fromRows(dhCarry, dh0, slot);
+                fromRows(dcCarry, dc0, slot);
             }
         }
+        fromRows(inputGrad[0], dx);
     }
 
-    /** Back-propagation through one layer and direction; adds into inGrad, writes its gradients. */
-    private void backwardDirection(int k, int d, float[] in, float[] outGrad, float[] inGrad, float[] dhn,
-                                   float[] dcn, float[] dh0, float[] dc0, LstmParameters gradients) {
+    /** Back-propagation through one layer and direction: the share of one worker. */
+    private void backwardDirection(int k, int d, float[][] in, float[][] outGrad, LstmParameters gradients,
+                                   int worker, int workers) {
         int inSize = config.layerInputSize(k);
         int gates4 = 4 * hidden;
-        int outWidth = dirs * hidden;
         int rows = steps * batch;
-        int state = batch * hidden;
-        int slot = (k * dirs + d) * state;
-        float[] g = gates[k][d];
-        float[] c = cells[k][d];
-        float[] out = layerOutput[k];
-        float[] wHh = params.weightHh(k, d);   // [4H, H]
-        float[] wIh = params.weightIh(k, d);   // [4H, I_k]
-        float[] gradWih = gradients.weightIh(k, d);
-        float[] gradWhh = gradients.weightHh(k, d);
+        float[][] g = gates[k][d];
+        float[][] c = cells[k][d];
+        float[][] h = hiddenStates[k][d];
+        float[][] wHh = weightHh[k][d];
+        float[][] wIh = weightIh[k][d];
 
-        copySlotOrZero(dhn, slot, dhCarry);
-        copySlotOrZero(dcn, slot, dcCarry);
-        Arrays.fill(gradWhh, 0f);
+        // Pack this worker's rows of W_hh and W_ih (row-major copies of the parameters).
+        int w0 = WorkerPool.start(gates4, worker, workers, 2), w1 = WorkerPool.start(gates4, worker + 1, workers, 2);
+        toRows(params.weightHh(k, d), wHh, w0, w1);
+        toRows(params.weightIh(k, d), wIh, w0, w1);
+        pool.barrier();
+
+        int u0 = WorkerPool.start(hidden, worker, workers, UNIT_ALIGN);
+        int u1 = WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN);
         for (int s = steps - 1; s >= 0; s--) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1;
             boolean first = s == 0; // t is the first step this direction processed
-            int gOff = t * batch * gates4;
-            CellMath.backwardPointwise(batch, hidden, g, gOff, c, t * state,
-                    first ? initialC : c, first ? slot : prev * state,
-                    outGrad, t * batch * outWidth + d * hidden, outWidth, dhCarry, dcCarry, dGates, gOff);
-            // dW_hh += dG_tᵀ · h_prev
-            float[] hPrev = first ? initialH : out;
-            int hOff = first ? slot : prev * batch * outWidth + d * hidden;
-            int hLd = first ? hidden : outWidth;
-            Gemm.tn(gates4, hidden, batch, dGates, gOff, gates4, hPrev, hOff, hLd, gradWhh, 0, hidden);
-            // dh_next = dG_t · W_hh
-            Arrays.fill(dhCarry, 0f);
-            Gemm.nn(batch, hidden, gates4, dGates, gOff, gates4, wHh, 0, hidden, dhCarry, 0, hidden);
+            if (u0 < u1) {
+                CellMath.backwardPointwiseRows(batch, hidden, u0, u1, g, t * batch, c, t * batch,
+                        first ? initialC[k][d] : c, first ? 0 : prev * batch, outGrad, t * batch, d * hidden,
+                        dhCarry, dcCarry, dGates, t * batch);
+            }
+            pool.barrier(); // dG_t complete
+            if (u0 < u1) {
+                // dh_next[:, u0..u1) = dG_t · W_hh[:, u0..u1)
+                for (float[] row : dhCarry) {
+                    Arrays.fill(row, u0, u1, 0f);
+                }
+                Gemm.nnRows(batch, gates4, u0, u1, dGates, t * batch, 0, wHh, 0, dhCarry, 0);
+            }
         }
-        System.arraycopy(dhCarry, 0, dh0, slot, state);
-        System.arraycopy(dcCarry, 0, dc0, slot, state);
 
-        // The three products over all steps: dW_ih, the bias sums, and the input gradient.
-        Arrays.fill(gradWih, 0f);
-        Gemm.tn(gates4, inSize, rows, dGates, 0, gates4, in, 0, inSize, gradWih, 0, inSize);
+        // Weight gradients: this worker's rows [w0, w1) of dW_ih [4H, I_k] and dW_hh [4H, H].
+        float[][] dWih = gradIh[k];
+        for (int r = w0; r < w1; r++) {
+            Arrays.fill(dWih[r], 0f);
+            Arrays.fill(gradHh[r], 0f);
+        }
+        Gemm.tnRows(w1 - w0, rows, 0, inSize, dGates, 0, w0, in, 0, dWih, w0);
+        // dW_hh = Σ_t dG_tᵀ · h_prev(t): the steps after the first pair with the neighbouring rows of h,
+        // the first step with h0.
+        int later = rows - batch;
+        int firstStepRow = d == 0 ? 0 : later;
+        if (later > 0) {
+            Gemm.tnRows(w1 - w0, later, 0, hidden, dGates, d == 0 ? batch : 0, w0, h, d == 0 ? 0 : batch,
+                    gradHh, w0);
+        }
+        Gemm.tnRows(w1 - w0, batch, 0, hidden, dGates, firstStepRow, w0, initialH[k][d], 0, gradHh, w0);
+        fromRows(dWih, gradients.weightIh(k, d), w0, w1);
+        fromRows(gradHh, gradients.weightHh(k, d), w0, w1);
         if (config.bias()) {
-            float[] db = gradients.biasIh(k, d);
-            Arrays.fill(db, 0f);
+            Arrays.fill(gradBias, w0, w1, 0f);
             for (int r = 0; r < rows; r++) {
-                for (int j = 0; j < gates4; j++) {
-                    db[j] += dGates[r * gates4 + j];
+                float[] dGRow = dGates[r];
+                for (int j = w0; j < w1; j++) {
+                    gradBias[j] += dGRow[j];
                 }
             }
-            System.arraycopy(db, 0, gradients.biasHh(k, d), 0, gates4);
+            System.arraycopy(gradBias, w0, gradients.biasIh(k, d), w0, w1 - w0);
+            System.arraycopy(gradBias, w0, gradients.biasHh(k, d), w0, w1 - w0);
         }
-        Gemm.nn(rows, inSize, gates4, dGates, 0, gates4, wIh, 0, inSize, inGrad, 0, inSize);
+
+        // dX_k += dG · W_ih: this worker's rows of dX.
+        int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
+        Gemm.nnRows(r1 - r0, gates4, 0, inSize, dGates, r0, 0, wIh, 0, inputGrad[k], r0);
     }
 
-    private static void copyOrZero(float[] src, float[] dst) {
-        if (src == null) {
-            Arrays.fill(dst, 0f);
-        } else {
-            System.arraycopy(src, 0, dst, 0, dst.length);
+    // ---------------------------------------------------------------- copies at the edges
+
+    /** Flat [rows·cols] → rows. */
+    private static void toRows(float[] flat, float[][] rows) {
+        toRows(flat, 0, rows);
+    }
+
+    /** Flat from offset → rows; null gives zeros. */
+    private static void toRows(float[] flat, int offset, float[][] rows) {
+        for (int r = 0; r < rows.length; r++) {
+            float[] row = rows[r];
+            if (flat == null) {
+                Arrays.fill(row, 0f);
+            } else {
+                System.arraycopy(flat, offset + r * row.length, row, 0, row.length);
+            }
         }
     }
 
-    private static void copySlotOrZero(float[] src, int offset, float[] dst) {
-        if (src == null) {
-            Arrays.fill(dst, 0f);
-        } else {
-            System.arraycopy(src, offset, dst, 0, dst.length);
+    /** Flat rows [r0, r1) → the same rows. */
+    private static void toRows(float[] flat, float[][] rows, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            System.arraycopy(flat, r * rows[r].length, rows[r], 0, rows[r].length);
+        }
+    }
+
+    private static void fromRows(float[][] rows, float[] flat) {
+        fromRows(rows, flat, 0);
+    }
+
+    private static void fromRows(float[][] rows, float[] flat, int offset) {
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, flat, offset + r * rows[r].length, rows[r].length);
+        }
+    }
+
+    /** Rows [r0, r1) → the same rows of flat. */
+    private static void fromRows(float[][] rows, float[] flat, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            System.arraycopy(rows[r], 0, flat, r * rows[r].length, rows[r].length);
         }
     }
 
     @Override
     public void close() {
-        layerOutput = null;
         gates = null;
         cells = null;
+        hiddenStates = null;
+        layerOutput = null;
     }
 }
