@@ -10,13 +10,13 @@ public final class CellMath {
     private CellMath() {
     }
 
-    /** The logistic function, evaluated in double (Math.exp is a JIT intrinsic), then rounded. */
+    /** The logistic function 1 / (1 + e^(−x)), in double (Math.exp is a JIT intrinsic), then rounded. */
     public static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
+        return (float) (1.0 / (1.0 + Math.exp(-(double) x)));
     }
 
     /**
-     * tanh through one intrinsic exp: (1 − e^(−2|x|)) / (1 + e^(−2|x|)) with the sign of x, in double
+     * tanh through one exp: (1 − e^(−2|x|)) / (1 + e^(−2|x|)) with the sign of x, in double
      * (Math.tanh is not an intrinsic on JDK 17 and costs several times more). Below |x| = 1e-4 the
      * Taylor term x − x³/3 avoids the cancellation in 1 − e; both are within 1 ulp of float tanh.
      */

@@ -30,11 +30,18 @@ import jlstm.LstmParameters;
  * one barrier per step publishes h_t (forward) or dG_t (backward) to everyone.
  *
  * <p>Workspaces are sized on the first call of a shape and reused; nothing is allocated per step.
- * Weights are re-read (re-packed) on every call, so in-place parameter updates are always seen.
+ * Weights are compared with the copy last packed on every call and re-packed when they changed, so
+ * in-place parameter updates are always seen.
  */
 final class CpuLstmEngine implements LstmEngine {
     /** Hidden-unit slices start at multiples of this, so that vector loops start aligned. */
     private static final int UNIT_ALIGN = 16;
+    /**
+     * Below this many FLOPs per step (2·B·4H·H) the time loop runs on one worker: a step then takes
+     * a few microseconds, and a barrier per step costs more than it saves (on a loaded machine a
+     * descheduled worker stalls everyone at the barrier for a whole time slice).
+     */
+    private static final double PARALLEL_STEP_FLOPS = 4e6;
 
     private final LstmParameters params;
     private final LstmConfig config;
@@ -43,7 +50,10 @@ final class CpuLstmEngine implements LstmEngine {
     private final int hidden;
     private final WorkerPool pool;
 
-    // Packed weights, refreshed on every call.
+    // Packed weights, re-packed whenever the parameters differ from the copy last packed.
+    private final float[][][] packedFrom;     // [layer][dir·2 + (0 = W_ih, 1 = W_hh)] → flat copy
+    private final boolean[][] forwardPacked;  // [layer][dir]
+    private final boolean[][] backwardPacked; // [layer][dir]
     private final float[][][][] weightIhT;  // [layer][dir] → [I_k][4H]  (forward input projection)
     private final float[][][][] weightHhT;  // [layer][dir] → [H][4H]    (forward recurrent product)
     private final float[][][][] weightIh;   // [layer][dir] → [4H][I_k]  (backward dX)
@@ -94,6 +104,34 @@ final class CpuLstmEngine implements LstmEngine {
         }
         gradHh = new float[gates4][hidden];
         gradBias = new float[gates4];
+        packedFrom = new float[layers][2 * dirs][];
+        forwardPacked = new boolean[layers][dirs];
+        backwardPacked = new boolean[layers][dirs];
+    }
+
+    /**
+     * Marks the packed weights stale where a parameter changed since it was packed. Comparing is
+     * a vectorised intrinsic (Arrays.equals), several times cheaper than re-packing every call,
+     * and needs no cooperation from callers that update parameters in place.
+     */
+    private void checkParameters() {
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                boolean same = true;
+                for (int which = 0; which < 2; which++) {
+                    float[] current = which == 0 ? params.weightIh(k, d) : params.weightHh(k, d);
+                    float[] seen = packedFrom[k][2 * d + which];
+                    if (seen == null || !Arrays.equals(current, seen)) {
+                        packedFrom[k][2 * d + which] = current.clone();
+                        same = false;
+                    }
+                }
+                if (!same) {
+                    forwardPacked[k][d] = false;
+                    backwardPacked[k][d] = false;
+                }
+            }
+        }
     }
 
     @Override
@@ -103,7 +141,7 @@ final class CpuLstmEngine implements LstmEngine {
 
     @Override
     public void parametersUpdated() {
-        // Nothing cached across calls: every call re-packs the parameters.
+        // Nothing to do: every call compares the parameters with the packed copy (checkParameters).
     }
 
     private void ensureWorkspace(int t, int b) {
@@ -138,6 +176,7 @@ final class CpuLstmEngine implements LstmEngine {
     public void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
                         boolean training) {
         ensureWorkspace(t, b);
+        checkParameters();
         trained = false;
         toRows(x, input);
         for (int k = 0; k < layers; k++) {
@@ -152,6 +191,7 @@ final class CpuLstmEngine implements LstmEngine {
             for (int d = 0; d < dirs; d++) {
                 int layer = k, direction = d;
                 pool.run((worker, workers) -> forwardDirection(layer, direction, in, worker, workers));
+                forwardPacked[k][d] = true;
             }
             if (dirs == 2) {
                 concatenateDirections(k);
@@ -171,10 +211,12 @@ final class CpuLstmEngine implements LstmEngine {
         float[][] c = cells[k][d];
         float[][] h = hiddenStates[k][d];
 
-        // Pack this worker's share of the transposed weights.
-        transposeInto(params.weightIh(k, d), gates4, inSize, weightIhT[k][d], worker, workers);
-        transposeInto(params.weightHh(k, d), gates4, hidden, weightHhT[k][d], worker, workers);
-        pool.barrier();
+        // Pack this worker's share of the transposed weights (when they changed).
+        if (!forwardPacked[k][d]) {
+            transposeInto(params.weightIh(k, d), gates4, inSize, weightIhT[k][d], worker, workers);
+            transposeInto(params.weightHh(k, d), gates4, hidden, weightHhT[k][d], worker, workers);
+            pool.barrier();
+        }
 
         // Input projection of every step at once, on top of the biases: this worker's rows of G.
         int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
@@ -183,8 +225,12 @@ final class CpuLstmEngine implements LstmEngine {
         pool.barrier();
 
         // The recurrence: this worker owns hidden units [u0, u1) of every step.
-        int u0 = WorkerPool.start(hidden, worker, workers, UNIT_ALIGN);
-        int u1 = WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN);
+        int stepWorkers = stepWorkers(workers);
+        if (worker >= stepWorkers) {
+            return;
+        }
+        int u0 = WorkerPool.start(hidden, worker, stepWorkers, UNIT_ALIGN);
+        int u1 = WorkerPool.start(hidden, worker + 1, stepWorkers, UNIT_ALIGN);
         float[][] wHhT = weightHhT[k][d];
         for (int s = 0; s < steps; s++) {
             int t = d == 0 ? s : steps - 1 - s;
@@ -194,16 +240,29 @@ final class CpuLstmEngine implements LstmEngine {
             float[][] cPrev = first ? initialC[k][d] : c;
             int prevRow = first ? 0 : prev * batch;
             if (u0 < u1) {
-                // G_t[:, gate q, units u0..u1) += h_prev · W_hhᵀ[:, same columns]
-                for (int q = 0; q < 4; q++) {
-                    Gemm.nnRows(batch, hidden, q * hidden + u0, q * hidden + u1, hPrev, prevRow, 0, wHhT, 0,
-                            g, t * batch);
+                // G_t[:, gate q, units u0..u1) += h_prev · W_hhᵀ[:, same columns]; one product when
+                // this worker owns every unit (the four gate blocks are then contiguous).
+                if (u0 == 0 && u1 == hidden) {
+                    Gemm.nnRows(batch, hidden, 0, gates4, hPrev, prevRow, 0, wHhT, 0, g, t * batch);
+                } else {
+                    for (int q = 0; q < 4; q++) {
+                        Gemm.nnRows(batch, hidden, q * hidden + u0, q * hidden + u1, hPrev, prevRow, 0, wHhT, 0,
+                                g, t * batch);
+                    }
                 }
                 CellMath.forwardPointwiseRows(batch, hidden, u0, u1, g, t * batch, cPrev, prevRow, c, t * batch,
                         h, t * batch);
             }
-            pool.barrier(); // h_t complete before anyone reads it as h_prev
+            if (stepWorkers > 1) {
+                pool.barrier(); // h_t complete before anyone reads it as h_prev
+            }
         }
+    }
+
+    /** How many workers share the time loop: all of them, or one when a step is too small to split. */
+    private int stepWorkers(int workers) {
+        double stepFlops = 2.0 * batch * 4 * hidden * hidden;
+        return stepFlops < PARALLEL_STEP_FLOPS ? 1 : workers;
     }
 
     /** Rows [r0, r1) of G set to b_ih + b_hh (zeros without bias). */
@@ -265,6 +324,7 @@ final class CpuLstmEngine implements LstmEngine {
         if (!trained) {
             throw new IllegalStateException("backward needs a training-mode forward pass first");
         }
+        checkParameters();
         toRows(dy, outputGrad);
         for (int k = layers - 1; k >= 0; k--) {
             float[][] outGrad = k == layers - 1 ? outputGrad : inputGrad[k + 1];
@@ -279,6 +339,7 @@ final class CpuLstmEngine implements LstmEngine {
                 toRows(dcn, slot, dcCarry);
                 pool.run((worker, workers) ->
                         backwardDirection(layer, direction, in, outGrad, gradients, worker, workers));
+                backwardPacked[k][d] = true;
                 fromRows(dhCarry, dh0, slot);
                 fromRows(dcCarry, dc0, slot);
             }
@@ -300,13 +361,16 @@ final class CpuLstmEngine implements LstmEngine {
 
         // Pack this worker's rows of W_hh and W_ih (row-major copies of the parameters).
         int w0 = WorkerPool.start(gates4, worker, workers, 2), w1 = WorkerPool.start(gates4, worker + 1, workers, 2);
-        toRows(params.weightHh(k, d), wHh, w0, w1);
-        toRows(params.weightIh(k, d), wIh, w0, w1);
-        pool.barrier();
+        if (!backwardPacked[k][d]) {
+            toRows(params.weightHh(k, d), wHh, w0, w1);
+            toRows(params.weightIh(k, d), wIh, w0, w1);
+            pool.barrier();
+        }
 
-        int u0 = WorkerPool.start(hidden, worker, workers, UNIT_ALIGN);
-        int u1 = WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN);
-        for (int s = steps - 1; s >= 0; s--) {
+        int stepWorkers = stepWorkers(workers);
+        int u0 = WorkerPool.start(hidden, worker, stepWorkers, UNIT_ALIGN);
+        int u1 = WorkerPool.start(hidden, worker + 1, stepWorkers, UNIT_ALIGN);
+        for (int s = steps - 1; s >= 0 && worker < stepWorkers; s--) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1;
             boolean first = s == 0; // t is the first step this direction processed
@@ -315,7 +379,9 @@ final class CpuLstmEngine implements LstmEngine {
                         first ? initialC[k][d] : c, first ? 0 : prev * batch, outGrad, t * batch, d * hidden,
                         dhCarry, dcCarry, dGates, t * batch);
             }
-            pool.barrier(); // dG_t complete
+            if (stepWorkers > 1) {
+                pool.barrier(); // dG_t complete
+            }
             if (u0 < u1) {
                 // dh_next[:, u0..u1) = dG_t · W_hh[:, u0..u1)
                 for (float[] row : dhCarry) {
@@ -324,6 +390,8 @@ final class CpuLstmEngine implements LstmEngine {
                 Gemm.nnRows(batch, gates4, u0, u1, dGates, t * batch, 0, wHh, 0, dhCarry, 0);
             }
         }
+
+        pool.barrier(); // every dG_t complete
 
         // Weight gradients: this worker's rows [w0, w1) of dW_ih [4H, I_k] and dW_hh [4H, H].
         float[][] dWih = gradIh[k];
