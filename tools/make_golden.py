@@ -181,10 +181,10 @@ def make_case(spec, generator):
 
 
 def generate(out_dir, seed):
-    """Writes every family for a seed into out_dir; returns the case names."""
+    """Writes every family for a seed into out_dir; returns case name → (meta, float64 expected tensors)."""
     os.makedirs(out_dir, exist_ok=True)
     torch.use_deterministic_algorithms(True)
-    names = []
+    cases = {}
     for index, (name, family) in enumerate(FAMILIES.items()):
         shapes = random.Random(f"{seed}/{name}")  # string seeds hash deterministically (not hash())
         spec = family(shapes)
@@ -200,8 +200,8 @@ def generate(out_dir, seed):
         write_safetensors(os.path.join(case_dir, "model.safetensors"), model, {"format": "pt", **producer})
         write_safetensors(os.path.join(case_dir, "input.safetensors"), inputs, producer)
         write_safetensors(os.path.join(case_dir, "expected.safetensors"), expected, producer)
-        names.append(name)
-    return names
+        cases[name] = (meta, expected)
+    return cases
 
 
 def main(argv):

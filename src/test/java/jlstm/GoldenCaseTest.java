@@ -2,6 +2,7 @@ package jlstm;
 
 import static jlstm.TensorAssert.PYTORCH_RELATIVE_TOLERANCE;
 import static jlstm.TensorAssert.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -115,6 +116,41 @@ class GoldenCaseTest {
             assertClose(golden + " " + e.getKey() + " (run)", e.getValue(), actual.get(e.getKey()),
                     PYTORCH_RELATIVE_TOLERANCE);
         }
+    }
+
+    /** The accuracy contract also asks for determinism: the same call twice gives identical bits. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void repeatedRunsGiveIdenticalBits(LstmBackend backend) throws Exception {
+        assumeUsable(backend);
+        GoldenCase golden = GoldenCase.named("bidirectional_2_layers");
+        Map<String, Tensor> in = golden.inputs();
+        List<Map<String, Tensor>> runs = new ArrayList<>();
+        try (LstmLayer reused = LstmLayer.create(golden.parameters(), backend);
+             LstmLayer fresh = LstmLayer.create(golden.parameters(), backend)) {
+            for (LstmLayer layer : List.of(reused, reused, fresh)) {
+                Map<String, Tensor> all = new LinkedHashMap<>();
+                LstmOutput out = layer.forwardTraining(in.get("x"), in.get("h0"), in.get("c0"));
+                LstmGradients g = layer.backward(in.get("dy"), in.get("dhn"), in.get("dcn"));
+                all.put("y", out.y());
+                all.put("hn", out.hn());
+                all.put("cn", out.cn());
+                all.put("dx", g.dx());
+                all.put("dh0", g.dh0());
+                all.put("dc0", g.dc0());
+                g.parameters().forEach((name, t) -> all.put("grad." + name, t.copy()));
+                runs.add(all);
+            }
+        }
+        for (Map<String, Tensor> other : runs.subList(1, runs.size())) {
+            for (String name : runs.get(0).keySet()) {
+                assertArrayEquals(runs.get(0).get(name).data(), other.get(name).data(), name + " differs between runs");
+            }
+        }
+    }
+
+    static Stream<Arguments> backends() {
+        return Backends.all().stream().map(b -> Arguments.of(Named.of(b.name(), b)));
     }
 
     static void assumeUsable(LstmBackend backend) {
