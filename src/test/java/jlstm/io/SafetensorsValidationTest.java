@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -219,6 +220,43 @@ class SafetensorsValidationTest {
         IOException e = assertThrows(IOException.class,
                 () -> Safetensors.write(f, Map.of("x", Tensor.of(new float[] {1}, 1)), null));
         assertContains(e.getMessage(), "no-such-folder");
+    }
+
+    /**
+     * Random damage to a good file (a changed header byte, or a cut at a random length) is either
+     * harmless (the file still parses) or reported as a {@link SafetensorsFormatException} naming
+     * the file: never another exception type, never a hang.
+     */
+    @Test
+    void randomDamageIsAlwaysReportedAsAFormatError() throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("weight", Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));
+        tensors.put("bias", Tensor.of(new float[] {7, 8}, 2));
+        Safetensors.write(good, tensors, Map.of("k", "v"));
+        byte[] original = Files.readAllBytes(good);
+        int headerEnd = 8 + (int) ByteBuffer.wrap(original, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        String printable = "{}[]\",:0123456789-. eE\\abcdefghijklmnopqrstuvwxyzFI_";
+        java.util.SplittableRandom random = new java.util.SplittableRandom(99);
+        Path bad = dir.resolve("damaged.safetensors");
+        for (int trial = 0; trial < 3000; trial++) {
+            byte[] bytes;
+            if (trial % 3 == 0) {
+                bytes = Arrays.copyOf(original, random.nextInt(original.length));
+            } else {
+                bytes = original.clone();
+                int at = random.nextInt(headerEnd);
+                bytes[at] = at < 8 ? (byte) random.nextInt(256) : (byte) printable.charAt(random.nextInt(printable.length()));
+            }
+            Files.write(bad, bytes);
+            try {
+                Safetensors.read(bad);
+            } catch (SafetensorsFormatException e) {
+                assertTrue(e.getMessage().startsWith(bad + ": "), e.getMessage());
+            } catch (RuntimeException | IOException e) {
+                throw new AssertionError("trial " + trial + ": " + e + " instead of a SafetensorsFormatException", e);
+            }
+        }
     }
 
     private List<Path> listDir() throws IOException {
