@@ -59,8 +59,9 @@ FAMILIES = {
     # A long sequence (100+ steps): errors accumulating through time would show here.
     "long_sequence": lambda r: dict(T=r.randint(100, 130), B=2, I=r.randint(2, 4), H=8, L=1, bidirectional=False,
                                     bias=True, batch_first=False, h0=True, c0=True, dy=True, dhn=True, dcn=True),
-    # Batch-first input and output ([B, T, ·]), 2 bidirectional layers.
-    "batch_first": lambda r: dict(T=r.randint(3, 6), B=r.randint(2, 4), I=r.randint(2, 5), H=r.randint(3, 5), L=2,
+    # Batch-first input and output ([B, T, ·]), 2 bidirectional layers; T ≠ B so that a swapped
+    # layout cannot pass by accident.
+    "batch_first": lambda r: dict(T=r.randint(5, 7), B=r.randint(2, 4), I=r.randint(2, 5), H=r.randint(3, 5), L=2,
                                   bidirectional=True, bias=True, batch_first=True,
                                   h0=True, c0=True, dy=True, dhn=True, dcn=True),
     # Inference only: no dy, so only y, hn and cn are expected.
