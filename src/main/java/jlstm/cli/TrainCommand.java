@@ -150,6 +150,12 @@ final class TrainCommand implements Callable<Integer> {
         int runEpochs = epochs != null ? epochs : defaults.epochs();
         int runBatch = batch != null ? batch : defaults.batch();
         double runLr = lr != null ? lr : defaults.lr();
+        if (lr == null && optimizerName.equals(resumed.get("optimizer")) && resumed.containsKey("optimizer.lr")) {
+            runLr = parseDouble(resumed, "optimizer.lr"); // keep the checkpoint's rate unless told otherwise
+        }
+        if (samples != null && !taskName.equals("adding")) {
+            throw bad("--samples applies to the adding task only");
+        }
 
         TrainingTask trainingTask = createTask(taskName, runSeqLen, runSamples, runSeed);
         int inputSize = trainingTask.trainingSet().inputSize();
@@ -180,9 +186,9 @@ final class TrainCommand implements Callable<Integer> {
 
         Path outDir = out != null ? out : Path.of("runs", taskName + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Files.createDirectories(outDir);
 
         try (SequenceModel model = new SequenceModel(LstmLayer.create(lstmParameters, chosenDevice), head)) {
+            Files.createDirectories(outDir); // only once the device is known to work
             Optimizer optimizer = optimizerName.equals("adam") ? new Adam(runLr) : new Sgd(runLr, momentum, 0);
             String optimizerNote = "";
             if (checkpoint != null) {
@@ -216,7 +222,7 @@ final class TrainCommand implements Callable<Integer> {
                             runBatch, clip, Trainer.shuffleSeed(runSeed, epoch), (n, loss) -> {
                                 if (bar != null) {
                                     bar.stepBy(n);
-                                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", loss));
+                                    bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", loss));
                                 }
                             });
                 }
@@ -348,6 +354,19 @@ final class TrainCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(resume + ": checkpoint metadata '" + key + "' is '" + meta.get(key)
                     + "', not a whole number");
+        }
+    }
+
+    private double parseDouble(Map<String, String> meta, String key) {
+        try {
+            double v = Double.parseDouble(meta.getOrDefault(key, ""));
+            if (!(v > 0) || !Double.isFinite(v)) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(resume + ": checkpoint metadata '" + key + "' is '" + meta.get(key)
+                    + "', not a positive number");
         }
     }
 

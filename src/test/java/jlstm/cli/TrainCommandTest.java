@@ -161,6 +161,8 @@ class TrainCommandTest {
         assertFailsWith(execute("train", "--device", "tpu"), "unknown device 'tpu'");
         assertFailsWith(execute("train", "--task", "airline", "--seq-len", "500", "--out", dir.resolve("w").toString()),
                 "window (--seq-len) must be 1 to 60");
+        assertFailsWith(execute("train", "--task", "airline", "--samples", "10"), "--samples applies to the adding task only");
+        assertFailsWith(execute("train", "--optimizer", "rmsprop"), "unknown --optimizer 'rmsprop'");
         assertFailsWith(execute("train", "--resume", dir.resolve("missing.safetensors").toString()), "file not found");
         Path garbage = dir.resolve("garbage.safetensors");
         Files.writeString(garbage, "this is not a checkpoint");
