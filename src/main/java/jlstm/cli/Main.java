@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code java -jar jlstm.jar <command>}: the command-line entry point. */
 @Command(name = "jlstm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "LSTM layers on the CPU and NVIDIA GPUs, cross-checked against PyTorch.",
-        subcommands = {RunCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, InfoCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
