@@ -6,7 +6,7 @@
 // Kernels (launched by jlstm.cuda.CudaLstmEngine, names in jlstm.cuda.Kernel):
 //   lstm_forward_pointwise_inference  G = Xp_t + R_t + b_ih + b_hh → c_t, h_t; saves nothing
 //   lstm_forward_pointwise_training   the same, and saves the activated gates and c_t
-// Layout: xp, rec, gates [B, 4H]; c_prev, c_out [B, H]; h_out row b at h_out + b·h_ld.
+// Layout: xp, rec, gates [B, 4H] (gates may be xp: the engine overwrites Xp_t in place); c_prev, c_out [B, H]; h_out row b at h_out + b·h_ld.
 // Launch: 1-D, one thread per (b, j) element of the B×H state; block 256 threads,
 //         grid lstm_ceil_div(B·H, 256). Indices are bounded, so any B, H works.
 #include "lstm_cell_math.cuh"
@@ -14,7 +14,7 @@
 template <bool kTraining>
 __device__ __forceinline__ void forward_pointwise(
         int batch, int hidden,
-        const float* __restrict__ xp,       // [B, 4H] input projection X_t·W_ihᵀ of this step
+        const float* xp,                    // [B, 4H] input projection X_t·W_ihᵀ; may alias gates_out
         const float* __restrict__ rec,      // [B, 4H] recurrent product h_{t-1}·W_hhᵀ
         const float* __restrict__ bias_ih,  // [4H], or null when the model has no bias
         const float* __restrict__ bias_hh,  // [4H], or null when the model has no bias
@@ -22,7 +22,8 @@ __device__ __forceinline__ void forward_pointwise(
         float* c_out,                       // [B, H] c_t
         float* __restrict__ h_out,          // row b at h_out + b·h_ld, H values: h_t
         int h_ld,
-        float* __restrict__ gates_out) {    // [B, 4H] activated gates (training only)
+        float* gates_out) {                 // [B, 4H] activated gates (training only); each element
+                                            // is written by the thread that read it from xp
     int element = blockIdx.x * blockDim.x + threadIdx.x;  // flat index into the B×H state
     if (element >= batch * hidden) {
         return;

@@ -24,7 +24,7 @@ static constexpr int kWarpsPerBlock = 4;
 template <bool kTraining>
 __device__ __forceinline__ void fused_step(
         int batch, int hidden,
-        const float* __restrict__ xp,       // [B, 4H] input projection of this step (no bias)
+        const float* xp,                    // [B, 4H] input projection (no bias); may alias gates_out
         const float* __restrict__ h_prev,   // row b at h_prev + b·h_prev_ld, H values: h_{t-1}
         int h_prev_ld,
         const float* __restrict__ w_hh,     // [4H, H]
@@ -34,7 +34,8 @@ __device__ __forceinline__ void fused_step(
         float* c_out,                       // [B, H]
         float* __restrict__ h_out,          // row b at h_out + b·h_ld
         int h_ld,
-        float* __restrict__ gates_out) {    // [B, 4H] activated gates (training only)
+        float* gates_out) {                 // [B, 4H] activated gates (training only); lane 0 reads
+                                            // xp[q] before writing gates_out[q], so aliasing is safe
     int lane = threadIdx.x % kWarpSize;                               // lane within the warp
     int j = blockIdx.x * kWarpsPerBlock + threadIdx.x / kWarpSize;    // hidden unit of this warp
     if (j >= hidden) {
