@@ -1,0 +1,77 @@
+package jlstm.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The cuBLAS 12 → 13 forwarding library, without a GPU: a stand-in libcublas.so.13 (two
+ * functions, src/test/c/cublas13_standin.c) is built with gcc; with the forwarding library loaded,
+ * JCuda's unchanged libJCublas2 calls reach the stand-in, arguments and results intact; without
+ * it, JCublas2 cannot load. Each scenario runs in its own JVM.
+ */
+class CublasForwardingTest {
+    private static final Path FORWARDING = Path.of("target/classes", CublasLoader.FORWARDING_RESOURCE);
+    private static Path standIn;
+
+    @BeforeAll
+    static void buildStandIn() throws Exception {
+        assumeTrue(NativeTools.onPath("gcc"), "gcc not on PATH: the forwarding library and the stand-in are not built");
+        assumeTrue(System.getProperty("os.arch").equals("amd64"), "the forwarding trampolines are x86-64 only");
+        assertTrue(Files.isRegularFile(FORWARDING), FORWARDING + " missing although gcc is available (build step "
+                + "cublas-forwarding-library in pom.xml)");
+        Path dir = NativeTools.BUILD_DIR.resolve("standin");
+        Files.createDirectories(dir);
+        standIn = dir.resolve("libcublas.so.13").toAbsolutePath();
+        NativeTools.runOk(List.of("gcc", "-shared", "-fPIC", "-Wall", "-Werror", "-Wl,-soname,libcublas.so.13",
+                "-Wl,-z,noexecstack", "-o", standIn.toString(), "src/test/c/cublas13_standin.c"), null, 120);
+    }
+
+    @Test
+    void jcublas2CallsReachCublas13ThroughTheForwardingLibrary() throws Exception {
+        NativeTools.Result r = NativeTools.runOk(
+                NativeTools.javaCommand(CublasForwardingCheck.class.getName(), "forward", standIn.toString()), null, 120);
+        String out = r.stdout();
+        assertTrue(out.contains("stand-in libcublas.so.13: cublasCreate_v2 reached"), r.all());
+        assertTrue(out.contains("create=0"), r.all());
+        // The handle written by the stand-in came back through JCublas2 and the trampolines intact.
+        assertTrue(out.contains("getVersion=0 version=130042"), r.all());
+        // Hand-written trampolines must not make the JVM warn about an executable stack.
+        assertTrue(!r.stderr().contains("stack guard"), r.all());
+    }
+
+    @Test
+    void withoutItJcublas2CannotLoad() throws Exception {
+        assumeTrue(System.getenv("LD_LIBRARY_PATH") == null, "LD_LIBRARY_PATH is set; a real cuBLAS may be found");
+        assumeTrue(!Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libcublas.so.12")),
+                "a real libcublas.so.12 is installed");
+        NativeTools.Result r = NativeTools.runOk(
+                NativeTools.javaCommand(CublasForwardingCheck.class.getName(), "direct"), null, 120);
+        assertTrue(r.stdout().contains("error=java.lang.UnsatisfiedLinkError"), r.all());
+        assertTrue(r.stdout().contains("libcublas.so.12"), r.all());
+    }
+
+    @Test
+    void forwardingLibraryExportsEveryImportedSymbolUnderVersionLibcublas12() throws Exception {
+        assumeTrue(NativeTools.onPath("readelf"), "readelf not on PATH");
+        List<String> expected = Files.readAllLines(Path.of("cuda/cublas_forwarding/cublas12_symbols.txt")).stream()
+                .filter(s -> !s.isBlank()).sorted().collect(Collectors.toList());
+        NativeTools.Result r = NativeTools.runOk(List.of("readelf", "--dyn-syms", "-W", FORWARDING.toString()), null, 60);
+        List<String> exported = r.stdout().lines()
+                .map(String::trim)
+                .filter(l -> l.contains(" FUNC ") && l.endsWith("@@libcublas.so.12"))
+                .map(l -> l.substring(l.lastIndexOf(' ') + 1).replace("@@libcublas.so.12", ""))
+                .sorted().collect(Collectors.toList());
+        assertEquals(expected, exported);
+        NativeTools.Result dynamic = NativeTools.runOk(List.of("readelf", "-d", FORWARDING.toString()), null, 60);
+        assertTrue(dynamic.stdout().contains("Library soname: [libcublas.so.12]"), dynamic.all());
+    }
+}
