@@ -5,6 +5,7 @@ import static jcuda.driver.JCudaDriver.cuCtxPushCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpy2DAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
@@ -528,8 +529,18 @@ public final class CudaLstmEngine implements LstmEngine {
         check(cuMemcpy2DAsync(copy, stream), "cuMemcpy2DAsync(" + rows + " rows of " + width + " floats)");
     }
 
+    /** Free device memory in bytes, as the driver reports it (for tests that watch for leaks). */
+    long deviceMemoryFree() {
+        return inContext(() -> {
+            long[] free = new long[1];
+            long[] total = new long[1];
+            check(cuMemGetInfo(free, total), "cuMemGetInfo");
+            return free[0];
+        });
+    }
+
     /** Runs {@code body} with this engine's context current on the calling thread. */
-    private <T> T inContext(Supplier<T> body) {
+    <T> T inContext(Supplier<T> body) {
         if (closed) {
             throw new IllegalStateException("this CUDA engine is closed");
         }
