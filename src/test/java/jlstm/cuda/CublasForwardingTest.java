@@ -1,11 +1,14 @@
 package jlstm.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -19,17 +22,23 @@ import org.junit.jupiter.api.Test;
  * it, JCublas2 cannot load. Each scenario runs in its own JVM.
  */
 class CublasForwardingTest {
-    private static final Path FORWARDING = Path.of("target/classes", CublasLoader.FORWARDING_RESOURCE);
+    private static Path forwarding;
     private static Path standIn;
 
     @BeforeAll
     static void buildStandIn() throws Exception {
         assumeTrue(NativeTools.onPath("gcc"), "gcc not on PATH: the forwarding library and the stand-in are not built");
         assumeTrue(System.getProperty("os.arch").equals("amd64"), "the forwarding trampolines are x86-64 only");
-        assertTrue(Files.isRegularFile(FORWARDING), FORWARDING + " missing although gcc is available (build step "
-                + "cublas-forwarding-library in pom.xml)");
         Path dir = NativeTools.BUILD_DIR.resolve("standin");
         Files.createDirectories(dir);
+        // The copy on the classpath: the one the jar ships (cuda/cublas_forwarding/build.sh put it there).
+        try (InputStream in = CublasForwardingTest.class.getClassLoader()
+                .getResourceAsStream(CublasLoader.FORWARDING_RESOURCE)) {
+            assertNotNull(in, CublasLoader.FORWARDING_RESOURCE + " missing although gcc is available (build step "
+                    + "cublas-forwarding-library in pom.xml)");
+            forwarding = dir.resolve("libcublas.so.12");
+            Files.copy(in, forwarding, StandardCopyOption.REPLACE_EXISTING);
+        }
         standIn = dir.resolve("libcublas.so.13").toAbsolutePath();
         NativeTools.runOk(List.of("gcc", "-shared", "-fPIC", "-Wall", "-Werror", "-Wl,-soname,libcublas.so.13",
                 "-Wl,-z,noexecstack", "-o", standIn.toString(), "src/test/c/cublas13_standin.c"), null, 120);
@@ -62,16 +71,18 @@ class CublasForwardingTest {
     @Test
     void forwardingLibraryExportsEveryImportedSymbolUnderVersionLibcublas12() throws Exception {
         assumeTrue(NativeTools.onPath("readelf"), "readelf not on PATH");
-        List<String> expected = Files.readAllLines(Path.of("cuda/cublas_forwarding/cublas12_symbols.txt")).stream()
+        Path symbols = Path.of("cuda/cublas_forwarding/cublas12_symbols.txt");
+        assumeTrue(Files.isRegularFile(symbols), "not run from the repository root: " + symbols + " not found");
+        List<String> expected = Files.readAllLines(symbols).stream()
                 .filter(s -> !s.isBlank()).sorted().collect(Collectors.toList());
-        NativeTools.Result r = NativeTools.runOk(List.of("readelf", "--dyn-syms", "-W", FORWARDING.toString()), null, 60);
+        NativeTools.Result r = NativeTools.runOk(List.of("readelf", "--dyn-syms", "-W", forwarding.toString()), null, 60);
         List<String> exported = r.stdout().lines()
                 .map(String::trim)
                 .filter(l -> l.contains(" FUNC ") && l.endsWith("@@libcublas.so.12"))
                 .map(l -> l.substring(l.lastIndexOf(' ') + 1).replace("@@libcublas.so.12", ""))
                 .sorted().collect(Collectors.toList());
         assertEquals(expected, exported);
-        NativeTools.Result dynamic = NativeTools.runOk(List.of("readelf", "-d", FORWARDING.toString()), null, 60);
+        NativeTools.Result dynamic = NativeTools.runOk(List.of("readelf", "-d", forwarding.toString()), null, 60);
         assertTrue(dynamic.stdout().contains("Library soname: [libcublas.so.12]"), dynamic.all());
     }
 }

@@ -3,11 +3,14 @@ package jlstm.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** Test helpers that run host tools (gcc, g++, a forked JVM) and capture their output. */
@@ -67,12 +70,26 @@ final class NativeTools {
         return r;
     }
 
-    /** A java command for a fresh JVM with this test run's classpath. */
+    /**
+     * A java command for a fresh JVM that sees the test classes, jlstm and JCuda: their code
+     * locations (java.class.path alone is the launcher's jar under the JUnit console) and then
+     * this JVM's class path.
+     */
     static List<String> javaCommand(String mainClass, String... args) {
+        Set<String> path = new LinkedHashSet<>();
+        for (Class<?> c : List.of(NativeTools.class, CudaBackend.class, jcuda.jcublas.JCublas2.class,
+                jcuda.Pointer.class)) {
+            try {
+                path.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+            } catch (URISyntaxException | RuntimeException e) {
+                // No code source (e.g. a custom class loader): java.class.path below must do.
+            }
+        }
+        path.add(System.getProperty("java.class.path"));
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(String.join(java.io.File.pathSeparator, path));
         cmd.add(mainClass);
         cmd.addAll(List.of(args));
         return cmd;
