@@ -56,10 +56,25 @@ final class Cublas implements AutoCloseable {
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
               boolean accumulate, CUdeviceptr c, int ldc) {
-        int opA = transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
-        int opB = transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
-        checkCublas(JCublas2.cublasSgemm(handle, opB, opA, n, m, k, ONE, b, ldb, a, lda, accumulate ? ONE : ZERO,
-                c, ldc), "cublasSgemm(m=" + m + ", n=" + n + ", k=" + k + ", transA=" + transA + ", transB=" + transB + ")");
+        ColumnMajorCall call = ColumnMajorCall.of(transA, transB, m, n, k, lda, ldb, ldc);
+        checkCublas(JCublas2.cublasSgemm(handle, call.opFirst(), call.opSecond(), call.m(), call.n(), call.k(), ONE,
+                b, call.ldFirst(), a, call.ldSecond(), accumulate ? ONE : ZERO, c, call.ldc()),
+                "cublasSgemm(m=" + m + ", n=" + n + ", k=" + k + ", transA=" + transA + ", transB=" + transB + ")");
+    }
+
+    /**
+     * The arguments of the column-major {@code cublasSgemm} for a row-major product (see the class
+     * comment): the first operand is B, the second is A, and m, n are swapped.
+     *
+     * @param opFirst  operation on the first operand (B)
+     * @param opSecond operation on the second operand (A)
+     */
+    record ColumnMajorCall(int opFirst, int opSecond, int m, int n, int k, int ldFirst, int ldSecond, int ldc) {
+        static ColumnMajorCall of(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc) {
+            int opA = transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+            int opB = transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+            return new ColumnMajorCall(opB, opA, n, m, k, ldb, lda, ldc);
+        }
     }
 
     @Override
