@@ -1,36 +1,11 @@
 package jlstm.cuda;
 
-import static jcuda.driver.JCudaDriver.cuCtxPopCurrent;
-import static jcuda.driver.JCudaDriver.cuCtxPushCurrent;
-import static jcuda.driver.JCudaDriver.cuDeviceGet;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
-import static jcuda.driver.JCudaDriver.cuMemGetInfo;
-import static jcuda.driver.JCudaDriver.cuMemcpy2DAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
-import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
-import static jcuda.driver.JCudaDriver.cuStreamCreate;
-import static jcuda.driver.JCudaDriver.cuStreamDestroy;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
-import static jlstm.cuda.CudaCalls.FLOAT_BYTES;
-import static jlstm.cuda.CudaCalls.at;
-import static jlstm.cuda.CudaCalls.check;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import jcuda.Pointer;
-import jcuda.driver.CUDA_MEMCPY2D;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUmemorytype;
-import jcuda.driver.CUstream;
-import jcuda.driver.CUstream_flags;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
@@ -49,10 +24,11 @@ import jlstm.LstmParameters;
  *                       reduction kernel),  dX_k (+)= dG · W_ih
  * </pre>
  *
- * <p><b>Resources.</b> The device's primary context (retained), one stream, one cuBLAS handle bound
- * to it, the kernel module, the parameters and their gradients in one allocation each, and one
- * workspace for the current (T, B) that is reused and only reallocated when a larger shape
- * arrives. {@link #close()} frees all of it. Every public method makes the context current on the
+ * <p><b>Resources.</b> A {@link CudaDevice} (the primary context, retained; one stream; one cuBLAS
+ * handle bound to it; the kernel module), the parameters and their gradients in one allocation
+ * each, and one workspace for the current (T, B) that is reused and only reallocated when a larger
+ * shape arrives. The engine reaches the device only through {@link DeviceOps}, so the tests can
+ * run this exact schedule on an emulated device. {@link #close()} frees all of it. Every public method makes the context current on the
  * calling thread for its duration, so an engine may move between threads (one at a time).
  *
  * <p><b>Device-resident API.</b> {@link #forward(int, int, CUdeviceptr, CUdeviceptr, CUdeviceptr,
@@ -95,16 +71,10 @@ public final class CudaLstmEngine implements LstmEngine {
     private final Map<String, Long> parameterOffsets = new LinkedHashMap<>(); // name → float offset
     private final long parameterFloats;
 
-    private final CUdevice device = new CUdevice();
-    private final CUcontext context = new CUcontext();
-    private boolean contextRetained;
-    private final CUstream stream = new CUstream();
-    private boolean streamCreated;
-    private Cublas cublas;
-    private CudaModule module;
-    private CUdeviceptr parameters;   // every parameter, PyTorch order, at parameterOffsets
-    private CUdeviceptr gradients;    // same layout as parameters
-    private CUdeviceptr workspace;    // see Workspace
+    private final DeviceOps device;
+    private DevPtr parameters;   // every parameter, PyTorch order, at parameterOffsets
+    private DevPtr gradients;    // same layout as parameters
+    private DevPtr workspace;    // see Workspace
     private long workspaceFloats;
     private Workspace ws;
     private Schedule schedule;
@@ -125,6 +95,11 @@ public final class CudaLstmEngine implements LstmEngine {
     }
 
     private CudaLstmEngine(LstmParameters params) {
+        this(params, new CudaDevice());
+    }
+
+    /** An engine on any {@link DeviceOps} (the tests run it on an emulated device). */
+    CudaLstmEngine(LstmParameters params, DeviceOps device) {
         this.params = params;
         this.config = params.config();
         this.layers = config.numLayers();
@@ -138,20 +113,11 @@ public final class CudaLstmEngine implements LstmEngine {
         }
         this.parameterFloats = offset;
         this.schedule = parseSchedule(System.getProperty(SCHEDULE_PROPERTY, "auto"));
+        this.device = device;
         try {
-            check(cuDeviceGet(device, 0), "cuDeviceGet(0)");
-            check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
-            contextRetained = true;
             inContext(() -> {
-                // A blocking stream: it waits for the legacy default stream, on which the synchronous
-                // host copies (cuMemcpyHtoD of pageable Java arrays) run, so a kernel never starts
-                // before its input has fully arrived.
-                check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
-                streamCreated = true;
-                cublas = new Cublas(stream);
-                module = new CudaModule(CudaModule.readFatbin());
-                parameters = CudaCalls.allocFloats(parameterFloats, "parameters");
-                gradients = CudaCalls.allocFloats(parameterFloats, "parameter gradients");
+                parameters = device.alloc(parameterFloats, "parameters");
+                gradients = device.alloc(parameterFloats, "parameter gradients");
                 uploadParameters();
                 return null;
             });
@@ -204,11 +170,9 @@ public final class CudaLstmEngine implements LstmEngine {
     }
 
     private void uploadParameters() {
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize(before parameter upload)");
+        device.synchronize("before the parameter upload");
         for (String name : parameterNames) {
-            float[] data = params.get(name).data();
-            check(cuMemcpyHtoD(at(parameters, parameterOffsets.get(name)), Pointer.to(data),
-                    data.length * FLOAT_BYTES), "cuMemcpyHtoD(" + name + ")");
+            device.upload(parameters.plus(parameterOffsets.get(name)), params.get(name).data());
         }
     }
 
@@ -245,7 +209,7 @@ public final class CudaLstmEngine implements LstmEngine {
             download(dh0, ws.hostDh0);
             download(dc0, ws.hostDc0);
             for (String name : parameterNames) {
-                download(gradientsOut.get(name).data(), at(gradients, parameterOffsets.get(name)));
+                download(gradientsOut.get(name).data(), gradients.plus(parameterOffsets.get(name)));
             }
             return null;
         });
@@ -268,7 +232,8 @@ public final class CudaLstmEngine implements LstmEngine {
                         CUdeviceptr hn, CUdeviceptr cn, boolean training) {
         inContext(() -> {
             ensureWorkspace(steps, batch);
-            forwardOnDevice(x, h0, c0, y, hn, cn, training);
+            forwardOnDevice(DevPtr.of(x), DevPtr.of(h0), DevPtr.of(c0), DevPtr.of(y), DevPtr.of(hn), DevPtr.of(cn),
+                    training);
             return null;
         });
     }
@@ -288,15 +253,16 @@ public final class CudaLstmEngine implements LstmEngine {
                          CUdeviceptr dc0, CUdeviceptr gradients) {
         requireTrained();
         inContext(() -> {
-            backwardOnDevice(dy, dhn, dcn, dx, dh0, dc0, gradients);
+            backwardOnDevice(DevPtr.of(dy), DevPtr.of(dhn), DevPtr.of(dcn), DevPtr.of(dx), DevPtr.of(dh0),
+                    DevPtr.of(dc0), DevPtr.of(gradients));
             return null;
         });
     }
 
     // ---------------------------------------------------------------- forward
 
-    private void forwardOnDevice(CUdeviceptr x, CUdeviceptr h0, CUdeviceptr c0, CUdeviceptr y, CUdeviceptr hn,
-                                 CUdeviceptr cn, boolean training) {
+    private void forwardOnDevice(DevPtr x, DevPtr h0, DevPtr c0, DevPtr y, DevPtr hn,
+                                 DevPtr cn, boolean training) {
         trained = false;
         long state = (long) layers * dirs * ws.batch * hidden;
         copy(ws.x, x, (long) ws.steps * ws.batch * config.inputSize());
@@ -309,74 +275,74 @@ public final class CudaLstmEngine implements LstmEngine {
             }
         }
         copy(y, ws.layerOutput[layers - 1], (long) ws.steps * ws.batch * dirs * hidden);
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize(forward)");
+        device.synchronize("forward");
         trained = training;
     }
 
     /** One layer, one direction, all steps; writes this slot of hn and cn. */
-    private void forwardDirection(int k, int d, boolean training, boolean fused, CUdeviceptr hn, CUdeviceptr cn) {
+    private void forwardDirection(int k, int d, boolean training, boolean fused, DevPtr hn, DevPtr cn) {
         int steps = ws.steps, batch = ws.batch;
         int inSize = config.layerInputSize(k);
         int gates4 = 4 * hidden;
         int outWidth = dirs * hidden;
         int rows = steps * batch;
         long slot = (long) (k * dirs + d) * batch * hidden; // this layer/direction's rows of h0/c0/hn/cn
-        CUdeviceptr in = k == 0 ? ws.x : ws.layerOutput[k - 1];
-        CUdeviceptr gates = ws.gates[k][d];   // Xp, then (training) activated gates, step by step
-        CUdeviceptr cells = ws.cells[k][d];
-        CUdeviceptr out = ws.layerOutput[k];
-        CUdeviceptr wIh = parameter("weight_ih_", k, d);
-        CUdeviceptr wHh = parameter("weight_hh_", k, d);
-        CUdeviceptr bIh = config.bias() ? parameter("bias_ih_", k, d) : CudaModule.NULL;
-        CUdeviceptr bHh = config.bias() ? parameter("bias_hh_", k, d) : CudaModule.NULL;
+        DevPtr in = k == 0 ? ws.x : ws.layerOutput[k - 1];
+        DevPtr gates = ws.gates[k][d];   // Xp, then (training) activated gates, step by step
+        DevPtr cells = ws.cells[k][d];
+        DevPtr out = ws.layerOutput[k];
+        DevPtr wIh = parameter("weight_ih_", k, d);
+        DevPtr wHh = parameter("weight_hh_", k, d);
+        DevPtr bIh = config.bias() ? parameter("bias_ih_", k, d) : DevPtr.NULL;
+        DevPtr bHh = config.bias() ? parameter("bias_hh_", k, d) : DevPtr.NULL;
 
         // Xp = X_k · W_ihᵀ for every step at once.
-        cublas.gemm(false, true, rows, gates4, inSize, in, inSize, wIh, inSize, false, gates, gates4);
+        device.gemm(false, true, rows, gates4, inSize, in, inSize, wIh, inSize, false, gates, gates4);
 
         for (int s = 0; s < steps; s++) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1; // the step processed just before t
             boolean first = s == 0;
-            CUdeviceptr xpT = at(gates, (long) t * batch * gates4);
-            CUdeviceptr hPrev = first ? at(ws.h0, slot) : at(out, (long) prev * batch * outWidth + (long) d * hidden);
+            DevPtr xpT = gates.plus((long) t * batch * gates4);
+            DevPtr hPrev = first ? ws.h0.plus(slot) : out.plus((long) prev * batch * outWidth + (long) d * hidden);
             int hPrevLd = first ? hidden : outWidth;
             // Training keeps every c_t; inference updates one [B, H] state in place.
-            CUdeviceptr cPrev = first ? at(ws.c0, slot)
-                    : training ? at(cells, (long) prev * batch * hidden) : ws.cellState;
-            CUdeviceptr cOut = training ? at(cells, (long) t * batch * hidden) : ws.cellState;
-            CUdeviceptr hOut = at(out, (long) t * batch * outWidth + (long) d * hidden);
+            DevPtr cPrev = first ? ws.c0.plus(slot)
+                    : training ? cells.plus((long) prev * batch * hidden) : ws.cellState;
+            DevPtr cOut = training ? cells.plus((long) t * batch * hidden) : ws.cellState;
+            DevPtr hOut = out.plus((long) t * batch * outWidth + (long) d * hidden);
             if (fused) {
                 Kernel kernel = training ? Kernel.FUSED_STEP_TRAINING : Kernel.FUSED_STEP_INFERENCE;
                 // one warp per hidden unit (4 per block); batch rows along y, strided past 65535
                 int gridX = CudaModule.ceilDiv(hidden, FUSED_WARPS_PER_BLOCK);
                 int gridY = Math.min(batch, MAX_GRID_Y);
                 if (training) {
-                    module.launch(kernel, gridX, gridY, 32 * FUSED_WARPS_PER_BLOCK, 1, stream, batch, hidden, xpT,
+                    device.launch(kernel, gridX, gridY, 32 * FUSED_WARPS_PER_BLOCK, 1, batch, hidden, xpT,
                             hPrev, hPrevLd, wHh, bIh, bHh, cPrev, cOut, hOut, outWidth, xpT);
                 } else {
-                    module.launch(kernel, gridX, gridY, 32 * FUSED_WARPS_PER_BLOCK, 1, stream, batch, hidden, xpT,
+                    device.launch(kernel, gridX, gridY, 32 * FUSED_WARPS_PER_BLOCK, 1, batch, hidden, xpT,
                             hPrev, hPrevLd, wHh, bIh, bHh, cPrev, cOut, hOut, outWidth);
                 }
             } else {
-                cublas.gemm(false, true, batch, gates4, hidden, hPrev, hPrevLd, wHh, hidden, false, ws.recurrent,
+                device.gemm(false, true, batch, gates4, hidden, hPrev, hPrevLd, wHh, hidden, false, ws.recurrent,
                         gates4);
                 Kernel kernel = training ? Kernel.FORWARD_POINTWISE_TRAINING : Kernel.FORWARD_POINTWISE_INFERENCE;
                 // one thread per (b, j) of the B×H state
                 int grid = CudaModule.ceilDiv((long) batch * hidden, POINTWISE_BLOCK);
                 if (training) {
-                    module.launch(kernel, grid, 1, POINTWISE_BLOCK, 1, stream, batch, hidden, xpT, ws.recurrent,
+                    device.launch(kernel, grid, 1, POINTWISE_BLOCK, 1, batch, hidden, xpT, ws.recurrent,
                             bIh, bHh, cPrev, cOut, hOut, outWidth, xpT);
                 } else {
-                    module.launch(kernel, grid, 1, POINTWISE_BLOCK, 1, stream, batch, hidden, xpT, ws.recurrent,
+                    device.launch(kernel, grid, 1, POINTWISE_BLOCK, 1, batch, hidden, xpT, ws.recurrent,
                             bIh, bHh, cPrev, cOut, hOut, outWidth);
                 }
             }
         }
         // hn, cn of this slot: the state after the last step processed.
         int last = d == 0 ? steps - 1 : 0;
-        copyRows(at(hn, slot), hidden, at(out, (long) last * batch * outWidth + (long) d * hidden), outWidth,
+        copyRows(hn.plus(slot), hidden, out.plus((long) last * batch * outWidth + (long) d * hidden), outWidth,
                 hidden, batch);
-        copy(at(cn, slot), training ? at(cells, (long) last * batch * hidden) : ws.cellState, (long) batch * hidden);
+        copy(cn.plus(slot), training ? cells.plus((long) last * batch * hidden) : ws.cellState, (long) batch * hidden);
     }
 
     // ---------------------------------------------------------------- backward
@@ -387,23 +353,23 @@ public final class CudaLstmEngine implements LstmEngine {
         }
     }
 
-    private void backwardOnDevice(CUdeviceptr dy, CUdeviceptr dhn, CUdeviceptr dcn, CUdeviceptr dx, CUdeviceptr dh0,
-                                  CUdeviceptr dc0, CUdeviceptr gradientsOut) {
+    private void backwardOnDevice(DevPtr dy, DevPtr dhn, DevPtr dcn, DevPtr dx, DevPtr dh0,
+                                  DevPtr dc0, DevPtr gradientsOut) {
         for (int k = layers - 1; k >= 0; k--) {
-            CUdeviceptr outGrad = k == layers - 1 ? dy : ws.layerInputGrad[k + 1];
-            CUdeviceptr inGrad = k == 0 ? dx : ws.layerInputGrad[k];
-            CUdeviceptr in = k == 0 ? ws.x : ws.layerOutput[k - 1];
+            DevPtr outGrad = k == layers - 1 ? dy : ws.layerInputGrad[k + 1];
+            DevPtr inGrad = k == 0 ? dx : ws.layerInputGrad[k];
+            DevPtr in = k == 0 ? ws.x : ws.layerOutput[k - 1];
             for (int d = 0; d < dirs; d++) {
                 backwardDirection(k, d, in, outGrad, inGrad, dhn, dcn, dh0, dc0, gradientsOut);
             }
         }
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize(backward)");
+        device.synchronize("backward");
     }
 
     /** Back-propagation through one layer and direction; direction 0 overwrites inGrad, 1 adds to it. */
-    private void backwardDirection(int k, int d, CUdeviceptr in, CUdeviceptr outGrad, CUdeviceptr inGrad,
-                                   CUdeviceptr dhn, CUdeviceptr dcn, CUdeviceptr dh0, CUdeviceptr dc0,
-                                   CUdeviceptr gradientsOut) {
+    private void backwardDirection(int k, int d, DevPtr in, DevPtr outGrad, DevPtr inGrad,
+                                   DevPtr dhn, DevPtr dcn, DevPtr dh0, DevPtr dc0,
+                                   DevPtr gradientsOut) {
         int steps = ws.steps, batch = ws.batch;
         int inSize = config.layerInputSize(k);
         int gates4 = 4 * hidden;
@@ -411,65 +377,65 @@ public final class CudaLstmEngine implements LstmEngine {
         int rows = steps * batch;
         long state = (long) batch * hidden;
         long slot = (long) (k * dirs + d) * state;
-        CUdeviceptr gates = ws.gates[k][d];
-        CUdeviceptr cells = ws.cells[k][d];
-        CUdeviceptr out = ws.layerOutput[k];
-        CUdeviceptr dG = ws.gateGrad;
-        CUdeviceptr wIh = parameter("weight_ih_", k, d);
-        CUdeviceptr wHh = parameter("weight_hh_", k, d);
+        DevPtr gates = ws.gates[k][d];
+        DevPtr cells = ws.cells[k][d];
+        DevPtr out = ws.layerOutput[k];
+        DevPtr dG = ws.gateGrad;
+        DevPtr wIh = parameter("weight_ih_", k, d);
+        DevPtr wHh = parameter("weight_hh_", k, d);
 
-        copyOrZero(ws.dhCarry, dhn == null ? null : at(dhn, slot), state);
-        copyOrZero(ws.dcCarry, dcn == null ? null : at(dcn, slot), state);
+        copyOrZero(ws.dhCarry, dhn == null ? null : dhn.plus(slot), state);
+        copyOrZero(ws.dcCarry, dcn == null ? null : dcn.plus(slot), state);
         int grid = CudaModule.ceilDiv(state, POINTWISE_BLOCK); // one thread per (b, j)
         for (int s = steps - 1; s >= 0; s--) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1;
             boolean first = s == 0; // t is the first step this direction processed
-            CUdeviceptr cPrev = first ? at(ws.c0, slot) : at(cells, prev * state);
-            CUdeviceptr dGt = at(dG, (long) t * batch * gates4);
-            module.launch(Kernel.BACKWARD_POINTWISE, grid, 1, POINTWISE_BLOCK, 1, stream, batch, hidden,
-                    at(gates, (long) t * batch * gates4), at(cells, t * state), cPrev,
-                    at(outGrad, (long) t * batch * outWidth + (long) d * hidden), outWidth, ws.dhCarry, ws.dcCarry,
+            DevPtr cPrev = first ? ws.c0.plus(slot) : cells.plus(prev * state);
+            DevPtr dGt = dG.plus((long) t * batch * gates4);
+            device.launch(Kernel.BACKWARD_POINTWISE, grid, 1, POINTWISE_BLOCK, 1, batch, hidden,
+                    gates.plus((long) t * batch * gates4), cells.plus(t * state), cPrev,
+                    outGrad.plus((long) t * batch * outWidth + (long) d * hidden), outWidth, ws.dhCarry, ws.dcCarry,
                     dGt);
             // dh for step t-1 = dG_t · W_hh
-            cublas.gemm(false, false, batch, hidden, gates4, dGt, gates4, wHh, hidden, false, ws.dhCarry, hidden);
+            device.gemm(false, false, batch, hidden, gates4, dGt, gates4, wHh, hidden, false, ws.dhCarry, hidden);
         }
-        copy(at(dh0, slot), ws.dhCarry, state);
-        copy(at(dc0, slot), ws.dcCarry, state);
+        copy(dh0.plus(slot), ws.dhCarry, state);
+        copy(dc0.plus(slot), ws.dcCarry, state);
 
         // dW_hh = Σ_t dG_tᵀ · h_prev(t): the steps whose h_prev is an output row, then the h0 step.
-        CUdeviceptr gWhh = gradient("weight_hh_", k, d, gradientsOut);
+        DevPtr gWhh = gradient("weight_hh_", k, d, gradientsOut);
         int firstStep = d == 0 ? 0 : steps - 1;   // its h_prev is h0
         if (steps > 1) {
             // d = 0: rows t = 1…T-1 pair with outputs t-1 = 0…T-2; d = 1: rows 0…T-2 with outputs 1…T-1.
-            CUdeviceptr dGRows = at(dG, d == 0 ? (long) batch * gates4 : 0);
-            CUdeviceptr hRows = at(out, (d == 0 ? 0 : (long) batch * outWidth) + (long) d * hidden);
-            cublas.gemm(true, false, gates4, hidden, (steps - 1) * batch, dGRows, gates4, hRows, outWidth, false,
+            DevPtr dGRows = dG.plus(d == 0 ? (long) batch * gates4 : 0);
+            DevPtr hRows = out.plus((d == 0 ? 0 : (long) batch * outWidth) + (long) d * hidden);
+            device.gemm(true, false, gates4, hidden, (steps - 1) * batch, dGRows, gates4, hRows, outWidth, false,
                     gWhh, hidden);
         }
-        cublas.gemm(true, false, gates4, hidden, batch, at(dG, (long) firstStep * batch * gates4), gates4,
-                at(ws.h0, slot), hidden, steps > 1, gWhh, hidden);
+        device.gemm(true, false, gates4, hidden, batch, dG.plus((long) firstStep * batch * gates4), gates4,
+                ws.h0.plus(slot), hidden, steps > 1, gWhh, hidden);
         // dW_ih = dGᵀ · X_k over all T·B rows.
-        cublas.gemm(true, false, gates4, inSize, rows, dG, gates4, in, inSize, false,
+        device.gemm(true, false, gates4, inSize, rows, dG, gates4, in, inSize, false,
                 gradient("weight_ih_", k, d, gradientsOut), inSize);
         if (config.bias()) {
             // block (32, 8): 32 gate columns per block, 8 row lanes; fixed summation order
-            module.launch(Kernel.BIAS_GRAD, CudaModule.ceilDiv(gates4, BIAS_COLUMNS_PER_BLOCK), 1,
-                    BIAS_COLUMNS_PER_BLOCK, BIAS_ROW_LANES, stream, rows, gates4, dG,
+            device.launch(Kernel.BIAS_GRAD, CudaModule.ceilDiv(gates4, BIAS_COLUMNS_PER_BLOCK), 1,
+                    BIAS_COLUMNS_PER_BLOCK, BIAS_ROW_LANES, rows, gates4, dG,
                     gradient("bias_ih_", k, d, gradientsOut), gradient("bias_hh_", k, d, gradientsOut));
         }
         // dX_k (+)= dG · W_ih
-        cublas.gemm(false, false, rows, inSize, gates4, dG, gates4, wIh, inSize, d == 1, inGrad, inSize);
+        device.gemm(false, false, rows, inSize, gates4, dG, gates4, wIh, inSize, d == 1, inGrad, inSize);
     }
 
     // ---------------------------------------------------------------- memory
 
-    private CUdeviceptr parameter(String kind, int k, int d) {
-        return at(parameters, parameterOffsets.get(kind + LstmConfig.suffix(k, d)));
+    private DevPtr parameter(String kind, int k, int d) {
+        return parameters.plus(parameterOffsets.get(kind + LstmConfig.suffix(k, d)));
     }
 
-    private CUdeviceptr gradient(String kind, int k, int d, CUdeviceptr base) {
-        return at(base, parameterOffsets.get(kind + LstmConfig.suffix(k, d)));
+    private DevPtr gradient(String kind, int k, int d, DevPtr base) {
+        return base.plus(parameterOffsets.get(kind + LstmConfig.suffix(k, d)));
     }
 
     /** Lays out the workspace for (T, B); reallocates only when it needs more room than it has. */
@@ -479,11 +445,11 @@ public final class CudaLstmEngine implements LstmEngine {
         }
         Workspace layout = new Workspace(config, steps, batch);
         if (layout.floats > workspaceFloats) {
-            check(cuStreamSynchronize(stream), "cuStreamSynchronize(before workspace growth)");
-            CudaCalls.free(workspace, "workspace");
+            device.synchronize("before workspace growth");
+            device.free(workspace, "workspace");
             workspace = null;
             workspaceFloats = 0;
-            workspace = CudaCalls.allocFloats(layout.floats, "workspace for T=" + steps + ", B=" + batch);
+            workspace = device.alloc(layout.floats, "workspace for T=" + steps + ", B=" + batch);
             workspaceFloats = layout.floats;
         }
         layout.bind(workspace);
@@ -491,52 +457,37 @@ public final class CudaLstmEngine implements LstmEngine {
         trained = false;
     }
 
-    private boolean upload(CUdeviceptr dst, float[] src) {
+    private boolean upload(DevPtr dst, float[] src) {
         if (src == null) {
             return false;
         }
-        check(cuMemcpyHtoD(dst, Pointer.to(src), src.length * FLOAT_BYTES), "cuMemcpyHtoD(" + src.length + " floats)");
+        device.upload(dst, src);
         return true;
     }
 
-    private void download(float[] dst, CUdeviceptr src) {
-        check(cuMemcpyDtoH(Pointer.to(dst), src, dst.length * FLOAT_BYTES), "cuMemcpyDtoH(" + dst.length + " floats)");
+    private void download(float[] dst, DevPtr src) {
+        device.download(dst, src);
     }
 
-    private void copy(CUdeviceptr dst, CUdeviceptr src, long floats) {
-        check(cuMemcpyDtoDAsync(dst, src, floats * FLOAT_BYTES, stream), "cuMemcpyDtoDAsync(" + floats + " floats)");
+    private void copy(DevPtr dst, DevPtr src, long floats) {
+        device.copy(dst, src, floats);
     }
 
-    private void copyOrZero(CUdeviceptr dst, CUdeviceptr src, long floats) {
+    private void copyOrZero(DevPtr dst, DevPtr src, long floats) {
         if (src == null) {
-            check(cuMemsetD32Async(dst, 0, floats, stream), "cuMemsetD32Async(" + floats + " floats)");
+            device.zero(dst, floats);
         } else {
-            copy(dst, src, floats);
+            device.copy(dst, src, floats);
         }
     }
 
-    /** Copies {@code rows} rows of {@code width} floats between strided matrices. */
-    private void copyRows(CUdeviceptr dst, int dstLd, CUdeviceptr src, int srcLd, int width, int rows) {
-        CUDA_MEMCPY2D copy = new CUDA_MEMCPY2D();
-        copy.srcMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
-        copy.srcDevice = src;
-        copy.srcPitch = srcLd * FLOAT_BYTES;
-        copy.dstMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
-        copy.dstDevice = dst;
-        copy.dstPitch = dstLd * FLOAT_BYTES;
-        copy.WidthInBytes = width * FLOAT_BYTES;
-        copy.Height = rows;
-        check(cuMemcpy2DAsync(copy, stream), "cuMemcpy2DAsync(" + rows + " rows of " + width + " floats)");
+    private void copyRows(DevPtr dst, int dstLd, DevPtr src, int srcLd, int width, int rows) {
+        device.copyRows(dst, dstLd, src, srcLd, width, rows);
     }
 
     /** Free device memory in bytes, as the driver reports it (for tests that watch for leaks). */
     long deviceMemoryFree() {
-        return inContext(() -> {
-            long[] free = new long[1];
-            long[] total = new long[1];
-            check(cuMemGetInfo(free, total), "cuMemGetInfo");
-            return free[0];
-        });
+        return inContext(device::freeMemory);
     }
 
     /** Runs {@code body} with this engine's context current on the calling thread. */
@@ -544,12 +495,7 @@ public final class CudaLstmEngine implements LstmEngine {
         if (closed) {
             throw new IllegalStateException("this CUDA engine is closed");
         }
-        check(cuCtxPushCurrent(context), "cuCtxPushCurrent");
-        try {
-            return body.get();
-        } finally {
-            check(cuCtxPopCurrent(new CUcontext()), "cuCtxPopCurrent");
-        }
+        return device.inContext(body);
     }
 
     @Override
@@ -557,38 +503,18 @@ public final class CudaLstmEngine implements LstmEngine {
         if (closed) {
             return;
         }
-        closed = true;
-        if (!contextRetained) {
-            return;
-        }
-        RuntimeException first = null;
-        check(cuCtxPushCurrent(context), "cuCtxPushCurrent(close)");
         try {
-            if (streamCreated) {
-                check(cuStreamSynchronize(stream), "cuStreamSynchronize(close)");
-            }
-            for (AutoCloseable resource : new AutoCloseable[] {cublas, module}) {
-                try {
-                    if (resource != null) {
-                        resource.close();
-                    }
-                } catch (Exception e) {
-                    first = first == null ? new IllegalStateException("closing the CUDA engine failed", e) : first;
-                }
-            }
-            CudaCalls.free(workspace, "workspace");
-            CudaCalls.free(gradients, "parameter gradients");
-            CudaCalls.free(parameters, "parameters");
-            workspace = gradients = parameters = null;
-            if (streamCreated) {
-                check(cuStreamDestroy(stream), "cuStreamDestroy");
-            }
+            device.inContext(() -> {
+                device.synchronize("close");
+                device.free(workspace, "workspace");
+                device.free(gradients, "parameter gradients");
+                device.free(parameters, "parameters");
+                return null;
+            });
         } finally {
-            check(cuCtxPopCurrent(new CUcontext()), "cuCtxPopCurrent(close)");
-            check(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
-        }
-        if (first != null) {
-            throw first;
+            closed = true;
+            workspace = gradients = parameters = null;
+            device.close();
         }
     }
 
@@ -604,21 +530,21 @@ public final class CudaLstmEngine implements LstmEngine {
         private long next;
 
         // Pointers, valid after bind().
-        CUdeviceptr x;                 // [T, B, I] layer 0 input, kept for backward
-        CUdeviceptr h0;                // [L·D, B, H] (zeros when absent)
-        CUdeviceptr c0;                // [L·D, B, H]
-        CUdeviceptr[] layerOutput;     // [layer] → [T, B, D·H]
-        CUdeviceptr[][] gates;         // [layer][dir] → [T, B, 4H] Xp, then activated gates
-        CUdeviceptr[][] cells;         // [layer][dir] → [T, B, H] c_t (training)
-        CUdeviceptr cellState;         // [B, H] c in place (inference)
-        CUdeviceptr recurrent;         // [B, 4H] h_prev · W_hhᵀ (GEMM schedule)
-        CUdeviceptr gateGrad;          // [T, B, 4H] dG of one layer/direction
-        CUdeviceptr dhCarry;           // [B, H]
-        CUdeviceptr dcCarry;           // [B, H]
-        CUdeviceptr[] layerInputGrad;  // [layer] → [T, B, I_k] for k ≥ 1
+        DevPtr x;                 // [T, B, I] layer 0 input, kept for backward
+        DevPtr h0;                // [L·D, B, H] (zeros when absent)
+        DevPtr c0;                // [L·D, B, H]
+        DevPtr[] layerOutput;     // [layer] → [T, B, D·H]
+        DevPtr[][] gates;         // [layer][dir] → [T, B, 4H] Xp, then activated gates
+        DevPtr[][] cells;         // [layer][dir] → [T, B, H] c_t (training)
+        DevPtr cellState;         // [B, H] c in place (inference)
+        DevPtr recurrent;         // [B, 4H] h_prev · W_hhᵀ (GEMM schedule)
+        DevPtr gateGrad;          // [T, B, 4H] dG of one layer/direction
+        DevPtr dhCarry;           // [B, H]
+        DevPtr dcCarry;           // [B, H]
+        DevPtr[] layerInputGrad;  // [layer] → [T, B, I_k] for k ≥ 1
         // Staging for the host-array API.
-        CUdeviceptr hostX, hostH0, hostC0, hostY, hostHn, hostCn;
-        CUdeviceptr hostDy, hostDhn, hostDcn, hostDx, hostDh0, hostDc0;
+        DevPtr hostX, hostH0, hostC0, hostY, hostHn, hostCn;
+        DevPtr hostDy, hostDhn, hostDcn, hostDx, hostDh0, hostDc0;
 
         private final LstmConfig config;
 
@@ -671,19 +597,19 @@ public final class CudaLstmEngine implements LstmEngine {
             next += align(Math.max(1, size));
         }
 
-        private CUdeviceptr p(CUdeviceptr base, String name) {
-            return at(base, offsets.get(name)[0]);
+        private DevPtr p(DevPtr base, String name) {
+            return base.plus(offsets.get(name)[0]);
         }
 
-        void bind(CUdeviceptr base) {
+        void bind(DevPtr base) {
             int layers = config.numLayers(), dirs = config.directions();
             x = p(base, "x");
             h0 = p(base, "h0");
             c0 = p(base, "c0");
-            layerOutput = new CUdeviceptr[layers];
-            gates = new CUdeviceptr[layers][dirs];
-            cells = new CUdeviceptr[layers][dirs];
-            layerInputGrad = new CUdeviceptr[layers];
+            layerOutput = new DevPtr[layers];
+            gates = new DevPtr[layers][dirs];
+            cells = new DevPtr[layers][dirs];
+            layerInputGrad = new DevPtr[layers];
             for (int k = 0; k < layers; k++) {
                 layerOutput[k] = p(base, "out" + k);
                 for (int d = 0; d < dirs; d++) {

@@ -27,9 +27,6 @@ final class CudaModule implements AutoCloseable {
     /** Classpath location of the fatbin that {@code cuda/build.sh} writes at build time. */
     static final String FATBIN_RESOURCE = "jlstm/cuda/jlstm_kernels.fatbin";
 
-    /** A null device pointer, for optional arguments such as absent biases. */
-    static final CUdeviceptr NULL = new CUdeviceptr();
-
     private final CUmodule module = new CUmodule();
     private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
     private boolean loaded;

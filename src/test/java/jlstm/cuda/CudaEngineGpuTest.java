@@ -42,7 +42,7 @@ class CudaEngineGpuTest {
     }
 
     /** (T, B, I, H, L, bidirectional, bias): B = 1, odd H, T = 1, H = 1024, 3 layers, B > 64, no bias. */
-    static Stream<Arguments> shapes() {
+    static Stream<Arguments> shapes() { // also used as the pattern for CudaEngineEmulationTest
         return Stream.of(
                 Arguments.of(1, 1, 3, 5, 1, false, true),
                 Arguments.of(7, 1, 16, 33, 1, true, true),
@@ -177,9 +177,10 @@ class CudaEngineGpuTest {
         static Results pass(LstmEngine engine, LstmParameters params, Inputs in) {
             LstmConfig config = params.config();
             Results r = new Results();
+            int state = config.numLayers() * config.directions() * in.batch * config.hiddenSize();
             float[] y = new float[in.steps * in.batch * config.outputSize()];
-            float[] hn = new float[in.h0.length];
-            float[] cn = new float[in.h0.length];
+            float[] hn = new float[state];
+            float[] cn = new float[state];
             // Inference first (the variants that save nothing), then training + backward.
             engine.forward(in.steps, in.batch, in.x, in.h0, in.c0, y, hn, cn, false);
             r.add("y (inference)", y.clone());
@@ -188,8 +189,8 @@ class CudaEngineGpuTest {
             r.add("hn", hn);
             r.add("cn", cn);
             float[] dx = new float[in.x.length];
-            float[] dh0 = new float[in.h0.length];
-            float[] dc0 = new float[in.h0.length];
+            float[] dh0 = new float[state];
+            float[] dc0 = new float[state];
             LstmParameters grads = LstmParameters.zeros(config);
             engine.backward(in.dy, in.dhn, in.dcn, dx, dh0, dc0, grads);
             r.add("dx", dx);
