@@ -6,7 +6,8 @@
 // Kernels (launched by jlstm.cuda.CudaLstmEngine, names in jlstm.cuda.Kernel):
 //   lstm_forward_pointwise_inference  G = Xp_t + R_t + b_ih + b_hh → c_t, h_t; saves nothing
 //   lstm_forward_pointwise_training   the same, and saves the activated gates and c_t
-// Layout: xp, rec, gates [B, 4H] (gates may be xp: the engine overwrites Xp_t in place); c_prev, c_out [B, H]; h_out row b at h_out + b·h_ld.
+// Layout: xp, rec, gates [B, 4H] (gates may be xp: the engine overwrites Xp_t in place);
+//         c_prev, c_out [B, H]; h_out row b at h_out + b·h_ld.
 // Launch: 1-D, one thread per (b, j) element of the B×H state; block 256 threads,
 //         grid lstm_ceil_div(B·H, 256). Indices are bounded, so any B, H works.
 #include "lstm_cell_math.cuh"

@@ -11,6 +11,7 @@ import jcuda.jcublas.cublasHandle;
  *
  * <pre>
  * forward STANDIN   load STANDIN (a libcublas.so.13) and the forwarding library, then call JCublas2
+ * ensure            let CublasLoader.ensureLoaded() find libcublas.so.13 (-Djlstm.cublas13.path), then call
  * direct            call JCublas2 with nothing prepared
  * </pre>
  */
@@ -22,12 +23,16 @@ public final class CublasForwardingCheck {
         try {
             if (args[0].equals("forward")) {
                 CublasLoader.loadForwarding(Path.of(args[1]));
+            } else if (args[0].equals("ensure")) {
+                System.out.println("loader=" + CublasLoader.ensureLoaded());
             }
             cublasHandle handle = new cublasHandle();
             System.out.println("create=" + JCublas2.cublasCreate(handle));
             int[] version = new int[1];
             int status = JCublas2.cublasGetVersion(handle, version);
             System.out.println("getVersion=" + status + " version=" + version[0]);
+            // Absent from the stand-in: the forwarding library answers CUBLAS_STATUS_NOT_SUPPORTED.
+            System.out.println("destroy=" + JCublas2.cublasDestroy(handle));
         } catch (Throwable t) {
             System.out.println("error=" + t.getClass().getName() + ": " + t.getMessage());
         }

@@ -36,7 +36,9 @@ class CublasForwardingTest {
                 .getResourceAsStream(CublasLoader.FORWARDING_RESOURCE)) {
             assertNotNull(in, CublasLoader.FORWARDING_RESOURCE + " missing although gcc is available (build step "
                     + "cublas-forwarding-library in pom.xml)");
-            forwarding = dir.resolve("libcublas.so.12");
+            // Kept out of the stand-in's folder, which the loader test points the loader at.
+            Files.createDirectories(NativeTools.BUILD_DIR.resolve("forwarding"));
+            forwarding = NativeTools.BUILD_DIR.resolve("forwarding").resolve("libcublas.so.12");
             Files.copy(in, forwarding, StandardCopyOption.REPLACE_EXISTING);
         }
         standIn = dir.resolve("libcublas.so.13").toAbsolutePath();
@@ -53,8 +55,23 @@ class CublasForwardingTest {
         assertTrue(out.contains("create=0"), r.all());
         // The handle written by the stand-in came back through JCublas2 and the trampolines intact.
         assertTrue(out.contains("getVersion=0 version=130042"), r.all());
+        // cublasDestroy_v2 is not in the stand-in: its trampoline answers CUBLAS_STATUS_NOT_SUPPORTED (15).
+        assertTrue(out.contains("destroy=15"), r.all());
         // Hand-written trampolines must not make the JVM warn about an executable stack.
         assertTrue(!r.stderr().contains("stack guard"), r.all());
+    }
+
+    @Test
+    void loaderFindsCublas13AtTheConfiguredPathAndForwards() throws Exception {
+        assumeTrue(System.getenv("LD_LIBRARY_PATH") == null, "LD_LIBRARY_PATH is set; a real cuBLAS may be found");
+        assumeTrue(!Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libcublas.so.12")),
+                "a real libcublas.so.12 is installed");
+        java.util.List<String> cmd = new java.util.ArrayList<>(
+                NativeTools.javaCommand(CublasForwardingCheck.class.getName(), "ensure"));
+        cmd.add(1, "-D" + CublasLoader.CUBLAS13_PATH_PROPERTY + "=" + standIn.getParent());
+        NativeTools.Result r = NativeTools.runOk(cmd, null, 120);
+        assertTrue(r.stdout().contains("loader=forwarding library libcublas.so.12 → " + standIn), r.all());
+        assertTrue(r.stdout().contains("getVersion=0 version=130042"), r.all());
     }
 
     @Test
