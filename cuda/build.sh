@@ -10,9 +10,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out_dir="${1:?usage: build.sh OUTPUT_DIR REQUIRE_NVCC}"
 require="${2:-false}"
-nvcc_bin="${NVCC:-nvcc}"
+nvcc_bin="${NVCC:-nvcc}"   # NVCC set: exactly that compiler, no search
 
-if ! command -v "$nvcc_bin" >/dev/null 2>&1; then
+if [[ -z "${NVCC:-}" ]] && ! command -v "$nvcc_bin" >/dev/null 2>&1; then
     for candidate in /usr/local/cuda/bin/nvcc /usr/local/cuda-*/bin/nvcc; do
         [[ -x "$candidate" ]] && nvcc_bin="$candidate" && break
     done
