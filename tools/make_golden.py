@@ -25,10 +25,12 @@ import argparse
 import json
 import os
 import random
-import struct
 import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402  (same folder)
 
 # Cases: name → a function of a random.Random giving the case's description. Sizes stay small so the
 # committed files stay small (the 100+ step case uses H ≤ 8).
@@ -78,46 +80,18 @@ def _distinct_sizes(r, case):
     return case
 
 
-# --- safetensors by hand (Debian has no python safetensors module) ---------------------------------
+# --- safetensors (tools/safetensors_io.py; Debian has no python safetensors module) ---------------
 
 def write_safetensors(path, tensors, metadata=None):
-    """Writes name → float32 CPU tensor as safetensors: u64 LE header length, JSON, LE data."""
-    header = {}
-    if metadata:
-        header["__metadata__"] = metadata
-    blobs = []
-    offset = 0
-    for name, t in tensors.items():
-        data = t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)  # data starts 8-byte aligned, as the reference writer does
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
+    """Writes name → tensor as F32 safetensors."""
+    safetensors_io.write(path, {k: t.detach().to(torch.float32).contiguous().numpy() for k, t in tensors.items()},
+                         metadata)
 
 
 def read_safetensors(path):
-    """name → float64 tensor of an F32 safetensors file (strict enough for our own files)."""
-    import numpy as np
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n].decode("utf-8"))
-    header.pop("__metadata__", None)
-    data = raw[8 + n:]
-    out = {}
-    for name, h in header.items():
-        if h["dtype"] != "F32":
-            raise ValueError(f"{path}: tensor '{name}' has dtype {h['dtype']}, expected F32")
-        begin, end = h["data_offsets"]
-        values = np.frombuffer(data[begin:end], dtype="<f4").astype("float64")
-        out[name] = torch.from_numpy(values.copy()).reshape(h["shape"])
-    return out
+    """name → float64 tensor of an F32 safetensors file."""
+    arrays, _ = safetensors_io.read(path)
+    return {k: torch.from_numpy(v.astype("float64")) for k, v in arrays.items()}
 
 
 # --- one case -------------------------------------------------------------------------------------

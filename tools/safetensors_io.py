@@ -21,7 +21,7 @@ def write(path, tensors, metadata=None):
         header[name] = {"dtype": "F32", "shape": list(np.shape(array)), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
-    text = json.dumps(header).encode("utf-8")
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * ((8 - len(text) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)))
