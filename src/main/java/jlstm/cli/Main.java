@@ -6,10 +6,15 @@ import picocli.CommandLine.Command;
 /** {@code java -jar jlstm.jar <command>}: the command-line entry point. */
 @Command(name = "jlstm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "LSTM layers on the CPU and NVIDIA GPUs, cross-checked against PyTorch.",
-        subcommands = {RunCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, InfoCommand.class, TrainCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
+        // One plain line per log record ("INFO: jlstm: using the CPU engine ...") instead of JUL's two.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+        }
         System.exit(execute(args));
     }
 

@@ -4,9 +4,15 @@ import jlstm.LstmBackend;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 
-/** The JCuda backend. (Placeholder until the GPU engine lands: reports itself unavailable.) */
+/**
+ * The JCuda backend. Its availability is the result of {@link CudaProbe}, run once per JVM on
+ * first use and cached; when unavailable, the detail says why (no CUDA driver, no device, cuBLAS
+ * library missing, kernels not built, …).
+ */
 public final class CudaBackend implements LstmBackend {
     private static final CudaBackend INSTANCE = new CudaBackend();
+
+    private volatile Availability probed;
 
     private CudaBackend() {
     }
@@ -22,11 +28,21 @@ public final class CudaBackend implements LstmBackend {
 
     @Override
     public Availability availability() {
-        return Availability.no("the CUDA engine is not built into this version");
+        Availability a = probed;
+        if (a == null) {
+            synchronized (this) {
+                if (probed == null) {
+                    probed = CudaProbe.run();
+                }
+                a = probed;
+            }
+        }
+        return a;
     }
 
+    /** Opens a {@link CudaLstmEngine}; fails with the probe's reason when the GPU is unusable. */
     @Override
     public LstmEngine open(LstmParameters parameters) {
-        throw new IllegalStateException("CUDA backend unavailable: " + availability().detail());
+        return CudaLstmEngine.open(parameters);
     }
 }

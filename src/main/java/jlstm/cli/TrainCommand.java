@@ -1,0 +1,404 @@
+package jlstm.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import jlstm.Device;
+import jlstm.LstmConfig;
+import jlstm.LstmLayer;
+import jlstm.LstmParameters;
+import jlstm.train.Adam;
+import jlstm.train.AddingProblem;
+import jlstm.train.AirlinePassengers;
+import jlstm.train.Checkpoint;
+import jlstm.train.Evaluation;
+import jlstm.train.LinearHead;
+import jlstm.train.Optimizer;
+import jlstm.train.SequenceModel;
+import jlstm.train.Sgd;
+import jlstm.train.Trainer;
+import jlstm.train.TrainingTask;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code train}: fits an LSTM + linear head to an embedded task and writes a checkpoint and charts.
+ * The last line printed to stdout is the summary {@code result: task=… device=… metric=… value=…
+ * baseline=…}.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Trains an LSTM with a linear head on an embedded task and reports a held-out score.",
+                "  adding  : the adding problem (Hochreiter & Schmidhuber 1997), metric mse, baseline: always 1.0",
+                "  airline : next month's airline passengers from the previous 12, trained on 1949-1958,",
+                "            metric rmse (thousands) on 1959-1960, baseline: seasonal naive (same month last year)",
+                "Writes to --out: checkpoint.safetensors, learning-curve.png (and forecast.png for airline).",
+                "The last line is: result: task=<task> device=<cpu|cuda> metric=<name> value=<v> baseline=<b>"})
+final class TrainCommand implements Callable<Integer> {
+
+    /** Defaults per task, chosen so that the default run learns the task in well under 3 minutes on 2 cores. */
+    record TaskDefaults(int epochs, int hidden, int layers, int seqLen, int batch, double lr, int samples) {
+    }
+
+    static final Map<String, TaskDefaults> DEFAULTS = Map.of(
+            "adding", new TaskDefaults(15, 32, 1, 50, 32, 0.01, 4000),
+            "airline", new TaskDefaults(150, 16, 1, 12, 12, 0.005, 0));
+    static final int ADDING_TEST_SAMPLES = 1000;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--task", paramLabel = "adding|airline", description = "task (default: adding; on --resume: the checkpoint's)")
+    String task;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "epochs to run (on --resume: further epochs); default adding 15, airline 150")
+    Integer epochs;
+
+    @Option(names = "--hidden", paramLabel = "H", description = "hidden size; default adding 32, airline 16")
+    Integer hidden;
+
+    @Option(names = "--layers", paramLabel = "L", description = "stacked LSTM layers (default 1)")
+    Integer layers;
+
+    @Option(names = "--seq-len", paramLabel = "T", description = "sequence length: adding T (default 50), airline window in months (default 12)")
+    Integer seqLen;
+
+    @Option(names = "--batch", paramLabel = "B", description = "mini-batch size; default adding 32, airline 12")
+    Integer batch;
+
+    @Option(names = "--lr", paramLabel = "X", description = "learning rate; default adding 0.01, airline 0.005")
+    Double lr;
+
+    @Option(names = "--seed", paramLabel = "S", description = "seed of data, initialisation and shuffling (default 1)")
+    Long seed;
+
+    @Option(names = "--samples", paramLabel = "N", description = "adding: training sequences (default 4000; 1000 more are held out)")
+    Integer samples;
+
+    @Option(names = "--optimizer", defaultValue = "adam", paramLabel = "adam|sgd", description = "optimizer (default: ${DEFAULT-VALUE}); sgd uses --momentum")
+    String optimizerName;
+
+    @Option(names = "--momentum", defaultValue = "0.9", paramLabel = "M", description = "SGD momentum (default: ${DEFAULT-VALUE})")
+    double momentum;
+
+    @Option(names = "--clip", defaultValue = "1.0", paramLabel = "NORM", description = "clip the global gradient norm to this, 0 = off (default: ${DEFAULT-VALUE})")
+    double clip;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/<task>-<yyyyMMdd-HHmmss>)")
+    Path out;
+
+    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "continue from a checkpoint written by train")
+    Path resume;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream stdout = System.out;
+        Device chosenDevice = Device.parse(device);
+        requirePositive("--epochs", epochs);
+        requirePositive("--hidden", hidden);
+        requirePositive("--layers", layers);
+        requirePositive("--seq-len", seqLen);
+        requirePositive("--batch", batch);
+        requirePositive("--samples", samples);
+        if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
+            throw bad("--lr must be a positive number, got " + lr);
+        }
+        if (!(clip >= 0) || !Double.isFinite(clip)) {
+            throw bad("--clip must be 0 (off) or a positive number, got " + clip);
+        }
+        if (!optimizerName.equals("adam") && !optimizerName.equals("sgd")) {
+            throw bad("unknown --optimizer '" + optimizerName + "' (expected adam or sgd)");
+        }
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw bad("--momentum must be in [0, 1), got " + momentum);
+        }
+
+        Checkpoint checkpoint = resume == null ? null : Checkpoint.load(resume);
+        Map<String, String> resumed = checkpoint == null ? Map.of() : checkpoint.metadata();
+        String taskName = resolveTask(resumed);
+        TaskDefaults defaults = DEFAULTS.get(taskName);
+        int runSeqLen = pick("--seq-len", seqLen, resumed.get("task.seq_len"), defaults.seqLen());
+        int runHidden = pick("--hidden", hidden, checkpoint == null ? null : Integer.toString(checkpoint.lstm().config().hiddenSize()), defaults.hidden());
+        int runLayers = pick("--layers", layers, checkpoint == null ? null : Integer.toString(checkpoint.lstm().config().numLayers()), defaults.layers());
+        long runSeed = seed != null ? seed : resumed.containsKey("seed") ? parseLong(resumed, "seed") : 1L;
+        if (seed != null && resumed.containsKey("seed") && seed != parseLong(resumed, "seed")) {
+            throw bad("--seed " + seed + " differs from the checkpoint's seed " + resumed.get("seed")
+                    + " (the seed fixes the data; omit --seed when resuming)");
+        }
+        int runSamples = pick("--samples", samples, resumed.get("task.train_samples"), defaults.samples());
+        int runEpochs = epochs != null ? epochs : defaults.epochs();
+        int runBatch = batch != null ? batch : defaults.batch();
+        double runLr = lr != null ? lr : defaults.lr();
+        if (lr == null && optimizerName.equals(resumed.get("optimizer")) && resumed.containsKey("optimizer.lr")) {
+            runLr = parseDouble(resumed, "optimizer.lr"); // keep the checkpoint's rate unless told otherwise
+        }
+        if (samples != null && !taskName.equals("adding")) {
+            throw bad("--samples applies to the adding task only");
+        }
+
+        TrainingTask trainingTask = createTask(taskName, runSeqLen, runSamples, runSeed);
+        int inputSize = trainingTask.trainingSet().inputSize();
+        int outputSize = trainingTask.trainingSet().outputSize();
+
+        LstmParameters lstmParameters;
+        LinearHead head;
+        int startEpoch = 0;
+        List<Double> trainHistory = new ArrayList<>();
+        List<Double> evalHistory = new ArrayList<>();
+        if (checkpoint != null) {
+            LstmConfig c = checkpoint.lstm().config();
+            if (c.inputSize() != inputSize || c.bidirectional() || !c.bias() || checkpoint.headWeight().dim(0) != outputSize
+                    || checkpoint.headMode() != trainingTask.headMode()) {
+                throw new IllegalArgumentException(resume + ": checkpoint holds " + c + " with a head of "
+                        + checkpoint.headWeight().dim(0) + " output(s); task " + taskName + " needs a one-direction LSTM"
+                        + " with bias, I=" + inputSize + " and " + outputSize + " output(s)");
+            }
+            lstmParameters = checkpoint.lstm();
+            head = checkpoint.head();
+            startEpoch = (int) parseLong(resumed, "epoch");
+            trainHistory.addAll(parseHistory(resumed, "history.train_loss"));
+            evalHistory.addAll(parseHistory(resumed, "history.heldout"));
+        } else {
+            lstmParameters = LstmParameters.initialize(LstmConfig.of(inputSize, runHidden).withLayers(runLayers), runSeed);
+            head = LinearHead.initialize(runHidden, outputSize, trainingTask.headMode(), runSeed + 1);
+        }
+
+        Path outDir = out != null ? out : Path.of("runs", taskName + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+
+        try (SequenceModel model = new SequenceModel(LstmLayer.create(lstmParameters, chosenDevice), head)) {
+            Files.createDirectories(outDir); // only once the device is known to work
+            Optimizer optimizer = optimizerName.equals("adam") ? new Adam(runLr) : new Sgd(runLr, momentum, 0);
+            String optimizerNote = "";
+            if (checkpoint != null) {
+                if (optimizerName.equals(resumed.get("optimizer"))) {
+                    optimizer.loadState(checkpoint.optimizerTensors(), resumed, model.parameters());
+                    optimizer.setLearningRate(runLr);
+                    optimizerNote = ", state restored at step " + optimizer.steps();
+                } else {
+                    optimizerNote = ", fresh state (the checkpoint's optimizer was " + resumed.get("optimizer") + ")";
+                }
+            }
+            String deviceName = model.lstm().deviceName();
+            long parameterCount = model.parameters().values().stream().mapToLong(t -> t.numel()).sum();
+            stdout.printf(Locale.ROOT, "task %s: %s%n", taskName, describeTask(trainingTask));
+            stdout.printf(Locale.ROOT, "model %s + linear head -> %d, %d parameters, device %s%n",
+                    lstmParameters.config(), outputSize, parameterCount, deviceName);
+            stdout.printf(Locale.ROOT, "training: %s lr=%s batch=%d clip=%s epochs %d..%d%s%s%n", optimizer.name(),
+                    number(runLr), runBatch, clip == 0 ? "off" : number(clip), startEpoch + 1, startEpoch + runEpochs,
+                    checkpoint == null ? "" : ", resumed from " + resume, optimizerNote);
+            if (deviceName.equals("cuda")) {
+                stdout.println("note: the head, loss and optimizer run on the host; each step copies through host memory");
+            }
+
+            int sequences = trainingTask.trainingSet().size();
+            Evaluation evaluation = null;
+            Path checkpointFile = outDir.resolve("checkpoint.safetensors");
+            for (int epoch = startEpoch + 1; epoch <= startEpoch + runEpochs; epoch++) {
+                Trainer.EpochResult result;
+                try (ProgressBar bar = progressBar("epoch " + epoch + "/" + (startEpoch + runEpochs), sequences)) {
+                    result = Trainer.runEpoch(model, trainingTask.trainingSet(), trainingTask.loss(), optimizer,
+                            runBatch, clip, Trainer.shuffleSeed(runSeed, epoch), (n, loss) -> {
+                                if (bar != null) {
+                                    bar.stepBy(n);
+                                    bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", loss));
+                                }
+                            });
+                }
+                evaluation = trainingTask.evaluate(model);
+                trainHistory.add(result.meanLoss());
+                evalHistory.add(evaluation.value());
+                stdout.printf(Locale.ROOT, "epoch %3d/%d  loss %.6f  held-out %s %s  %,.0f seq/s  %.1f s%n", epoch,
+                        startEpoch + runEpochs, result.meanLoss(), evaluation.metric(), number(evaluation.value()),
+                        result.sequencesPerSecond(), result.seconds());
+                Map<String, String> meta = new LinkedHashMap<>();
+                meta.put("task", taskName);
+                meta.putAll(trainingTask.metadata());
+                meta.put("seed", Long.toString(runSeed));
+                meta.put("epoch", Integer.toString(epoch));
+                meta.put("input_size", Integer.toString(inputSize));
+                meta.put("hidden", Integer.toString(lstmParameters.config().hiddenSize()));
+                meta.put("layers", Integer.toString(lstmParameters.config().numLayers()));
+                meta.put("batch", Integer.toString(runBatch));
+                meta.put("clip", Double.toString(clip));
+                meta.put("loss", trainingTask.loss().name());
+                meta.put("metric", evaluation.metric());
+                meta.put("history.train_loss", joinHistory(trainHistory));
+                meta.put("history.heldout", joinHistory(evalHistory));
+                Checkpoint.save(checkpointFile, model, optimizer, meta);
+            }
+            if (evaluation == null) {
+                evaluation = trainingTask.evaluate(model);
+            }
+
+            Path curve = outDir.resolve("learning-curve.png");
+            TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainHistory,
+                    evaluation.metric(), evalHistory);
+            stdout.printf(Locale.ROOT, "held-out %s: %s (baseline %s: %s)%n", evaluation.metric(),
+                    number(evaluation.value()), evaluation.baselineName(), number(evaluation.baseline()));
+            stdout.printf("wrote %s, %s", checkpointFile, curve);
+            if (evaluation.forecast() != null) {
+                Path forecast = outDir.resolve("forecast.png");
+                TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
+                        evaluation.forecast(), evaluation.baselineName());
+                stdout.printf(", %s", forecast);
+            }
+            stdout.println();
+            stdout.printf(Locale.ROOT, "result: task=%s device=%s metric=%s value=%s baseline=%s%n", taskName,
+                    deviceName, evaluation.metric(), number(evaluation.value()), number(evaluation.baseline()));
+            stdout.flush();
+        }
+        return 0;
+    }
+
+    private String resolveTask(Map<String, String> resumed) {
+        String fromCheckpoint = resumed.get("task");
+        if (resume != null && fromCheckpoint == null) {
+            throw new IllegalArgumentException(resume + ": checkpoint metadata has no 'task'; was it written by train?");
+        }
+        if (resume != null && !DEFAULTS.containsKey(fromCheckpoint)) {
+            throw new IllegalArgumentException(resume + ": checkpoint is for unknown task '" + fromCheckpoint + "'");
+        }
+        if (task != null && !DEFAULTS.containsKey(task)) {
+            throw bad("unknown --task '" + task + "' (expected adding or airline)");
+        }
+        if (task != null && fromCheckpoint != null && !task.equals(fromCheckpoint)) {
+            throw bad("--task " + task + " but the checkpoint " + resume + " was trained on " + fromCheckpoint);
+        }
+        return task != null ? task : fromCheckpoint != null ? fromCheckpoint : "adding";
+    }
+
+    /** The option's value, else the checkpoint's, else the default; an option contradicting the checkpoint is an error. */
+    private int pick(String option, Integer given, String fromCheckpoint, int fallback) {
+        if (fromCheckpoint != null) {
+            int saved;
+            try {
+                saved = Integer.parseInt(fromCheckpoint);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(resume + ": checkpoint metadata for " + option + " is '"
+                        + fromCheckpoint + "', not a number");
+            }
+            if (given != null && given != saved) {
+                throw bad(option + " " + given + " does not match the checkpoint " + resume + ", which has " + saved
+                        + " (a checkpoint of a different shape cannot be resumed; omit " + option + ")");
+            }
+            return saved;
+        }
+        return given != null ? given : fallback;
+    }
+
+    private static TrainingTask createTask(String name, int seqLen, int samples, long seed) {
+        return switch (name) {
+            case "adding" -> new AddingProblem(seqLen, samples, ADDING_TEST_SAMPLES, seed);
+            case "airline" -> new AirlinePassengers(seqLen);
+            default -> throw new IllegalStateException("no task " + name);
+        };
+    }
+
+    private static String describeTask(TrainingTask t) {
+        if (t instanceof AddingProblem a) {
+            return "adding problem, T=" + a.trainingSet().steps() + ", " + a.trainingSet().size() + " training and "
+                    + a.testSet().size() + " held-out sequences, loss mse";
+        }
+        return "airline passengers, window " + t.trainingSet().steps() + " months, " + t.trainingSet().size()
+                + " training windows (1949-1958), held out: the last 24 months, loss mse on scaled log-changes";
+    }
+
+    /**
+     * A progress bar on stderr when the console is interactive; null otherwise (redirected output,
+     * CI), where the per-epoch lines alone report progress.
+     */
+    private static ProgressBar progressBar(String name, long total) {
+        if (System.console() == null || Boolean.getBoolean("jlstm.noProgress")) {
+            return null;
+        }
+        return new ProgressBarBuilder().setTaskName(name).setInitialMax(total).setUnit(" seq", 1)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).showSpeed()
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).clearDisplayOnFinish().build();
+    }
+
+    private void requirePositive(String option, Integer value) {
+        if (value != null && value < 1) {
+            throw bad(option + " must be at least 1, got " + value);
+        }
+    }
+
+    private CommandLine.ParameterException bad(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    private long parseLong(Map<String, String> meta, String key) {
+        try {
+            return Long.parseLong(meta.getOrDefault(key, ""));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(resume + ": checkpoint metadata '" + key + "' is '" + meta.get(key)
+                    + "', not a whole number");
+        }
+    }
+
+    private double parseDouble(Map<String, String> meta, String key) {
+        try {
+            double v = Double.parseDouble(meta.getOrDefault(key, ""));
+            if (!(v > 0) || !Double.isFinite(v)) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(resume + ": checkpoint metadata '" + key + "' is '" + meta.get(key)
+                    + "', not a positive number");
+        }
+    }
+
+    private List<Double> parseHistory(Map<String, String> meta, String key) {
+        List<Double> values = new ArrayList<>();
+        String text = meta.getOrDefault(key, "");
+        for (String s : text.split(",")) {
+            if (!s.isBlank()) {
+                try {
+                    values.add(Double.parseDouble(s));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(resume + ": checkpoint metadata '" + key + "' holds '" + s
+                            + "', not a number");
+                }
+            }
+        }
+        return values;
+    }
+
+    private static String joinHistory(List<Double> values) {
+        StringBuilder sb = new StringBuilder();
+        for (double v : values) {
+            sb.append(sb.length() == 0 ? "" : ",").append(v);
+        }
+        return sb.toString();
+    }
+
+    /** Five significant digits, plain notation: 0.00051234, 42.713. */
+    static String number(double v) {
+        if (!Double.isFinite(v)) {
+            return Double.toString(v);
+        }
+        return new BigDecimal(v).round(new MathContext(5)).stripTrailingZeros().toPlainString();
+    }
+}

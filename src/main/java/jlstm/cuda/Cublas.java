@@ -1,0 +1,87 @@
+package jlstm.cuda;
+
+import static jlstm.cuda.CudaCalls.checkCublas;
+
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasHandle;
+import jcuda.jcublas.cublasMath;
+import jcuda.jcublas.cublasOperation;
+import jcuda.runtime.cudaStream_t;
+
+/**
+ * The one wrapper around cuBLAS: a handle created in the current context and bound to one
+ * stream, and a row-major GEMM.
+ *
+ * <p><b>Row-major ↔ column-major.</b> cuBLAS is column-major; everything in jlstm is row-major.
+ * A row-major matrix M [r, c] with leading dimension ld is, read column-major, Mᵀ [c, r] with the
+ * same ld. So the row-major product C[m, n] = op(A)[m, k] · op(B)[k, n] is computed as the
+ * column-major product Cᵀ[n, m] = op(B)ᵀ · op(A)ᵀ: cuBLAS gets B first, then A, with n and m
+ * swapped, and each transpose flag unchanged (B stored row-major is already Bᵀ column-major).
+ *
+ * <p>Math mode is {@code CUBLAS_DEFAULT_MATH} (full FP32, no TF32), so results meet the 1e-4
+ * accuracy contract; cuBLAS gives identical bits run to run on one GPU and stream.
+ */
+final class Cublas implements AutoCloseable {
+    private static final Pointer ONE = Pointer.to(new float[] {1f});
+    private static final Pointer ZERO = Pointer.to(new float[] {0f});
+
+    private final cublasHandle handle = new cublasHandle();
+    private boolean open;
+
+    /** Creates the handle in the current context and binds it to {@code stream}. */
+    Cublas(CUstream stream) {
+        checkCublas(JCublas2.cublasCreate(handle), "cublasCreate");
+        open = true;
+        checkCublas(JCublas2.cublasSetStream(handle, new cudaStream_t(stream)), "cublasSetStream");
+        checkCublas(JCublas2.cublasSetMathMode(handle, cublasMath.CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+    }
+
+    /** cuBLAS version as reported by the loaded library, e.g. 120604 or 130100. */
+    int version() {
+        int[] v = new int[1];
+        checkCublas(JCublas2.cublasGetVersion(handle, v), "cublasGetVersion");
+        return v[0];
+    }
+
+    /**
+     * Row-major C = op(A) · op(B) + beta·C, with alpha = 1.
+     *
+     * @param transA use Aᵀ: A is stored [k, m] (lda ≥ m) instead of [m, k] (lda ≥ k)
+     * @param transB use Bᵀ: B is stored [n, k] (ldb ≥ k) instead of [k, n] (ldb ≥ n)
+     * @param c      [m, n] with row stride ldc; must not alias A or B
+     * @param accumulate beta = 1 (add into C) instead of 0 (overwrite C)
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
+              boolean accumulate, CUdeviceptr c, int ldc) {
+        ColumnMajorCall call = ColumnMajorCall.of(transA, transB, m, n, k, lda, ldb, ldc);
+        checkCublas(JCublas2.cublasSgemm(handle, call.opFirst(), call.opSecond(), call.m(), call.n(), call.k(), ONE,
+                b, call.ldFirst(), a, call.ldSecond(), accumulate ? ONE : ZERO, c, call.ldc()),
+                "cublasSgemm(m=" + m + ", n=" + n + ", k=" + k + ", transA=" + transA + ", transB=" + transB + ")");
+    }
+
+    /**
+     * The arguments of the column-major {@code cublasSgemm} for a row-major product (see the class
+     * comment): the first operand is B, the second is A, and m, n are swapped.
+     *
+     * @param opFirst  operation on the first operand (B)
+     * @param opSecond operation on the second operand (A)
+     */
+    record ColumnMajorCall(int opFirst, int opSecond, int m, int n, int k, int ldFirst, int ldSecond, int ldc) {
+        static ColumnMajorCall of(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc) {
+            int opA = transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+            int opB = transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+            return new ColumnMajorCall(opB, opA, n, m, k, ldb, lda, ldc);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (open) {
+            open = false;
+            checkCublas(JCublas2.cublasDestroy(handle), "cublasDestroy");
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package jlstm.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxPopCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxPushCurrent;
+import static jcuda.driver.JCudaDriver.cuDeviceComputeCapability;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
+import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
+import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+import static jlstm.cuda.CudaCalls.check;
+
+import java.util.Locale;
+
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jlstm.LstmBackend.Availability;
+
+/**
+ * The one GPU probe: natives load, driver ≥ 12.0, a device exists, cuBLAS loads (through the
+ * forwarding library when only cuBLAS 13 is installed), the kernel module loads and a tiny kernel
+ * runs with the right result. Run once per JVM by {@link CudaBackend}; catches every
+ * {@code Throwable}, so a broken CUDA installation can never take the JVM down.
+ */
+final class CudaProbe {
+    /** Oldest driver API version JCuda 12.6 runs on. */
+    static final int MIN_DRIVER_VERSION = 12000;
+
+    /** Reason when the jar holds no fatbin. */
+    static final String KERNELS_NOT_BUILT = "kernels not built (this jar was built without nvcc; rebuild with the "
+            + "CUDA toolkit on PATH, e.g. mvn package -Djlstm.requireNvcc=true)";
+
+    private CudaProbe() {
+    }
+
+    /** Runs the whole probe; never throws. */
+    static Availability run() {
+        try {
+            return probe();
+        } catch (Throwable t) {
+            return Availability.no("probe failed: " + describe(t));
+        }
+    }
+
+    private static Availability probe() {
+        String os = System.getProperty("os.name", "?").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "?");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            return Availability.no("no JCuda natives for " + os + "/" + arch + " (this build ships linux-x86_64 only)");
+        }
+        // 1. Natives: JCudaDriver's library needs libcuda.so.1, which only the NVIDIA driver installs.
+        int initResult;
+        try {
+            initResult = cuInit(0);
+        } catch (UnsatisfiedLinkError e) {
+            String message = String.valueOf(e.getMessage());
+            if (message.contains("libcuda.so")) {
+                return Availability.no("no CUDA driver (libcuda.so.1 not found)");
+            }
+            return Availability.no("JCuda natives do not load: " + message);
+        }
+        // 2. Driver version.
+        int[] version = new int[1];
+        int versionResult = cuDriverGetVersion(version);
+        if (versionResult == CUresult.CUDA_SUCCESS && version[0] < MIN_DRIVER_VERSION) {
+            return Availability.no("CUDA driver too old: supports CUDA " + versionText(version[0])
+                    + ", JCuda 12.6 needs ≥ 12.0 (install NVIDIA driver ≥ 525)");
+        }
+        // 3. A device.
+        if (initResult == CUresult.CUDA_ERROR_NO_DEVICE) {
+            return Availability.no("no CUDA device (driver " + versionText(version[0]) + " found, no GPU visible)");
+        }
+        if (initResult != CUresult.CUDA_SUCCESS) {
+            return Availability.no("CUDA driver does not initialise: cuInit failed with "
+                    + CUresult.stringFor(initResult));
+        }
+        int[] count = new int[1];
+        check(cuDeviceGetCount(count), "cuDeviceGetCount");
+        if (count[0] == 0) {
+            return Availability.no("no CUDA device (driver " + versionText(version[0]) + " found, 0 devices)");
+        }
+        CUdevice device = new CUdevice();
+        check(cuDeviceGet(device, 0), "cuDeviceGet(0)");
+        String deviceText = deviceDescription(device);
+        // 4. cuBLAS: before any JCublas2 class is touched.
+        String cublasSource;
+        try {
+            cublasSource = CublasLoader.ensureLoaded();
+        } catch (IllegalStateException | UnsatisfiedLinkError e) {
+            return Availability.no(e.getMessage().startsWith("cuBLAS library missing")
+                    ? e.getMessage() : "cuBLAS library missing: " + e.getMessage());
+        }
+        // 5. Kernels.
+        byte[] fatbin = CudaModule.readFatbin();
+        if (fatbin == null) {
+            return Availability.no(KERNELS_NOT_BUILT);
+        }
+        CUcontext context = new CUcontext();
+        check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+        try {
+            check(cuCtxPushCurrent(context), "cuCtxPushCurrent");
+            try {
+                return probeInContext(fatbin, deviceText, version[0], cublasSource);
+            } finally {
+                check(cuCtxPopCurrent(new CUcontext()), "cuCtxPopCurrent");
+            }
+        } finally {
+            check(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
+        }
+    }
+
+    private static Availability probeInContext(byte[] fatbin, String deviceText, int driverVersion,
+                                               String cublasSource) {
+        int cublasVersion;
+        CUstream stream = new CUstream(); // the null (default) stream: enough for one launch
+        try {
+            // The default stream (null) is enough here; the engine makes its own.
+            try (Cublas cublas = new Cublas(stream)) {
+                cublasVersion = cublas.version();
+            }
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            return Availability.no("cuBLAS library missing: " + e.getMessage());
+        }
+        CudaModule module;
+        try {
+            module = new CudaModule(fatbin);
+        } catch (RuntimeException e) {
+            return Availability.no("kernel module does not load on " + deviceText + ": " + e.getMessage());
+        }
+        try (module) {
+            int n = 37;
+            CUdeviceptr out = CudaCalls.allocFloats(n, "probe output");
+            try {
+                module.launch(Kernel.PROBE_FILL, CudaModule.ceilDiv(n, 128), 1, 128, 1, stream, n, 0.5f, 1f, out);
+                check(cuStreamSynchronize(stream), "cuStreamSynchronize(probe kernel)");
+                float[] host = new float[n];
+                check(cuMemcpyDtoH(Pointer.to(host), out, (long) n * Float.BYTES), "cuMemcpyDtoH(probe output)");
+                for (int i = 0; i < n; i++) {
+                    if (host[i] != 0.5f * i + 1f) {
+                        return Availability.no("probe kernel gave a wrong result on " + deviceText + ": out[" + i
+                                + "] = " + host[i] + ", expected " + (0.5f * i + 1f));
+                    }
+                }
+            } finally {
+                CudaCalls.free(out, "probe output");
+            }
+        }
+        return Availability.yes(deviceText + ", driver " + versionText(driverVersion) + ", cuBLAS " + cublasVersion
+                + " (" + cublasSource + ")");
+    }
+
+    private static String deviceDescription(CUdevice device) {
+        byte[] name = new byte[256];
+        check(cuDeviceGetName(name, name.length, device), "cuDeviceGetName");
+        int[] major = new int[1];
+        int[] minor = new int[1];
+        check(cuDeviceComputeCapability(major, minor, device), "cuDeviceComputeCapability");
+        int end = 0;
+        while (end < name.length && name[end] != 0) {
+            end++;
+        }
+        return new String(name, 0, end, java.nio.charset.StandardCharsets.UTF_8) + " (sm_" + major[0] + minor[0] + ")";
+    }
+
+    /** 12040 → "12.4". */
+    static String versionText(int driverVersion) {
+        return driverVersion / 1000 + "." + (driverVersion % 1000) / 10;
+    }
+
+    private static String describe(Throwable t) {
+        String message = t.getMessage();
+        return t.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+}

@@ -1,0 +1,116 @@
+package jlstm.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jlstm.LstmGradients;
+import jlstm.LstmLayer;
+import jlstm.LstmOutput;
+import jlstm.Tensor;
+
+/**
+ * An LSTM followed by a {@link LinearHead}: the model that {@code train} fits. The LSTM runs on
+ * its layer's backend; the head, the loss and the optimizer run on the host, so on the CUDA
+ * backend each step copies y, dy and the parameters through host memory.
+ *
+ * <p>Parameters are named as in a PyTorch {@code state_dict} of a module with an {@code nn.LSTM}
+ * and an {@code nn.Linear} head: the LSTM's own names ({@code weight_ih_l0} …) and
+ * {@code head.weight}, {@code head.bias}.
+ */
+public final class SequenceModel implements AutoCloseable {
+    private final LstmLayer lstm;
+    private final LinearHead head;
+    private final Map<String, Tensor> parameters;
+
+    /** Takes ownership of {@code lstm} (closed with this model). Its config must be time-major. */
+    public SequenceModel(LstmLayer lstm, LinearHead head) {
+        if (lstm.config().batchFirst()) {
+            throw new IllegalArgumentException("SequenceModel expects a time-major LSTM (batchFirst = false)");
+        }
+        if (head.features() != lstm.config().outputSize()) {
+            throw new IllegalArgumentException("head reads " + head.features() + " features but " + lstm.config()
+                    + " outputs " + lstm.config().outputSize());
+        }
+        this.lstm = lstm;
+        this.head = head;
+        Map<String, Tensor> all = new LinkedHashMap<>(lstm.parameters().asMap());
+        all.put(LinearHead.WEIGHT, head.weight());
+        all.put(LinearHead.BIAS, head.bias());
+        this.parameters = java.util.Collections.unmodifiableMap(all);
+    }
+
+    public LstmLayer lstm() {
+        return lstm;
+    }
+
+    public LinearHead head() {
+        return head;
+    }
+
+    /** Every parameter by checkpoint name, live tensors (LSTM first, in PyTorch order, then the head). */
+    public Map<String, Tensor> parameters() {
+        return parameters;
+    }
+
+    /**
+     * Inference.
+     *
+     * @param x [T, B, I]
+     * @return the head's output: [B, O] (last-step head) or [T, B, O]
+     */
+    public Tensor predict(Tensor x) {
+        LstmOutput out = lstm.forward(x);
+        return head.forward(out.y());
+    }
+
+    /**
+     * Forward and backward for one batch, without updating anything.
+     *
+     * @param x      [T, B, I]
+     * @param target as the loss expects for the head's output
+     * @return the loss and every parameter's gradient by name
+     */
+    public StepResult lossAndGradients(Tensor x, Tensor target, Loss loss) {
+        LstmOutput out = lstm.forwardTraining(x, null, null);
+        Tensor prediction = head.forward(out.y());
+        LossValue value = loss.compute(prediction, target);
+        LinearHead.Gradients headGrads = head.backward(value.gradient());
+        LstmGradients lstmGrads = lstm.backward(headGrads.y(), null, null);
+        Map<String, Tensor> gradients = new LinkedHashMap<>(lstmGrads.parameters());
+        gradients.put(LinearHead.WEIGHT, headGrads.weight());
+        gradients.put(LinearHead.BIAS, headGrads.bias());
+        return new StepResult(value.value(), gradients, Double.NaN);
+    }
+
+    /**
+     * One training step: forward, loss, backward, optional clipping by global norm, optimizer
+     * update, and {@link LstmLayer#parametersUpdated()} so that a caching backend sees the change.
+     *
+     * @param maxGradNorm clip threshold, or 0 for no clipping
+     */
+    public StepResult trainStep(Tensor x, Tensor target, Loss loss, Optimizer optimizer, double maxGradNorm) {
+        StepResult r = lossAndGradients(x, target, loss);
+        double norm = Double.NaN;
+        if (maxGradNorm > 0) {
+            norm = GradientClipping.clipByGlobalNorm(r.gradients().values(), maxGradNorm);
+        }
+        optimizer.step(parameters, r.gradients());
+        lstm.parametersUpdated();
+        return new StepResult(r.loss(), r.gradients(), norm);
+    }
+
+    /**
+     * What one step computed.
+     *
+     * @param loss      the batch's loss before the update
+     * @param gradients by parameter name (after clipping, when clipping ran)
+     * @param gradNorm  the global gradient norm before clipping, NaN when not clipped
+     */
+    public record StepResult(double loss, Map<String, Tensor> gradients, double gradNorm) {
+    }
+
+    @Override
+    public void close() {
+        lstm.close();
+    }
+}

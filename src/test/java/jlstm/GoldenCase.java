@@ -1,0 +1,105 @@
+package jlstm;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import jlstm.io.Safetensors;
+
+/**
+ * One golden case written by {@code tools/make_golden.py} from PyTorch's {@code nn.LSTM} (float64
+ * over float32-exact inputs): a folder with {@code meta.json}, {@code model.safetensors},
+ * {@code input.safetensors} and {@code expected.safetensors}.
+ *
+ * @param name   the folder name, e.g. {@code bidirectional_2_layers}
+ * @param folder the case's folder
+ * @param meta   the sizes and flags the generator used (T, B, I, H, L, batch_first, …)
+ */
+public record GoldenCase(String name, Path folder, JsonObject meta) {
+
+    /** The committed cases, found on the test class path under {@code golden/}. */
+    public static List<GoldenCase> all() {
+        URL root = GoldenCase.class.getClassLoader().getResource("golden");
+        if (root == null) {
+            throw new IllegalStateException("no golden/ folder on the test class path (src/test/resources/golden)");
+        }
+        try {
+            return in(Path.of(root.toURI()));
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every case folder (one holding a meta.json) directly under {@code root}, by name. */
+    public static List<GoldenCase> in(Path root) {
+        try (Stream<Path> folders = Files.list(root)) {
+            List<GoldenCase> cases = folders.filter(p -> Files.isRegularFile(p.resolve("meta.json")))
+                    .sorted()
+                    .map(GoldenCase::load)
+                    .toList();
+            if (cases.isEmpty()) {
+                throw new IllegalStateException("no golden cases under " + root);
+            }
+            return cases;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The committed case of a name. */
+    public static GoldenCase named(String name) {
+        return all().stream().filter(c -> c.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no golden case '" + name + "'"));
+    }
+
+    static GoldenCase load(Path folder) {
+        try {
+            JsonObject meta = JsonParser.parseString(Files.readString(folder.resolve("meta.json"))).getAsJsonObject();
+            return new GoldenCase(folder.getFileName().toString(), folder, meta);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public boolean batchFirst() {
+        return meta.get("batch_first").getAsBoolean();
+    }
+
+    public Path modelFile() {
+        return folder.resolve("model.safetensors");
+    }
+
+    public Path inputFile() {
+        return folder.resolve("input.safetensors");
+    }
+
+    public Path expectedFile() {
+        return folder.resolve("expected.safetensors");
+    }
+
+    public LstmParameters parameters() throws IOException {
+        return LstmParameters.load(modelFile(), batchFirst());
+    }
+
+    public Map<String, Tensor> inputs() throws IOException {
+        return Safetensors.readFloatTensors(inputFile());
+    }
+
+    public Map<String, Tensor> expected() throws IOException {
+        return Safetensors.readFloatTensors(expectedFile());
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
