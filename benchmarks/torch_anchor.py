@@ -12,6 +12,12 @@ another OpenBLAS flavour) is installed; with the reference BLAS every product is
 and the comparison would be meaningless, so the script says so loudly (and exits non-zero
 unless --allow-reference-blas is given).
 
+Threads: --threads sets torch.set_num_threads (intra-op threads); --blas-threads sets
+OPENBLAS_NUM_THREADS before torch loads (default: OpenBLAS's own default, all cores). On a small
+machine the fastest honest configuration depends on the shape (torch's threads and OpenBLAS's
+threads can oversubscribe the cores), so benchmarks/compare.sh runs several and compares with the
+fastest per shape; each row records its configuration under "config".
+
 Run with Debian's python (it has torch): /usr/bin/python3 benchmarks/torch_anchor.py --threads 2
 """
 import argparse
@@ -21,8 +27,9 @@ import statistics
 import sys
 import time
 
-import torch
+torch = None  # imported in main(), after OPENBLAS_NUM_THREADS is set
 
+CONFIG = ""
 DEFAULT_SHAPES = [(100, 1, 256, 256, 1), (100, 32, 256, 256, 1), (100, 64, 512, 512, 1), (50, 16, 128, 128, 2)]
 
 
@@ -82,7 +89,7 @@ def check_blas(threads):
     except (OSError, AttributeError):
         pass
     # The reference BLAS reaches ~1-3 GFLOP/s on one core; OpenBLAS reaches tens per core.
-    optimised = openblas and gflops > 8.0 * min(threads, 1)
+    optimised = openblas and gflops > 8.0
     text = (f"BLAS: {', '.join(libs) or 'none found in /proc/self/maps'}; OpenBLAS kernel: {coretype}; "
             f"1024x1024 sgemm {best * 1e3:.1f} ms = {gflops:.1f} GFLOP/s with {threads} threads")
     return text, optimised
@@ -124,7 +131,7 @@ def bench_shape(shape, device, reps, warmup):
     fwd = median_ms(forward, reps, warmup)
     trn = median_ms(train, reps, warmup)
     flops = forward_flops(t, b, i, h, layers)
-    return {"device": "torch-" + device, "T": t, "B": b, "I": i, "H": h, "L": layers,
+    return {"device": "torch-" + device, "config": CONFIG, "T": t, "B": b, "I": i, "H": h, "L": layers,
             "forward_ms": fwd, "train_ms": trn,
             "forward_gflops": flops / (fwd * 1e-3) / 1e9, "train_gflops": 3 * flops / (trn * 1e-3) / 1e9}
 
@@ -137,13 +144,21 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--blas-threads", type=int, help="OPENBLAS_NUM_THREADS (set before torch loads)")
     parser.add_argument("--allow-reference-blas", action="store_true",
                         help="time anyway when torch is not using OpenBLAS")
     args = parser.parse_args()
+    if args.blas_threads is not None:
+        os.environ["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
+    global torch, CONFIG
+    import torch as torch_module
+    torch = torch_module
     torch.set_num_threads(args.threads)
+    CONFIG = (f"torch threads {args.threads}, OpenBLAS threads "
+              f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}")
 
     blas, optimised = check_blas(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} threads; {blas}", file=sys.stderr)
+    print(f"torch {torch.__version__}, {CONFIG}; {blas}", file=sys.stderr)
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
           f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}", file=sys.stderr)
     if not optimised:
