@@ -37,11 +37,15 @@ final class CpuLstmEngine implements LstmEngine {
     /** Hidden-unit slices start at multiples of this, so that vector loops start aligned. */
     private static final int UNIT_ALIGN = 16;
     /**
-     * Below this many FLOPs per step (2·B·4H·H) the time loop runs on one worker: a step then takes
-     * a few microseconds, and a barrier per step costs more than it saves (on a loaded machine a
-     * descheduled worker stalls everyone at the barrier for a whole time slice).
+     * Below this many FLOPs per step (2·B·4H·H) the time loop runs on one worker: the step is then
+     * so short that the barrier costs more than the split saves. Measured on 2 cores: B = 1,
+     * H = 256 (0.5 MFLOP a step) is already faster split (2.9 vs 4.5 ms for 100 steps), so the
+     * default only keeps toy sizes on one worker. On a machine where other processes compete for
+     * the cores, a descheduled worker stalls the others at every barrier; raising this (system
+     * property {@code jlstm.cpu.parallelStepFlops}) trades that risk for one core's speed.
      */
-    private static final double PARALLEL_STEP_FLOPS = 4e6;
+    private static final double PARALLEL_STEP_FLOPS =
+            Double.parseDouble(System.getProperty("jlstm.cpu.parallelStepFlops", "1e5"));
 
     private final LstmParameters params;
     private final LstmConfig config;

@@ -63,6 +63,10 @@ public final class Gemm {
         multiplyRows(m, k, colStart, colEnd, a, a0, aCol0, true, b, b0, c, c0);
     }
 
+    // nn and tn are written out separately (rather than one routine with a "transposed" flag):
+    // each then gets its own JIT profile, so a process that runs nn for a while and then tn does
+    // not deoptimise and recompile the shared code into a slower, more cautious version.
+
     private static void multiplyRows(int m, int k, int colStart, int colEnd, float[][] a, int a0, int aCol0,
                                      boolean transposedA, float[][] b, int b0, float[][] c, int c0) {
         for (int jc = colStart; jc < colEnd; jc += NC) {
@@ -71,41 +75,69 @@ public final class Gemm {
                 int pEnd = Math.min(k, pc + KC);
                 int r = 0;
                 for (; r + 2 <= m; r += 2) {
-                    float[] cRow0 = c[c0 + r], cRow1 = c[c0 + r + 1];
-                    int p = pc;
-                    for (; p + 2 <= pEnd; p += 2) {
-                        float a00 = element(a, a0, aCol0, transposedA, r, p);
-                        float a01 = element(a, a0, aCol0, transposedA, r, p + 1);
-                        float a10 = element(a, a0, aCol0, transposedA, r + 1, p);
-                        float a11 = element(a, a0, aCol0, transposedA, r + 1, p + 1);
-                        kernel2x2(jc, jEnd, a00, a01, a10, a11, b[b0 + p], b[b0 + p + 1], cRow0, cRow1);
-                    }
-                    if (p < pEnd) {
-                        kernel2x1(jc, jEnd, element(a, a0, aCol0, transposedA, r, p),
-                                element(a, a0, aCol0, transposedA, r + 1, p), b[b0 + p], cRow0, cRow1);
+                    if (transposedA) {
+                        rowPairTransposedA(jc, jEnd, pc, pEnd, a, a0, aCol0 + r, b, b0, c[c0 + r], c[c0 + r + 1]);
+                    } else {
+                        rowPair(jc, jEnd, pc, pEnd, a[a0 + r], a[a0 + r + 1], aCol0, b, b0, c[c0 + r], c[c0 + r + 1]);
                     }
                 }
                 if (r < m) {
-                    float[] cRow = c[c0 + r];
-                    int p = pc;
-                    for (; p + 4 <= pEnd; p += 4) {
-                        kernel1x4(jc, jEnd, element(a, a0, aCol0, transposedA, r, p),
-                                element(a, a0, aCol0, transposedA, r, p + 1),
-                                element(a, a0, aCol0, transposedA, r, p + 2),
-                                element(a, a0, aCol0, transposedA, r, p + 3),
-                                b[b0 + p], b[b0 + p + 1], b[b0 + p + 2], b[b0 + p + 3], cRow);
-                    }
-                    for (; p < pEnd; p++) {
-                        kernel1x1(jc, jEnd, element(a, a0, aCol0, transposedA, r, p), b[b0 + p], cRow);
+                    if (transposedA) {
+                        singleRowTransposedA(jc, jEnd, pc, pEnd, a, a0, aCol0 + r, b, b0, c[c0 + r]);
+                    } else {
+                        singleRow(jc, jEnd, pc, pEnd, a[a0 + r], aCol0, b, b0, c[c0 + r]);
                     }
                 }
             }
         }
     }
 
-    /** A(r, p) of a rows-stored A, plain or transposed. */
-    private static float element(float[][] a, int a0, int aCol0, boolean transposed, int r, int p) {
-        return transposed ? a[a0 + p][aCol0 + r] : a[a0 + r][aCol0 + p];
+    /** Rows c0, c1 [from, to) += A rows x0, x1 (columns aCol0 + [pc, pEnd)) · B rows b0 + [pc, pEnd). */
+    private static void rowPair(int from, int to, int pc, int pEnd, float[] x0, float[] x1, int aCol0,
+                                float[][] b, int b0, float[] c0, float[] c1) {
+        int p = pc;
+        for (; p + 2 <= pEnd; p += 2) {
+            int q = aCol0 + p;
+            kernel2x2(from, to, x0[q], x0[q + 1], x1[q], x1[q + 1], b[b0 + p], b[b0 + p + 1], c0, c1);
+        }
+        if (p < pEnd) {
+            kernel2x1(from, to, x0[aCol0 + p], x1[aCol0 + p], b[b0 + p], c0, c1);
+        }
+    }
+
+    /** As rowPair, with A(r, p) = a[a0 + p][col + r] (A stored transposed). */
+    private static void rowPairTransposedA(int from, int to, int pc, int pEnd, float[][] a, int a0, int col,
+                                           float[][] b, int b0, float[] c0, float[] c1) {
+        int p = pc;
+        for (; p + 2 <= pEnd; p += 2) {
+            float[] ap0 = a[a0 + p], ap1 = a[a0 + p + 1];
+            kernel2x2(from, to, ap0[col], ap1[col], ap0[col + 1], ap1[col + 1], b[b0 + p], b[b0 + p + 1], c0, c1);
+        }
+        if (p < pEnd) {
+            float[] ap = a[a0 + p];
+            kernel2x1(from, to, ap[col], ap[col + 1], b[b0 + p], c0, c1);
+        }
+    }
+
+    /** One row of C (B = 1: a vector times a matrix), four rows of B per pass. */
+    private static void singleRow(int from, int to, int pc, int pEnd, float[] x, int aCol0, float[][] b, int b0,
+                                  float[] c) {
+        int p = pc;
+        for (; p + 4 <= pEnd; p += 4) {
+            int q = aCol0 + p;
+            kernel1x4(from, to, x[q], x[q + 1], x[q + 2], x[q + 3], b[b0 + p], b[b0 + p + 1], b[b0 + p + 2],
+                    b[b0 + p + 3], c);
+        }
+        for (; p < pEnd; p++) {
+            kernel1x1(from, to, x[aCol0 + p], b[b0 + p], c);
+        }
+    }
+
+    private static void singleRowTransposedA(int from, int to, int pc, int pEnd, float[][] a, int a0, int col,
+                                             float[][] b, int b0, float[] c) {
+        for (int p = pc; p < pEnd; p++) {
+            kernel1x1(from, to, a[a0 + p][col], b[b0 + p], c);
+        }
     }
 
     /** c0[j] += a00·b0[j] + a01·b1[j]; c1[j] += a10·b0[j] + a11·b1[j] for j in [from, to). */
