@@ -44,10 +44,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "a shape to time (repeatable); default: the ARCHITECTURE.md benchmark shapes")
     private List<String> shapes = new ArrayList<>();
 
-    @Option(names = "--reps", defaultValue = "5", paramLabel = "N", description = "timed repetitions (median reported; default: ${DEFAULT-VALUE})")
+    @Option(names = "--reps", defaultValue = "7", paramLabel = "N", description = "timed repetitions (median reported; default: ${DEFAULT-VALUE})")
     private int reps;
 
-    @Option(names = "--warmup", defaultValue = "3", paramLabel = "N", description = "untimed warm-up runs (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "5", paramLabel = "N",
+            description = "untimed warm-up runs of each pass, and at least 2 s of them (default: ${DEFAULT-VALUE})")
     private int warmup;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: the jlstm.cpu.threads property, else all cores)")
@@ -162,8 +163,10 @@ final class BenchCommand implements Callable<Integer> {
                 engine.forward(t, b, x, null, null, y, hn, cn, true);
                 engine.backward(dy, null, null, dx, dh0, dc0, gradients);
             };
-            // Warm both up before timing either: they share code that the JIT compiles once.
-            for (int i = 0; i < warmup; i++) {
+            // Warm both up before timing either (they share code that the JIT compiles once), for
+            // at least --warmup rounds and 2 seconds: the JIT needs time as well as calls.
+            long warmupEnd = System.nanoTime() + 2_000_000_000L;
+            for (int i = 0; i < warmup || (warmup > 0 && System.nanoTime() < warmupEnd); i++) {
                 forward.run();
                 train.run();
             }

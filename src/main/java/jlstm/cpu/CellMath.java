@@ -82,27 +82,32 @@ public final class CellMath {
 
     /**
      * The fused forward cell update of one step for B rows and the hidden units [from, to), on
-     * row-stored arrays (the engine's layout; the units split the work across threads).
+     * row-stored arrays (the engine's layout; the units split the work across threads). The gates
+     * of these units sit in one block at gateBase: i, f, g, o each n = to − from wide, so gate q of
+     * unit j is at gateBase + q·n + (j − from); with from = 0, to = H, gateBase = 0 that is
+     * PyTorch's [i | f | g | o].
      *
-     * @param g     rows g0 … g0+B-1 of [·, 4H]: in pre-activations, out activated gates i, f, g, o
+     * @param g     rows g0 … g0+B-1 of [·, 4H]: in pre-activations, out activated gates (same place)
      * @param cPrev c_{t-1}: rows cPrev0 … of [·, H]
-     * @param c     c_t out: rows c0 … of [·, H] (may be cPrev's rows only when the rows are the same)
+     * @param c     c_t out: rows c0 … of [·, H]
      * @param h     h_t out: rows h0 … of [·, H]
      */
-    static void forwardPointwiseRows(int batch, int hidden, int from, int to, float[][] g, int g0,
+    static void forwardPointwiseRows(int batch, int from, int to, int gateBase, float[][] g, int g0,
                                      float[][] cPrev, int cPrev0, float[][] c, int c0, float[][] h, int h0) {
+        int n = to - from;
+        int gi = gateBase - from, gf = gi + n, gg = gf + n, go = gg + n; // gate q of unit j at gq + j
         for (int b = 0; b < batch; b++) {
             float[] gates = g[g0 + b], previousRow = cPrev[cPrev0 + b], cellRow = c[c0 + b], hRow = h[h0 + b];
             for (int j = from; j < to; j++) {
-                float i = sigmoid(gates[j]);
-                float f = sigmoid(gates[hidden + j]);
-                float cand = tanh(gates[2 * hidden + j]);
-                float o = sigmoid(gates[3 * hidden + j]);
+                float i = sigmoid(gates[gi + j]);
+                float f = sigmoid(gates[gf + j]);
+                float cand = tanh(gates[gg + j]);
+                float o = sigmoid(gates[go + j]);
                 float cell = f * previousRow[j] + i * cand;
-                gates[j] = i;
-                gates[hidden + j] = f;
-                gates[2 * hidden + j] = cand;
-                gates[3 * hidden + j] = o;
+                gates[gi + j] = i;
+                gates[gf + j] = f;
+                gates[gg + j] = cand;
+                gates[go + j] = o;
                 cellRow[j] = cell;
                 hRow[j] = o * tanh(cell);
             }
@@ -111,7 +116,7 @@ public final class CellMath {
 
     /**
      * The fused backward cell update of one step for B rows and the hidden units [from, to), on
-     * row-stored arrays.
+     * row-stored arrays; gates and dG use the block layout of {@link #forwardPointwiseRows}.
      *
      * @param gates  activated gates, rows g0 … of [·, 4H]
      * @param c      c_t, rows c0 … of [·, H]
@@ -121,22 +126,23 @@ public final class CellMath {
      * @param dcNext in: dc carried from step t+1 [B][H]; out: dc for the step before (dc ⊙ f)
      * @param dG     out: gate pre-activation gradients, rows dG0 … of [·, 4H]
      */
-    static void backwardPointwiseRows(int batch, int hidden, int from, int to, float[][] gates, int g0,
+    static void backwardPointwiseRows(int batch, int from, int to, int gateBase, float[][] gates, int g0,
                                       float[][] c, int c0, float[][] cPrev, int cPrev0, float[][] dy, int dy0,
                                       int dyCol0, float[][] dhNext, float[][] dcNext, float[][] dG, int dG0) {
+        int n = to - from;
+        int gi = gateBase - from, gf = gi + n, gg = gf + n, go = gg + n;
         for (int b = 0; b < batch; b++) {
             float[] gateRow = gates[g0 + b], cellRow = c[c0 + b], previousRow = cPrev[cPrev0 + b];
             float[] dyRow = dy[dy0 + b], dhRow = dhNext[b], dcRow = dcNext[b], dGRow = dG[dG0 + b];
             for (int j = from; j < to; j++) {
-                float i = gateRow[j], f = gateRow[hidden + j], cand = gateRow[2 * hidden + j];
-                float o = gateRow[3 * hidden + j];
+                float i = gateRow[gi + j], f = gateRow[gf + j], cand = gateRow[gg + j], o = gateRow[go + j];
                 float tc = tanh(cellRow[j]);
                 float dh = dyRow[dyCol0 + j] + dhRow[j];
                 float dc = dcRow[j] + dh * o * (1f - tc * tc);
-                dGRow[j] = dc * cand * i * (1f - i);
-                dGRow[hidden + j] = dc * previousRow[j] * f * (1f - f);
-                dGRow[2 * hidden + j] = dc * i * (1f - cand * cand);
-                dGRow[3 * hidden + j] = dh * tc * o * (1f - o);
+                dGRow[gi + j] = dc * cand * i * (1f - i);
+                dGRow[gf + j] = dc * previousRow[j] * f * (1f - f);
+                dGRow[gg + j] = dc * i * (1f - cand * cand);
+                dGRow[go + j] = dh * tc * o * (1f - o);
                 dcRow[j] = dc * f;
             }
         }

@@ -25,9 +25,15 @@ import jlstm.LstmParameters;
  *
  * <p>Threads: each pass over a layer and direction is one task on the {@link WorkerPool}. The big
  * products split the rows of their result across workers; the time loop splits the hidden units
- * (worker w owns units [u0, u1) of h and c, i.e. those columns of each of the four gate blocks),
+ * (worker w owns units [u0, u1) of h and c, and the four gate columns of each of those units),
  * so the recurrent product and the cell update of a step need no exchange between workers, and
  * one barrier per step publishes h_t (forward) or dG_t (backward) to everyone.
+ *
+ * <p>Gate layout: inside the engine the 4H gate columns of G, dG and the packed weights are
+ * grouped by worker: worker w's block starts at 4·u0 and holds [i | f | g | o] of its n = u1 − u0
+ * units, so a worker's share of the recurrent product is one contiguous column range (one wide
+ * product instead of four narrow ones). With one worker this is PyTorch's order. {@link #gateOrder}
+ * maps a PyTorch gate row to its column; parameters and gradients are permuted at the edges.
  *
  * <p>Workspaces are sized on the first call of a shape and reused; nothing is allocated per step.
  * Weights are compared with the copy last packed on every call and re-packed when they changed, so
@@ -81,7 +87,10 @@ final class CpuLstmEngine implements LstmEngine {
     private float[][][] inputGrad;      // [layer] → [T·B][I_k]: dX of each layer (layer 0's is dx)
     private float[][][] gradIh;         // [layer] → [4H][I_k] scratch for dW_ih
     private float[][] gradHh;           // [4H][H] scratch for dW_hh
-    private float[] gradBias;           // [4H]
+    private float[] gradBias;           // [4H], engine gate order
+    private float[] biasSum;            // [4H] b_ih + b_hh in engine gate order
+    private int[] gateOrder;            // [4H]: PyTorch gate row → engine column
+    private int layoutWorkers;          // the step-worker count gateOrder was built for
 
     CpuLstmEngine(LstmParameters params) {
         this.params = params;
@@ -108,6 +117,7 @@ final class CpuLstmEngine implements LstmEngine {
         }
         gradHh = new float[gates4][hidden];
         gradBias = new float[gates4];
+        biasSum = new float[gates4];
         packedFrom = new float[layers][2 * dirs][];
         forwardPacked = new boolean[layers][dirs];
         backwardPacked = new boolean[layers][dirs];
@@ -181,6 +191,7 @@ final class CpuLstmEngine implements LstmEngine {
                         boolean training) {
         ensureWorkspace(t, b);
         checkParameters();
+        ensureGateOrder(stepWorkers(pool.size()));
         trained = false;
         toRows(x, input);
         for (int k = 0; k < layers; k++) {
@@ -194,6 +205,7 @@ final class CpuLstmEngine implements LstmEngine {
             float[][] in = k == 0 ? input : layerOutput[k - 1];
             for (int d = 0; d < dirs; d++) {
                 int layer = k, direction = d;
+                sumBiases(params.biasIh(k, d), params.biasHh(k, d));
                 pool.run((worker, workers) -> forwardDirection(layer, direction, in, worker, workers));
                 forwardPacked[k][d] = true;
             }
@@ -217,14 +229,14 @@ final class CpuLstmEngine implements LstmEngine {
 
         // Pack this worker's share of the transposed weights (when they changed).
         if (!forwardPacked[k][d]) {
-            transposeInto(params.weightIh(k, d), gates4, inSize, weightIhT[k][d], worker, workers);
-            transposeInto(params.weightHh(k, d), gates4, hidden, weightHhT[k][d], worker, workers);
+            transposeInto(params.weightIh(k, d), gates4, inSize, gateOrder, weightIhT[k][d], worker, workers);
+            transposeInto(params.weightHh(k, d), gates4, hidden, gateOrder, weightHhT[k][d], worker, workers);
             pool.barrier();
         }
 
         // Input projection of every step at once, on top of the biases: this worker's rows of G.
         int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
-        setBiases(g, r0, r1, params.biasIh(k, d), params.biasHh(k, d));
+        setBiases(g, r0, r1, biasSum);
         Gemm.nnRows(r1 - r0, inSize, 0, gates4, in, r0, 0, weightIhT[k][d], 0, g, r0);
         pool.barrier();
 
@@ -244,22 +256,40 @@ final class CpuLstmEngine implements LstmEngine {
             float[][] cPrev = first ? initialC[k][d] : c;
             int prevRow = first ? 0 : prev * batch;
             if (u0 < u1) {
-                // G_t[:, gate q, units u0..u1) += h_prev · W_hhᵀ[:, same columns]; one product when
-                // this worker owns every unit (the four gate blocks are then contiguous).
-                if (u0 == 0 && u1 == hidden) {
-                    Gemm.nnRows(batch, hidden, 0, gates4, hPrev, prevRow, 0, wHhT, 0, g, t * batch);
-                } else {
-                    for (int q = 0; q < 4; q++) {
-                        Gemm.nnRows(batch, hidden, q * hidden + u0, q * hidden + u1, hPrev, prevRow, 0, wHhT, 0,
-                                g, t * batch);
-                    }
-                }
-                CellMath.forwardPointwiseRows(batch, hidden, u0, u1, g, t * batch, cPrev, prevRow, c, t * batch,
+                // This worker's gate block [4·u0, 4·u1) of G_t += h_prev · W_hhᵀ[:, same columns]
+                Gemm.nnRows(batch, hidden, 4 * u0, 4 * u1, hPrev, prevRow, 0, wHhT, 0, g, t * batch);
+                CellMath.forwardPointwiseRows(batch, u0, u1, 4 * u0, g, t * batch, cPrev, prevRow, c, t * batch,
                         h, t * batch);
             }
             if (stepWorkers > 1) {
                 pool.barrier(); // h_t complete before anyone reads it as h_prev
             }
+        }
+    }
+
+    /** Builds the gate column order for this many step workers; a change invalidates the packed weights. */
+    private void ensureGateOrder(int stepWorkers) {
+        if (gateOrder != null && layoutWorkers == stepWorkers) {
+            return;
+        }
+        int[] order = new int[4 * hidden];
+        for (int w = 0; w < stepWorkers; w++) {
+            int u0 = WorkerPool.start(hidden, w, stepWorkers, UNIT_ALIGN);
+            int u1 = WorkerPool.start(hidden, w + 1, stepWorkers, UNIT_ALIGN);
+            int n = u1 - u0;
+            for (int q = 0; q < 4; q++) {
+                for (int j = u0; j < u1; j++) {
+                    order[q * hidden + j] = 4 * u0 + q * n + (j - u0);
+                }
+            }
+        }
+        gateOrder = order;
+        layoutWorkers = stepWorkers;
+        for (boolean[] row : forwardPacked) {
+            Arrays.fill(row, false);
+        }
+        for (boolean[] row : backwardPacked) {
+            Arrays.fill(row, false);
         }
     }
 
@@ -269,22 +299,23 @@ final class CpuLstmEngine implements LstmEngine {
         return stepFlops < PARALLEL_STEP_FLOPS ? 1 : workers;
     }
 
-    /** Rows [r0, r1) of G set to b_ih + b_hh (zeros without bias). */
-    private static void setBiases(float[][] g, int r0, int r1, float[] biasIh, float[] biasHh) {
-        for (int r = r0; r < r1; r++) {
-            float[] row = g[r];
-            if (biasIh == null) {
-                Arrays.fill(row, 0f);
-            } else {
-                for (int j = 0; j < row.length; j++) {
-                    row[j] = biasIh[j] + biasHh[j];
-                }
-            }
+    /** biasSum = b_ih + b_hh in engine gate order (zeros without bias). */
+    private void sumBiases(float[] biasIh, float[] biasHh) {
+        for (int row = 0; row < biasSum.length; row++) {
+            biasSum[gateOrder[row]] = biasIh == null ? 0f : biasIh[row] + biasHh[row];
         }
     }
 
-    /** This worker's rows of out[cols][rows] = transpose of w[rows, cols] (flat). */
-    private static void transposeInto(float[] w, int rows, int cols, float[][] out, int worker, int workers) {
+    /** Rows [r0, r1) of G set to the bias sum. */
+    private static void setBiases(float[][] g, int r0, int r1, float[] bias) {
+        for (int r = r0; r < r1; r++) {
+            System.arraycopy(bias, 0, g[r], 0, bias.length);
+        }
+    }
+
+    /** This worker's rows of out[cols][order[r]] = w[r, cols] (flat): a transpose with permuted columns. */
+    private static void transposeInto(float[] w, int rows, int cols, int[] order, float[][] out, int worker,
+                                      int workers) {
         int c0 = WorkerPool.start(cols, worker, workers, 1), c1 = WorkerPool.start(cols, worker + 1, workers, 1);
         final int tile = 16;
         for (int r0 = 0; r0 < rows; r0 += tile) {
@@ -292,7 +323,7 @@ final class CpuLstmEngine implements LstmEngine {
             for (int col = c0; col < c1; col++) {
                 float[] outRow = out[col];
                 for (int r = r0; r < rEnd; r++) {
-                    outRow[r] = w[r * cols + col];
+                    outRow[order[r]] = w[r * cols + col];
                 }
             }
         }
@@ -366,8 +397,8 @@ final class CpuLstmEngine implements LstmEngine {
         // Pack this worker's rows of W_hh and W_ih (row-major copies of the parameters).
         int w0 = WorkerPool.start(gates4, worker, workers, 2), w1 = WorkerPool.start(gates4, worker + 1, workers, 2);
         if (!backwardPacked[k][d]) {
-            toRows(params.weightHh(k, d), wHh, w0, w1);
-            toRows(params.weightIh(k, d), wIh, w0, w1);
+            toPermutedRows(params.weightHh(k, d), gateOrder, wHh, w0, w1);
+            toPermutedRows(params.weightIh(k, d), gateOrder, wIh, w0, w1);
             pool.barrier();
         }
 
@@ -379,7 +410,7 @@ final class CpuLstmEngine implements LstmEngine {
             int prev = d == 0 ? t - 1 : t + 1;
             boolean first = s == 0; // t is the first step this direction processed
             if (u0 < u1) {
-                CellMath.backwardPointwiseRows(batch, hidden, u0, u1, g, t * batch, c, t * batch,
+                CellMath.backwardPointwiseRows(batch, u0, u1, 4 * u0, g, t * batch, c, t * batch,
                         first ? initialC[k][d] : c, first ? 0 : prev * batch, outGrad, t * batch, d * hidden,
                         dhCarry, dcCarry, dGates, t * batch);
             }
@@ -413,8 +444,6 @@ final class CpuLstmEngine implements LstmEngine {
                     gradHh, w0);
         }
         Gemm.tnRows(w1 - w0, batch, 0, hidden, dGates, firstStepRow, w0, initialH[k][d], 0, gradHh, w0);
-        fromRows(dWih, gradients.weightIh(k, d), w0, w1);
-        fromRows(gradHh, gradients.weightHh(k, d), w0, w1);
         if (config.bias()) {
             Arrays.fill(gradBias, w0, w1, 0f);
             for (int r = 0; r < rows; r++) {
@@ -423,8 +452,16 @@ final class CpuLstmEngine implements LstmEngine {
                     gradBias[j] += dGRow[j];
                 }
             }
-            System.arraycopy(gradBias, w0, gradients.biasIh(k, d), w0, w1 - w0);
-            System.arraycopy(gradBias, w0, gradients.biasHh(k, d), w0, w1 - w0);
+        }
+        pool.barrier(); // all engine-order gradient rows done before they are un-permuted
+        fromPermutedRows(dWih, gateOrder, gradients.weightIh(k, d), w0, w1);
+        fromPermutedRows(gradHh, gateOrder, gradients.weightHh(k, d), w0, w1);
+        if (config.bias()) {
+            float[] dbIh = gradients.biasIh(k, d), dbHh = gradients.biasHh(k, d);
+            for (int row = w0; row < w1; row++) {
+                dbIh[row] = gradBias[gateOrder[row]];
+                dbHh[row] = dbIh[row];
+            }
         }
 
         // dX_k += dG · W_ih: this worker's rows of dX.
@@ -451,10 +488,11 @@ final class CpuLstmEngine implements LstmEngine {
         }
     }
 
-    /** Flat rows [r0, r1) → the same rows. */
-    private static void toRows(float[] flat, float[][] rows, int r0, int r1) {
+    /** Flat rows [r0, r1) → rows order[r]. */
+    private static void toPermutedRows(float[] flat, int[] order, float[][] rows, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
-            System.arraycopy(flat, r * rows[r].length, rows[r], 0, rows[r].length);
+            float[] row = rows[order[r]];
+            System.arraycopy(flat, r * row.length, row, 0, row.length);
         }
     }
 
@@ -468,10 +506,11 @@ final class CpuLstmEngine implements LstmEngine {
         }
     }
 
-    /** Rows [r0, r1) → the same rows of flat. */
-    private static void fromRows(float[][] rows, float[] flat, int r0, int r1) {
+    /** Rows order[r] → flat rows r, for r in [r0, r1). */
+    private static void fromPermutedRows(float[][] rows, int[] order, float[] flat, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
-            System.arraycopy(rows[r], 0, flat, r * rows[r].length, rows[r].length);
+            float[] row = rows[order[r]];
+            System.arraycopy(row, 0, flat, r * row.length, row.length);
         }
     }
 
