@@ -28,12 +28,14 @@ class CpuEngineReuseTest {
             for (int batch : new int[] {40, 1, 40, 3}) {
                 assertSameAsFresh(reused, params, batch);
             }
-            // In-place update, no parametersUpdated() call: the engine must notice by itself.
+            // In-place updates, no parametersUpdated() call, same batch as the call before (so the
+            // layout does not change either): the engine must notice by itself.
             params.weightHh(1, 1)[5] += 0.25f;
             params.weightIh(0, 0)[0] -= 0.5f;
+            assertSameAsFresh(reused, params, 3);
             assertSameAsFresh(reused, params, 40);
             params.weightHh(0, 1)[3] += 0.125f;
-            assertSameAsFresh(reused, params, 1);
+            assertSameAsFresh(reused, params, 40);
         }
     }
 
