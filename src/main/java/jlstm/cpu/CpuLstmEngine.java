@@ -91,6 +91,7 @@ final class CpuLstmEngine implements LstmEngine {
     private float[] biasSum;            // [4H] b_ih + b_hh in engine gate order
     private int[] gateOrder;            // [4H]: PyTorch gate row → engine column
     private int layoutWorkers;          // the step-worker count gateOrder was built for
+    private final float[][] scratch;    // [worker][H]: each worker's tanh(c_t) row
 
     CpuLstmEngine(LstmParameters params) {
         this.params = params;
@@ -118,6 +119,7 @@ final class CpuLstmEngine implements LstmEngine {
         gradHh = new float[gates4][hidden];
         gradBias = new float[gates4];
         biasSum = new float[gates4];
+        scratch = new float[pool.size()][hidden];
         packedFrom = new float[layers][2 * dirs][];
         forwardPacked = new boolean[layers][dirs];
         backwardPacked = new boolean[layers][dirs];
@@ -259,7 +261,7 @@ final class CpuLstmEngine implements LstmEngine {
                 // This worker's gate block [4·u0, 4·u1) of G_t += h_prev · W_hhᵀ[:, same columns]
                 Gemm.nnRows(batch, hidden, 4 * u0, 4 * u1, hPrev, prevRow, 0, wHhT, 0, g, t * batch);
                 CellMath.forwardPointwiseRows(batch, u0, u1, 4 * u0, g, t * batch, cPrev, prevRow, c, t * batch,
-                        h, t * batch);
+                        h, t * batch, scratch[worker]);
             }
             if (stepWorkers > 1) {
                 pool.barrier(); // h_t complete before anyone reads it as h_prev
@@ -412,7 +414,7 @@ final class CpuLstmEngine implements LstmEngine {
             if (u0 < u1) {
                 CellMath.backwardPointwiseRows(batch, u0, u1, 4 * u0, g, t * batch, c, t * batch,
                         first ? initialC[k][d] : c, first ? 0 : prev * batch, outGrad, t * batch, d * hidden,
-                        dhCarry, dcCarry, dGates, t * batch);
+                        dhCarry, dcCarry, dGates, t * batch, scratch[worker]);
             }
             if (stepWorkers > 1) {
                 pool.barrier(); // dG_t complete
