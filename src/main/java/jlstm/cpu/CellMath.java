@@ -168,20 +168,21 @@ public final class CellMath {
      * @param c      c_t, rows c0 … of [·, H]
      * @param cPrev  c_{t-1}, rows cPrev0 … of [·, H]
      * @param dy     gradient from above, rows dy0 … of [·, ≥ dyCol0 + H]; this direction's H values from dyCol0
-     * @param dhNext in: dh carried from step t+1 [B][H]; read only
-     * @param dcNext in: dc carried from step t+1 [B][H]; out: dc for the step before (dc ⊙ f)
+     * @param dhNext in: dh carried from step t+1, rows carry0 … of [B][H]; read only
+     * @param dcNext in: dc carried from step t+1, rows carry0 … of [B][H]; out: dc for the step before (dc ⊙ f)
      * @param dG     out: gate pre-activation gradients, rows dG0 … of [·, 4H]
      * @param scratch [≥ to] work row (tanh(c_t) of these units)
      */
     static void backwardPointwiseRows(int batch, int from, int to, int gateBase, float[][] gates, int g0,
                                       float[][] c, int c0, float[][] cPrev, int cPrev0, float[][] dy, int dy0,
-                                      int dyCol0, float[][] dhNext, float[][] dcNext, float[][] dG, int dG0,
-                                      float[] scratch) {
+                                      int dyCol0, float[][] dhNext, float[][] dcNext, int carry0, float[][] dG,
+                                      int dG0, float[] scratch) {
         int n = to - from;
         int gi = gateBase - from, gf = gi + n, gg = gf + n, go = gg + n;
         for (int b = 0; b < batch; b++) {
             float[] gateRow = gates[g0 + b], cellRow = c[c0 + b], previousRow = cPrev[cPrev0 + b];
-            float[] dyRow = dy[dy0 + b], dhRow = dhNext[b], dcRow = dcNext[b], dGRow = dG[dG0 + b];
+            float[] dyRow = dy[dy0 + b], dhRow = dhNext[carry0 + b], dcRow = dcNext[carry0 + b];
+            float[] dGRow = dG[dG0 + b];
             tanhInto(cellRow, scratch, from, to);
             for (int j = from; j < to; j++) {
                 float i = gateRow[gi + j], f = gateRow[gf + j], cand = gateRow[gg + j], o = gateRow[go + j];

@@ -193,7 +193,7 @@ final class CpuLstmEngine implements LstmEngine {
                         boolean training) {
         ensureWorkspace(t, b);
         checkParameters();
-        ensureGateOrder(stepWorkers(pool.size()));
+        ensureGateOrder(stepSplit(pool.size()) == StepSplit.UNITS ? pool.size() : 1);
         trained = false;
         toRows(x, input);
         for (int k = 0; k < layers; k++) {
@@ -242,13 +242,14 @@ final class CpuLstmEngine implements LstmEngine {
         Gemm.nnRows(r1 - r0, inSize, 0, gates4, in, r0, 0, weightIhT[k][d], 0, g, r0);
         pool.barrier();
 
-        // The recurrence: this worker owns hidden units [u0, u1) of every step.
-        int stepWorkers = stepWorkers(workers);
-        if (worker >= stepWorkers) {
-            return;
+        // The recurrence: this worker's tile of every step (sequences [b0, b1), units [u0, u1)).
+        StepSplit split = stepSplit(workers);
+        int[] tile = split.tile(batch, hidden, worker, workers);
+        int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
+        if (b0 >= b1 || u0 >= u1) {
+            return; // no share of the loop (only when it has no barriers: SINGLE or BATCH)
         }
-        int u0 = WorkerPool.start(hidden, worker, stepWorkers, UNIT_ALIGN);
-        int u1 = WorkerPool.start(hidden, worker + 1, stepWorkers, UNIT_ALIGN);
+        int rowCount = b1 - b0;
         float[][] wHhT = weightHhT[k][d];
         for (int s = 0; s < steps; s++) {
             int t = d == 0 ? s : steps - 1 - s;
@@ -256,14 +257,13 @@ final class CpuLstmEngine implements LstmEngine {
             boolean first = s == 0;
             float[][] hPrev = first ? initialH[k][d] : h;
             float[][] cPrev = first ? initialC[k][d] : c;
-            int prevRow = first ? 0 : prev * batch;
-            if (u0 < u1) {
-                // This worker's gate block [4·u0, 4·u1) of G_t += h_prev · W_hhᵀ[:, same columns]
-                Gemm.nnRows(batch, hidden, 4 * u0, 4 * u1, hPrev, prevRow, 0, wHhT, 0, g, t * batch);
-                CellMath.forwardPointwiseRows(batch, u0, u1, 4 * u0, g, t * batch, cPrev, prevRow, c, t * batch,
-                        h, t * batch, scratch[worker]);
-            }
-            if (stepWorkers > 1) {
+            int prevRow = (first ? 0 : prev * batch) + b0;
+            int row = t * batch + b0;
+            // This worker's gate block [4·u0, 4·u1) of its rows of G_t += h_prev · W_hhᵀ[:, same columns]
+            Gemm.nnRows(rowCount, hidden, 4 * u0, 4 * u1, hPrev, prevRow, 0, wHhT, 0, g, row);
+            CellMath.forwardPointwiseRows(rowCount, u0, u1, 4 * u0, g, row, cPrev, prevRow, c, row, h, row,
+                    scratch[worker]);
+            if (split == StepSplit.UNITS) {
                 pool.barrier(); // h_t complete before anyone reads it as h_prev
             }
         }
@@ -295,10 +295,32 @@ final class CpuLstmEngine implements LstmEngine {
         }
     }
 
-    /** How many workers share the time loop: all of them, or one when a step is too small to split. */
-    private int stepWorkers(int workers) {
+    /**
+     * How the workers share the time loop. The sequences of a batch are independent, so splitting
+     * them needs no barrier at all and keeps each product full width; with too few sequences the
+     * hidden units are split instead (one barrier a step); a step too small to split runs on one.
+     */
+    enum StepSplit {
+        SINGLE, BATCH, UNITS;
+
+        /** Worker w's tile of a step: {b0, b1, u0, u1}, sequences [b0, b1) and units [u0, u1); may be empty. */
+        int[] tile(int batch, int hidden, int worker, int workers) {
+            return switch (this) {
+                case SINGLE -> worker == 0 ? new int[] {0, batch, 0, hidden} : new int[] {0, 0, 0, 0};
+                case BATCH -> new int[] {WorkerPool.start(batch, worker, workers, 1),
+                        WorkerPool.start(batch, worker + 1, workers, 1), 0, hidden};
+                case UNITS -> new int[] {0, batch, WorkerPool.start(hidden, worker, workers, UNIT_ALIGN),
+                        WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN)};
+            };
+        }
+    }
+
+    private StepSplit stepSplit(int workers) {
         double stepFlops = 2.0 * batch * 4 * hidden * hidden;
-        return stepFlops < PARALLEL_STEP_FLOPS ? 1 : workers;
+        if (workers == 1 || stepFlops < PARALLEL_STEP_FLOPS) {
+            return StepSplit.SINGLE;
+        }
+        return batch >= 2 * workers ? StepSplit.BATCH : StepSplit.UNITS;
     }
 
     /** biasSum = b_ih + b_hh in engine gate order (zeros without bias). */
@@ -404,28 +426,26 @@ final class CpuLstmEngine implements LstmEngine {
             pool.barrier();
         }
 
-        int stepWorkers = stepWorkers(workers);
-        int u0 = WorkerPool.start(hidden, worker, stepWorkers, UNIT_ALIGN);
-        int u1 = WorkerPool.start(hidden, worker + 1, stepWorkers, UNIT_ALIGN);
-        for (int s = steps - 1; s >= 0 && worker < stepWorkers; s--) {
+        StepSplit split = stepSplit(workers);
+        int[] tile = split.tile(batch, hidden, worker, workers);
+        int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
+        boolean hasTile = b0 < b1 && u0 < u1;
+        for (int s = steps - 1; s >= 0 && hasTile; s--) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1;
             boolean first = s == 0; // t is the first step this direction processed
-            if (u0 < u1) {
-                CellMath.backwardPointwiseRows(batch, u0, u1, 4 * u0, g, t * batch, c, t * batch,
-                        first ? initialC[k][d] : c, first ? 0 : prev * batch, outGrad, t * batch, d * hidden,
-                        dhCarry, dcCarry, dGates, t * batch, scratch[worker]);
-            }
-            if (stepWorkers > 1) {
+            int row = t * batch + b0;
+            CellMath.backwardPointwiseRows(b1 - b0, u0, u1, 4 * u0, g, row, c, row,
+                    first ? initialC[k][d] : c, (first ? 0 : prev * batch) + b0, outGrad, row, d * hidden,
+                    dhCarry, dcCarry, b0, dGates, row, scratch[worker]);
+            if (split == StepSplit.UNITS) {
                 pool.barrier(); // dG_t complete
             }
-            if (u0 < u1) {
-                // dh_next[:, u0..u1) = dG_t · W_hh[:, u0..u1)
-                for (float[] row : dhCarry) {
-                    Arrays.fill(row, u0, u1, 0f);
-                }
-                Gemm.nnRows(batch, gates4, u0, u1, dGates, t * batch, 0, wHh, 0, dhCarry, 0);
+            // dh_next[b0..b1, u0..u1) = dG_t[b0..b1, :] · W_hh[:, u0..u1)
+            for (int b = b0; b < b1; b++) {
+                Arrays.fill(dhCarry[b], u0, u1, 0f);
             }
+            Gemm.nnRows(b1 - b0, gates4, u0, u1, dGates, row, 0, wHh, 0, dhCarry, b0);
         }
 
         pool.barrier(); // every dG_t complete

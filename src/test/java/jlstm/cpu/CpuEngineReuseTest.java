@@ -16,16 +16,18 @@ import org.junit.jupiter.api.Test;
  * Correctness against PyTorch itself is the golden-file tests' job.
  */
 class CpuEngineReuseTest {
-    // H = 20: 2·B·4H·H is 3200·B FLOPs a step, so B = 1 runs the time loop on one worker and
-    // B = 40 splits it (threshold 1e5), i.e. the two calls use different gate layouts.
-    private static final LstmConfig CONFIG = new LstmConfig(6, 20, 2, true, true, false);
+    // H = 100: 2·B·4H·H is 80 000·B FLOPs a step, so with 2 or more workers B = 1 runs the time
+    // loop on one worker (threshold 1e5), B = 2 and 3 split the hidden units (the gate layout
+    // grouped per worker) and B = 40 splits the sequences: every switch of batch size below
+    // changes how the loop is split, and some change the gate layout.
+    private static final LstmConfig CONFIG = new LstmConfig(6, 100, 2, true, true, false);
     private static final int STEPS = 5;
 
     @Test
     void reusedEngineMatchesFreshEngineAcrossBatchSizesAndParameterUpdates() {
         LstmParameters params = LstmParameters.initialize(CONFIG, 7);
         try (LstmEngine reused = CpuBackend.INSTANCE.open(params)) {
-            for (int batch : new int[] {40, 1, 40, 3}) {
+            for (int batch : new int[] {40, 2, 1, 2, 40, 3}) {
                 assertSameAsFresh(reused, params, batch);
             }
             // In-place updates, no parametersUpdated() call, same batch as the call before (so the
