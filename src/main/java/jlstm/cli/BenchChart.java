@@ -19,6 +19,11 @@ final class BenchChart {
     private BenchChart() {
     }
 
+    /** Our rows say "cpu" / "cuda"; in a chart beside peers they read "jlstm cpu". */
+    private static String engineName(String device) {
+        return device.equals("cpu") || device.equals("cuda") ? "jlstm " + device : device;
+    }
+
     static void write(List<BenchResult> results, Path file) throws IOException {
         Set<String> labels = new LinkedHashSet<>();
         Map<String, Map<String, Double>> series = new LinkedHashMap<>();
@@ -26,11 +31,12 @@ final class BenchChart {
             labels.add(r.shape().label());
         }
         for (BenchResult r : results) {
-            series.computeIfAbsent(r.device() + " forward", k -> new LinkedHashMap<>()).put(r.shape().label(), r.forwardGflops());
-            series.computeIfAbsent(r.device() + " train", k -> new LinkedHashMap<>()).put(r.shape().label(), r.trainGflops());
+            String engine = engineName(r.device());
+            series.computeIfAbsent(engine + " forward", k -> new LinkedHashMap<>()).put(r.shape().label(), r.forwardGflops());
+            series.computeIfAbsent(engine + " train", k -> new LinkedHashMap<>()).put(r.shape().label(), r.trainGflops());
         }
         CategoryChart chart = new CategoryChartBuilder().width(1000).height(560)
-                .title("LSTM throughput per shape (T,B,I,H,L)").xAxisTitle("shape T,B,I,H,L").yAxisTitle("GFLOP/s").build();
+                .title("LSTM throughput per shape (T,B,I,H,L); train = forward + backward, counted as 3x forward FLOPs").xAxisTitle("shape T,B,I,H,L").yAxisTitle("GFLOP/s").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setOverlapped(false);
         List<String> x = new ArrayList<>(labels);
