@@ -91,7 +91,7 @@ def check_blas(threads):
     # The reference BLAS reaches ~1-3 GFLOP/s on one core; OpenBLAS reaches tens per core.
     optimised = openblas and gflops > 8.0
     text = (f"BLAS: {', '.join(libs) or 'none found in /proc/self/maps'}; OpenBLAS kernel: {coretype}; "
-            f"1024x1024 sgemm {best * 1e3:.1f} ms = {gflops:.1f} GFLOP/s with {threads} threads")
+            f"1024x1024 sgemm {best * 1e3:.1f} ms = {gflops:.1f} GFLOP/s")
     return text, optimised
 
 
