@@ -159,7 +159,7 @@ public final class WorkerPool {
                 if (spins < SPINS) {
                     Thread.onSpinWait();
                 } else {
-                    LockSupport.parkNanos(this, 1_000_000L);
+                    LockSupport.park(this); // run() unparks; a permit given before this returns at once
                 }
             }
             seen = generation;
