@@ -52,6 +52,20 @@ final class CpuLstmEngine implements LstmEngine {
      */
     private static final double PARALLEL_STEP_FLOPS =
             Double.parseDouble(System.getProperty("jlstm.cpu.parallelStepFlops", "1e5"));
+    /**
+     * With native BLAS, a layer's four big products (input projection, dW_ih, dW_hh, dX) go to it
+     * from this many FLOPs each (2·T·B·4H·I_k); below, the copies to flat arrays and the call cost
+     * more than the faster kernel saves. Property {@code jlstm.cpu.blas.minFlops}.
+     */
+    static final double NATIVE_MIN_FLOPS =
+            Double.parseDouble(System.getProperty("jlstm.cpu.blas.minFlops", "2e7"));
+    /**
+     * With native BLAS, the per-step recurrent products (h·W_hhᵀ forward, dG_t·W_hh backward) go to
+     * it from this batch size on; the time loop then runs on the calling thread (the cell math on one
+     * core, the products on OpenBLAS's threads). Property {@code jlstm.cpu.blas.stepBatch}.
+     */
+    static final int NATIVE_STEP_MIN_BATCH =
+            Integer.parseInt(System.getProperty("jlstm.cpu.blas.stepBatch", "16"));
 
     private final LstmParameters params;
     private final LstmConfig config;
@@ -59,6 +73,9 @@ final class CpuLstmEngine implements LstmEngine {
     private final int dirs;
     private final int hidden;
     private final WorkerPool pool;
+    private final NativeBlas blas;         // null: every product in Java
+    private final double nativeMinFlops;
+    private final int nativeStepMinBatch;
 
     // Packed weights, re-packed whenever the parameters differ from the copy last packed.
     private final float[][][] packedFrom;     // [layer][dir·2 + (0 = W_ih, 1 = W_hh)] → flat copy
@@ -68,6 +85,10 @@ final class CpuLstmEngine implements LstmEngine {
     private final float[][][][] weightHhT;  // [layer][dir] → [H][4H]    (forward recurrent product)
     private final float[][][][] weightIh;   // [layer][dir] → [4H][I_k]  (backward dX)
     private final float[][][][] weightHh;   // [layer][dir] → [4H][H]    (backward dh)
+    // Native path: flat row-major copies in engine gate order (rows permuted by gateOrder).
+    private final float[][][] flatIh;       // [layer][dir] → [4H·I_k]
+    private final float[][][] flatHh;       // [layer][dir] → [4H·H]
+    private final boolean[][] flatPacked;   // [layer][dir]
 
     // Workspace for the current (T, B).
     private int steps;
@@ -92,8 +113,27 @@ final class CpuLstmEngine implements LstmEngine {
     private int[] gateOrder;            // [4H]: PyTorch gate row → engine column
     private int layoutWorkers;          // the step-worker count gateOrder was built for
     private final float[][] scratch;    // [worker][H]: each worker's tanh(c_t) row
+    // Native-path workspace (allocated on first use).
+    private float[][] layerInputFlat;   // [layer] → [T·B·I_k]: the layer's input, flat, from the forward pass
+    private float[] gatesFlat;          // [T·B·4H]: G of the projection, then dG for the weight gradients
+    private float[] statesFlat;         // [T·B·max(H, I_k)]: h_prev of every step, then dX
+    private float[] stepH;              // [B·H]
+    private float[] stepG;              // [B·4H]
+    private float[] gradFlat;           // [4H·max(H, I_k)]
 
     CpuLstmEngine(LstmParameters params) {
+        this(params, NativeBlas.status().blas(), NATIVE_MIN_FLOPS, NATIVE_STEP_MIN_BATCH);
+    }
+
+    /**
+     * @param blas               native products, or null for pure Java
+     * @param nativeMinFlops     the size (FLOPs) from which a layer's big products use {@code blas}
+     * @param nativeStepMinBatch the batch size from which the per-step products use {@code blas}
+     */
+    CpuLstmEngine(LstmParameters params, NativeBlas blas, double nativeMinFlops, int nativeStepMinBatch) {
+        this.blas = blas;
+        this.nativeMinFlops = nativeMinFlops;
+        this.nativeStepMinBatch = nativeStepMinBatch;
         this.params = params;
         this.config = params.config();
         this.layers = config.numLayers();
@@ -105,6 +145,9 @@ final class CpuLstmEngine implements LstmEngine {
         weightHhT = new float[layers][dirs][][];
         weightIh = new float[layers][dirs][][];
         weightHh = new float[layers][dirs][][];
+        flatIh = new float[layers][dirs][];
+        flatHh = new float[layers][dirs][];
+        flatPacked = new boolean[layers][dirs];
         gradIh = new float[layers][][];
         for (int k = 0; k < layers; k++) {
             int inSize = config.layerInputSize(k);
@@ -145,6 +188,7 @@ final class CpuLstmEngine implements LstmEngine {
                 if (!same) {
                     forwardPacked[k][d] = false;
                     backwardPacked[k][d] = false;
+                    flatPacked[k][d] = false;
                 }
             }
         }
@@ -184,6 +228,8 @@ final class CpuLstmEngine implements LstmEngine {
         dhCarry = new float[b][hidden];
         dcCarry = new float[b][hidden];
         outputGrad = new float[rows][dirs * hidden];
+        layerInputFlat = null;
+        gatesFlat = null;
     }
 
     // ---------------------------------------------------------------- forward
@@ -193,7 +239,8 @@ final class CpuLstmEngine implements LstmEngine {
                         boolean training) {
         ensureWorkspace(t, b);
         checkParameters();
-        ensureGateOrder(stepSplit(pool.size()) == StepSplit.UNITS ? pool.size() : 1);
+        boolean nativeSteps = nativeSteps();
+        ensureGateOrder(!nativeSteps && stepSplit(pool.size()) == StepSplit.UNITS ? pool.size() : 1);
         trained = false;
         toRows(x, input);
         for (int k = 0; k < layers; k++) {
@@ -205,11 +252,28 @@ final class CpuLstmEngine implements LstmEngine {
         }
         for (int k = 0; k < layers; k++) {
             float[][] in = k == 0 ? input : layerOutput[k - 1];
+            boolean nativeLayer = nativeLayer(k);
+            if (nativeLayer) {
+                flattenLayerInput(k, in);
+            }
             for (int d = 0; d < dirs; d++) {
                 int layer = k, direction = d;
                 sumBiases(params.biasIh(k, d), params.biasHh(k, d));
-                pool.run((worker, workers) -> forwardDirection(layer, direction, in, worker, workers));
-                forwardPacked[k][d] = true;
+                if (nativeLayer || nativeSteps) {
+                    packFlatWeights(k, d);
+                }
+                if (nativeLayer) {
+                    nativeProjection(k, d);
+                }
+                if (!nativeLayer || !nativeSteps) {
+                    boolean javaProjection = !nativeLayer, javaSteps = !nativeSteps;
+                    pool.run((worker, workers) -> forwardDirection(layer, direction, in, javaProjection, javaSteps,
+                            worker, workers));
+                    forwardPacked[k][d] = true;
+                }
+                if (nativeSteps) {
+                    nativeForwardSteps(k, d);
+                }
             }
             if (dirs == 2) {
                 concatenateDirections(k);
@@ -220,8 +284,12 @@ final class CpuLstmEngine implements LstmEngine {
         trained = training;
     }
 
-    /** One layer, one direction, all steps: the share of one worker. */
-    private void forwardDirection(int k, int d, float[][] in, int worker, int workers) {
+    /**
+     * One layer, one direction: the share of one worker of the input projection (when
+     * {@code projection}) and of the time loop (when {@code recurrence}).
+     */
+    private void forwardDirection(int k, int d, float[][] in, boolean projection, boolean recurrence, int worker,
+                                  int workers) {
         int inSize = config.layerInputSize(k);
         int gates4 = 4 * hidden;
         int rows = steps * batch;
@@ -237,10 +305,15 @@ final class CpuLstmEngine implements LstmEngine {
         }
 
         // Input projection of every step at once, on top of the biases: this worker's rows of G.
-        int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
-        setBiases(g, r0, r1, biasSum);
-        Gemm.nnRows(r1 - r0, inSize, 0, gates4, in, r0, 0, weightIhT[k][d], 0, g, r0);
-        pool.barrier();
+        if (projection) {
+            int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
+            setBiases(g, r0, r1, biasSum);
+            Gemm.nnRows(r1 - r0, inSize, 0, gates4, in, r0, 0, weightIhT[k][d], 0, g, r0);
+            pool.barrier();
+        }
+        if (!recurrence) {
+            return;
+        }
 
         // The recurrence: this worker's tile of every step (sequences [b0, b1), units [u0, u1)).
         StepSplit split = stepSplit(workers);
@@ -291,6 +364,9 @@ final class CpuLstmEngine implements LstmEngine {
             Arrays.fill(row, false);
         }
         for (boolean[] row : backwardPacked) {
+            Arrays.fill(row, false);
+        }
+        for (boolean[] row : flatPacked) {
             Arrays.fill(row, false);
         }
     }
@@ -396,9 +472,22 @@ final class CpuLstmEngine implements LstmEngine {
                 int slot = (k * dirs + d) * batch * hidden;
                 toRows(dhn, slot, dhCarry);
                 toRows(dcn, slot, dcCarry);
-                pool.run((worker, workers) ->
-                        backwardDirection(layer, direction, in, outGrad, gradients, worker, workers));
-                backwardPacked[k][d] = true;
+                boolean nativeLayer = nativeLayer(k), nativeSteps = nativeSteps();
+                if (nativeLayer || nativeSteps) {
+                    packFlatWeights(k, d);
+                }
+                if (nativeSteps) {
+                    nativeBackwardSteps(k, d, outGrad);
+                }
+                if (!nativeLayer || !nativeSteps) {
+                    boolean javaSteps = !nativeSteps, javaWeights = !nativeLayer;
+                    pool.run((worker, workers) -> backwardDirection(layer, direction, in, outGrad, gradients,
+                            javaSteps, javaWeights, worker, workers));
+                    backwardPacked[k][d] = true;
+                }
+                if (nativeLayer) {
+                    nativeWeightGradients(k, d, gradients);
+                }
                 fromRows(dhCarry, dh0, slot);
                 fromRows(dcCarry, dc0, slot);
             }
@@ -406,9 +495,12 @@ final class CpuLstmEngine implements LstmEngine {
         fromRows(inputGrad[0], dx);
     }
 
-    /** Back-propagation through one layer and direction: the share of one worker. */
+    /**
+     * Back-propagation through one layer and direction, the share of one worker: the time loop
+     * (when {@code timeLoop}) and the weight gradients and dX (when {@code weightGradients}).
+     */
     private void backwardDirection(int k, int d, float[][] in, float[][] outGrad, LstmParameters gradients,
-                                   int worker, int workers) {
+                                   boolean timeLoop, boolean weightGradients, int worker, int workers) {
         int inSize = config.layerInputSize(k);
         int gates4 = 4 * hidden;
         int rows = steps * batch;
@@ -429,7 +521,7 @@ final class CpuLstmEngine implements LstmEngine {
         StepSplit split = stepSplit(workers);
         int[] tile = split.tile(batch, hidden, worker, workers);
         int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
-        boolean hasTile = b0 < b1 && u0 < u1;
+        boolean hasTile = timeLoop && b0 < b1 && u0 < u1;
         for (int s = steps - 1; s >= 0 && hasTile; s--) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1;
@@ -449,6 +541,9 @@ final class CpuLstmEngine implements LstmEngine {
         }
 
         pool.barrier(); // every dG_t complete
+        if (!weightGradients) {
+            return;
+        }
 
         // Weight gradients: this worker's rows [w0, w1) of dW_ih [4H, I_k] and dW_hh [4H, H].
         float[][] dWih = gradIh[k];
@@ -489,6 +584,191 @@ final class CpuLstmEngine implements LstmEngine {
         // dX_k += dG · W_ih: this worker's rows of dX.
         int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
         Gemm.nnRows(r1 - r0, gates4, 0, inSize, dGates, r0, 0, wIh, 0, inputGrad[k], r0);
+    }
+
+    // ---------------------------------------------------------------- native BLAS path
+
+    /** Whether layer k's big products (2·T·B·4H·I_k FLOPs each) go to native BLAS. */
+    private boolean nativeLayer(int k) {
+        return blas != null && 2.0 * steps * batch * 4 * hidden * config.layerInputSize(k) >= nativeMinFlops;
+    }
+
+    /** Whether the per-step recurrent products go to native BLAS (the time loop then runs on the caller). */
+    private boolean nativeSteps() {
+        return blas != null && batch >= nativeStepMinBatch;
+    }
+
+    /** Flat copies of W_ih [4H, I_k] and W_hh [4H, H] with rows in engine gate order (when they changed). */
+    private void packFlatWeights(int k, int d) {
+        if (flatPacked[k][d]) {
+            return;
+        }
+        int inSize = config.layerInputSize(k);
+        if (flatIh[k][d] == null) {
+            flatIh[k][d] = new float[4 * hidden * inSize];
+            flatHh[k][d] = new float[4 * hidden * hidden];
+        }
+        float[] wIh = params.weightIh(k, d), wHh = params.weightHh(k, d);
+        for (int r = 0; r < 4 * hidden; r++) {
+            System.arraycopy(wIh, r * inSize, flatIh[k][d], gateOrder[r] * inSize, inSize);
+            System.arraycopy(wHh, r * hidden, flatHh[k][d], gateOrder[r] * hidden, hidden);
+        }
+        flatPacked[k][d] = true;
+    }
+
+    /** Layer k's input rows [T·B][I_k] → layerInputFlat[k], kept for dW_ih in the backward pass. */
+    private void flattenLayerInput(int k, float[][] in) {
+        int rows = steps * batch, inSize = config.layerInputSize(k);
+        if (layerInputFlat == null) {
+            int widest = hidden;
+            for (int layer = 0; layer < layers; layer++) {
+                widest = Math.max(widest, config.layerInputSize(layer));
+            }
+            layerInputFlat = new float[layers][];
+            gatesFlat = new float[rows * 4 * hidden];
+            statesFlat = new float[rows * widest];
+            stepH = new float[batch * hidden];
+            stepG = new float[batch * 4 * hidden];
+            gradFlat = new float[4 * hidden * widest];
+        }
+        if (layerInputFlat[k] == null) {
+            layerInputFlat[k] = new float[rows * inSize];
+        }
+        fromRows(in, layerInputFlat[k]);
+    }
+
+    /** G [T·B, 4H] = X_k · W_ihᵀ (native) + b_ih + b_hh, into the row-stored gates. */
+    private void nativeProjection(int k, int d) {
+        int rows = steps * batch, inSize = config.layerInputSize(k), gates4 = 4 * hidden;
+        blas.gemm(false, true, rows, gates4, inSize, 1f, layerInputFlat[k], 0, inSize, flatIh[k][d], 0, inSize,
+                0f, gatesFlat, 0, gates4);
+        float[][] g = gates[k][d];
+        for (int r = 0; r < rows; r++) {
+            float[] row = g[r];
+            int base = r * gates4;
+            for (int j = 0; j < gates4; j++) {
+                row[j] = gatesFlat[base + j] + biasSum[j];
+            }
+        }
+    }
+
+    /** The forward time loop on the calling thread: G_t += h_prev · W_hhᵀ (native), then the cell update. */
+    private void nativeForwardSteps(int k, int d) {
+        ensureStepBuffers();
+        int gates4 = 4 * hidden;
+        float[][] g = gates[k][d], c = cells[k][d], h = hiddenStates[k][d];
+        for (int s = 0; s < steps; s++) {
+            int t = d == 0 ? s : steps - 1 - s;
+            int prev = d == 0 ? t - 1 : t + 1;
+            boolean first = s == 0;
+            float[][] hPrev = first ? initialH[k][d] : h;
+            float[][] cPrev = first ? initialC[k][d] : c;
+            int prevRow = first ? 0 : prev * batch;
+            int row = t * batch;
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(hPrev[prevRow + b], 0, stepH, b * hidden, hidden);
+            }
+            blas.gemm(false, true, batch, gates4, hidden, 1f, stepH, 0, hidden, flatHh[k][d], 0, hidden, 0f, stepG,
+                    0, gates4);
+            for (int b = 0; b < batch; b++) {
+                float[] gRow = g[row + b];
+                int base = b * gates4;
+                for (int j = 0; j < gates4; j++) {
+                    gRow[j] += stepG[base + j];
+                }
+            }
+            CellMath.forwardPointwiseRows(batch, 0, hidden, 0, g, row, cPrev, prevRow, c, row, h, row, scratch[0]);
+        }
+    }
+
+    /** The backward time loop on the calling thread: the cell update, then dh = dG_t · W_hh (native). */
+    private void nativeBackwardSteps(int k, int d, float[][] outGrad) {
+        ensureStepBuffers();
+        int gates4 = 4 * hidden;
+        float[][] g = gates[k][d], c = cells[k][d];
+        for (int s = steps - 1; s >= 0; s--) {
+            int t = d == 0 ? s : steps - 1 - s;
+            int prev = d == 0 ? t - 1 : t + 1;
+            boolean first = s == 0;
+            int row = t * batch;
+            CellMath.backwardPointwiseRows(batch, 0, hidden, 0, g, row, c, row, first ? initialC[k][d] : c,
+                    first ? 0 : prev * batch, outGrad, row, d * hidden, dhCarry, dcCarry, 0, dGates, row,
+                    scratch[0]);
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(dGates[row + b], 0, stepG, b * gates4, gates4);
+            }
+            blas.gemm(false, false, batch, hidden, gates4, 1f, stepG, 0, gates4, flatHh[k][d], 0, hidden, 0f, stepH,
+                    0, hidden);
+            toRows(stepH, 0, dhCarry);
+        }
+    }
+
+    private void ensureStepBuffers() {
+        if (stepH == null || stepH.length != batch * hidden) {
+            stepH = new float[batch * hidden];
+            stepG = new float[batch * 4 * hidden];
+        }
+    }
+
+    /**
+     * dW_ih = dGᵀ · X_k, dW_hh = dGᵀ · H_prev (every step's h_prev stacked), db = column sums of dG,
+     * dX_k += dG · W_ih: four native products on the calling thread, from the finished dG.
+     */
+    private void nativeWeightGradients(int k, int d, LstmParameters gradients) {
+        int rows = steps * batch, inSize = config.layerInputSize(k), gates4 = 4 * hidden;
+        fromRows(dGates, gatesFlat);
+        blas.gemm(true, false, gates4, inSize, rows, 1f, gatesFlat, 0, gates4, layerInputFlat[k], 0, inSize, 0f,
+                gradFlat, 0, inSize);
+        unpermuteRows(gradFlat, inSize, gradients.weightIh(k, d));
+
+        // h_prev of the step in row block t: h_{t-1} forward (h0 at t = 0), h_{t+1} reverse (h0 at t = T-1).
+        float[][] h = hiddenStates[k][d];
+        int later = rows - batch;
+        int firstBlock = d == 0 ? 0 : later;
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(initialH[k][d][b], 0, statesFlat, (firstBlock + b) * hidden, hidden);
+        }
+        for (int r = 0; r < later; r++) {
+            int target = d == 0 ? r + batch : r;
+            int source = d == 0 ? r : r + batch;
+            System.arraycopy(h[source], 0, statesFlat, target * hidden, hidden);
+        }
+        blas.gemm(true, false, gates4, hidden, rows, 1f, gatesFlat, 0, gates4, statesFlat, 0, hidden, 0f, gradFlat,
+                0, hidden);
+        unpermuteRows(gradFlat, hidden, gradients.weightHh(k, d));
+
+        if (config.bias()) {
+            Arrays.fill(gradBias, 0f);
+            for (int r = 0; r < rows; r++) {
+                int base = r * gates4;
+                for (int j = 0; j < gates4; j++) {
+                    gradBias[j] += gatesFlat[base + j];
+                }
+            }
+            float[] dbIh = gradients.biasIh(k, d), dbHh = gradients.biasHh(k, d);
+            for (int row = 0; row < gates4; row++) {
+                dbIh[row] = gradBias[gateOrder[row]];
+                dbHh[row] = dbIh[row];
+            }
+        }
+
+        blas.gemm(false, false, rows, inSize, gates4, 1f, gatesFlat, 0, gates4, flatIh[k][d], 0, inSize, 0f,
+                statesFlat, 0, inSize);
+        float[][] dX = inputGrad[k];
+        for (int r = 0; r < rows; r++) {
+            float[] row = dX[r];
+            int base = r * inSize;
+            for (int j = 0; j < inSize; j++) {
+                row[j] += statesFlat[base + j];
+            }
+        }
+    }
+
+    /** Engine-order rows of a flat [4H, cols] gradient → PyTorch-order rows of {@code out} [4H, cols]. */
+    private void unpermuteRows(float[] engineOrder, int cols, float[] out) {
+        for (int r = 0; r < 4 * hidden; r++) {
+            System.arraycopy(engineOrder, gateOrder[r] * cols, out, r * cols, cols);
+        }
     }
 
     // ---------------------------------------------------------------- copies at the edges
