@@ -61,11 +61,13 @@ final class CpuLstmEngine implements LstmEngine {
             Double.parseDouble(System.getProperty("jlstm.cpu.blas.minFlops", "2e7"));
     /**
      * With native BLAS, the per-step recurrent products (h·W_hhᵀ forward, dG_t·W_hh backward) go to
-     * it from this batch size on; the time loop then runs on the calling thread (the cell math on one
-     * core, the products on OpenBLAS's threads). Property {@code jlstm.cpu.blas.stepBatch}.
+     * it from this many FLOPs a step (2·B·4H·H); the time loop then splits the sequences between
+     * the workers, or runs on the calling thread when OpenBLAS runs its own threads. Measured on
+     * 2 cores: (B, H) = (16, 128), 2 MFLOP, is faster in Java; (16, 256), 8 MFLOP, native.
+     * Property {@code jlstm.cpu.blas.stepFlops}.
      */
-    static final int NATIVE_STEP_MIN_BATCH =
-            Integer.parseInt(System.getProperty("jlstm.cpu.blas.stepBatch", "16"));
+    static final double NATIVE_STEP_MIN_FLOPS =
+            Double.parseDouble(System.getProperty("jlstm.cpu.blas.stepFlops", "4e6"));
 
     private final LstmParameters params;
     private final LstmConfig config;
@@ -75,7 +77,8 @@ final class CpuLstmEngine implements LstmEngine {
     private final WorkerPool pool;
     private final NativeBlas blas;         // null: every product in Java
     private final double nativeMinFlops;
-    private final int nativeStepMinBatch;
+    private final double nativeStepMinFlops;
+    private final boolean nativeSplit;
 
     // Packed weights, re-packed whenever the parameters differ from the copy last packed.
     private final float[][][] packedFrom;     // [layer][dir·2 + (0 = W_ih, 1 = W_hh)] → flat copy
@@ -116,24 +119,31 @@ final class CpuLstmEngine implements LstmEngine {
     // Native-path workspace (allocated on first use).
     private float[][] layerInputFlat;   // [layer] → [T·B·I_k]: the layer's input, flat, from the forward pass
     private float[] gatesFlat;          // [T·B·4H]: G of the projection, then dG for the weight gradients
-    private float[] statesFlat;         // [T·B·max(H, I_k)]: h_prev of every step, then dX
-    private float[] stepH;              // [B·H]
-    private float[] stepG;              // [B·4H]
-    private float[] gradFlat;           // [4H·max(H, I_k)]
+    private float[] statesFlat;         // [T·B·H]: h_prev of every step
+    private float[] inputGradFlat;      // [T·B·max I_k]: dX of one direction
+    private float[] stepH;              // [B·H]: h_prev of a step, then dh
+    private float[] stepG;              // [B·4H]: h_prev · W_hhᵀ of a step, then dG_t
+    private float[] gradIhFlat;         // [4H·max I_k]: dW_ih in engine row order
+    private float[] gradHhFlat;         // [4H·H]: dW_hh in engine row order
 
     CpuLstmEngine(LstmParameters params) {
-        this(params, NativeBlas.status().blas(), NATIVE_MIN_FLOPS, NATIVE_STEP_MIN_BATCH);
+        this(params, NativeBlas.status().blas(), NATIVE_MIN_FLOPS, NATIVE_STEP_MIN_FLOPS,
+                NativeBlas.status().usable() && NativeBlas.status().blas().singleThreaded());
     }
 
     /**
      * @param blas               native products, or null for pure Java
      * @param nativeMinFlops     the size (FLOPs) from which a layer's big products use {@code blas}
-     * @param nativeStepMinBatch the batch size from which the per-step products use {@code blas}
+     * @param nativeStepMinFlops the step size (FLOPs) from which the per-step products use {@code blas}
+     * @param nativeSplit        split the native work across the workers (each call on one core), else
+     *                           call from one thread and let the library thread each product
      */
-    CpuLstmEngine(LstmParameters params, NativeBlas blas, double nativeMinFlops, int nativeStepMinBatch) {
+    CpuLstmEngine(LstmParameters params, NativeBlas blas, double nativeMinFlops, double nativeStepMinFlops,
+                  boolean nativeSplit) {
         this.blas = blas;
         this.nativeMinFlops = nativeMinFlops;
-        this.nativeStepMinBatch = nativeStepMinBatch;
+        this.nativeStepMinFlops = nativeStepMinFlops;
+        this.nativeSplit = nativeSplit;
         this.params = params;
         this.config = params.config();
         this.layers = config.numLayers();
@@ -263,7 +273,7 @@ final class CpuLstmEngine implements LstmEngine {
                     packFlatWeights(k, d);
                 }
                 if (nativeLayer) {
-                    nativeProjection(k, d);
+                    runNative((worker, workers) -> nativeProjection(layer, direction, worker, workers));
                 }
                 if (!nativeLayer || !nativeSteps) {
                     boolean javaProjection = !nativeLayer, javaSteps = !nativeSteps;
@@ -272,7 +282,8 @@ final class CpuLstmEngine implements LstmEngine {
                     forwardPacked[k][d] = true;
                 }
                 if (nativeSteps) {
-                    nativeForwardSteps(k, d);
+                    ensureStepBuffers();
+                    runNative((worker, workers) -> nativeForwardSteps(layer, direction, worker, workers));
                 }
             }
             if (dirs == 2) {
@@ -477,7 +488,8 @@ final class CpuLstmEngine implements LstmEngine {
                     packFlatWeights(k, d);
                 }
                 if (nativeSteps) {
-                    nativeBackwardSteps(k, d, outGrad);
+                    ensureStepBuffers();
+                    runNative((worker, workers) -> nativeBackwardSteps(layer, direction, outGrad, worker, workers));
                 }
                 if (!nativeLayer || !nativeSteps) {
                     boolean javaSteps = !nativeSteps, javaWeights = !nativeLayer;
@@ -486,7 +498,8 @@ final class CpuLstmEngine implements LstmEngine {
                     backwardPacked[k][d] = true;
                 }
                 if (nativeLayer) {
-                    nativeWeightGradients(k, d, gradients);
+                    runNative((worker, workers) -> nativeWeightGradients(layer, direction, gradients, worker,
+                            workers));
                 }
                 fromRows(dhCarry, dh0, slot);
                 fromRows(dcCarry, dc0, slot);
@@ -588,14 +601,20 @@ final class CpuLstmEngine implements LstmEngine {
 
     // ---------------------------------------------------------------- native BLAS path
 
-    /** Whether layer k's big products (2·T·B·4H·I_k FLOPs each) go to native BLAS. */
+    /**
+     * Whether layer k's big products (2·T·B·4H·I_k FLOPs each) go to native BLAS. Called from one
+     * thread (OpenBLAS threading each product), only together with native steps: after a call,
+     * OpenBLAS's threads spin for a while, and a Java time loop on the pool running meanwhile
+     * loses its cores to them (measured: (50,16,128,128,2) forward 7.9 ms against 4.4 split).
+     */
     private boolean nativeLayer(int k) {
-        return blas != null && 2.0 * steps * batch * 4 * hidden * config.layerInputSize(k) >= nativeMinFlops;
+        return blas != null && 2.0 * steps * batch * 4 * hidden * config.layerInputSize(k) >= nativeMinFlops
+                && (nativeSplit || nativeSteps());
     }
 
-    /** Whether the per-step recurrent products go to native BLAS (the time loop then runs on the caller). */
+    /** Whether the per-step recurrent products go to native BLAS. */
     private boolean nativeSteps() {
-        return blas != null && batch >= nativeStepMinBatch;
+        return blas != null && 2.0 * batch * 4 * hidden * hidden >= nativeStepMinFlops;
     }
 
     /** Flat copies of W_ih [4H, I_k] and W_hh [4H, H] with rows in engine gate order (when they changed). */
@@ -620,16 +639,18 @@ final class CpuLstmEngine implements LstmEngine {
     private void flattenLayerInput(int k, float[][] in) {
         int rows = steps * batch, inSize = config.layerInputSize(k);
         if (layerInputFlat == null) {
-            int widest = hidden;
+            int widest = 0;
             for (int layer = 0; layer < layers; layer++) {
                 widest = Math.max(widest, config.layerInputSize(layer));
             }
             layerInputFlat = new float[layers][];
-            gatesFlat = new float[rows * 4 * hidden];
-            statesFlat = new float[rows * widest];
-            stepH = new float[batch * hidden];
-            stepG = new float[batch * 4 * hidden];
-            gradFlat = new float[4 * hidden * widest];
+            // One row of padding: netlib's bounds check for a transposed operand at a column offset
+            // (a worker's gate columns of dG) counts whole rows of lda, beyond the last element used.
+            gatesFlat = new float[(rows + 1) * 4 * hidden];
+            statesFlat = new float[rows * hidden];
+            inputGradFlat = new float[rows * widest];
+            gradIhFlat = new float[4 * hidden * widest];
+            gradHhFlat = new float[4 * hidden * hidden];
         }
         if (layerInputFlat[k] == null) {
             layerInputFlat[k] = new float[rows * inSize];
@@ -637,13 +658,35 @@ final class CpuLstmEngine implements LstmEngine {
         fromRows(in, layerInputFlat[k]);
     }
 
-    /** G [T·B, 4H] = X_k · W_ihᵀ (native) + b_ih + b_hh, into the row-stored gates. */
-    private void nativeProjection(int k, int d) {
+    /**
+     * Runs a native-path task: split across the engine's workers when OpenBLAS itself is
+     * single-threaded ({@code OPENBLAS_NUM_THREADS=1}), so that each worker's calls use one core;
+     * otherwise on the calling thread alone while the workers wait, and OpenBLAS's own threads
+     * share each product. Either way the products use as many cores as the pool has (when the two
+     * counts agree), never both pools at once.
+     */
+    private void runNative(WorkerPool.Task task) {
+        if (nativeSplit) {
+            pool.run(task);
+        } else {
+            task.run(0, 1);
+        }
+    }
+
+    private void barrier(int workers) {
+        if (workers > 1) {
+            pool.barrier();
+        }
+    }
+
+    /** This worker's rows of G [T·B, 4H] = X_k · W_ihᵀ (native) + b_ih + b_hh, into the row-stored gates. */
+    private void nativeProjection(int k, int d, int worker, int workers) {
         int rows = steps * batch, inSize = config.layerInputSize(k), gates4 = 4 * hidden;
-        blas.gemm(false, true, rows, gates4, inSize, 1f, layerInputFlat[k], 0, inSize, flatIh[k][d], 0, inSize,
-                0f, gatesFlat, 0, gates4);
+        int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
+        blas.gemm(false, true, r1 - r0, gates4, inSize, 1f, layerInputFlat[k], r0 * inSize, inSize, flatIh[k][d], 0,
+                inSize, 0f, gatesFlat, r0 * gates4, gates4);
         float[][] g = gates[k][d];
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             float[] row = g[r];
             int base = r * gates4;
             for (int j = 0; j < gates4; j++) {
@@ -652,10 +695,17 @@ final class CpuLstmEngine implements LstmEngine {
         }
     }
 
-    /** The forward time loop on the calling thread: G_t += h_prev · W_hhᵀ (native), then the cell update. */
-    private void nativeForwardSteps(int k, int d) {
-        ensureStepBuffers();
+    /**
+     * The forward time loop for this worker's sequences [b0, b1) (no barriers: sequences are
+     * independent): G_t += h_prev · W_hhᵀ (native), then the cell update.
+     */
+    private void nativeForwardSteps(int k, int d, int worker, int workers) {
         int gates4 = 4 * hidden;
+        int b0 = WorkerPool.start(batch, worker, workers, 1), b1 = WorkerPool.start(batch, worker + 1, workers, 1);
+        int count = b1 - b0;
+        if (count == 0) {
+            return;
+        }
         float[][] g = gates[k][d], c = cells[k][d], h = hiddenStates[k][d];
         for (int s = 0; s < steps; s++) {
             int t = d == 0 ? s : steps - 1 - s;
@@ -663,43 +713,50 @@ final class CpuLstmEngine implements LstmEngine {
             boolean first = s == 0;
             float[][] hPrev = first ? initialH[k][d] : h;
             float[][] cPrev = first ? initialC[k][d] : c;
-            int prevRow = first ? 0 : prev * batch;
-            int row = t * batch;
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(hPrev[prevRow + b], 0, stepH, b * hidden, hidden);
+            int prevRow = (first ? 0 : prev * batch) + b0;
+            int row = t * batch + b0;
+            for (int b = 0; b < count; b++) {
+                System.arraycopy(hPrev[prevRow + b], 0, stepH, (b0 + b) * hidden, hidden);
             }
-            blas.gemm(false, true, batch, gates4, hidden, 1f, stepH, 0, hidden, flatHh[k][d], 0, hidden, 0f, stepG,
-                    0, gates4);
-            for (int b = 0; b < batch; b++) {
+            blas.gemm(false, true, count, gates4, hidden, 1f, stepH, b0 * hidden, hidden, flatHh[k][d], 0, hidden,
+                    0f, stepG, b0 * gates4, gates4);
+            for (int b = 0; b < count; b++) {
                 float[] gRow = g[row + b];
-                int base = b * gates4;
+                int base = (b0 + b) * gates4;
                 for (int j = 0; j < gates4; j++) {
                     gRow[j] += stepG[base + j];
                 }
             }
-            CellMath.forwardPointwiseRows(batch, 0, hidden, 0, g, row, cPrev, prevRow, c, row, h, row, scratch[0]);
+            CellMath.forwardPointwiseRows(count, 0, hidden, 0, g, row, cPrev, prevRow, c, row, h, row,
+                    scratch[worker]);
         }
     }
 
-    /** The backward time loop on the calling thread: the cell update, then dh = dG_t · W_hh (native). */
-    private void nativeBackwardSteps(int k, int d, float[][] outGrad) {
-        ensureStepBuffers();
+    /** The backward time loop for this worker's sequences: the cell update, then dh = dG_t · W_hh (native). */
+    private void nativeBackwardSteps(int k, int d, float[][] outGrad, int worker, int workers) {
         int gates4 = 4 * hidden;
+        int b0 = WorkerPool.start(batch, worker, workers, 1), b1 = WorkerPool.start(batch, worker + 1, workers, 1);
+        int count = b1 - b0;
+        if (count == 0) {
+            return;
+        }
         float[][] g = gates[k][d], c = cells[k][d];
         for (int s = steps - 1; s >= 0; s--) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1;
             boolean first = s == 0;
-            int row = t * batch;
-            CellMath.backwardPointwiseRows(batch, 0, hidden, 0, g, row, c, row, first ? initialC[k][d] : c,
-                    first ? 0 : prev * batch, outGrad, row, d * hidden, dhCarry, dcCarry, 0, dGates, row,
-                    scratch[0]);
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(dGates[row + b], 0, stepG, b * gates4, gates4);
+            int row = t * batch + b0;
+            CellMath.backwardPointwiseRows(count, 0, hidden, 0, g, row, c, row, first ? initialC[k][d] : c,
+                    (first ? 0 : prev * batch) + b0, outGrad, row, d * hidden, dhCarry, dcCarry, b0, dGates, row,
+                    scratch[worker]);
+            for (int b = 0; b < count; b++) {
+                System.arraycopy(dGates[row + b], 0, stepG, (b0 + b) * gates4, gates4);
             }
-            blas.gemm(false, false, batch, hidden, gates4, 1f, stepG, 0, gates4, flatHh[k][d], 0, hidden, 0f, stepH,
-                    0, hidden);
-            toRows(stepH, 0, dhCarry);
+            blas.gemm(false, false, count, hidden, gates4, 1f, stepG, b0 * gates4, gates4, flatHh[k][d], 0, hidden,
+                    0f, stepH, b0 * hidden, hidden);
+            for (int b = b0; b < b1; b++) {
+                System.arraycopy(stepH, b * hidden, dhCarry[b], 0, hidden);
+            }
         }
     }
 
@@ -711,63 +768,69 @@ final class CpuLstmEngine implements LstmEngine {
     }
 
     /**
-     * dW_ih = dGᵀ · X_k, dW_hh = dGᵀ · H_prev (every step's h_prev stacked), db = column sums of dG,
-     * dX_k += dG · W_ih: four native products on the calling thread, from the finished dG.
+     * This worker's share of dW_ih = dGᵀ · X_k, dW_hh = dGᵀ · H_prev (every step's h_prev stacked),
+     * db = column sums of dG, and dX_k += dG · W_ih: native products from the finished dG.
      */
-    private void nativeWeightGradients(int k, int d, LstmParameters gradients) {
+    private void nativeWeightGradients(int k, int d, LstmParameters gradients, int worker, int workers) {
         int rows = steps * batch, inSize = config.layerInputSize(k), gates4 = 4 * hidden;
-        fromRows(dGates, gatesFlat);
-        blas.gemm(true, false, gates4, inSize, rows, 1f, gatesFlat, 0, gates4, layerInputFlat[k], 0, inSize, 0f,
-                gradFlat, 0, inSize);
-        unpermuteRows(gradFlat, inSize, gradients.weightIh(k, d));
+        int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
+        int w0 = WorkerPool.start(gates4, worker, workers, 2), w1 = WorkerPool.start(gates4, worker + 1, workers, 2);
 
-        // h_prev of the step in row block t: h_{t-1} forward (h0 at t = 0), h_{t+1} reverse (h0 at t = T-1).
+        // Flat dG and h_prev, rows [r0, r1): h_prev of the step in row block t is h_{t-1} forward
+        // (h0 at t = 0) and h_{t+1} reverse (h0 at t = T-1).
         float[][] h = hiddenStates[k][d];
-        int later = rows - batch;
-        int firstBlock = d == 0 ? 0 : later;
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(initialH[k][d][b], 0, statesFlat, (firstBlock + b) * hidden, hidden);
+        int firstBlock = d == 0 ? 0 : rows - batch;
+        for (int r = r0; r < r1; r++) {
+            System.arraycopy(dGates[r], 0, gatesFlat, r * gates4, gates4);
+            float[] source;
+            if (r >= firstBlock && r < firstBlock + batch) {
+                source = initialH[k][d][r - firstBlock];
+            } else {
+                source = h[d == 0 ? r - batch : r + batch];
+            }
+            System.arraycopy(source, 0, statesFlat, r * hidden, hidden);
         }
-        for (int r = 0; r < later; r++) {
-            int target = d == 0 ? r + batch : r;
-            int source = d == 0 ? r : r + batch;
-            System.arraycopy(h[source], 0, statesFlat, target * hidden, hidden);
-        }
-        blas.gemm(true, false, gates4, hidden, rows, 1f, gatesFlat, 0, gates4, statesFlat, 0, hidden, 0f, gradFlat,
-                0, hidden);
-        unpermuteRows(gradFlat, hidden, gradients.weightHh(k, d));
+        barrier(workers);
 
+        // Engine-order gradient rows [w0, w1).
+        blas.gemm(true, false, w1 - w0, inSize, rows, 1f, gatesFlat, w0, gates4, layerInputFlat[k], 0, inSize, 0f,
+                gradIhFlat, w0 * inSize, inSize);
+        blas.gemm(true, false, w1 - w0, hidden, rows, 1f, gatesFlat, w0, gates4, statesFlat, 0, hidden, 0f,
+                gradHhFlat, w0 * hidden, hidden);
         if (config.bias()) {
-            Arrays.fill(gradBias, 0f);
+            Arrays.fill(gradBias, w0, w1, 0f);
             for (int r = 0; r < rows; r++) {
                 int base = r * gates4;
-                for (int j = 0; j < gates4; j++) {
+                for (int j = w0; j < w1; j++) {
                     gradBias[j] += gatesFlat[base + j];
                 }
             }
-            float[] dbIh = gradients.biasIh(k, d), dbHh = gradients.biasHh(k, d);
-            for (int row = 0; row < gates4; row++) {
-                dbIh[row] = gradBias[gateOrder[row]];
-                dbHh[row] = dbIh[row];
-            }
         }
-
-        blas.gemm(false, false, rows, inSize, gates4, 1f, gatesFlat, 0, gates4, flatIh[k][d], 0, inSize, 0f,
-                statesFlat, 0, inSize);
+        // dX rows [r0, r1).
+        blas.gemm(false, false, r1 - r0, inSize, gates4, 1f, gatesFlat, r0 * gates4, gates4, flatIh[k][d], 0, inSize,
+                0f, inputGradFlat, r0 * inSize, inSize);
         float[][] dX = inputGrad[k];
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             float[] row = dX[r];
             int base = r * inSize;
             for (int j = 0; j < inSize; j++) {
-                row[j] += statesFlat[base + j];
+                row[j] += inputGradFlat[base + j];
             }
         }
-    }
+        barrier(workers); // every engine-order gradient row done
 
-    /** Engine-order rows of a flat [4H, cols] gradient → PyTorch-order rows of {@code out} [4H, cols]. */
-    private void unpermuteRows(float[] engineOrder, int cols, float[] out) {
-        for (int r = 0; r < 4 * hidden; r++) {
-            System.arraycopy(engineOrder, gateOrder[r] * cols, out, r * cols, cols);
+        // PyTorch-order rows [w0, w1) of the gradients.
+        float[] dWih = gradients.weightIh(k, d), dWhh = gradients.weightHh(k, d);
+        for (int r = w0; r < w1; r++) {
+            System.arraycopy(gradIhFlat, gateOrder[r] * inSize, dWih, r * inSize, inSize);
+            System.arraycopy(gradHhFlat, gateOrder[r] * hidden, dWhh, r * hidden, hidden);
+        }
+        if (config.bias()) {
+            float[] dbIh = gradients.biasIh(k, d), dbHh = gradients.biasHh(k, d);
+            for (int row = w0; row < w1; row++) {
+                dbIh[row] = gradBias[gateOrder[row]];
+                dbHh[row] = dbIh[row];
+            }
         }
     }
 

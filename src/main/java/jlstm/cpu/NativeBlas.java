@@ -24,7 +24,9 @@ import dev.ludovic.netlib.blas.NativeBLAS;
  * through {@code java.util.logging}; that logger is silenced, the reason is kept for {@code info}.
  *
  * <p>Threads: OpenBLAS runs its own pool, sized by {@code OPENBLAS_NUM_THREADS} (default: every
- * core) when the library loads; the engine calls it from one thread while its own workers wait.
+ * core) when the library loads. With {@code OPENBLAS_NUM_THREADS=1} the engine's workers each call
+ * it on their share; otherwise the engine calls it from one thread while its workers wait, so the
+ * two pools never compete for the cores.
  */
 final class NativeBlas {
     /** The property that chooses the path. */
@@ -43,9 +45,21 @@ final class NativeBlas {
     private static volatile Status status;
 
     private final NativeBLAS blas;
+    private final boolean singleThreaded;
 
     private NativeBlas(NativeBLAS blas) {
         this.blas = blas;
+        String threads = System.getenv("OPENBLAS_NUM_THREADS");
+        this.singleThreaded = threads != null && threads.trim().equals("1");
+    }
+
+    /**
+     * Whether the library runs each call on the calling thread alone ({@code OPENBLAS_NUM_THREADS=1},
+     * read by OpenBLAS when it loads): the engine then splits the native work across its own workers,
+     * otherwise it calls from one thread and lets OpenBLAS's threads share each product.
+     */
+    boolean singleThreaded() {
+        return singleThreaded;
     }
 
     /** The path chosen by {@value #PROPERTY}, probed once per process. */
@@ -97,9 +111,11 @@ final class NativeBlas {
             return new Status(null, required, "pure Java (native BLAS failed its self-check: " + mismatch + ")");
         }
         String threads = System.getenv("OPENBLAS_NUM_THREADS");
+        String split = candidate.singleThreaded() ? "OPENBLAS_NUM_THREADS=1: each worker calls it on its share"
+                : "called from one thread, OpenBLAS's own threads share each product ("
+                + (threads == null ? "OPENBLAS_NUM_THREADS unset: one per core" : "OPENBLAS_NUM_THREADS=" + threads) + ")";
         return new Status(candidate, required, "native BLAS for the large products: " + libraryName()
-                + " via netlib JNI (" + (threads == null ? "its default thread count" : "OPENBLAS_NUM_THREADS=" + threads)
-                + "), pure Java for the rest");
+                + " via netlib JNI, " + split + "; pure Java for the rest");
     }
 
     private static String describe(Throwable e) {

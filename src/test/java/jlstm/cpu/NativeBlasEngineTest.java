@@ -22,10 +22,11 @@ import jlstm.LstmParameters;
 import jlstm.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The native-BLAS path of the CPU engine, forced on for every product (thresholds 0 and batch 1),
+ * The native-BLAS path of the CPU engine, forced on for every product (thresholds 0),
  * against PyTorch's golden cases and against the pure-Java path on shapes the golden cases do
  * not cover (bidirectional, several layers, batch large enough for the sequence split, odd sizes).
  * Skipped with netlib's reason where no native BLAS is usable (e.g. a CI machine without
@@ -41,16 +42,24 @@ class NativeBlasEngineTest {
         return blas;
     }
 
-    /** Engines with every product native (steps too), only the big products, or only the steps. */
-    private enum Mode {
-        ALL(0, 1), LAYER_PRODUCTS(0, Integer.MAX_VALUE), STEPS(Double.MAX_VALUE, 1);
+    /**
+     * Engines with every product native (steps too), only the big products, or only the steps;
+     * called from one thread, or split across the workers (as with OPENBLAS_NUM_THREADS=1). Called
+     * from one thread, the engine uses native layer products only together with native steps.
+     */
+    enum Mode {
+        ALL(0, 0, false), ALL_SPLIT(0, 0, true), LAYER_PRODUCTS_SPLIT(0, Double.MAX_VALUE, true),
+        STEPS(Double.MAX_VALUE, 0, false),
+        STEPS_SPLIT(Double.MAX_VALUE, 0, true);
 
         final double minFlops;
-        final int stepBatch;
+        final double stepFlops;
+        final boolean split;
 
-        Mode(double minFlops, int stepBatch) {
+        Mode(double minFlops, double stepFlops, boolean split) {
             this.minFlops = minFlops;
-            this.stepBatch = stepBatch;
+            this.stepFlops = stepFlops;
+            this.split = split;
         }
 
         LstmBackend backend(NativeBlas blas) {
@@ -67,23 +76,23 @@ class NativeBlasEngineTest {
 
                 @Override
                 public LstmEngine open(LstmParameters parameters) {
-                    return new CpuLstmEngine(parameters, blas, minFlops, stepBatch);
+                    return new CpuLstmEngine(parameters, blas, minFlops, stepFlops, split);
                 }
             };
         }
     }
 
-    static Stream<GoldenCase> goldenCases() {
-        return GoldenCase.all().stream();
+    static Stream<Arguments> goldenCasesBothWays() {
+        return GoldenCase.all().stream().flatMap(c -> Stream.of(Arguments.of(c, Mode.ALL), Arguments.of(c, Mode.ALL_SPLIT)));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("goldenCases")
-    void everyProductNativeMatchesPyTorch(GoldenCase golden) throws Exception {
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("goldenCasesBothWays")
+    void everyProductNativeMatchesPyTorch(GoldenCase golden, Mode mode) throws Exception {
         NativeBlas blas = requireNative();
         Map<String, Tensor> in = golden.inputs();
         Map<String, Tensor> actual = new LinkedHashMap<>();
-        try (LstmLayer layer = LstmLayer.create(golden.parameters(), Mode.ALL.backend(blas))) {
+        try (LstmLayer layer = LstmLayer.create(golden.parameters(), mode.backend(blas))) {
             Tensor dy = in.get("dy");
             LstmOutput out = dy == null ? layer.forward(in.get("x"), in.get("h0"), in.get("c0"))
                     : layer.forwardTraining(in.get("x"), in.get("h0"), in.get("c0"));
@@ -116,7 +125,7 @@ class NativeBlasEngineTest {
             LstmParameters params = LstmParameters.initialize(config, 11);
             for (int batch : new int[] {40, 3, 1}) {
                 float[][] reference;
-                try (LstmEngine java = new CpuLstmEngine(params, null, 0, 0)) {
+                try (LstmEngine java = new CpuLstmEngine(params, null, 0, 0, false)) {
                     reference = runForwardBackward(java, config, batch, 7);
                 }
                 for (Mode mode : Mode.values()) {
