@@ -273,7 +273,7 @@ final class CpuLstmEngine implements LstmEngine {
                     packFlatWeights(k, d);
                 }
                 if (nativeLayer) {
-                    runNative((worker, workers) -> nativeProjection(layer, direction, worker, workers));
+                    runNative((worker, workers) -> nativeProjection(layer, direction, !nativeSteps, worker, workers));
                 }
                 if (!nativeLayer || !nativeSteps) {
                     boolean javaProjection = !nativeLayer, javaSteps = !nativeSteps;
@@ -283,7 +283,7 @@ final class CpuLstmEngine implements LstmEngine {
                 }
                 if (nativeSteps) {
                     ensureStepBuffers();
-                    runNative((worker, workers) -> nativeForwardSteps(layer, direction, worker, workers));
+                    runNative((worker, workers) -> nativeForwardSteps(layer, direction, nativeLayer, worker, workers));
                 }
             }
             if (dirs == 2) {
@@ -679,27 +679,33 @@ final class CpuLstmEngine implements LstmEngine {
         }
     }
 
-    /** This worker's rows of G [T·B, 4H] = X_k · W_ihᵀ (native) + b_ih + b_hh, into the row-stored gates. */
-    private void nativeProjection(int k, int d, int worker, int workers) {
+    /**
+     * This worker's rows of G [T·B, 4H] = X_k · W_ihᵀ (native) + b_ih + b_hh, into gatesFlat; also
+     * into the row-stored gates when {@code toRows} (a Java time loop follows). Native steps
+     * instead add their product in gatesFlat and copy each step's rows once.
+     */
+    private void nativeProjection(int k, int d, boolean toRows, int worker, int workers) {
         int rows = steps * batch, inSize = config.layerInputSize(k), gates4 = 4 * hidden;
         int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
-        blas.gemm(false, true, r1 - r0, gates4, inSize, 1f, layerInputFlat[k], r0 * inSize, inSize, flatIh[k][d], 0,
-                inSize, 0f, gatesFlat, r0 * gates4, gates4);
-        float[][] g = gates[k][d];
         for (int r = r0; r < r1; r++) {
-            float[] row = g[r];
-            int base = r * gates4;
-            for (int j = 0; j < gates4; j++) {
-                row[j] = gatesFlat[base + j] + biasSum[j];
+            System.arraycopy(biasSum, 0, gatesFlat, r * gates4, gates4);
+        }
+        blas.gemm(false, true, r1 - r0, gates4, inSize, 1f, layerInputFlat[k], r0 * inSize, inSize, flatIh[k][d], 0,
+                inSize, 1f, gatesFlat, r0 * gates4, gates4);
+        if (toRows) {
+            float[][] g = gates[k][d];
+            for (int r = r0; r < r1; r++) {
+                System.arraycopy(gatesFlat, r * gates4, g[r], 0, gates4);
             }
         }
     }
 
     /**
      * The forward time loop for this worker's sequences [b0, b1) (no barriers: sequences are
-     * independent): G_t += h_prev · W_hhᵀ (native), then the cell update.
+     * independent): G_t += h_prev · W_hhᵀ (native), then the cell update. {@code projected}: G is
+     * in gatesFlat (from {@link #nativeProjection}), not yet in the row-stored gates.
      */
-    private void nativeForwardSteps(int k, int d, int worker, int workers) {
+    private void nativeForwardSteps(int k, int d, boolean projected, int worker, int workers) {
         int gates4 = 4 * hidden;
         int b0 = WorkerPool.start(batch, worker, workers, 1), b1 = WorkerPool.start(batch, worker + 1, workers, 1);
         int count = b1 - b0;
@@ -718,13 +724,21 @@ final class CpuLstmEngine implements LstmEngine {
             for (int b = 0; b < count; b++) {
                 System.arraycopy(hPrev[prevRow + b], 0, stepH, (b0 + b) * hidden, hidden);
             }
-            blas.gemm(false, true, count, gates4, hidden, 1f, stepH, b0 * hidden, hidden, flatHh[k][d], 0, hidden,
-                    0f, stepG, b0 * gates4, gates4);
-            for (int b = 0; b < count; b++) {
-                float[] gRow = g[row + b];
-                int base = (b0 + b) * gates4;
-                for (int j = 0; j < gates4; j++) {
-                    gRow[j] += stepG[base + j];
+            if (projected) { // G_t already holds the projection in gatesFlat: add to it there, copy the rows once
+                blas.gemm(false, true, count, gates4, hidden, 1f, stepH, b0 * hidden, hidden, flatHh[k][d], 0, hidden,
+                        1f, gatesFlat, row * gates4, gates4);
+                for (int b = 0; b < count; b++) {
+                    System.arraycopy(gatesFlat, (row + b) * gates4, g[row + b], 0, gates4);
+                }
+            } else {
+                blas.gemm(false, true, count, gates4, hidden, 1f, stepH, b0 * hidden, hidden, flatHh[k][d], 0,
+                        hidden, 0f, stepG, b0 * gates4, gates4);
+                for (int b = 0; b < count; b++) {
+                    float[] gRow = g[row + b];
+                    int base = (b0 + b) * gates4;
+                    for (int j = 0; j < gates4; j++) {
+                        gRow[j] += stepG[base + j];
+                    }
                 }
             }
             CellMath.forwardPointwiseRows(count, 0, hidden, 0, g, row, cPrev, prevRow, c, row, h, row,
