@@ -250,7 +250,8 @@ final class CpuLstmEngine implements LstmEngine {
         ensureWorkspace(t, b);
         checkParameters();
         boolean nativeSteps = nativeSteps();
-        ensureGateOrder(!nativeSteps && stepSplit(pool.size()) == StepSplit.UNITS ? pool.size() : 1);
+        boolean unitSteps = nativeSteps ? nativeUnitSteps() : stepSplit(pool.size()) == StepSplit.UNITS;
+        ensureGateOrder(unitSteps ? pool.size() : 1);
         trained = false;
         toRows(x, input);
         for (int k = 0; k < layers; k++) {
@@ -283,7 +284,13 @@ final class CpuLstmEngine implements LstmEngine {
                 }
                 if (nativeSteps) {
                     ensureStepBuffers();
-                    runNative((worker, workers) -> nativeForwardSteps(layer, direction, nativeLayer, worker, workers));
+                    if (nativeUnitSteps()) {
+                        pool.run((worker, workers) -> nativeForwardUnitSteps(layer, direction, nativeLayer, worker,
+                                workers));
+                    } else {
+                        runNative((worker, workers) -> nativeForwardSteps(layer, direction, nativeLayer, worker,
+                                workers));
+                    }
                 }
             }
             if (dirs == 2) {
@@ -489,7 +496,13 @@ final class CpuLstmEngine implements LstmEngine {
                 }
                 if (nativeSteps) {
                     ensureStepBuffers();
-                    runNative((worker, workers) -> nativeBackwardSteps(layer, direction, outGrad, worker, workers));
+                    if (nativeUnitSteps()) {
+                        pool.run((worker, workers) -> nativeBackwardUnitSteps(layer, direction, outGrad, worker,
+                                workers));
+                    } else {
+                        runNative((worker, workers) -> nativeBackwardSteps(layer, direction, outGrad, worker,
+                                workers));
+                    }
                 }
                 if (!nativeLayer || !nativeSteps) {
                     boolean javaSteps = !nativeSteps, javaWeights = !nativeLayer;
@@ -625,7 +638,7 @@ final class CpuLstmEngine implements LstmEngine {
         int inSize = config.layerInputSize(k);
         if (flatIh[k][d] == null) {
             flatIh[k][d] = new float[4 * hidden * inSize];
-            flatHh[k][d] = new float[4 * hidden * hidden];
+            flatHh[k][d] = new float[4 * hidden * hidden + hidden]; // padded: see gatesFlat
         }
         float[] wIh = params.weightIh(k, d), wHh = params.weightHh(k, d);
         for (int r = 0; r < 4 * hidden; r++) {
@@ -775,9 +788,107 @@ final class CpuLstmEngine implements LstmEngine {
     }
 
     private void ensureStepBuffers() {
-        if (stepH == null || stepH.length != batch * hidden) {
-            stepH = new float[batch * hidden];
-            stepG = new float[batch * 4 * hidden];
+        if (stepH == null || stepH.length != 2 * (batch + 1) * hidden) {
+            // Two buffers each (alternate steps), padded by a row for netlib's bounds check.
+            stepH = new float[2 * (batch + 1) * hidden];
+            stepG = new float[2 * (batch + 1) * 4 * hidden];
+        }
+    }
+
+    /**
+     * Whether native steps split the hidden units between the workers (one barrier a step) rather
+     * than the sequences: each worker's product then reads only its quarter-columns of W_hh, and
+     * OpenBLAS re-packs that operand on every call, which costs about as much as a third of the
+     * product at B = 32 per worker (measured: (100,64,512,512,1) forward 190-200 ms by sequences).
+     */
+    private boolean nativeUnitSteps() {
+        return nativeSplit && pool.size() > 1;
+    }
+
+    /**
+     * The forward time loop, hidden units [u0, u1) of every sequence per worker (gate block
+     * [4·u0, 4·u1)): G_t[:, block] += h_prev · W_hh[block rows]ᵀ (native), then the cell update of
+     * those units; h_t is published in a flat buffer (two, alternating) and a barrier ends each step.
+     */
+    private void nativeForwardUnitSteps(int k, int d, boolean projected, int worker, int workers) {
+        int gates4 = 4 * hidden;
+        int u0 = WorkerPool.start(hidden, worker, workers, UNIT_ALIGN);
+        int u1 = WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN);
+        int n = u1 - u0, half = (batch + 1) * hidden;
+        float[][] g = gates[k][d], c = cells[k][d], h = hiddenStates[k][d];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(initialH[k][d][b], u0, stepH, b * hidden + u0, n);
+        }
+        pool.barrier();
+        for (int s = 0; s < steps; s++) {
+            int t = d == 0 ? s : steps - 1 - s;
+            int prev = d == 0 ? t - 1 : t + 1;
+            boolean first = s == 0;
+            float[][] cPrev = first ? initialC[k][d] : c;
+            int prevRow = first ? 0 : prev * batch;
+            int row = t * batch;
+            int hIn = (s & 1) * half, hOut = half - hIn;
+            if (n > 0) {
+                if (projected) {
+                    blas.gemm(false, true, batch, 4 * n, hidden, 1f, stepH, hIn, hidden, flatHh[k][d], 4 * u0 * hidden,
+                            hidden, 1f, gatesFlat, row * gates4 + 4 * u0, gates4);
+                    for (int b = 0; b < batch; b++) {
+                        System.arraycopy(gatesFlat, (row + b) * gates4 + 4 * u0, g[row + b], 4 * u0, 4 * n);
+                    }
+                } else {
+                    blas.gemm(false, true, batch, 4 * n, hidden, 1f, stepH, hIn, hidden, flatHh[k][d], 4 * u0 * hidden,
+                            hidden, 0f, stepG, 4 * u0, gates4);
+                    for (int b = 0; b < batch; b++) {
+                        float[] gRow = g[row + b];
+                        int base = b * gates4;
+                        for (int j = 4 * u0; j < 4 * u1; j++) {
+                            gRow[j] += stepG[base + j];
+                        }
+                    }
+                }
+                CellMath.forwardPointwiseRows(batch, u0, u1, 4 * u0, g, row, cPrev, prevRow, c, row, h, row,
+                        scratch[worker]);
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(h[row + b], u0, stepH, hOut + b * hidden + u0, n);
+                }
+            }
+            pool.barrier(); // h_t complete before anyone reads it as h_prev
+        }
+    }
+
+    /**
+     * The backward time loop, hidden units [u0, u1) per worker: the cell update of those units
+     * (dG_t of their gate block, published in a flat buffer, two alternating), a barrier, then
+     * dh[:, u0..u1) = dG_t · W_hh[:, u0..u1) (native).
+     */
+    private void nativeBackwardUnitSteps(int k, int d, float[][] outGrad, int worker, int workers) {
+        int gates4 = 4 * hidden;
+        int u0 = WorkerPool.start(hidden, worker, workers, UNIT_ALIGN);
+        int u1 = WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN);
+        int n = u1 - u0, half = (batch + 1) * gates4;
+        float[][] g = gates[k][d], c = cells[k][d];
+        for (int s = steps - 1; s >= 0; s--) {
+            int t = d == 0 ? s : steps - 1 - s;
+            int prev = d == 0 ? t - 1 : t + 1;
+            boolean first = s == 0;
+            int row = t * batch;
+            int buffer = (s & 1) * half;
+            if (n > 0) {
+                CellMath.backwardPointwiseRows(batch, u0, u1, 4 * u0, g, row, c, row, first ? initialC[k][d] : c,
+                        first ? 0 : prev * batch, outGrad, row, d * hidden, dhCarry, dcCarry, 0, dGates, row,
+                        scratch[worker]);
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(dGates[row + b], 4 * u0, stepG, buffer + b * gates4 + 4 * u0, 4 * n);
+                }
+            }
+            pool.barrier(); // dG_t complete
+            if (n > 0) {
+                blas.gemm(false, false, batch, n, gates4, 1f, stepG, buffer, gates4, flatHh[k][d], u0, hidden, 0f,
+                        stepH, u0, hidden);
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(stepH, b * hidden + u0, dhCarry[b], u0, n);
+                }
+            }
         }
     }
 
