@@ -79,6 +79,7 @@ final class CpuLstmEngine implements LstmEngine {
     private final double nativeMinFlops;
     private final double nativeStepMinFlops;
     private final boolean nativeSplit;
+    private final boolean nativeSplitUnits;
 
     // Packed weights, re-packed whenever the parameters differ from the copy last packed.
     private final float[][][] packedFrom;     // [layer][dir·2 + (0 = W_ih, 1 = W_hh)] → flat copy
@@ -128,7 +129,7 @@ final class CpuLstmEngine implements LstmEngine {
 
     CpuLstmEngine(LstmParameters params) {
         this(params, NativeBlas.status().blas(), NATIVE_MIN_FLOPS, NATIVE_STEP_MIN_FLOPS,
-                NativeBlas.status().usable() && NativeBlas.status().blas().singleThreaded());
+                NativeBlas.status().usable() && NativeBlas.status().blas().singleThreaded(), NATIVE_UNIT_STEPS);
     }
 
     /**
@@ -137,13 +138,15 @@ final class CpuLstmEngine implements LstmEngine {
      * @param nativeStepMinFlops the step size (FLOPs) from which the per-step products use {@code blas}
      * @param nativeSplit        split the native work across the workers (each call on one core), else
      *                           call from one thread and let the library thread each product
+     * @param nativeSplitUnits   when split, native steps split the hidden units (else the sequences)
      */
     CpuLstmEngine(LstmParameters params, NativeBlas blas, double nativeMinFlops, double nativeStepMinFlops,
-                  boolean nativeSplit) {
+                  boolean nativeSplit, boolean nativeSplitUnits) {
         this.blas = blas;
         this.nativeMinFlops = nativeMinFlops;
         this.nativeStepMinFlops = nativeStepMinFlops;
         this.nativeSplit = nativeSplit;
+        this.nativeSplitUnits = nativeSplitUnits;
         this.params = params;
         this.config = params.config();
         this.layers = config.numLayers();
@@ -797,13 +800,19 @@ final class CpuLstmEngine implements LstmEngine {
 
     /**
      * Whether native steps split the hidden units between the workers (one barrier a step) rather
-     * than the sequences: each worker's product then reads only its quarter-columns of W_hh, and
-     * OpenBLAS re-packs that operand on every call, which costs about as much as a third of the
-     * product at B = 32 per worker (measured: (100,64,512,512,1) forward 190-200 ms by sequences).
+     * than the sequences (no barrier). By units, each worker's product reads only its block of
+     * W_hh, which OpenBLAS re-packs on every call; by sequences, each packs all of it. Measured on
+     * 2 busy cores, 3 interleaved runs each: (100,32,256,256,1) forward 27-31 ms both ways, train
+     * 76-129 ms by units against 77-79 by sequences; (100,64,512,512,1) forward 169-191 against
+     * 175-196 ms. No clear gain, and a barrier per step stalls when another process takes a core,
+     * so sequences are the default; property {@code jlstm.cpu.blas.unitSteps=true} for units.
      */
     private boolean nativeUnitSteps() {
-        return nativeSplit && pool.size() > 1;
+        return nativeSplit && pool.size() > 1 && nativeSplitUnits;
     }
+
+    private static final boolean NATIVE_UNIT_STEPS =
+            Boolean.parseBoolean(System.getProperty("jlstm.cpu.blas.unitSteps", "false"));
 
     /**
      * The forward time loop, hidden units [u0, u1) of every sequence per worker (gate block

@@ -44,22 +44,25 @@ class NativeBlasEngineTest {
 
     /**
      * Engines with every product native (steps too), only the big products, or only the steps;
-     * called from one thread, or split across the workers (as with OPENBLAS_NUM_THREADS=1). Called
+     * called from one thread, or split across the workers (as with OPENBLAS_NUM_THREADS=1; the steps
+     * by sequences or by hidden units). Called
      * from one thread, the engine uses native layer products only together with native steps.
      */
     enum Mode {
-        ALL(0, 0, false), ALL_SPLIT(0, 0, true), LAYER_PRODUCTS_SPLIT(0, Double.MAX_VALUE, true),
-        STEPS(Double.MAX_VALUE, 0, false),
-        STEPS_SPLIT(Double.MAX_VALUE, 0, true);
+        ALL(0, 0, false, false), ALL_SPLIT(0, 0, true, false), ALL_SPLIT_UNITS(0, 0, true, true),
+        LAYER_PRODUCTS_SPLIT(0, Double.MAX_VALUE, true, false), STEPS(Double.MAX_VALUE, 0, false, false),
+        STEPS_SPLIT(Double.MAX_VALUE, 0, true, false), STEPS_SPLIT_UNITS(Double.MAX_VALUE, 0, true, true);
 
         final double minFlops;
         final double stepFlops;
         final boolean split;
+        final boolean units;
 
-        Mode(double minFlops, double stepFlops, boolean split) {
+        Mode(double minFlops, double stepFlops, boolean split, boolean units) {
             this.minFlops = minFlops;
             this.stepFlops = stepFlops;
             this.split = split;
+            this.units = units;
         }
 
         LstmBackend backend(NativeBlas blas) {
@@ -76,14 +79,15 @@ class NativeBlasEngineTest {
 
                 @Override
                 public LstmEngine open(LstmParameters parameters) {
-                    return new CpuLstmEngine(parameters, blas, minFlops, stepFlops, split);
+                    return new CpuLstmEngine(parameters, blas, minFlops, stepFlops, split, units);
                 }
             };
         }
     }
 
     static Stream<Arguments> goldenCasesBothWays() {
-        return GoldenCase.all().stream().flatMap(c -> Stream.of(Arguments.of(c, Mode.ALL), Arguments.of(c, Mode.ALL_SPLIT)));
+        return GoldenCase.all().stream().flatMap(c -> Stream.of(Arguments.of(c, Mode.ALL), Arguments.of(c, Mode.ALL_SPLIT),
+                Arguments.of(c, Mode.ALL_SPLIT_UNITS)));
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -125,7 +129,7 @@ class NativeBlasEngineTest {
             LstmParameters params = LstmParameters.initialize(config, 11);
             for (int batch : new int[] {40, 3, 1}) {
                 float[][] reference;
-                try (LstmEngine java = new CpuLstmEngine(params, null, 0, 0, false)) {
+                try (LstmEngine java = new CpuLstmEngine(params, null, 0, 0, false, false)) {
                     reference = runForwardBackward(java, config, batch, 7);
                 }
                 for (Mode mode : Mode.values()) {
