@@ -19,8 +19,9 @@ import dev.ludovic.netlib.blas.NativeBLAS;
  * <p>Choice: the system property {@code jlstm.cpu.blas} = {@code auto} (default: native when it
  * is usable), {@code native} (required: the CPU backend reports itself unavailable with the reason
  * otherwise) or {@code java} (never). "Usable" means: the JNI implementation loaded (netlib's own
- * pure-Java fallbacks are never counted, they are no faster than {@link Gemm}) and one small
- * product in each transpose combination matches a plain Java product. netlib reports load failures
+ * pure-Java fallbacks are never counted, they are no faster than {@link Gemm}), one small product
+ * in each transpose combination matches a plain Java product, and (in auto mode) the library is a
+ * known optimised one (OpenBLAS, MKL, BLIS, ATLAS), not the reference BLAS. netlib reports load failures
  * through {@code java.util.logging}; that logger is silenced, the reason is kept for {@code info}.
  *
  * <p>Threads: OpenBLAS runs its own pool, sized by {@code OPENBLAS_NUM_THREADS} (default: every
@@ -110,11 +111,17 @@ final class NativeBlas {
         if (mismatch != null) {
             return new Status(null, required, "pure Java (native BLAS failed its self-check: " + mismatch + ")");
         }
+        String library = libraryName();
+        if (!required && !library.startsWith("OpenBLAS") && !library.startsWith("optimised")) {
+            // Netlib's reference BLAS (plain Fortran loops) is several times slower than Gemm.
+            return new Status(null, false, "pure Java (the native BLAS is " + library
+                    + ", not a known optimised one; " + PROPERTY + "=native uses it anyway)");
+        }
         String threads = System.getenv("OPENBLAS_NUM_THREADS");
         String split = candidate.singleThreaded() ? "OPENBLAS_NUM_THREADS=1: each worker calls it on its share"
                 : "called from one thread, OpenBLAS's own threads share each product ("
                 + (threads == null ? "OPENBLAS_NUM_THREADS unset: one per core" : "OPENBLAS_NUM_THREADS=" + threads) + ")";
-        return new Status(candidate, required, "native BLAS for the large products: " + libraryName()
+        return new Status(candidate, required, "native BLAS for the large products: " + library
                 + " via netlib JNI, " + split + "; pure Java for the rest");
     }
 
@@ -139,7 +146,11 @@ final class NativeBlas {
                 String name = Path.of(file).getFileName().toString();
                 if (name.contains("blas") && !name.contains("netlibblasjni")) {
                     String real = Path.of(file).toRealPath().toString();
-                    return (real.contains("openblas") ? "OpenBLAS" : "system BLAS") + " (" + real + ")";
+                    String lower = real.toLowerCase(Locale.ROOT);
+                    String kind = lower.contains("openblas") ? "OpenBLAS"
+                            : lower.contains("mkl") || lower.contains("blis") || lower.contains("atlas")
+                            ? "optimised BLAS" : "system BLAS";
+                    return kind + " (" + real + ")";
                 }
             }
         } catch (IOException | RuntimeException e) {
