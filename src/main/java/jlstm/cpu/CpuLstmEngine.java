@@ -35,6 +35,11 @@ import jlstm.LstmParameters;
  * product instead of four narrow ones). With one worker this is PyTorch's order. {@link #gateOrder}
  * maps a PyTorch gate row to its column; parameters and gradients are permuted at the edges.
  *
+ * <p>Native BLAS (optional, {@link NativeBlas}): when usable, the big products of a layer and,
+ * for large enough steps, the per-step recurrent products are handed to it on flat copies of the
+ * operands (flat weights in engine gate order, the layer input, G and dG); the cell math, and
+ * everything when no native BLAS is usable, stays on the Java path above.
+ *
  * <p>Workspaces are sized on the first call of a shape and reused; nothing is allocated per step.
  * Weights are compared with the copy last packed on every call and re-packed when they changed, so
  * in-place parameter updates are always seen.
