@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the PyTorch anchor and our `bench` back to back on the same shapes and thread count,
 # then prints the ratio table (ours / PyTorch time per shape, forward and train) and writes a
-# chart with both engines.
+# chart with both engines. Ours runs twice: with native BLAS where usable (the default path), and
+# pure Java (-Djlstm.cpu.blas=java).
 #
 # usage: benchmarks/compare.sh [THREADS] [OUT_DIR]      (defaults: 2, benchmarks/results)
 # needs: target/jlstm.jar (mvn -B package), Debian's python3-torch with OpenBLAS (/usr/bin/python3)
@@ -30,8 +31,15 @@ anchor --threads 1 --blas-threads "$threads" --json "$out/torch-b.json"
 echo "== PyTorch nn.LSTM (CPU): (c) torch $threads threads, OpenBLAS $threads"
 anchor --threads "$threads" --blas-threads "$threads" --json "$out/torch-c.json"
 /usr/bin/python3 benchmarks/ratio_table.py --best "$out/torch-best.json" "$out/torch-a.json" "$out/torch-b.json" "$out/torch-c.json"
-echo "== jlstm bench (CPU, $threads threads)"
-java -jar target/jlstm.jar bench --device cpu --threads "$threads" --json "$out/jlstm.json" \
+# Ours: native BLAS for the large products where it is usable (jlstm.cpu.NativeBlas), with
+# OPENBLAS_NUM_THREADS=1 so that each of our $threads workers calls it on its share (one core each:
+# $threads cores in all, like the peer); then the pure-Java path alone, for reference.
+echo "== jlstm bench (CPU, $threads threads): $(OPENBLAS_NUM_THREADS=1 java -jar target/jlstm.jar info | grep '^cpu')"
+OPENBLAS_NUM_THREADS=1 java -jar target/jlstm.jar bench --device cpu --threads "$threads" --json "$out/jlstm.json" \
     --chart "$out/chart.png" --include "$out/torch-best.json"
-echo "== ratio (time, ours / PyTorch; < 1 means jlstm is faster); load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== jlstm bench, pure Java (-Djlstm.cpu.blas=java, $threads threads)"
+java -Djlstm.cpu.blas=java -jar target/jlstm.jar bench --device cpu --threads "$threads" --json "$out/jlstm-java.json"
+echo "== ratio, native BLAS path (time, ours / PyTorch; < 1 means jlstm is faster); load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm.json" "$out/torch-a.json" "$out/torch-b.json" "$out/torch-c.json"
+echo "== ratio, pure-Java path"
+/usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm-java.json" "$out/torch-a.json" "$out/torch-b.json" "$out/torch-c.json"
