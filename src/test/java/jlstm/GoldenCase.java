@@ -98,6 +98,29 @@ public record GoldenCase(String name, Path folder, JsonObject meta) {
         return Safetensors.readFloatTensors(expectedFile());
     }
 
+    /**
+     * Runs this case's inputs through a layer (forward, and backward when the input has dy) and
+     * returns every tensor under the name the expected file uses (y, hn, cn, dx, dh0, dc0, grad.*).
+     */
+    public Map<String, Tensor> runThrough(LstmLayer layer) throws IOException {
+        Map<String, Tensor> in = inputs();
+        Map<String, Tensor> actual = new java.util.LinkedHashMap<>();
+        Tensor dy = in.get("dy");
+        LstmOutput out = dy == null ? layer.forward(in.get("x"), in.get("h0"), in.get("c0"))
+                : layer.forwardTraining(in.get("x"), in.get("h0"), in.get("c0"));
+        actual.put("y", out.y());
+        actual.put("hn", out.hn());
+        actual.put("cn", out.cn());
+        if (dy != null) {
+            LstmGradients g = layer.backward(dy, in.get("dhn"), in.get("dcn"));
+            actual.put("dx", g.dx());
+            actual.put("dh0", g.dh0());
+            actual.put("dc0", g.dc0());
+            g.parameters().forEach((name, t) -> actual.put("grad." + name, t));
+        }
+        return actual;
+    }
+
     @Override
     public String toString() {
         return name;

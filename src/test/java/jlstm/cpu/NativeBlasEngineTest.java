@@ -6,7 +6,6 @@ import static jlstm.TensorAssert.toDoubles;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -15,9 +14,7 @@ import jlstm.GoldenCase;
 import jlstm.LstmBackend;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
-import jlstm.LstmGradients;
 import jlstm.LstmLayer;
-import jlstm.LstmOutput;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
 import org.junit.jupiter.api.Test;
@@ -94,22 +91,9 @@ class NativeBlasEngineTest {
     @MethodSource("goldenCasesBothWays")
     void everyProductNativeMatchesPyTorch(GoldenCase golden, Mode mode) throws Exception {
         NativeBlas blas = requireNative();
-        Map<String, Tensor> in = golden.inputs();
-        Map<String, Tensor> actual = new LinkedHashMap<>();
+        Map<String, Tensor> actual;
         try (LstmLayer layer = LstmLayer.create(golden.parameters(), mode.backend(blas))) {
-            Tensor dy = in.get("dy");
-            LstmOutput out = dy == null ? layer.forward(in.get("x"), in.get("h0"), in.get("c0"))
-                    : layer.forwardTraining(in.get("x"), in.get("h0"), in.get("c0"));
-            actual.put("y", out.y());
-            actual.put("hn", out.hn());
-            actual.put("cn", out.cn());
-            if (dy != null) {
-                LstmGradients g = layer.backward(dy, in.get("dhn"), in.get("dcn"));
-                actual.put("dx", g.dx());
-                actual.put("dh0", g.dh0());
-                actual.put("dc0", g.dc0());
-                g.parameters().forEach((name, t) -> actual.put("grad." + name, t));
-            }
+            actual = golden.runThrough(layer);
         }
         for (Map.Entry<String, Tensor> e : golden.expected().entrySet()) {
             Tensor got = actual.get(e.getKey());
