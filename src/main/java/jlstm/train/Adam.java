@@ -15,15 +15,13 @@ import jlstm.Tensor;
  * eps sits outside the square root, as PyTorch. State names follow PyTorch's
  * ({@code exp_avg}, {@code exp_avg_sq}, {@code step}).
  */
-public final class Adam implements Optimizer {
-    private double learningRate;
+public final class Adam extends BaseOptimizer {
     private final double beta1;
     private final double beta2;
     private final double eps;
     private final double weightDecay;
     private final Map<String, Tensor> firstMoment = new LinkedHashMap<>();  // name → m, the parameter's shape
     private final Map<String, Tensor> secondMoment = new LinkedHashMap<>(); // name → v, the parameter's shape
-    private long steps;
 
     /** Adam with PyTorch's defaults β = (0.9, 0.999), eps = 1e-8, no weight decay. */
     public Adam(double learningRate) {
@@ -31,12 +29,12 @@ public final class Adam implements Optimizer {
     }
 
     public Adam(double learningRate, double beta1, double beta2, double eps, double weightDecay) {
+        super(learningRate);
         if (!(learningRate > 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps >= 0)
                 || !(weightDecay >= 0)) {
             throw new IllegalArgumentException("adam: need lr > 0, 0 ≤ β1, β2 < 1, eps ≥ 0, weight decay ≥ 0; got lr="
                     + learningRate + " β1=" + beta1 + " β2=" + beta2 + " eps=" + eps + " wd=" + weightDecay);
         }
-        this.learningRate = learningRate;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
@@ -80,24 +78,6 @@ public final class Adam implements Optimizer {
     }
 
     @Override
-    public long steps() {
-        return steps;
-    }
-
-    @Override
-    public double learningRate() {
-        return learningRate;
-    }
-
-    @Override
-    public void setLearningRate(double learningRate) {
-        if (!(learningRate > 0)) {
-            throw new IllegalArgumentException("learning rate must be > 0, got " + learningRate);
-        }
-        this.learningRate = learningRate;
-    }
-
-    @Override
     public Map<String, Tensor> stateTensors() {
         Map<String, Tensor> out = new LinkedHashMap<>();
         firstMoment.forEach((k, m) -> out.put("optimizer.exp_avg." + k, m.copy()));
@@ -107,10 +87,7 @@ public final class Adam implements Optimizer {
 
     @Override
     public Map<String, String> stateMetadata() {
-        Map<String, String> out = new LinkedHashMap<>();
-        out.put("optimizer", name());
-        out.put("optimizer.step", Long.toString(steps));
-        out.put("optimizer.lr", Double.toString(learningRate));
+        Map<String, String> out = commonMetadata();
         out.put("optimizer.betas", beta1 + "," + beta2);
         out.put("optimizer.eps", Double.toString(eps));
         out.put("optimizer.weight_decay", Double.toString(weightDecay));
@@ -120,10 +97,7 @@ public final class Adam implements Optimizer {
     @Override
     public void loadState(Map<String, Tensor> tensors, Map<String, String> metadata,
                           Map<String, Tensor> parameters) {
-        if (!name().equals(metadata.get("optimizer"))) {
-            throw new IllegalArgumentException("optimizer state is for '" + metadata.get("optimizer") + "', not adam");
-        }
-        long restoredSteps = OptimizerState.parseSteps(metadata);
+        long restoredSteps = restoredSteps(metadata);
         Map<String, Tensor> m = OptimizerState.read(tensors, "optimizer.exp_avg.", parameters);
         Map<String, Tensor> v = OptimizerState.read(tensors, "optimizer.exp_avg_sq.", parameters);
         if (!m.keySet().equals(v.keySet())) {

@@ -14,19 +14,17 @@ import jlstm.Tensor;
  * p ← p − lr·buf          (p ← p − lr·g when momentum is 0)
  * </pre>
  */
-public final class Sgd implements Optimizer {
-    private double learningRate;
+public final class Sgd extends BaseOptimizer {
     private final double momentum;
     private final double weightDecay;
     private final Map<String, Tensor> momentumBuffer = new LinkedHashMap<>(); // name → buf, the parameter's shape
-    private long steps;
 
     public Sgd(double learningRate, double momentum, double weightDecay) {
+        super(learningRate);
         if (!(learningRate > 0) || !(momentum >= 0) || !(weightDecay >= 0)) {
             throw new IllegalArgumentException("sgd: need lr > 0, momentum ≥ 0, weight decay ≥ 0; got lr="
                     + learningRate + " momentum=" + momentum + " wd=" + weightDecay);
         }
-        this.learningRate = learningRate;
         this.momentum = momentum;
         this.weightDecay = weightDecay;
     }
@@ -68,24 +66,6 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
-    public long steps() {
-        return steps;
-    }
-
-    @Override
-    public double learningRate() {
-        return learningRate;
-    }
-
-    @Override
-    public void setLearningRate(double learningRate) {
-        if (!(learningRate > 0)) {
-            throw new IllegalArgumentException("learning rate must be > 0, got " + learningRate);
-        }
-        this.learningRate = learningRate;
-    }
-
-    @Override
     public Map<String, Tensor> stateTensors() {
         Map<String, Tensor> out = new LinkedHashMap<>();
         momentumBuffer.forEach((k, b) -> out.put("optimizer.momentum_buffer." + k, b.copy()));
@@ -94,10 +74,7 @@ public final class Sgd implements Optimizer {
 
     @Override
     public Map<String, String> stateMetadata() {
-        Map<String, String> out = new LinkedHashMap<>();
-        out.put("optimizer", name());
-        out.put("optimizer.step", Long.toString(steps));
-        out.put("optimizer.lr", Double.toString(learningRate));
+        Map<String, String> out = commonMetadata();
         out.put("optimizer.momentum", Double.toString(momentum));
         out.put("optimizer.weight_decay", Double.toString(weightDecay));
         return out;
@@ -106,10 +83,7 @@ public final class Sgd implements Optimizer {
     @Override
     public void loadState(Map<String, Tensor> tensors, Map<String, String> metadata,
                           Map<String, Tensor> parameters) {
-        if (!name().equals(metadata.get("optimizer"))) {
-            throw new IllegalArgumentException("optimizer state is for '" + metadata.get("optimizer") + "', not sgd");
-        }
-        long restoredSteps = OptimizerState.parseSteps(metadata);
+        long restoredSteps = restoredSteps(metadata);
         Map<String, Tensor> buffers = OptimizerState.read(tensors, "optimizer.momentum_buffer.", parameters);
         momentumBuffer.clear();
         momentumBuffer.putAll(buffers);
