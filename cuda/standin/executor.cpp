@@ -127,12 +127,14 @@ Thread* current = nullptr;       // the fiber running now, or null
 Launch* launch = nullptr;
 Block* resident = nullptr;       // the block whose static __shared__ contents are in the section
 std::vector<Thread> pool;        // fibers, reused across launches
-char launch_start_token, launch_end_token, grid_token;
+// ThreadSanitizer sync objects: launch start/end, and one block to the next (blocks of one launch run
+// one after the other here, and reuse the same shared-memory addresses).
+char launch_start_token, launch_end_token, block_token, grid_token;
 
 std::size_t stack_bytes() {
     static std::size_t bytes = [] {
         const char* kb = std::getenv("JLSTM_STANDIN_STACK_KB");
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(STANDIN_TSAN_ANNOTATIONS)
         std::size_t fallback = 512;
 #else
         std::size_t fallback = 64;
@@ -213,6 +215,7 @@ void thread_main(void* argument) {
     auto* t = static_cast<Thread*>(argument);
     fiber_started(t->fiber);
     tsan_acquire(&launch_start_token);
+    tsan_acquire(&block_token);
     launch->kernel->invoke(launch->params);
     t->wait = Wait::Exited;
     t->block->exited++;
@@ -502,9 +505,11 @@ void execute(const KernelInfo& kernel, dim3 grid, dim3 block, std::size_t dynami
             b.idx = block_index(linear, grid);
             prepare_threads(b, pool.data(), block);
             resident = nullptr;
+            tsan_acquire(&launch_end_token);   // the previous block's threads are done
             tsan_ignore_begin();
             fill_section(0xFF);
             tsan_ignore_end();
+            tsan_release(&block_token);
             advance(b);
             if (b.exited != b.count) {
                 report_stuck(b);
