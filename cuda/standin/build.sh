@@ -63,7 +63,7 @@ mkdir -p "$objects"
 "$cxx" "${flags[@]}" "${extra[@]}" -Werror -c "$here/executor.cpp" -o "$objects/executor.o"
 "$cxx" "${flags[@]}" "${extra[@]}" -Werror -c "$here/fiber.cpp" -o "$objects/fiber.o"
 # The kernels as written for nvcc: warnings are shown, not fatal (host compilers see CUDA code).
-"$cxx" "${flags[@]}" "${extra[@]}" -Wno-unused-parameter -include "$here/cuda_on_cpu.h" -c "$gen/kernels.cpp" \
+"$cxx" "${flags[@]}" "${extra[@]}" -Wno-unused-parameter -Wno-unknown-pragmas -include "$here/cuda_on_cpu.h" -c "$gen/kernels.cpp" \
     -o "$objects/kernels.o"
 "${CC:-gcc}" -O2 -fPIC -w -c "$gen/driver_stubs.c" -o "$objects/driver_stubs.o"
 "${CC:-gcc}" -O2 -fPIC -w -c "$gen/cublas_stubs.c" -o "$objects/cublas_stubs.o"

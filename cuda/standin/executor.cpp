@@ -211,6 +211,8 @@ std::string where(const Thread& t) {
     return text;
 }
 
+void switch_from(Thread& t, bool finished);
+
 void thread_main(void* argument) {
     auto* t = static_cast<Thread*>(argument);
     fiber_started(t->fiber);
@@ -220,7 +222,7 @@ void thread_main(void* argument) {
     t->wait = Wait::Exited;
     t->block->exited++;
     tsan_release(&launch_end_token);
-    fiber_switch(t->fiber, scheduler, true);
+    switch_from(*t, true);
     fatal("a finished CUDA thread was resumed");
 }
 
@@ -253,11 +255,31 @@ Thread& current_thread(const char* what, const char* file, int line) {
     return *current;
 }
 
+/**
+ * Where a thread that stops goes next: straight to the next runnable thread of its block (one
+ * switch instead of two through the scheduler; warp exchanges make many such stops), or back to
+ * the scheduler when none is left.
+ */
+void switch_from(Thread& t, bool finished) {
+    Block& b = *t.block;
+    for (int n = t.linear + 1; n < b.count; n++) {
+        Thread& next = b.threads[n];
+        if (next.wait == Wait::Running) {
+            current = &next;
+            threadIdx = next.idx;
+            fiber_switch(t.fiber, next.fiber, finished);
+            return;
+        }
+    }
+    current = nullptr;
+    fiber_switch(t.fiber, scheduler, finished);
+}
+
 void wait_here(Thread& t, Wait wait, const char* file, int line) {
     t.wait = wait;
     t.file = file;
     t.line = line;
-    fiber_switch(t.fiber, scheduler);
+    switch_from(t, false);
 }
 
 bool runnable_threads_run(Block& b) {

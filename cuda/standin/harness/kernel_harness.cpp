@@ -4,8 +4,10 @@
 // out-of-bounds index, a missing barrier that lets a thread read unwritten shared memory (NaN
 // bytes), or a shuffle after some lanes returned fails here with the kernel's file:line.
 //
-// Edge shapes: B = 1, H = 1, odd H, H not a multiple of 32, T = 1 (a single step), grid y smaller
-// than B (the fused kernel strides batch rows), leading dimensions wider than the rows. Device
+// Edge shapes: B = 1, H = 1, odd H, H not a multiple of 32, T = 1 (a single step), batch rows not a
+// multiple of the kernels' row groups, the fused kernel's k range split over 1, 2 and 4 warps,
+// cooperative launches of the persistent kernels in both directions, leading dimensions wider
+// than the rows. Device
 // buffers are allocated at their exact sizes (so the sanitizer's redzones sit right after them),
 // start as NaN bytes, and the columns a kernel must not touch hold a sentinel that is checked.
 //
@@ -181,7 +183,7 @@ void forward_pointwise(int batch, int hidden, bool training, bool bias, bool in_
 
 // ---------------------------------------------------------------- fused step
 
-void fused_step(int batch, int hidden, int grid_y, bool training, bool bias) {
+void fused_step(int batch, int hidden, int split, bool training, bool bias) {
     int g4 = 4 * hidden, h_prev_ld = hidden + 2, ld = hidden + 1;
     auto xp = random_values((std::size_t) batch * g4), w = random_values((std::size_t) g4 * hidden, 0.5f);
     auto h_prev = random_values((std::size_t) batch * h_prev_ld), c_prev = random_values((std::size_t) batch * hidden);
@@ -192,14 +194,15 @@ void fused_step(int batch, int hidden, int grid_y, bool training, bool bias) {
     CUdeviceptr null_ptr = 0;
     CUdeviceptr bias_ih = bias ? d_bih.p : null_ptr, bias_hh = bias ? d_bhh.p : null_ptr;
     // c in place (the engine's inference schedule) and gates over Xp_t (its training schedule).
-    std::vector<void*> args = {&batch, &hidden, &d_xp.p, &d_hp.p, &h_prev_ld, &d_w.p, &bias_ih, &bias_hh,
+    std::vector<void*> args = {&batch, &hidden, &split, &d_xp.p, &d_hp.p, &h_prev_ld, &d_w.p, &bias_ih, &bias_hh,
                                &d_c.p, &d_c.p, &d_h.p, &ld};
     if (training) {
         args.push_back(&d_xp.p);
     }
     constexpr int warps_per_block = 4;   // kWarpsPerBlock in lstm_fused_step.cu
-    launch(training ? "lstm_fused_step_training" : "lstm_fused_step_inference", (hidden + warps_per_block - 1) /
-           warps_per_block, grid_y, 32 * warps_per_block, 1, args);
+    int units_per_block = warps_per_block / split;
+    launch(training ? "lstm_fused_step_training" : "lstm_fused_step_inference",
+           (hidden + units_per_block - 1) / units_per_block, 1, 32 * warps_per_block, 1, args);
 
     std::vector<double> want_c((std::size_t) batch * hidden), want_h((std::size_t) batch * ld, 0),
         want_gates((std::size_t) batch * g4);
@@ -226,7 +229,7 @@ void fused_step(int batch, int hidden, int grid_y, bool training, bool bias) {
         }
     }
     std::string what = shape(training ? "fused_step_training" : "fused_step_inference", batch, hidden,
-                             (" grid.y=" + std::to_string(grid_y)).c_str());
+                             (" split=" + std::to_string(split)).c_str());
     expect(what + " c", d_c.download(), want_c);
     auto h = d_h.download();
     expect(what + " h", h, want_h, &h_mask);
@@ -234,6 +237,157 @@ void fused_step(int batch, int hidden, int grid_y, bool training, bool bias) {
     if (training) {
         expect(what + " gates", d_xp.download(), want_gates);
     }
+}
+
+// ---------------------------------------------------------------- persistent kernels
+
+/** Double-precision forward of one layer and direction: h [T][B][H], c [T][B][H], gates [T][B][4H]. */
+struct ForwardReference {
+    std::vector<double> h, c, gates;
+};
+
+ForwardReference forward_reference(int steps, int batch, int hidden, int direction, const std::vector<float>& xp,
+                                   const std::vector<float>& w, const std::vector<float>& bih,
+                                   const std::vector<float>& bhh, const std::vector<float>& h0,
+                                   const std::vector<float>& c0) {
+    int g4 = 4 * hidden;
+    ForwardReference r;
+    r.h.assign((std::size_t) steps * batch * hidden, 0);
+    r.c.assign((std::size_t) steps * batch * hidden, 0);
+    r.gates.assign((std::size_t) steps * batch * g4, 0);
+    std::vector<double> h_prev(h0.begin(), h0.end()), c_prev(c0.begin(), c0.end());
+    for (int s = 0; s < steps; s++) {
+        int t = direction == 0 ? s : steps - 1 - s;
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                double pre[4];
+                for (int q = 0; q < 4; q++) {
+                    double sum = xp[((std::size_t) t * batch + b) * g4 + q * hidden + j] + (double) bih[q * hidden + j] +
+                                 bhh[q * hidden + j];
+                    for (int k = 0; k < hidden; k++) {
+                        sum += h_prev[(std::size_t) b * hidden + k] * w[((std::size_t) q * hidden + j) * hidden + k];
+                    }
+                    pre[q] = sum;
+                }
+                Gates a = activate(pre[0], pre[1], pre[2], pre[3]);
+                std::size_t at = ((std::size_t) t * batch + b) * hidden + j;
+                r.c[at] = a.f * c_prev[(std::size_t) b * hidden + j] + a.i * a.g;
+                r.h[at] = a.o * std::tanh(r.c[at]);
+                double gates[4] = {a.i, a.f, a.g, a.o};
+                for (int q = 0; q < 4; q++) {
+                    r.gates[((std::size_t) t * batch + b) * g4 + q * hidden + j] = gates[q];
+                }
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                std::size_t at = ((std::size_t) t * batch + b) * hidden + j;
+                h_prev[(std::size_t) b * hidden + j] = r.h[at];
+                c_prev[(std::size_t) b * hidden + j] = r.c[at];
+            }
+        }
+    }
+    return r;
+}
+
+void cooperative(const char* name, int blocks, int threads, std::size_t shared, std::vector<void*> args) {
+    CUfunction f = kernel(name);
+    check(cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int) shared), name);
+    check(cuLaunchCooperativeKernel(f, blocks, 1, 1, threads, 1, 1, (unsigned) shared, nullptr, args.data()), name);
+}
+
+void persistent(int steps, int batch, int hidden, int units, int direction) {
+    int g4 = 4 * hidden, out_ld = 2 * hidden;   // the layer output of a bidirectional layer: [T, B, 2H]
+    int column = direction * hidden;             // this direction's half of each output row
+    auto xp = random_values((std::size_t) steps * batch * g4), w = random_values((std::size_t) g4 * hidden, 0.5f);
+    auto bih = random_values(g4), bhh = random_values(g4);
+    auto h0 = random_values((std::size_t) batch * hidden), c0 = random_values((std::size_t) batch * hidden);
+    const float sentinel = 4242.f;
+    std::vector<float> out_init((std::size_t) steps * batch * out_ld, sentinel);
+    int blocks = (hidden + units - 1) / units, threads = 32 * units;
+    std::string what = "persistent T=" + std::to_string(steps) + " B=" + std::to_string(batch) + " H=" +
+                       std::to_string(hidden) + " U=" + std::to_string(units) + " dir=" + std::to_string(direction);
+    ForwardReference ref = forward_reference(steps, batch, hidden, direction, xp, w, bih, bhh, h0, c0);
+    auto out_of = [&](const std::vector<double>& h) {
+        std::vector<double> want((std::size_t) steps * batch * out_ld, sentinel);
+        for (std::size_t row = 0; row < (std::size_t) steps * batch; row++) {
+            for (int j = 0; j < hidden; j++) {
+                want[row * out_ld + column + j] = h[row * hidden + j];
+            }
+        }
+        return want;
+    };
+    int last = direction == 0 ? steps - 1 : 0;
+    std::vector<double> want_c_last(ref.c.begin() + (std::ptrdiff_t) last * batch * hidden,
+                                    ref.c.begin() + (std::ptrdiff_t) (last + 1) * batch * hidden);
+    for (bool training : {false, true}) {
+        Device d_xp(xp), d_w(w), d_bih(bih), d_bhh(bhh), d_h0(h0), d_c0(c0), d_out(out_init);
+        Device d_cells((std::size_t) steps * batch * hidden), d_c_last((std::size_t) batch * hidden);
+        CUdeviceptr out = d_out.p + (CUdeviceptr) column * sizeof(float);
+        std::size_t shared = ((std::size_t) 4 * units * hidden + (std::size_t) units * batch) * sizeof(float);
+        std::vector<void*> args = {&steps, &batch, &hidden, &direction, &d_xp.p, &d_w.p, &d_bih.p, &d_bhh.p, &d_h0.p,
+                                   &d_c0.p, &out, &out_ld};
+        if (training) {
+            args.push_back(&d_cells.p);
+        }
+        args.push_back(&d_c_last.p);
+        cooperative(training ? "lstm_persistent_forward_training" : "lstm_persistent_forward_inference", blocks,
+                    threads, shared, args);
+        std::string mode = training ? " training" : " inference";
+        expect(what + mode + " out", d_out.download(), out_of(ref.h));
+        expect(what + mode + " c_last", d_c_last.download(), want_c_last);
+        if (training) {
+            expect(what + mode + " cells", d_cells.download(), ref.c);
+            expect(what + mode + " gates", d_xp.download(), ref.gates);
+        }
+    }
+
+    // Backward through the same steps, from the reference's gates and cells.
+    std::vector<float> gates(ref.gates.begin(), ref.gates.end()), cells(ref.c.begin(), ref.c.end());
+    auto dy = random_values((std::size_t) steps * batch * out_ld);
+    auto dhn = random_values((std::size_t) batch * hidden), dcn = random_values((std::size_t) batch * hidden);
+    std::vector<double> dh(dhn.begin(), dhn.end()), dc(dcn.begin(), dcn.end());
+    std::vector<double> want_dg((std::size_t) steps * batch * g4);
+    for (int s = 0; s < steps; s++) {
+        int t = direction == 0 ? steps - 1 - s : s;
+        int prev = direction == 0 ? t - 1 : t + 1;
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                std::size_t st = (std::size_t) b * hidden + j, row = ((std::size_t) t * batch + b) * g4;
+                double i = gates[row + j], f = gates[row + hidden + j], g = gates[row + 2 * hidden + j],
+                       o = gates[row + 3 * hidden + j];
+                double c = cells[((std::size_t) t * batch + b) * hidden + j];
+                double cp = s == steps - 1 ? c0[st] : cells[((std::size_t) prev * batch + b) * hidden + j];
+                double dht = dy[((std::size_t) t * batch + b) * out_ld + column + j] + dh[st];
+                double tc = std::tanh(c);
+                double dcell = dc[st] + dht * o * (1 - tc * tc);
+                want_dg[row + j] = dcell * g * i * (1 - i);
+                want_dg[row + hidden + j] = dcell * cp * f * (1 - f);
+                want_dg[row + 2 * hidden + j] = dcell * i * (1 - g * g);
+                want_dg[row + 3 * hidden + j] = dht * tc * o * (1 - o);
+                dc[st] = dcell * f;
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                double sum = 0;
+                for (int r = 0; r < g4; r++) {
+                    sum += want_dg[((std::size_t) t * batch + b) * g4 + r] * w[(std::size_t) r * hidden + j];
+                }
+                dh[(std::size_t) b * hidden + j] = sum;
+            }
+        }
+    }
+    Device d_gates(gates), d_cells(cells), d_c0(c0), d_dy(dy), d_w(w), d_dhn(dhn), d_dcn(dcn);
+    Device d_dg((std::size_t) steps * batch * g4), d_dh0((std::size_t) batch * hidden), d_dc0((std::size_t) batch * hidden);
+    CUdeviceptr dy_at = d_dy.p + (CUdeviceptr) column * sizeof(float);
+    std::size_t shared = ((std::size_t) units * g4 + 2 * (std::size_t) units * batch) * sizeof(float);
+    std::vector<void*> args = {&steps, &batch, &hidden, &direction, &d_gates.p, &d_cells.p, &d_c0.p, &dy_at, &out_ld,
+                               &d_w.p, &d_dhn.p, &d_dcn.p, &d_dg.p, &d_dh0.p, &d_dc0.p};
+    cooperative("lstm_persistent_backward", blocks, threads, shared, args);
+    expect(what + " backward dG", d_dg.download(), want_dg);
+    expect(what + " backward dh0", d_dh0.download(), dh);
+    expect(what + " backward dc0", d_dc0.download(), dc);
 }
 
 // ---------------------------------------------------------------- backward pointwise
@@ -276,27 +430,6 @@ void backward_pointwise(int batch, int hidden) {
     std::string what = shape("backward_pointwise", batch, hidden);
     expect(what + " dG", d_dg.download(), want_dg);
     expect(what + " dc", d_dc.download(), want_dc);
-}
-
-// ---------------------------------------------------------------- bias gradient
-
-void bias_grad(int rows, int hidden) {
-    int cols = 4 * hidden;
-    auto dg = random_values((std::size_t) rows * cols);
-    Device d_dg(dg), d_bih(cols), d_bhh(cols);
-    std::vector<void*> args = {&rows, &cols, &d_dg.p, &d_bih.p, &d_bhh.p};
-    constexpr int columns_per_block = 32, row_lanes = 8;   // kColumnsPerBlock, kRowLanes in lstm_bias_grad.cu
-    launch("lstm_bias_grad", (cols + columns_per_block - 1) / columns_per_block, 1, columns_per_block, row_lanes,
-           args);
-    std::vector<double> want(cols, 0);
-    for (int r = 0; r < rows; r++) {
-        for (int q = 0; q < cols; q++) {
-            want[q] += dg[(std::size_t) r * cols + q];
-        }
-    }
-    std::string what = "bias_grad rows=" + std::to_string(rows) + " cols=" + std::to_string(cols);
-    expect(what + " db_ih", d_bih.download(), want);
-    expect(what + " db_hh", d_bhh.download(), want);
 }
 
 void probe_fill(int count) {
@@ -345,22 +478,21 @@ int main(int argc, char** argv) {
                 forward_pointwise(b, h, training, true, false);
                 forward_pointwise(b, h, training, false, !training);
             }
-            // grid.y = B (one row per block), 1 and 2 (< B: each block strides over several rows)
-            for (int grid_y : {b, 1, 2}) {
-                if (grid_y <= b || grid_y == 2) {
-                    fused_step(b, h, std::min(grid_y, std::max(1, b)), training, grid_y != 1);
-                }
+            for (int split : {1, 2, 4}) {   // one warp per unit, or the k range split over 2 or 4 warps
+                fused_step(b, h, split, training, split != 2);
             }
         }
         if (!subset) {
             backward_pointwise(b, h);
         }
     }
-    for (int rows : {1, 7, 100}) {
-        for (int h : {1, 5, 33}) {
-            if (!subset || (rows == 7 && h == 5) || (rows == 100 && h == 1)) {
-                bias_grad(rows, h);
-            }
+    // Persistent kernels: T = 1 and several steps, both directions, 1 to 4 units per block.
+    const int persistent_shapes[][4] = {{1, 1, 1, 1}, {4, 3, 5, 2}, {3, 6, 33, 4}, {2, 5, 7, 1}, {5, 2, 40, 3}};
+    int persistent_count = subset ? 2 : (int) (sizeof persistent_shapes / sizeof persistent_shapes[0]);
+    for (int n = 0; n < persistent_count; n++) {
+        const int* p = persistent_shapes[n];
+        for (int direction : {0, 1}) {
+            persistent(p[0], p[1], p[2], p[3], direction);
         }
     }
     probe_fill(subset ? 5 : 1);

@@ -43,7 +43,7 @@ else
 fi
 flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer "${sanitize[@]}" -I "$standin" -I "$standin/include" -I "$cuda_dir")
 echo "[harness] building with -fsanitize=$sanitizer (kernels from $cuda_dir)"
-g++ "${flags[@]}" -include "$standin/cuda_on_cpu.h" -Wno-unused-parameter -c "$work/kernels.cpp" -o "$work/kernels.o"
+g++ "${flags[@]}" -include "$standin/cuda_on_cpu.h" -Wno-unused-parameter -Wno-unknown-pragmas -c "$work/kernels.cpp" -o "$work/kernels.o"
 runtime=("$standin/executor.cpp" "$standin/fiber.cpp")
 if [[ $sanitizer == thread ]]; then
     # The executor's own bookkeeping stands for the hardware: uninstrumented, but annotating for

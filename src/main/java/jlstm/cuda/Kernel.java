@@ -15,20 +15,31 @@ enum Kernel {
     /** cuda/lstm_forward_pointwise.cu: forward cell update, saves gates and c_t. */
     FORWARD_POINTWISE_TRAINING("iipppppppip"),
     /** cuda/lstm_fused_step.cu: recurrent product + cell update in one launch, saves nothing. */
-    FUSED_STEP_INFERENCE("iippippppppi"),
+    FUSED_STEP_INFERENCE("iiippippppppi"),
     /** cuda/lstm_fused_step.cu: the same, saves gates. */
-    FUSED_STEP_TRAINING("iippippppppip"),
+    FUSED_STEP_TRAINING("iiippippppppip"),
+    /** cuda/lstm_persistent.cu: every step of one layer and direction in one cooperative launch. */
+    PERSISTENT_FORWARD_INFERENCE("iiiipppppppip"),
+    /** cuda/lstm_persistent.cu: the same, saving gates and c_t. */
+    PERSISTENT_FORWARD_TRAINING("iiiipppppppipp"),
+    /** cuda/lstm_persistent.cu: every backward step (dG_t, dh = dG_t · W_hh) in one cooperative launch. */
+    PERSISTENT_BACKWARD("iiiippppipppppp"),
     /** cuda/lstm_backward_pointwise.cu: dG and the carried dc of one step. */
     BACKWARD_POINTWISE("iippppippp"),
-    /** cuda/lstm_bias_grad.cu: deterministic column sums of dG. */
-    BIAS_GRAD("iippp"),
     /** cuda/lstm_probe.cu: the probe's tiny kernel. */
     PROBE_FILL("iffp");
 
+    private final String entryName;
     private final String parameterKinds;
 
     Kernel(String parameterKinds) {
         this.parameterKinds = parameterKinds;
+        this.entryName = "lstm_" + name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether the kernel keeps weights in (dynamic) shared memory past the default 48 KiB limit. */
+    boolean keepsWeightsOnChip() {
+        return name().startsWith("PERSISTENT_");
     }
 
     /** One letter per parameter: i int, f float, p pointer. */
@@ -38,6 +49,6 @@ enum Kernel {
 
     /** The entry point's name: {@code lstm_} + the constant in snake case. */
     String entryName() {
-        return "lstm_" + name().toLowerCase(Locale.ROOT);
+        return entryName;
     }
 }
