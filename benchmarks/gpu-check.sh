@@ -112,6 +112,7 @@ cp_tests="$jar:$tests"
 echo "java: $java_bin; cuBLAS 13: ${cublas_dir:-not found (jlstm searches by itself)}; ${standin:+stand-in: $standin}"
 
 # ---------------------------------------------------------------- 1. probe
+probe_step() {
 step "1. probe"
 if command -v nvidia-smi >/dev/null 2>&1; then
     nvidia-smi > "$logs/nvidia-smi.txt" 2>&1
@@ -131,8 +132,10 @@ else
     record FAIL probe "${cuda_line:-no cuda line from info (see info.txt)}"
 fi
 pack
+}
 
 # ---------------------------------------------------------------- 2. tests
+tests_step() {
 step "2. cuda test group"
 if [[ $probe_ok -eq 0 ]]; then
     record SKIP tests "the CUDA backend is unavailable (probe)"
@@ -155,8 +158,28 @@ else
     fi
 fi
 pack
+}
+
+# ---------------------------------------------------------------- 2b. quick correctness workload
+workload_step() {
+step "2b. every schedule against the CPU engine (SanitizerWorkload, no sanitizer)"
+if [[ $probe_ok -eq 0 ]]; then
+    record SKIP workload "the CUDA backend is unavailable (probe)"
+else
+    timeout $(( $(left) / 3 )) "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.SanitizerWorkload > "$logs/workload.txt" 2>&1
+    status=$?
+    if [[ $status -eq 0 ]]; then
+        record PASS workload "$(grep -c '^ok ' "$logs/workload.txt") schedule/graph/shape runs match the CPU engine"
+    else
+        record FAIL workload "exit $status: $(grep -m1 -E 'Error|Exception|max \|' "$logs/workload.txt")"
+        grep -m5 -E 'Error|Exception|at jlstm' "$logs/workload.txt" >> "$failures"
+    fi
+fi
+pack
+}
 
 # ---------------------------------------------------------------- 3. golden cases
+golden_step() {
 step "3. golden cases with run --device cuda"
 mkdir -p "$logs/golden"
 for case_dir in "$tests"/golden/*/; do
@@ -188,8 +211,10 @@ for case_dir in "$tests"/golden/*/; do
     rm -f "$output"
 done
 pack
+}
 
 # ---------------------------------------------------------------- 4. timing
+timing_step() {
 step "4. timing: every variant beside PyTorch nn.LSTM on cuDNN"
 read -r -a shapes <<< "${GPU_CHECK_SHAPES:-}"
 if [[ -n "$standin" && ${#shapes[@]} -eq 0 ]]; then
@@ -198,7 +223,7 @@ fi
 if [[ $probe_ok -eq 0 ]]; then
     record SKIP timing "the CUDA backend is unavailable"
 else
-    budget=$(( $(left) - 60 ))
+    budget=$(( $(left) - ${GPU_CHECK_TIMING_RESERVE:-60} ))
     python=""
     for candidate in python3 /opt/torch/.venv/bin/python3 /usr/bin/python3; do
         command -v "$candidate" >/dev/null 2>&1 && { python="$candidate"; break; }
@@ -228,8 +253,10 @@ else
     fi
 fi
 pack
+}
 
 # ---------------------------------------------------------------- 5. compute-sanitizer
+sanitizer_step() {
 step "5. compute-sanitizer"
 sanitizer="$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)"
 if [[ -n "$standin" ]]; then
@@ -257,5 +284,15 @@ else
             grep -m10 -E '=========' "$logs/sanitizer-$tool.txt" >> "$failures"
         fi
     done
+fi
+}
+
+# The order: everything (default), or GPU_CHECK_ORDER=quick for a lease with little time left:
+# the probe, one JVM checking every schedule, the timings, then the test group and golden cases.
+probe_ok=0
+if [[ "${GPU_CHECK_ORDER:-full}" == quick ]]; then
+    probe_step; workload_step; timing_step; tests_step; golden_step
+else
+    probe_step; tests_step; golden_step; timing_step; sanitizer_step
 fi
 finish

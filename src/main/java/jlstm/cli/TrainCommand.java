@@ -209,7 +209,10 @@ final class TrainCommand implements Callable<Integer> {
                     number(runLr), runBatch, clip == 0 ? "off" : number(clip), startEpoch + 1, startEpoch + runEpochs,
                     checkpoint == null ? "" : ", resumed from " + resume, optimizerNote);
             if (deviceName.equals("cuda")) {
-                stdout.println("note: the head, loss and optimizer run on the host; each step copies through host memory");
+                stdout.println(model.trainsOnDevice(trainingTask.loss(), optimizer)
+                        ? "note: head, loss, clipping and optimizer run on the GPU too; a step sends the batch and "
+                                + "receives the loss"
+                        : "note: the head, loss and optimizer run on the host; each step copies through host memory");
             }
 
             int sequences = trainingTask.trainingSet().size();

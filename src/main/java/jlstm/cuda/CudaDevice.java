@@ -177,6 +177,14 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
+    /** Waits for lane 0, then reads one double from device memory. */
+    double downloadDouble(long src) {
+        synchronize("before a download");
+        double[] value = new double[1];
+        check(cuMemcpyDtoH(Pointer.to(value), DeviceAddress.pointer(src), Double.BYTES), "cuMemcpyDtoH(1 double)");
+        return value[0];
+    }
+
     /** Stream-ordered device-to-device copy on a lane. */
     void copy(long dst, long src, long floats, int lane) {
         int result = cuMemcpyDtoDAsync(DeviceAddress.pointer(dst), DeviceAddress.pointer(src), floats * FLOAT,

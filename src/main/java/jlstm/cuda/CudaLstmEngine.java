@@ -21,9 +21,10 @@ import jlstm.LstmParameters;
  * recurrent product + fused pointwise kernel per step), {@code fused} (one fused gate-matmul
  * kernel per step), {@code persistent} (one cooperative launch per layer and direction for all
  * steps, W_hh held on chip; used where it fits the device, otherwise the engine falls back to
- * {@code gemm} and logs why) and {@code auto} (the default: {@code fused} for B ≤
- * {@value #FUSED_MAX_BATCH}, else {@code gemm}). <b>CUDA graphs</b> ({@value #GRAPHS_PROPERTY} =
- * {@code on|off}, default off): each pass is captured once per (T, B, schedule) and replayed.
+ * {@code gemm} and logs why) and {@code auto} (the default: {@code fused} for B = 1 and H ≤ 512,
+ * else {@code gemm}, from the H200 timings). <b>CUDA graphs</b> ({@value #GRAPHS_PROPERTY} =
+ * {@code on|off}, default on: 2–5× faster per step at small batches on the H200): each pass is
+ * captured once per (T, B, schedule) and replayed.
  *
  * <p><b>Resources.</b> A {@link CudaDevice} (the primary context, retained; two streams with a
  * cuBLAS handle each; the kernel module), the parameters and their gradients in one allocation
@@ -41,7 +42,10 @@ import jlstm.LstmParameters;
 public final class CudaLstmEngine implements LstmEngine {
     /** How the recurrence is computed. */
     public enum Schedule {
-        /** FUSED for small batches (B ≤ {@value #FUSED_MAX_BATCH}), GEMM otherwise. */
+        /**
+         * FUSED for B ≤ {@value #FUSED_MAX_BATCH} and H ≤ {@value #FUSED_MAX_HIDDEN}, GEMM otherwise:
+         * the faster of the two in the H200 timings of benchmarks/RESULTS.md (2026-11-29, with graphs).
+         */
         AUTO,
         /** cuBLAS recurrent GEMM + fused pointwise kernel per step. */
         GEMM,
@@ -52,10 +56,13 @@ public final class CudaLstmEngine implements LstmEngine {
     }
 
     /**
-     * Largest batch for which AUTO takes the fused gate-matmul kernel: there the recurrent GEMM is
-     * tiny and its launch dominates. To be set from the GPU timings (benchmarks/RESULTS.md).
+     * Largest batch for which AUTO takes the fused gate-matmul kernel. Measured on an H200
+     * (benchmarks/RESULTS.md, 2026-11-29, graphs on): fused beats cuBLAS + pointwise only at B = 1
+     * (3.6 vs 4.7 µs per step at H = 256, 4.6 vs 5.8 at H = 512); from B = 8 on, gemm is faster.
      */
-    static final int FUSED_MAX_BATCH = 8;
+    static final int FUSED_MAX_BATCH = 1;
+    /** Largest hidden size for AUTO's fused choice: at H = 1024, B = 1 gemm was faster (7.8 vs 8.5 µs per step). */
+    static final int FUSED_MAX_HIDDEN = 512;
     /** System property overriding AUTO: auto, gemm, fused or persistent. */
     static final String SCHEDULE_PROPERTY = "jlstm.cuda.schedule";
     /** System property: on or off (CUDA graphs). */
@@ -108,7 +115,7 @@ public final class CudaLstmEngine implements LstmEngine {
         }
         this.parameterFloats = offset;
         this.schedule = parseSchedule(System.getProperty(SCHEDULE_PROPERTY, "auto"));
-        this.graphs = parseSwitch(GRAPHS_PROPERTY, System.getProperty(GRAPHS_PROPERTY, "off"));
+        this.graphs = parseSwitch(GRAPHS_PROPERTY, System.getProperty(GRAPHS_PROPERTY, "on"));
         this.device = new CudaDevice();   // closes what it opened if it fails
         this.passes = new RecurrentPasses(device, config, parameterOffsets);
         this.graphCache = new GraphCache(device);
@@ -116,6 +123,10 @@ public final class CudaLstmEngine implements LstmEngine {
             inContext(() -> {
                 parameters = device.alloc(parameterFloats, "parameters");
                 gradients = device.alloc(parameterFloats, "parameter gradients");
+                // Zero the alignment gaps between tensors: flat updates and norms over the whole
+                // buffers (CudaTrainingStep) then see zeros there, never garbage.
+                device.fill(parameters, parameterFloats, 0);
+                device.fill(gradients, parameterFloats, 0);
                 uploadParameters();
                 return null;
             });
@@ -153,7 +164,7 @@ public final class CudaLstmEngine implements LstmEngine {
         this.schedule = value;
     }
 
-    /** Turns CUDA graphs on or off (default: the {@value #GRAPHS_PROPERTY} property, else off). */
+    /** Turns CUDA graphs on or off (default: the {@value #GRAPHS_PROPERTY} property, else on). */
     public void setGraphs(boolean on) {
         this.graphs = on;
     }
@@ -178,7 +189,9 @@ public final class CudaLstmEngine implements LstmEngine {
     }
 
     private Schedule resolve(int batch) {
-        Schedule s = schedule == Schedule.AUTO ? batch <= FUSED_MAX_BATCH ? Schedule.FUSED : Schedule.GEMM : schedule;
+        Schedule s = schedule == Schedule.AUTO
+                ? batch <= FUSED_MAX_BATCH && config.hiddenSize() <= FUSED_MAX_HIDDEN ? Schedule.FUSED : Schedule.GEMM
+                : schedule;
         if (s == Schedule.PERSISTENT && !plan(batch).usable()) {
             return Schedule.GEMM;
         }
@@ -320,6 +333,54 @@ public final class CudaLstmEngine implements LstmEngine {
             device.synchronize("backward");
             return null;
         });
+    }
+
+    // ---------------------------------------------------------------- for CudaTrainingStep
+
+    CudaDevice device() {
+        return device;
+    }
+
+    LstmConfig config() {
+        return config;
+    }
+
+    /** Address of the parameter buffer (every parameter at {@link #parameterOffset}, gaps zero). */
+    long parametersAddress() {
+        return parameters;
+    }
+
+    /** Address of the gradient buffer the passes write (same layout as the parameters). */
+    long gradientsAddress() {
+        return gradients;
+    }
+
+    /** A training-mode forward pass of a host input from zero state; y stays on the device ({@link #outputAddress}). */
+    void forwardTrainingFromHost(int steps, int batch, float[] x) {
+        ensureWorkspace(steps, batch);
+        trainedWith = null;
+        device.upload(ws.x, x);
+        device.fill(ws.h0, stateFloats(), 0);
+        device.fill(ws.c0, stateFloats(), 0);
+        forwardPass(true);
+    }
+
+    /** y [T, B, D·H] of the last forward pass. */
+    long outputAddress() {
+        return ws.y();
+    }
+
+    /** Where backward reads dy [T, B, D·H]: the caller writes it before {@link #backwardFromOutputGradient}. */
+    long outputGradientAddress() {
+        return ws.dy;
+    }
+
+    /** Backward from the dy already in the workspace, zero dhn and dcn, into the gradient buffer. */
+    void backwardFromOutputGradient() {
+        Schedule trained = requireTrained();
+        device.fill(ws.dhn, stateFloats(), 0);
+        device.fill(ws.dcn, stateFloats(), 0);
+        backwardPass(trained);
     }
 
     // ---------------------------------------------------------------- passes

@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Every kernel entry point the Java code launches, with its {@code extern "C"} name in the
  * fatbin built from {@code cuda/*.cu} and its parameter kinds, one letter per parameter
- * ({@code i} int, {@code f} float, {@code p} pointer). The module loader resolves all of them up
+ * ({@code i} int, {@code l} long long, {@code f} float, {@code d} double, {@code p} pointer). The module loader resolves all of them up
  * front; {@code FatbinEntryPointsTest} checks that the packaged fatbin contains each name and
  * {@code KernelSignatureTest} that the kinds match the {@code extern "C"} declarations.
  */
@@ -26,6 +26,22 @@ enum Kernel {
     PERSISTENT_BACKWARD("iiiippppipppppp"),
     /** cuda/lstm_backward_pointwise.cu: dG and the carried dc of one step. */
     BACKWARD_POINTWISE("iippppippp"),
+    /** cuda/lstm_training.cu: the head's bias added to every output row. */
+    HEAD_BIAS("iipp"),
+    /** cuda/lstm_training.cu: mean squared error terms and gradient. */
+    MSE("ipppp"),
+    /** cuda/lstm_training.cu: softmax cross-entropy per row and gradient. */
+    SOFTMAX_CE("iipppp"),
+    /** cuda/lstm_training.cu: per-block sums of squares (gradient norm). */
+    SUM_SQUARES("llpp"),
+    /** cuda/lstm_training.cu: one-block deterministic sum of doubles. */
+    REDUCE("ipp"),
+    /** cuda/lstm_training.cu: the global norm and the clipping factor. */
+    CLIP_SCALE("ipdpp"),
+    /** cuda/lstm_training.cu: Adam's update of a flat parameter array. */
+    ADAM_UPDATE("lpppppdddddd"),
+    /** cuda/lstm_training.cu: SGD with momentum on a flat parameter array. */
+    SGD_UPDATE("lpppipddd"),
     /** cuda/lstm_probe.cu: the probe's tiny kernel. */
     PROBE_FILL("iffp");
 
@@ -42,7 +58,7 @@ enum Kernel {
         return name().startsWith("PERSISTENT_");
     }
 
-    /** One letter per parameter: i int, f float, p pointer. */
+    /** One letter per parameter: i int, l long long, f float, d double, p pointer. */
     String parameterKinds() {
         return parameterKinds;
     }

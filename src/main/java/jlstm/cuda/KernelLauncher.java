@@ -22,7 +22,8 @@ final class KernelLauncher {
     private final String kinds;
     private final int[][] ints;
     private final float[][] floats;
-    private final long[][] addresses;
+    private final long[][] longs;       // addresses (p) and long long values (l): both 8 bytes
+    private final double[][] doubles;
     private final Pointer params;
     private int next;
 
@@ -33,13 +34,15 @@ final class KernelLauncher {
         int n = kinds.length();
         ints = new int[n][];
         floats = new float[n][];
-        addresses = new long[n][];
+        longs = new long[n][];
+        doubles = new double[n][];
         Pointer[] slots = new Pointer[n];
         for (int a = 0; a < n; a++) {
             switch (kinds.charAt(a)) {
                 case 'i' -> slots[a] = Pointer.to(ints[a] = new int[1]);
                 case 'f' -> slots[a] = Pointer.to(floats[a] = new float[1]);
-                case 'p' -> slots[a] = Pointer.to(addresses[a] = new long[1]);   // a device pointer is 8 bytes
+                case 'p', 'l' -> slots[a] = Pointer.to(longs[a] = new long[1]);   // a device pointer is 8 bytes
+                case 'd' -> slots[a] = Pointer.to(doubles[a] = new double[1]);
                 default -> throw new IllegalStateException(kernel + ": unknown parameter kind " + kinds.charAt(a));
             }
         }
@@ -68,7 +71,21 @@ final class KernelLauncher {
     /** The next argument, a device address (0 for a null pointer). */
     KernelLauncher p(long address) {
         int a = expect('p');
-        addresses[a][0] = address;
+        longs[a][0] = address;
+        return this;
+    }
+
+    /** The next argument, a long long. */
+    KernelLauncher l(long value) {
+        int a = expect('l');
+        longs[a][0] = value;
+        return this;
+    }
+
+    /** The next argument, a double. */
+    KernelLauncher d(double value) {
+        int a = expect('d');
+        doubles[a][0] = value;
         return this;
     }
 

@@ -46,6 +46,22 @@ public final class Adam extends BaseOptimizer {
         return "adam";
     }
 
+    double beta1() {
+        return beta1;
+    }
+
+    double beta2() {
+        return beta2;
+    }
+
+    double eps() {
+        return eps;
+    }
+
+    double weightDecay() {
+        return weightDecay;
+    }
+
     @Override
     public void step(Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
         steps++;

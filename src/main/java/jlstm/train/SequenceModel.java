@@ -10,8 +10,13 @@ import jlstm.Tensor;
 
 /**
  * An LSTM followed by a {@link LinearHead}: the model that {@code train} fits. The LSTM runs on
- * its layer's backend; the head, the loss and the optimizer run on the host, so on the CUDA
- * backend each step copies y, dy and the parameters through host memory.
+ * its layer's backend. On the CPU the head, the loss and the optimizer run on the host too. On
+ * CUDA, {@link #trainStep} with mean squared error or softmax cross-entropy and Adam or SGD runs
+ * the whole step on the GPU (see {@code DeviceTraining}): the device then holds the current
+ * parameters and optimizer state, and the host copies are brought up to date before
+ * {@link #predict}, {@link #parameters()} and {@link #lossAndGradients} use them, and by
+ * {@link #synchronizeHost()} (which {@link Trainer} calls after every epoch; call it before
+ * reading the optimizer's state yourself).
  *
  * <p>Parameters are named as in a PyTorch {@code state_dict} of a module with an {@code nn.LSTM}
  * and an {@code nn.Linear} head: the LSTM's own names ({@code weight_ih_l0} …) and
@@ -21,6 +26,9 @@ public final class SequenceModel implements AutoCloseable {
     private final LstmLayer lstm;
     private final LinearHead head;
     private final Map<String, Tensor> parameters;
+    private DeviceTraining deviceTraining;     // the device step in use, or null
+    private Loss hostLoss;                     // the last loss/optimizer pair found to train on the host
+    private Optimizer hostOptimizer;
 
     /** Takes ownership of {@code lstm} (closed with this model). Its config must be time-major. */
     public SequenceModel(LstmLayer lstm, LinearHead head) {
@@ -49,7 +57,27 @@ public final class SequenceModel implements AutoCloseable {
 
     /** Every parameter by checkpoint name, live tensors (LSTM first, in PyTorch order, then the head). */
     public Map<String, Tensor> parameters() {
+        synchronizeHostParameters();
         return parameters;
+    }
+
+    /** The live tensors without bringing them up to date (for the device step itself). */
+    Map<String, Tensor> liveParameters() {
+        return parameters;
+    }
+
+    /**
+     * After device-resident training steps: copies the device's parameters and optimizer state
+     * to the host tensors and optimizer. Nothing to do otherwise.
+     */
+    public void synchronizeHost() {
+        if (deviceTraining != null) {
+            deviceTraining.synchronizeHost();
+        }
+    }
+
+    private void synchronizeHostParameters() {
+        synchronizeHost();
     }
 
     /**
@@ -59,6 +87,7 @@ public final class SequenceModel implements AutoCloseable {
      * @return the head's output: [B, O] (last-step head) or [T, B, O]
      */
     public Tensor predict(Tensor x) {
+        synchronizeHostParameters();
         LstmOutput out = lstm.forward(x);
         return head.forward(out.y());
     }
@@ -71,6 +100,7 @@ public final class SequenceModel implements AutoCloseable {
      * @return the loss and every parameter's gradient by name
      */
     public StepResult lossAndGradients(Tensor x, Tensor target, Loss loss) {
+        synchronizeHostParameters();
         LstmOutput out = lstm.forwardTraining(x, null, null);
         Tensor prediction = head.forward(out.y());
         LossValue value = loss.compute(prediction, target);
@@ -89,6 +119,11 @@ public final class SequenceModel implements AutoCloseable {
      * @param maxGradNorm clip threshold, or 0 for no clipping
      */
     public StepResult trainStep(Tensor x, Tensor target, Loss loss, Optimizer optimizer, double maxGradNorm) {
+        DeviceTraining device = deviceTraining(loss, optimizer);
+        if (device != null) {
+            // Gradients and their norm stay on the device: the result carries the loss only.
+            return new StepResult(device.step(x, target, maxGradNorm), Map.of(), Double.NaN);
+        }
         StepResult r = lossAndGradients(x, target, loss);
         double norm = Double.NaN;
         if (maxGradNorm > 0) {
@@ -99,18 +134,52 @@ public final class SequenceModel implements AutoCloseable {
         return new StepResult(r.loss(), r.gradients(), norm);
     }
 
+    /** The device step for this loss and optimizer, opened on first use; null when they train on the host. */
+    private DeviceTraining deviceTraining(Loss loss, Optimizer optimizer) {
+        if (deviceTraining != null && deviceTraining.serves(loss, optimizer)) {
+            return deviceTraining;
+        }
+        if (loss == hostLoss && optimizer == hostOptimizer) {
+            return null;
+        }
+        if (deviceTraining != null) {   // another loss or optimizer: hand the state back first
+            deviceTraining.synchronizeHost();
+            deviceTraining.close();
+            deviceTraining = null;
+        }
+        deviceTraining = DeviceTraining.openIfSupported(this, loss, optimizer);
+        if (deviceTraining == null) {
+            hostLoss = loss;
+            hostOptimizer = optimizer;
+        }
+        return deviceTraining;
+    }
+
+    /** Whether training steps with this loss and optimizer run on the device (see the class comment). */
+    public boolean trainsOnDevice(Loss loss, Optimizer optimizer) {
+        return deviceTraining(loss, optimizer) != null;
+    }
+
     /**
      * What one step computed.
      *
      * @param loss      the batch's loss before the update
-     * @param gradients by parameter name (after clipping, when clipping ran)
-     * @param gradNorm  the global gradient norm before clipping, NaN when not clipped
+     * @param gradients by parameter name (after clipping, when clipping ran); empty when the step
+     *                  ran on the device
+     * @param gradNorm  the global gradient norm before clipping, NaN when not clipped or on the device
      */
     public record StepResult(double loss, Map<String, Tensor> gradients, double gradNorm) {
     }
 
     @Override
     public void close() {
-        lstm.close();
+        try {
+            if (deviceTraining != null) {
+                deviceTraining.close();
+                deviceTraining = null;
+            }
+        } finally {
+            lstm.close();
+        }
     }
 }

@@ -64,6 +64,7 @@ public final class Trainer {
                 listener.batchDone(to - from, batchLoss);
             }
         }
+        model.synchronizeHost();   // device-resident steps: parameters and optimizer state back on the host
         return new EpochResult(weightedLoss / data.size(), data.size(), (System.nanoTime() - start) / 1e9);
     }
 }

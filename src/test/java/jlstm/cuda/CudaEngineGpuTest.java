@@ -110,7 +110,9 @@ class CudaEngineGpuTest {
         Inputs b = Inputs.random(config, 6, 2, 2);
         Results direct;
         try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+            engine.setGraphs(false);
             direct = Results.pass(engine, params, a);
+            assertEquals(0, engine.graphCount());
         }
         try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
             engine.setGraphs(true);
