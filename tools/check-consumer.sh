@@ -40,7 +40,7 @@ quiet "${mvn_tmp[@]}" org.apache.maven.plugins:maven-install-plugin:3.1.3:instal
 
 cp -r tools/consumer-check "$work/consumer"
 rm -rf "$work/consumer/target"
-quiet "${mvn_tmp[@]}" -f "$work/consumer/pom.xml" -Djlstm.version="$version" package \
+quiet "${mvn_tmp[@]}" -f "$work/consumer/pom.xml" -Djlstm.version="$version" compile \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:list -DincludeScope=runtime -DexcludeTransitive=false \
     -DoutputFile="$work/dependencies.txt" -Dsort=true \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -DincludeScope=runtime \
