@@ -12,10 +12,20 @@ import java.util.TimeZone;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
+import jlstm.io.AtomicFiles;
 import jlstm.train.Evaluation;
 
-/** The PNG charts of {@code train}: the learning curve and, for forecasts, forecast vs actual. */
+/**
+ * The PNG charts of {@code train}: the learning curve and, for forecasts, forecast vs actual.
+ * Each shows the task's baseline, and an axis never carries quantities of different units: the
+ * training loss and a held-out metric of another kind get an axis each.
+ */
 final class TrainingCharts {
     private TrainingCharts() {
     }
@@ -26,30 +36,51 @@ final class TrainingCharts {
     }
 
     /**
-     * Training loss and held-out metric per epoch, on a logarithmic axis.
+     * The learning curve per epoch, on logarithmic axes: the training loss, the held-out metric and
+     * the baseline's score on the held-out data (a dashed line).
      *
-     * @param trainLoss one value per epoch (epoch 1 first)
-     * @param heldOut   one value per epoch, same length
+     * @param lossName     the training loss, e.g. {@code mse}
+     * @param trainLoss    one value per epoch (epoch 1 first)
+     * @param metricLabel  the held-out metric with its unit, e.g. {@code rmse (thousands of passengers)}
+     * @param heldOut      one value per epoch, same length
+     * @param sameUnits    whether the loss and the metric are the same quantity (then one axis serves both)
+     * @param baselineName what the baseline is
+     * @param baseline     its held-out score
      */
-    static void learningCurve(Path file, String title, List<Double> trainLoss, String metricName,
-                              List<Double> heldOut) throws IOException {
-        XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch")
-                .yAxisTitle("loss / metric (log scale)").build();
+    static void learningCurve(Path file, String title, String lossName, List<Double> trainLoss, String metricLabel,
+                              List<Double> heldOut, boolean sameUnits, String baselineName, double baseline)
+            throws IOException {
+        XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch").build();
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setMarkerSize(5);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         double[] epochs = new double[trainLoss.size()];
         for (int i = 0; i < epochs.length; i++) {
             epochs[i] = i + 1;
         }
-        chart.addSeries("training loss", epochs, positive(trainLoss));
-        chart.addSeries("held-out " + metricName, epochs, positive(heldOut));
-        BitmapEncoder.saveBitmap(chart, stripPng(file), BitmapEncoder.BitmapFormat.PNG);
+        int metricAxis = sameUnits ? 0 : 1;
+        chart.setYAxisGroupTitle(0, sameUnits ? metricLabel + " (log scale)" : "training loss: " + lossName
+                + " (log scale)");
+        chart.addSeries("training loss (" + lossName + ")", epochs, positive(trainLoss)).setYAxisGroup(0);
+        chart.addSeries("held-out " + metricLabel, epochs, positive(heldOut)).setYAxisGroup(metricAxis);
+        double[] line = new double[epochs.length];
+        java.util.Arrays.fill(line, Math.max(baseline, 1e-12));
+        XYSeries base = chart.addSeries("baseline: " + baselineName, epochs, line);
+        base.setYAxisGroup(metricAxis);
+        base.setLineStyle(SeriesLines.DASH_DASH);
+        base.setMarker(SeriesMarkers.NONE);
+        if (!sameUnits) {
+            chart.setYAxisGroupTitle(1, "held-out " + metricLabel + " (log scale)");
+            chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
+        }
+        savePng(chart, file);
     }
 
-    /** Held-out months: actual, the model's forecast and the baseline's. */
-    static void forecast(Path file, String title, Evaluation.Forecast f, String baselineName) throws IOException {
+    /** Held-out months: actual, the model's forecast and the baseline's, all in passengers. */
+    static void forecast(Path file, String title, Evaluation.Forecast f, String baselineName, String unit)
+            throws IOException {
         XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle("month")
-                .yAxisTitle("passengers (thousands)").build();
+                .yAxisTitle(unit).build();
         chart.getStyler().setDatePattern("yyyy-MM");
         chart.getStyler().setTimezone(TimeZone.getTimeZone("UTC"));
         List<Date> x = new ArrayList<>();
@@ -58,8 +89,14 @@ final class TrainingCharts {
         }
         chart.addSeries("actual", x, boxed(f.actual()));
         chart.addSeries("LSTM forecast", x, boxed(f.predicted()));
-        chart.addSeries(baselineName, x, boxed(f.baseline()));
-        BitmapEncoder.saveBitmap(chart, stripPng(file), BitmapEncoder.BitmapFormat.PNG);
+        XYSeries base = chart.addSeries("baseline: " + baselineName, x, boxed(f.baseline()));
+        base.setLineStyle(SeriesLines.DASH_DASH);
+        savePng(chart, file);
+    }
+
+    /** Renders a chart to PNG and writes it atomically (no partial file on failure). */
+    static void savePng(Chart<?, ?> chart, Path file) throws IOException {
+        AtomicFiles.write(file, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
     }
 
     private static List<Double> boxed(double[] values) {
@@ -69,11 +106,5 @@ final class TrainingCharts {
     /** Log axes cannot show zeros: clamp to a tiny positive value. */
     private static double[] positive(List<Double> values) {
         return values.stream().mapToDouble(v -> Math.max(v, 1e-12)).toArray();
-    }
-
-    /** XChart appends the extension itself. */
-    private static String stripPng(Path file) {
-        String s = file.toString();
-        return s.endsWith(".png") ? s.substring(0, s.length() - 4) : s;
     }
 }
