@@ -1,6 +1,7 @@
 package jlstm.cpu;
 
 import jlstm.LstmBackend;
+import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 
@@ -33,6 +34,49 @@ public final class CpuBackend implements LstmBackend {
             return Availability.no(NativeBlas.PROPERTY + "=native, but " + blas.description());
         }
         return Availability.yes(blas.description() + ", " + cores);
+    }
+
+    /**
+     * The heap {@link CpuLstmEngine} allocates for a shape, array by array (kept in step with its
+     * {@code ensureWorkspace} and {@code ensureBackwardWorkspace}): row-stored matrices cost a
+     * 16-byte array header per row. Counts the native-BLAS copies whenever a native BLAS is usable
+     * (an upper bound: small shapes stay in Java).
+     */
+    @Override
+    public long workspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
+        long rows = (long) steps * batch;
+        int layers = config.numLayers(), dirs = config.directions(), h = config.hiddenSize(), gates = 4 * h;
+        boolean blas = NativeBlas.status().usable();
+        long widest = 0, inputs = 0, inputWidths = 0;
+        for (int k = 0; k < layers; k++) {
+            widest = Math.max(widest, config.layerInputSize(k));
+            inputs += rowBytes(rows, config.layerInputSize(k));
+            inputWidths += config.layerInputSize(k);
+        }
+        long bytes = rowBytes(rows, config.inputSize())                              // x
+                + (long) layers * dirs * (2 * rowBytes(batch, h)                      // h0, c0
+                + 2 * rowBytes(rows, h) + rowBytes(rows, gates))                      // h_t, c_t, G
+                + (dirs == 2 ? layers * rowBytes(rows, 2L * h) : 0);                  // [h_fwd | h_rev]
+        if (blas) {
+            bytes += 4 * (rows * inputWidths + (rows + 1) * gates);                   // flat X_k, G
+        }
+        if (training) {
+            bytes += rowBytes(rows, gates) + 2 * rowBytes(batch, h)                   // dG, dh, dc carried
+                    + rowBytes(rows, (long) dirs * h) + inputs;                       // dy, dX_k
+            for (int k = 0; k < layers; k++) {                                       // weight copies, dW scratch
+                bytes += (1L + dirs) * rowBytes(gates, config.layerInputSize(k)) + dirs * rowBytes(gates, h);
+            }
+            bytes += rowBytes(gates, h);
+            if (blas) {
+                bytes += 4 * (rows * h + rows * widest + (long) gates * (widest + h));
+            }
+        }
+        return bytes;
+    }
+
+    /** Heap of {@code rows} float arrays of {@code cols} values: 16-byte header, 8-byte alignment. */
+    private static long rowBytes(long rows, long cols) {
+        return rows * ((16 + 4 * cols + 7) / 8 * 8);
     }
 
     @Override
