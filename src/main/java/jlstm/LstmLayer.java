@@ -309,6 +309,11 @@ public final class LstmLayer implements AutoCloseable {
         }
     }
 
+    /** Engines opened so far (for tests: at most the bound, one when used from one thread). */
+    int engineCount() {
+        return pool.size();
+    }
+
     /** Frees every engine (those running a call when it returns); later calls fail. Idempotent. */
     @Override
     public void close() {
