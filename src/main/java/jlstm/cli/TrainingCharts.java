@@ -50,6 +50,13 @@ final class TrainingCharts {
     static void learningCurve(Path file, String title, String lossName, List<Double> trainLoss, String metricLabel,
                               List<Double> heldOut, boolean sameUnits, String baselineName, double baseline)
             throws IOException {
+        savePng(learningCurveChart(title, lossName, trainLoss, metricLabel, heldOut, sameUnits, baselineName, baseline),
+                file);
+    }
+
+    /** The chart of {@link #learningCurve}, not yet rendered. */
+    static XYChart learningCurveChart(String title, String lossName, List<Double> trainLoss, String metricLabel,
+                                      List<Double> heldOut, boolean sameUnits, String baselineName, double baseline) {
         XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch").build();
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setMarkerSize(5);
@@ -73,7 +80,7 @@ final class TrainingCharts {
             chart.setYAxisGroupTitle(1, "held-out " + metricLabel + " (log scale)");
             chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         }
-        savePng(chart, file);
+        return chart;
     }
 
     /** Held-out months: actual, the model's forecast and the baseline's, all in passengers. */
