@@ -35,7 +35,13 @@ public final class Main implements Runnable {
         });
         cli.setParameterExceptionHandler((ex, arguments) -> {
             CommandLine cmd = ex.getCommandLine();
-            cmd.getErr().println("error: " + oneLine(ex.getMessage()));
+            String message = oneLine(ex.getMessage());
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !cmd.getSubcommands().isEmpty()
+                    && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+                message = "unknown command '" + u.getUnmatched().get(0) + "' (commands: "
+                        + String.join(", ", cmd.getSubcommands().keySet()) + ")";
+            }
+            cmd.getErr().println("error: " + message);
             cmd.getErr().println("usage: " + synopsis(cmd.getCommandSpec()) + "   ('"
                     + cmd.getCommandSpec().qualifiedName() + " --help' lists every option)");
             return cmd.getCommandSpec().exitCodeOnInvalidInput();

@@ -30,7 +30,7 @@ final class OutputGuard {
                 String how = output.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())
                         ? "" : " (through a link or another path)";
                 throw new IllegalArgumentException(option + " " + output + " is the same file as " + in.getKey() + " "
-                        + input + how + ", which writing it would replace: " + advice);
+                        + input + how + "; writing it would destroy that input: " + advice);
             }
         }
     }

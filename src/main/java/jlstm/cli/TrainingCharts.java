@@ -36,7 +36,7 @@ final class TrainingCharts {
     }
 
     /**
-     * The learning curve per epoch, on logarithmic axes: the training loss, the held-out metric and
+     * The learning curve per epoch: the training loss, the held-out metric and
      * the baseline's score on the held-out data (a dashed line).
      *
      * @param lossName     the training loss, e.g. {@code mse}
@@ -58,16 +58,21 @@ final class TrainingCharts {
     static XYChart learningCurveChart(String title, String lossName, List<Double> trainLoss, String metricLabel,
                                       List<Double> heldOut, boolean sameUnits, String baselineName, double baseline) {
         XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch").build();
-        chart.getStyler().setYAxisLogarithmic(true);
+        // Logarithmic when a curve spans a decade or more (a loss falling from 0.2 to 0.0004), so that
+        // its late epochs stay readable; linear otherwise, where a log axis would show one label.
+        boolean log = span(trainLoss) >= 10 || span(heldOut) >= 10;
+        chart.getStyler().setYAxisLogarithmic(log);
+        chart.getStyler().setYAxisLogarithmicDecadeOnly(false);
         chart.getStyler().setMarkerSize(5);
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS); // clear of the curves and the baseline
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         double[] epochs = new double[trainLoss.size()];
         for (int i = 0; i < epochs.length; i++) {
             epochs[i] = i + 1;
         }
         int metricAxis = sameUnits ? 0 : 1;
-        chart.setYAxisGroupTitle(0, sameUnits ? metricLabel + " (log scale)" : "training loss: " + lossName
-                + " (log scale)");
+        String scale = log ? " (log scale)" : "";
+        chart.setYAxisGroupTitle(0, sameUnits ? metricLabel + scale : "training loss: " + lossName + scale);
         chart.addSeries("training loss (" + lossName + ")", epochs, positive(trainLoss)).setYAxisGroup(0);
         chart.addSeries("held-out " + metricLabel, epochs, positive(heldOut)).setYAxisGroup(metricAxis);
         double[] line = new double[epochs.length];
@@ -77,7 +82,7 @@ final class TrainingCharts {
         base.setLineStyle(SeriesLines.DASH_DASH);
         base.setMarker(SeriesMarkers.NONE);
         if (!sameUnits) {
-            chart.setYAxisGroupTitle(1, "held-out " + metricLabel + " (log scale)");
+            chart.setYAxisGroupTitle(1, "held-out " + metricLabel + scale);
             chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         }
         return chart;
@@ -108,6 +113,13 @@ final class TrainingCharts {
 
     private static List<Double> boxed(double[] values) {
         return java.util.Arrays.stream(values).boxed().toList();
+    }
+
+    /** max / min of positive values (1 when there are none). */
+    private static double span(List<Double> values) {
+        double[] v = positive(values);
+        double min = java.util.Arrays.stream(v).min().orElse(1), max = java.util.Arrays.stream(v).max().orElse(1);
+        return max / min;
     }
 
     /** Log axes cannot show zeros: clamp to a tiny positive value. */
