@@ -386,7 +386,13 @@ final class CpuLstmEngine implements LstmEngine {
         int[] tile = split.tile(batch, hidden, worker, workers);
         int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
         if (b0 >= b1 || u0 >= u1) {
-            return; // no share of the loop (only when it has no barriers: SINGLE or BATCH)
+            // No share of the loop. Split by units, aligned slices leave some workers none when H is
+            // small for the worker count (H = 100 on 8+ workers): they still meet every step's
+            // barrier, or the others wait for them forever.
+            for (int s = 0; split == StepSplit.UNITS && s < steps; s++) {
+                pool.barrier();
+            }
+            return;
         }
         int rowCount = b1 - b0;
         float[][] wHhT = weightHhT[k][d];
@@ -597,6 +603,9 @@ final class CpuLstmEngine implements LstmEngine {
         int[] tile = split.tile(batch, hidden, worker, workers);
         int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
         boolean hasTile = timeLoop && b0 < b1 && u0 < u1;
+        for (int s = 0; timeLoop && !hasTile && split == StepSplit.UNITS && s < steps; s++) {
+            pool.barrier(); // no units of its own: still meets every step's barrier (see forwardDirection)
+        }
         for (int s = steps - 1; s >= 0 && hasTile; s--) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1;
