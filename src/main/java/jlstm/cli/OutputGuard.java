@@ -11,6 +11,21 @@ final class OutputGuard {
     }
 
     /**
+     * Checks before any work that an output file can be written: its folder exists and it is not
+     * itself a folder (so a long run does not fail only at its end).
+     */
+    static void requireWritableFile(Path output, String option) throws IOException {
+        if (Files.isDirectory(output)) {
+            throw new IllegalArgumentException(option + " " + output + " is a folder; give a file name");
+        }
+        Path dir = output.toAbsolutePath().getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            throw new java.nio.file.NoSuchFileException(output.toString(), null, option + ": folder " + dir
+                    + " does not exist");
+        }
+    }
+
+    /**
      * Throws when {@code output} names the same file as one of {@code inputs}, however spelled:
      * through a symbolic or hard link, {@code ..}, or a relative path. An output that does not
      * exist yet cannot be an input.

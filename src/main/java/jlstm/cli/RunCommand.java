@@ -56,6 +56,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Device chosen = Device.parse(device);
+        OutputGuard.requireWritableFile(output, "--output");
         OutputGuard.refuseToReplace(output, "--output", Map.of("--model", model, "--input", input),
                 "choose another --output");
         LstmParameters params = LstmParameters.load(model, batchFirst, prefix);

@@ -72,6 +72,9 @@ public final class Safetensors {
 
     /** {@link #read(Path)} with tensors mapped in pieces of at most {@code chunkBytes} (a multiple of 8). */
     static Contents read(Path file, long chunkBytes) throws IOException {
+        if (java.nio.file.Files.isDirectory(file)) {
+            throw new SafetensorsFormatException(file, "is a folder, not a safetensors file");
+        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {

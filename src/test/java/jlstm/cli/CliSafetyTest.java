@@ -89,6 +89,17 @@ class CliSafetyTest {
     }
 
     @Test
+    void foldersWhereFilesBelongAreNamedBeforeAnyWork() {
+        assertOneErrorLine(runTo(dir.toString()), "--output " + dir + " is a folder");
+        assertOneErrorLine(execute("run", "--model", dir.toString(), "--input", input.toString(), "--output",
+                dir.resolve("o.safetensors").toString()), "is a folder, not a safetensors file");
+        long start = System.nanoTime();
+        assertOneErrorLine(execute("bench", "--device", "cpu", "--json", dir.resolve("no/such/r.json").toString()),
+                "--json: folder", "does not exist");
+        assertTrue((System.nanoTime() - start) / 1e9 < 10, "bench must check its outputs before timing");
+    }
+
+    @Test
     void trainRefusesToReplaceTheCheckpointItResumes() throws IOException {
         Path run1 = dir.resolve("run1");
         String[] tiny = {"--epochs", "1", "--hidden", "4", "--seq-len", "5", "--samples", "32", "--batch", "16",
