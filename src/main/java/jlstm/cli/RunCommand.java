@@ -29,7 +29,11 @@ import picocli.CommandLine.Option;
         description = {"Runs a model on an input and writes outputs (and gradients when the input has dy).",
                 "input:  x [T,B,I]; optional h0, c0 [L*D,B,H]; optional dy [T,B,D*H], dhn, dcn [L*D,B,H]",
                 "output: y [T,B,D*H], hn, cn [L*D,B,H]; with dy also dx, dh0, dc0 (when h0/c0 given)",
-                "        and grad.<parameter> for every parameter"})
+                "        and grad.<parameter> for every parameter",
+                "model:  a PyTorch state_dict: nn.LSTM names, optionally under a module prefix",
+                "        (encoder.lstm.weight_ih_l0); other tensors are ignored",
+                "F16, BF16 and F64 tensors are converted to float32; outputs are F32.",
+                "--output must not be the model or the input; it is written whole or not at all."})
 final class RunCommand implements Callable<Integer> {
     static final Set<String> INPUT_NAMES = Set.of("x", "h0", "c0", "dy", "dhn", "dcn");
 

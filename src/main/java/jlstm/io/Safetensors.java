@@ -108,6 +108,28 @@ public final class Safetensors {
         }
     }
 
+    /** Parses and validates the bytes of a whole safetensors file held in memory; {@code file} names it in messages. */
+    public static Contents parse(Path file, byte[] all) throws SafetensorsFormatException {
+        if (all.length < 8) {
+            throw new SafetensorsFormatException(file, "truncated: " + all.length
+                    + " bytes, shorter than the 8-byte header length");
+        }
+        long headerLength = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > all.length) {
+            throw new SafetensorsFormatException(file, "header length " + Long.toUnsignedString(headerLength)
+                    + " does not fit the " + all.length + "-byte file");
+        }
+        int dataStart = 8 + (int) headerLength;
+        Parsed parsed = parseHeader(file, new String(all, 8, (int) headerLength, StandardCharsets.UTF_8),
+                all.length - dataStart);
+        Map<String, SafetensorsEntry> entries = new LinkedHashMap<>();
+        for (Header h : parsed.headers.values()) {
+            ByteBuffer bytes = ByteBuffer.wrap(all, dataStart + (int) h.begin, (int) (h.end - h.begin)).slice();
+            entries.put(h.name, new SafetensorsEntry(h.name, h.dtype, h.shape, new ByteBuffer[] {bytes}));
+        }
+        return new Contents(entries, parsed.metadata);
+    }
+
     private static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(length);
         while (b.hasRemaining()) {
