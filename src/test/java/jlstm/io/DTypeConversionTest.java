@@ -87,6 +87,16 @@ class DTypeConversionTest {
         assertArrayEquals(values, c.entries().get("h").toTensor().data());
     }
 
+    @Test
+    void parsingBytesInMemoryGivesWhatReadingTheFileGives() throws IOException {
+        Path f = dir.resolve("p.safetensors");
+        Safetensors.write(f, Map.of("a", Tensor.of(new float[] {1, -2, 3}, 3)), Map.of("k", "v"));
+        Safetensors.Contents parsed = Safetensors.parse(f, Files.readAllBytes(f));
+        assertEquals(Map.of("k", "v"), parsed.metadata());
+        assertArrayEquals(new float[] {1, -2, 3}, parsed.entries().get("a").toTensor().data());
+        assertArrayEquals(Safetensors.read(f).entries().get("a").bytes(), parsed.entries().get("a").bytes());
+    }
+
     /** Quarter steps from −3 to 6: exact in half precision. */
     private static short toHalfExact(float v) {
         for (int h = 0; h < 65536; h++) {
