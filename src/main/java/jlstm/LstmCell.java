@@ -12,6 +12,9 @@ import jlstm.cpu.Gemm;
  * c_t = σ(G_f) ⊙ c_{t-1} + σ(G_i) ⊙ tanh(G_g)
  * h_t = σ(G_o) ⊙ tanh(c_t)
  * </pre>
+ *
+ * <p>Threads: a cell keeps nothing between calls (each step allocates its own outputs), so one
+ * cell may step from many threads at once, as long as nobody changes its weights meanwhile.
  */
 public final class LstmCell {
     private final int inputSize;

@@ -6,7 +6,8 @@ package jlstm;
  * users reach it through {@link LstmLayer}, which validates shapes and handles the batch-first
  * layout, so engines see time-major arrays only and may trust their sizes.
  *
- * <p>An engine is not thread-safe: one caller at a time.
+ * <p>An engine is not thread-safe: one caller at a time. {@link LstmLayer} gives concurrent
+ * callers one engine each (a small pool), which is how a layer is shared between threads.
  */
 public interface LstmEngine extends AutoCloseable {
 

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
@@ -13,6 +14,7 @@ import jlstm.LstmLayer;
 import jlstm.LstmOutput;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
+import jlstm.io.DType;
 import jlstm.io.Safetensors;
 import jlstm.io.SafetensorsEntry;
 import jlstm.io.SafetensorsFormatException;
@@ -27,7 +29,11 @@ import picocli.CommandLine.Option;
         description = {"Runs a model on an input and writes outputs (and gradients when the input has dy).",
                 "input:  x [T,B,I]; optional h0, c0 [L*D,B,H]; optional dy [T,B,D*H], dhn, dcn [L*D,B,H]",
                 "output: y [T,B,D*H], hn, cn [L*D,B,H]; with dy also dx, dh0, dc0 (when h0/c0 given)",
-                "        and grad.<parameter> for every parameter"})
+                "        and grad.<parameter> for every parameter",
+                "model:  a PyTorch state_dict: nn.LSTM names, optionally under a module prefix",
+                "        (encoder.lstm.weight_ih_l0); other tensors are ignored",
+                "F16, BF16 and F64 tensors are converted to float32; outputs are F32.",
+                "--output must not be the model or the input; it is written whole or not at all."})
 final class RunCommand implements Callable<Integer> {
     static final Set<String> INPUT_NAMES = Set.of("x", "h0", "c0", "dy", "dhn", "dcn");
 
@@ -46,10 +52,18 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--batch-first", description = "x, y, dy and dx are [B,T,.] instead of [T,B,.]")
     boolean batchFirst;
 
+    @Option(names = "--prefix", paramLabel = "P", description = {"the LSTM's module prefix in the model file, e.g. "
+            + "encoder.lstm. for encoder.lstm.weight_ih_l0 ('' for bare names);",
+            "needed only when the file holds several LSTMs (default: the only one)"})
+    String prefix;
+
     @Override
     public Integer call() throws Exception {
         Device chosen = Device.parse(device);
-        LstmParameters params = LstmParameters.load(model, batchFirst);
+        OutputGuard.requireWritableFile(output, "--output");
+        OutputGuard.refuseToReplace(output, "--output", Map.of("--model", model, "--input", input),
+                "choose another --output");
+        LstmParameters params = LstmParameters.load(model, batchFirst, prefix);
         Map<String, Tensor> in = readInput(input);
         Tensor x = in.get("x");
         if (x == null) {
@@ -96,7 +110,10 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The input file's tensors, all F32 and all with known names. */
+    /**
+     * The input file's tensors, all with known names, as float32: F16, BF16 and F64 are converted
+     * (and the conversion logged); other dtypes are an error.
+     */
     static Map<String, Tensor> readInput(Path file) throws java.io.IOException {
         Safetensors.Contents contents = Safetensors.read(file);
         Set<String> unknown = new TreeSet<>(contents.entries().keySet());
@@ -106,12 +123,16 @@ final class RunCommand implements Callable<Integer> {
                     + " (an input holds x and optionally h0, c0, dy, dhn, dcn)");
         }
         Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, String> converted = new TreeMap<>();
         for (SafetensorsEntry e : contents.entries().values()) {
-            try {
-                out.put(e.name(), e.toTensor());
-            } catch (IllegalArgumentException ex) {
-                throw new SafetensorsFormatException(file, ex.getMessage());
+            out.put(e.name(), Safetensors.floatTensor(file, e));
+            if (e.dtype() != DType.F32) {
+                converted.put(e.name(), e.dtype().name());
             }
+        }
+        if (!converted.isEmpty()) {
+            System.getLogger("jlstm").log(System.Logger.Level.INFO, "jlstm: " + file + ": converted to float32: "
+                    + converted.toString().replaceAll("[{}]", ""));
         }
         return out;
     }

@@ -62,6 +62,7 @@ final class TrainCommand implements Callable<Integer> {
             "adding", new TaskDefaults(15, 32, 1, 50, 32, 0.01, 4000),
             "airline", new TaskDefaults(150, 16, 1, 12, 12, 0.005, 0));
     static final int ADDING_TEST_SAMPLES = 1000;
+    static final String CHECKPOINT_FILE = "checkpoint.safetensors";
 
     @Spec
     CommandSpec spec;
@@ -186,6 +187,14 @@ final class TrainCommand implements Callable<Integer> {
 
         Path outDir = out != null ? out : Path.of("runs", taskName + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+            throw bad("--out " + outDir + " exists and is not a folder (train writes a checkpoint and charts into "
+                    + "a folder)");
+        }
+        OutputGuard.refuseToReplace(outDir.resolve(CHECKPOINT_FILE), "--out " + outDir + ": the new checkpoint",
+                java.util.Collections.singletonMap("--resume", resume), "choose another --out (or copy the checkpoint"
+                        + " elsewhere first)");
+        boolean createdOutDir = !Files.exists(outDir);
 
         try (SequenceModel model = new SequenceModel(LstmLayer.create(lstmParameters, chosenDevice), head)) {
             Files.createDirectories(outDir); // only once the device is known to work
@@ -217,7 +226,7 @@ final class TrainCommand implements Callable<Integer> {
 
             int sequences = trainingTask.trainingSet().size();
             Evaluation evaluation = null;
-            Path checkpointFile = outDir.resolve("checkpoint.safetensors");
+            Path checkpointFile = outDir.resolve(CHECKPOINT_FILE);
             for (int epoch = startEpoch + 1; epoch <= startEpoch + runEpochs; epoch++) {
                 Trainer.EpochResult result;
                 try (ProgressBar bar = progressBar("epoch " + epoch + "/" + (startEpoch + runEpochs), sequences)) {
@@ -256,23 +265,40 @@ final class TrainCommand implements Callable<Integer> {
             }
 
             Path curve = outDir.resolve("learning-curve.png");
-            TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainHistory,
-                    evaluation.metric(), evalHistory);
+            String metricLabel = evaluation.metric() + (taskName.equals("airline") ? " (thousands of passengers)" : "");
+            TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainingTask.loss().name(),
+                    trainHistory, metricLabel, evalHistory, trainingTask.loss().name().equals(evaluation.metric()),
+                    evaluation.baselineName(), evaluation.baseline());
             stdout.printf(Locale.ROOT, "held-out %s: %s (baseline %s: %s)%n", evaluation.metric(),
                     number(evaluation.value()), evaluation.baselineName(), number(evaluation.baseline()));
             stdout.printf("wrote %s, %s", checkpointFile, curve);
             if (evaluation.forecast() != null) {
                 Path forecast = outDir.resolve("forecast.png");
                 TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
-                        evaluation.forecast(), evaluation.baselineName());
+                        evaluation.forecast(), evaluation.baselineName(), "passengers (thousands)");
                 stdout.printf(", %s", forecast);
             }
             stdout.println();
             stdout.printf(Locale.ROOT, "result: task=%s device=%s metric=%s value=%s baseline=%s%n", taskName,
                     deviceName, evaluation.metric(), number(evaluation.value()), number(evaluation.baseline()));
             stdout.flush();
+        } catch (Exception | Error e) {
+            if (createdOutDir) {
+                removeIfEmpty(outDir); // a run that failed before writing anything leaves no folder behind
+            }
+            throw e;
         }
         return 0;
+    }
+
+    private static void removeIfEmpty(Path dir) {
+        try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+            if (entries.findAny().isEmpty()) {
+                Files.delete(dir);
+            }
+        } catch (IOException ignored) {
+            // best effort: the run's own error is the one to report
+        }
     }
 
     private String resolveTask(Map<String, String> resumed) {

@@ -6,7 +6,7 @@ import java.util.Map;
 import jlstm.Tensor;
 
 /**
- * Adam (Kingma & Ba), with the update rule of {@code torch.optim.Adam} (amsgrad off, maximize off):
+ * Adam (Kingma &amp; Ba), with the update rule of {@code torch.optim.Adam} (amsgrad off, maximize off):
  * <pre>
  * g ← g + weightDecay·p
  * m ← β1·m + (1−β1)·g          v ← β2·v + (1−β2)·g²          (both start at zero)

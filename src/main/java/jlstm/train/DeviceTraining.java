@@ -11,8 +11,9 @@ import jlstm.cuda.CudaTrainingStep;
  * The device-resident training step of a {@link SequenceModel} whose LSTM runs on CUDA: head,
  * loss, clipping and the optimizer run as kernels beside the LSTM ({@link CudaTrainingStep}), so a
  * step sends the batch and receives the loss, nothing else. Used for {@link MeanSquaredError} or
- * {@link SoftmaxCrossEntropy} with {@link Adam} or {@link Sgd}, unless
- * {@code -Djlstm.cuda.deviceTraining=off}; other combinations train on the host.
+ * {@link SoftmaxCrossEntropy} with {@link Adam} or {@link Sgd} on a time-major model, unless
+ * {@code -Djlstm.cuda.deviceTraining=off}; other combinations train on the host. It takes the
+ * layer's first engine for itself ({@code LstmLayer#engine()}); the layer's own calls use others.
  *
  * <p>While it runs, the device holds the current parameters and optimizer state; the host copies
  * go stale until {@link #synchronizeHost()} (the model calls it before it predicts or hands out
@@ -40,9 +41,10 @@ final class DeviceTraining implements AutoCloseable {
 
     /** A device step for this model, loss and optimizer, or null when they train on the host. */
     static DeviceTraining openIfSupported(SequenceModel model, Loss loss, Optimizer optimizer) {
-        if (!(model.lstm().engine() instanceof CudaLstmEngine engine)
-                || "off".equalsIgnoreCase(System.getProperty(PROPERTY, "on").trim())) {
-            return null;
+        if (model.batchFirst() || !"cuda".equals(model.lstm().deviceName())
+                || "off".equalsIgnoreCase(System.getProperty(PROPERTY, "on").trim())
+                || !(model.lstm().engine() instanceof CudaLstmEngine engine)) {
+            return null;   // batch-first models, other backends and switched off: host steps
         }
         CudaTrainingStep.Objective objective = loss instanceof MeanSquaredError
                 ? CudaTrainingStep.Objective.MEAN_SQUARED_ERROR
@@ -100,6 +102,9 @@ final class DeviceTraining implements AutoCloseable {
         }
         LinearHead head = model.head();
         step.readParameters(model.lstm().parameters(), head.weight().data(), head.bias().data());
+        // The layer's other engines (inference, host steps) take the new weights when next used;
+        // the engine the device step owns already has them.
+        model.lstm().parametersUpdated();
         Map<String, Tensor> parameters = model.liveParameters();
         Map<String, Tensor> state = new LinkedHashMap<>();
         step.readOptimizerState().forEach((key, values) -> {

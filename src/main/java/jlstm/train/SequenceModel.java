@@ -30,11 +30,12 @@ public final class SequenceModel implements AutoCloseable {
     private Loss hostLoss;                     // the last loss/optimizer pair found to train on the host
     private Optimizer hostOptimizer;
 
-    /** Takes ownership of {@code lstm} (closed with this model). Its config must be time-major. */
+    /**
+     * Takes ownership of {@code lstm} (closed with this model). Inputs follow the LSTM's layout:
+     * [T, B, I], or [B, T, I] when its config is batch-first (and every-step predictions and
+     * targets are then [B, T, O]).
+     */
     public SequenceModel(LstmLayer lstm, LinearHead head) {
-        if (lstm.config().batchFirst()) {
-            throw new IllegalArgumentException("SequenceModel expects a time-major LSTM (batchFirst = false)");
-        }
         if (head.features() != lstm.config().outputSize()) {
             throw new IllegalArgumentException("head reads " + head.features() + " features but " + lstm.config()
                     + " outputs " + lstm.config().outputSize());
@@ -80,32 +81,44 @@ public final class SequenceModel implements AutoCloseable {
         synchronizeHost();
     }
 
+    /** Whether inputs (and every-step predictions) are batch-first, as the LSTM's config says. */
+    public boolean batchFirst() {
+        return lstm.config().batchFirst();
+    }
+
+    /** A dataset batch's inputs in this model's layout: [T, B, I], or [B, T, I] when batch-first. */
+    public Tensor input(SequenceDataset.Batch batch) {
+        return batchFirst() ? batch.x().swapFirstTwoAxes() : batch.x();
+    }
+
     /**
-     * Inference.
+     * Inference. Safe to call from many threads at once (the LSTM's rule; the head keeps nothing),
+     * as long as no training step changes the parameters meanwhile.
      *
-     * @param x [T, B, I]
-     * @return the head's output: [B, O] (last-step head) or [T, B, O]
+     * @param x [T, B, I], or [B, T, I] when batch-first
+     * @return the head's output: [B, O] (last-step head), or [T, B, O] ([B, T, O] batch-first)
      */
     public Tensor predict(Tensor x) {
         synchronizeHostParameters();
         LstmOutput out = lstm.forward(x);
-        return head.forward(out.y());
+        return toModelLayout(head.apply(timeMajor(out.y())));
     }
 
     /**
-     * Forward and backward for one batch, without updating anything.
+     * Forward and backward for one batch, without updating anything. Training: one thread at a time.
      *
-     * @param x      [T, B, I]
+     * @param x      [T, B, I], or [B, T, I] when batch-first
      * @param target as the loss expects for the head's output
      * @return the loss and every parameter's gradient by name
      */
     public StepResult lossAndGradients(Tensor x, Tensor target, Loss loss) {
         synchronizeHostParameters();
         LstmOutput out = lstm.forwardTraining(x, null, null);
-        Tensor prediction = head.forward(out.y());
+        Tensor prediction = toModelLayout(head.forward(timeMajor(out.y())));
         LossValue value = loss.compute(prediction, target);
-        LinearHead.Gradients headGrads = head.backward(value.gradient());
-        LstmGradients lstmGrads = lstm.backward(headGrads.y(), null, null);
+        LinearHead.Gradients headGrads = head.backward(timeMajor(value.gradient()));
+        Tensor dy = batchFirst() ? headGrads.y().swapFirstTwoAxes() : headGrads.y();
+        LstmGradients lstmGrads = lstm.backward(dy, null, null);
         Map<String, Tensor> gradients = new LinkedHashMap<>(lstmGrads.parameters());
         gradients.put(LinearHead.WEIGHT, headGrads.weight());
         gradients.put(LinearHead.BIAS, headGrads.bias());
@@ -158,6 +171,16 @@ public final class SequenceModel implements AutoCloseable {
     /** Whether training steps with this loss and optimizer run on the device (see the class comment). */
     public boolean trainsOnDevice(Loss loss, Optimizer optimizer) {
         return deviceTraining(loss, optimizer) != null;
+    }
+
+    /** A batch-first [B, T, ·] tensor as time-major [T, B, ·]; anything else unchanged. */
+    private Tensor timeMajor(Tensor t) {
+        return batchFirst() && t.rank() == 3 ? t.swapFirstTwoAxes() : t;
+    }
+
+    /** A time-major every-step tensor [T, B, ·] in this model's layout. */
+    private Tensor toModelLayout(Tensor t) {
+        return batchFirst() && t.rank() == 3 ? t.swapFirstTwoAxes() : t;
     }
 
     /**
