@@ -32,6 +32,8 @@ def main(argv):
     parser.add_argument("--jar", default=os.path.join(root, "target", "jlstm.jar"))
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (passed to run)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--jvm-arg", action="append", default=[],
+                        help="an option for the JVM, e.g. -Djlstm.cuda.standin=target/cuda-standin (repeatable)")
     args = parser.parse_args(argv)
     if not os.path.isfile(args.jar):
         sys.exit(f"no jar at {args.jar}: build it first (mvn -B package -DskipTests)")
@@ -46,7 +48,7 @@ def main(argv):
         for name, (meta, expected) in cases.items():
             case_dir = os.path.join(work, name)
             out = os.path.join(case_dir, "out.safetensors")
-            cmd = ["java", "-jar", args.jar, "run", "--model", os.path.join(case_dir, "model.safetensors"),
+            cmd = ["java", *args.jvm_arg, "-jar", args.jar, "run", "--model", os.path.join(case_dir, "model.safetensors"),
                    "--input", os.path.join(case_dir, "input.safetensors"), "--output", out,
                    "--device", args.device]
             if meta["batch_first"]:

@@ -2,12 +2,16 @@
 # Shows that the sanitizer harness catches real kernel bugs: each defect is planted in a copy of
 # cuda/ (the repository's files are never touched), the harness is built against the copy, and it
 # must fail. Prints, per defect, the first line of the report that caught it.
-#   1. a removed __syncthreads in lstm_bias_grad.cu      → row lane 0 reads unwritten shared memory
-#                                                         (NaN bytes): wrong sums; under --tsan a race
-#   2. `continue` turned into `return` before the next   → lane 0 shuffles with lanes that have exited
-#      row's shuffles in lstm_fused_step.cu                (seen when grid.y < B)
-#   3. an off-by-one bound in lstm_forward_pointwise.cu  → one thread past B·H reads and writes out of
-#                                                         bounds: AddressSanitizer
+#   1. a removed __syncthreads in lstm_fused_step.cu     → the warp finishing a unit reads the other
+#                                                         parts' sums before they are written (NaN
+#                                                         bytes): wrong results; under --tsan a race
+#   2. `continue` turned into `return` before the next   → lanes 0–3 shuffle with lanes that have
+#      row group's shuffles in lstm_fused_step.cu          exited (B > 4), and the split mode's
+#                                                         barrier is reached by only some threads
+#   3. a removed grid.sync() in lstm_persistent.cu       → blocks read h_{t-1} rows other blocks have
+#                                                         not written yet: wrong results
+#   4. an off-by-one bound in lstm_forward_pointwise.cu  → one thread past B·H reads and writes out of
+#                                                         bounds: AddressSanitizer (skipped with --tsan)
 # Exit 0 when every defect was caught.
 #
 # usage: cuda/standin/harness/plant-defects.sh [--tsan]
@@ -39,7 +43,10 @@ plant() { # plant NAME FILE SED_EXPRESSION
     fi
 }
 
-plant no-syncthreads lstm_bias_grad.cu '0,/__syncthreads();/s/__syncthreads();/\/\/ (barrier removed)/'
+plant no-syncthreads lstm_fused_step.cu '0,/__syncthreads();/s/__syncthreads();/\/\/ (barrier removed)/'
 plant return-before-shuffle lstm_fused_step.cu 's/            continue;/            return;/'
-plant off-by-one lstm_forward_pointwise.cu 's/if (element >= batch \* hidden)/if (element > batch * hidden)/'
+plant no-grid-sync lstm_persistent.cu '0,/grid.sync();/s/grid.sync();/\/\/ (grid barrier removed)/'
+if [[ "$mode" != --tsan ]]; then
+    plant off-by-one lstm_forward_pointwise.cu 's/if (element >= batch \* hidden)/if (element > batch * hidden)/'
+fi
 exit $missed

@@ -93,6 +93,10 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         System.out.println(BenchResult.table(results));
+        if (results.stream().anyMatch(r -> r.device().equals(STANDIN_LABEL))) {
+            System.out.println("note: " + STANDIN_LABEL + " rows ran on the CPU stand-in for the CUDA driver "
+                    + "(-Djlstm.cuda.standin): the kernels' results are real, their times mean nothing");
+        }
         if (json != null) {
             BenchResult.writeJson(results, json);
             System.out.println("wrote " + json);
@@ -152,6 +156,15 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** How rows of the CUDA backend are labelled when it runs on the CPU stand-in. */
+    static final String STANDIN_LABEL = "cuda-standin";
+
+    /** The device label of a result row: the backend's name, or cuda-standin on the stand-in. */
+    private static String label(LstmBackend backend) {
+        return backend == Backends.cuda() && jlstm.cuda.CudaBackend.instance().onStandIn() ? STANDIN_LABEL
+                : backend.name();
+    }
+
     /** Warm-up, then the median of the timed repetitions, of inference and of training. */
     private BenchResult time(LstmBackend backend, BenchShape shape) {
         LstmConfig config = new LstmConfig(shape.inputSize(), shape.hiddenSize(), shape.layers(), false, true, false);
@@ -178,7 +191,7 @@ final class BenchCommand implements Callable<Integer> {
             double forwardMs = medianMs(forward);
             double trainMs = medianMs(train);
             double flops = config.forwardFlops(t, b);
-            return new BenchResult(backend.name(), shape, forwardMs, trainMs,
+            return new BenchResult(label(backend), shape, forwardMs, trainMs,
                     flops / (forwardMs * 1e6), 3 * flops / (trainMs * 1e6));
         }
     }

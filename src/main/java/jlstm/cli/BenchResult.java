@@ -75,10 +75,10 @@ record BenchResult(String device, BenchShape shape, double forwardMs, double tra
     }
 
     static String table(List<BenchResult> results) {
-        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-10s %-34s %12s %10s %12s %10s%n",
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-13s %-34s %12s %10s %12s %10s%n",
                 "device", "shape", "forward ms", "GFLOP/s", "train ms", "GFLOP/s"));
         for (BenchResult r : results) {
-            out.append(String.format(Locale.ROOT, "%-10s %-34s %12.2f %10.2f %12.2f %10.2f%n", r.device(), r.shape(),
+            out.append(String.format(Locale.ROOT, "%-13s %-34s %12.2f %10.2f %12.2f %10.2f%n", r.device(), r.shape(),
                     r.forwardMs(), r.forwardGflops(), r.trainMs(), r.trainGflops()));
         }
         return out.toString();

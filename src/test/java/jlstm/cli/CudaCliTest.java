@@ -1,0 +1,67 @@
+package jlstm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import jlstm.Backends;
+import jlstm.LstmBackend;
+import jlstm.cuda.CudaStandIn;
+
+/**
+ * The commands on the CUDA backend: {@code info} names the device (and says so plainly when it is
+ * the CPU stand-in), {@code bench} labels stand-in rows {@code cuda-standin} with a note that
+ * their times mean nothing, {@code train --device cuda} trains with the step on the device.
+ */
+@Tag("cuda")
+class CudaCliTest {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void requireCuda() {
+        LstmBackend.Availability a = Backends.cuda().availability();
+        assumeTrue(a.available(), () -> "CUDA unavailable: " + a.detail());
+    }
+
+    @Test
+    void infoNamesTheDeviceAndTheStandIn() {
+        CliTest.Result r = CliTest.execute("info");
+        assertEquals(0, r.status(), r.err());
+        String cuda = r.out().lines().filter(l -> l.startsWith("cuda")).findFirst().orElseThrow();
+        assertTrue(cuda.contains("available:"), cuda);
+        assertEquals(CudaStandIn.active(), cuda.contains("jlstm CPU stand-in (not a GPU)"), cuda);
+        if (CudaStandIn.active()) {
+            assertTrue(cuda.contains("times mean nothing"), cuda);
+        }
+    }
+
+    @Test
+    void benchLabelsStandInRows() {
+        CliTest.Result r = CliTest.execute("bench", "--device", "cuda", "--shape", "3,2,4,8,1", "--reps", "1",
+                "--warmup", "0");
+        assertEquals(0, r.status(), r.err());
+        String label = CudaStandIn.active() ? "cuda-standin " : "cuda ";
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith(label)), r.out());
+        assertEquals(CudaStandIn.active(), r.out().contains("their times mean nothing"), r.out());
+    }
+
+    @Test
+    void trainOnCudaRunsTheStepOnTheDevice() throws Exception {
+        Path out = dir.resolve("run");
+        TrainCommandTest.Outcome o = TrainCommandTest.execute("train", "--device", "cuda", "--epochs", "1",
+                "--samples", "64", "--hidden", "4", "--seq-len", "6", "--batch", "16", "--out", out.toString());
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.out().contains("head, loss, clipping and optimizer run on the GPU too"), o.out());
+        assertTrue(o.lastLine().startsWith("result: task=adding device=cuda metric=mse"), o.lastLine());
+        assertTrue(Files.size(out.resolve("checkpoint.safetensors")) > 0);
+    }
+}
