@@ -432,6 +432,161 @@ void backward_pointwise(int batch, int hidden) {
     expect(what + " dc", d_dc.download(), want_dc);
 }
 
+// ---------------------------------------------------------------- training kernels
+
+/** A device buffer of n doubles. */
+struct DeviceDoubles {
+    CUdeviceptr p = 0;
+    std::size_t n;
+    explicit DeviceDoubles(std::size_t count) : n(count) { check(cuMemAlloc_v2(&p, n * sizeof(double)), "cuMemAlloc"); }
+    ~DeviceDoubles() { cuMemFree_v2(p); }
+    std::vector<double> download() const {
+        std::vector<double> host(n);
+        check(cuMemcpyDtoH_v2(host.data(), p, n * sizeof(double)), "download");
+        return host;
+    }
+};
+
+void expect_doubles(const std::string& what, const std::vector<double>& got, const std::vector<double>& want,
+                    double tolerance) {
+    cases++;
+    for (std::size_t i = 0; i < want.size(); i++) {
+        if (!(std::fabs(got[i] - want[i]) <= tolerance * std::max(1.0, std::fabs(want[i])))) {
+            failures++;
+            std::fprintf(stderr, "FAIL %s: [%zu] got %.17g, want %.17g\n", what.c_str(), i, got[i], want[i]);
+            return;
+        }
+    }
+}
+
+void training_kernels(int rows, int outputs) {
+    std::string shape_text = " R=" + std::to_string(rows) + " O=" + std::to_string(outputs);
+    int n = rows * outputs;
+    auto pred = random_values(n, 2.f), target = random_values(n, 2.f), bias = random_values(outputs);
+    // head bias
+    {
+        Device d_out(pred), d_bias(bias);
+        std::vector<void*> args = {&rows, &outputs, &d_out.p, &d_bias.p};
+        launch("lstm_head_bias", (n + 255) / 256, 1, 256, 1, args);
+        std::vector<double> want(n);
+        for (int i = 0; i < n; i++) {
+            want[i] = (double) pred[i] + bias[i % outputs];
+        }
+        expect("head_bias" + shape_text, d_out.download(), want);
+    }
+    // mean squared error: gradient and terms, then the one-block sum of the terms
+    {
+        Device d_p(pred), d_t(target), d_g(n);
+        DeviceDoubles d_terms(n), d_sum(1);
+        std::vector<void*> args = {&n, &d_p.p, &d_t.p, &d_g.p, &d_terms.p};
+        launch("lstm_mse", (n + 255) / 256, 1, 256, 1, args);
+        std::vector<void*> reduce = {&n, &d_terms.p, &d_sum.p};
+        launch("lstm_reduce", 1, 1, 256, 1, reduce);
+        std::vector<double> want_g(n), want_sum(1, 0);
+        for (int i = 0; i < n; i++) {
+            double diff = (double) pred[i] - target[i];
+            want_g[i] = 2 * diff / n;
+            want_sum[0] += diff * diff;
+        }
+        expect("mse grad" + shape_text, d_g.download(), want_g);
+        expect_doubles("mse sum" + shape_text, d_sum.download(), want_sum, 1e-12);
+    }
+    // softmax cross-entropy
+    {
+        std::vector<float> labels(rows);
+        for (int r = 0; r < rows; r++) {
+            labels[r] = (float) (r * 7 % outputs);
+        }
+        Device d_z(pred), d_l(labels), d_g(n);
+        DeviceDoubles d_terms(rows);
+        std::vector<void*> args = {&rows, &outputs, &d_z.p, &d_l.p, &d_g.p, &d_terms.p};
+        launch("lstm_softmax_ce", (rows + 255) / 256, 1, 256, 1, args);
+        std::vector<double> want_g(n), want_terms(rows);
+        for (int r = 0; r < rows; r++) {
+            double max = -INFINITY, sum = 0;
+            for (int c = 0; c < outputs; c++) {
+                max = std::max(max, (double) pred[r * outputs + c]);
+            }
+            for (int c = 0; c < outputs; c++) {
+                sum += std::exp(pred[r * outputs + c] - max);
+            }
+            double lse = max + std::log(sum);
+            int label = (int) labels[r];
+            want_terms[r] = lse - pred[r * outputs + label];
+            for (int c = 0; c < outputs; c++) {
+                want_g[r * outputs + c] = (std::exp(pred[r * outputs + c] - lse) - (c == label ? 1 : 0)) / rows;
+            }
+        }
+        expect("softmax_ce grad" + shape_text, d_g.download(), want_g);
+        expect_doubles("softmax_ce terms" + shape_text, d_terms.download(), want_terms, 1e-12);
+    }
+    // sum of squares in blocks, then the clip factor; a max norm below and above the norm
+    for (double max_norm : {0.5, 1e9}) {
+        long long count = n, blocks = std::min<long long>(5, (count + 255) / 256 + 1);
+        long long chunk = (count + blocks - 1) / blocks;
+        Device d_x(pred), d_scale(1);
+        DeviceDoubles d_partials((std::size_t) blocks), d_norm(1);
+        std::vector<void*> sum_args = {&count, &chunk, &d_x.p, &d_partials.p};
+        launch("lstm_sum_squares", (unsigned) blocks, 1, 256, 1, sum_args);
+        int partials = (int) blocks;
+        std::vector<void*> clip_args = {&partials, &d_partials.p, &max_norm, &d_norm.p, &d_scale.p};
+        launch("lstm_clip_scale", 1, 1, 1, 1, clip_args);
+        double squares = 0;
+        for (float v : pred) {
+            squares += (double) v * v;
+        }
+        double norm = std::sqrt(squares), scale = max_norm / (norm + 1e-6);
+        expect_doubles("clip norm" + shape_text, d_norm.download(), {norm}, 1e-12);
+        expect("clip scale" + shape_text, d_scale.download(), {scale < 1 ? (double) (float) scale : 1.0});
+    }
+    // Adam and SGD updates (with a clip factor below 1, weight decay, SGD's first and later steps)
+    {
+        auto p = random_values(n), g = random_values(n), m = random_values(n, 0.1f), v = random_values(n, 0.1f);
+        for (float& x : v) {
+            x = std::fabs(x);
+        }
+        std::vector<float> scale_host = {0.75f};
+        Device d_p(p), d_g(g), d_m(m), d_v(v), d_scale(scale_host);
+        long long count = n;
+        double beta1 = 0.9, beta2 = 0.99, step_size = 0.01 / (1 - 0.9 * 0.9), bc2 = std::sqrt(1 - 0.99 * 0.99),
+               eps = 1e-8, wd = 0.01;
+        std::vector<void*> args = {&count, &d_p.p, &d_g.p, &d_m.p, &d_v.p, &d_scale.p, &beta1, &beta2, &step_size,
+                                   &bc2, &eps, &wd};
+        launch("lstm_adam_update", (n + 255) / 256, 1, 256, 1, args);
+        std::vector<double> want_p(n), want_m(n), want_v(n);
+        for (int i = 0; i < n; i++) {
+            float gi = g[i] * 0.75f;
+            float grad = (float) (gi + wd * p[i]);
+            float mi = (float) (beta1 * m[i] + (1 - beta1) * grad);
+            float vi = (float) (beta2 * v[i] + (1 - beta2) * grad * grad);
+            want_m[i] = mi;
+            want_v[i] = vi;
+            want_p[i] = (float) (p[i] - step_size * mi / (std::sqrt((double) vi) / bc2 + eps));
+        }
+        expect("adam p" + shape_text, d_p.download(), want_p);
+        expect("adam m" + shape_text, d_m.download(), want_m);
+        expect("adam v" + shape_text, d_v.download(), want_v);
+    }
+    for (int first : {1, 0}) {
+        auto p = random_values(n), g = random_values(n), buf = random_values(n);
+        std::vector<float> scale_host = {1.0f};
+        Device d_p(p), d_g(g), d_buf(buf), d_scale(scale_host);
+        long long count = n;
+        double lr = 0.1, momentum = 0.9, wd = 0.001;
+        std::vector<void*> args = {&count, &d_p.p, &d_g.p, &d_buf.p, &first, &d_scale.p, &lr, &momentum, &wd};
+        launch("lstm_sgd_update", (n + 255) / 256, 1, 256, 1, args);
+        std::vector<double> want_p(n), want_buf(n);
+        for (int i = 0; i < n; i++) {
+            float d = (float) (g[i] + wd * p[i]);
+            float b = first ? d : (float) (momentum * buf[i] + d);
+            want_buf[i] = b;
+            want_p[i] = (float) (p[i] - lr * b);
+        }
+        expect("sgd p first=" + std::to_string(first) + shape_text, d_p.download(), want_p);
+        expect("sgd buffer first=" + std::to_string(first) + shape_text, d_buf.download(), want_buf);
+    }
+}
+
 void probe_fill(int count) {
     Device out(count);
     float scale = 0.5f, offset = 1.f;
@@ -494,6 +649,13 @@ int main(int argc, char** argv) {
         for (int direction : {0, 1}) {
             persistent(p[0], p[1], p[2], p[3], direction);
         }
+    }
+    // One row, a row count not a multiple of a block, more rows than one block (the reductions
+    // synchronise, so ThreadSanitizer's subset keeps one shape).
+    training_kernels(7, 3);
+    if (!subset) {
+        training_kernels(1, 1);
+        training_kernels(300, 10);
     }
     probe_fill(subset ? 5 : 1);
     if (!subset) {
