@@ -549,6 +549,7 @@ void execute(const KernelInfo& kernel, dim3 grid, dim3 block, std::size_t dynami
             prepare_threads(b, pool.data() + n * l.threads_per_block, block);
             b.static_shared.assign(static_shared_bytes(), 0xFF);
         }
+        tsan_release(&block_token);   // the blocks' shared memory is set up before any thread runs
         for (;;) {
             for (long linear : sequence) {
                 advance(all[(std::size_t) linear]);
@@ -594,6 +595,7 @@ void execute(const KernelInfo& kernel, dim3 grid, dim3 block, std::size_t dynami
         if (resident != nullptr) {
             copy_section(resident->static_shared.data(), nullptr);
         }
+        tsan_acquire(&launch_end_token);   // every thread is done before the blocks' memory goes
     }
     tsan_acquire(&launch_end_token);
     resident = nullptr;
