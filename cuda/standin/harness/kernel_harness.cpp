@@ -624,7 +624,7 @@ int main(int argc, char** argv) {
     // (B, H): one row and one unit; odd H; H past one warp and not a multiple of 32; many rows.
     // --subset (ThreadSanitizer, whose fibers are slow to create): the kernels whose threads talk
     // (barriers, shuffles) at the first three shapes.
-    const int shapes[][2] = {{1, 5}, {3, 33}, {2, 3}, {1, 1}, {2, 64}, {5, 31}, {70, 7}};
+    const int shapes[][2] = {{1, 5}, {3, 33}, {5, 31}, {2, 3}, {1, 1}, {2, 64}, {70, 7}};
     int shape_count = subset ? 3 : (int) (sizeof shapes / sizeof shapes[0]);
     for (int n = 0; n < shape_count; n++) {
         int b = shapes[n][0], h = shapes[n][1];
