@@ -114,6 +114,12 @@ for case_dir in "$golden_root"/*/; do
     [[ -f "$case_dir/model.safetensors" && -f "$case_dir/input.safetensors" && -f "$case_dir/expected.safetensors" ]] || continue
     cases=$((cases + 1))
     name="$(basename "$case_dir")"
+    # Lengths, projections and dropout are CPU-only so far (issue 11): the CUDA engine rejects them.
+    features="$(grep -oE '"(lengths|proj_size|dropout)":' "$case_dir/meta.json" | cut -d'"' -f2 | tr '\n' ' ')"
+    if [[ -n "$features" ]]; then
+        record SKIP "golden $name" "the CUDA engine does not support ${features% } yet (CPU only)"
+        continue
+    fi
     out_file="$logs/golden/$name.safetensors"
     mkdir -p "$logs/golden"
     if ! timeout 120 "${jvm[@]}" -jar "$jar" run --model "$case_dir/model.safetensors" \

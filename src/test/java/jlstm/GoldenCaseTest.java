@@ -50,7 +50,9 @@ class GoldenCaseTest {
     void theCommittedCasesCoverTheRequiredFamilies() {
         List<String> names = GoldenCase.all().stream().map(GoldenCase::name).toList();
         for (String family : List.of("t1_b1", "input_ne_hidden", "three_layers", "bidirectional_2_layers", "no_bias",
-                "h0_without_c0", "long_sequence", "batch_first", "forward_only")) {
+                "h0_without_c0", "long_sequence", "batch_first", "forward_only", "lengths",
+                "lengths_bidirectional_2_layers", "lengths_batch_first", "lengths_forward_only", "projection",
+                "projection_3_layers_no_bias", "dropout", "dropout_bidirectional", "lengths_projection_dropout")) {
             assertTrue(names.contains(family), "missing golden case " + family + " in " + names);
         }
         GoldenCase longCase = GoldenCase.named("long_sequence");
@@ -61,6 +63,7 @@ class GoldenCaseTest {
     @MethodSource("backendsAndCases")
     void apiMatchesPyTorch(LstmBackend backend, GoldenCase golden) throws Exception {
         assumeUsable(backend);
+        assumeSupported(backend, golden);
         Map<String, Tensor> expected = golden.expected();
         Map<String, Tensor> actual;
         try (LstmLayer layer = LstmLayer.create(golden.parameters(), backend)) {
@@ -78,6 +81,7 @@ class GoldenCaseTest {
     @MethodSource("backendsAndCases")
     void runCommandMatchesPyTorch(LstmBackend backend, GoldenCase golden, @TempDir Path dir) throws Exception {
         assumeUsable(backend);
+        assumeSupported(backend, golden);
         Path output = dir.resolve("out.safetensors");
         List<String> args = new ArrayList<>(List.of("run", "--model", golden.modelFile().toString(),
                 "--input", golden.inputFile().toString(), "--output", output.toString(), "--device", backend.name()));
@@ -143,5 +147,14 @@ class GoldenCaseTest {
     static void assumeUsable(LstmBackend backend) {
         LstmBackend.Availability a = backend.availability();
         assumeTrue(a.available(), () -> backend.name() + " backend unavailable here: " + a.detail());
+    }
+
+    /**
+     * Lengths, projections and dropout are built on the CPU only so far (issue 11); the CUDA engine
+     * rejects them with an UnsupportedOperationException, so their cases skip there, saying so.
+     */
+    static void assumeSupported(LstmBackend backend, GoldenCase golden) {
+        assumeTrue(backend.name().equals("cpu") || golden.features().isEmpty(), () -> "the " + backend.name()
+                + " engine does not support " + golden.features() + " yet (CPU only; it rejects them)");
     }
 }

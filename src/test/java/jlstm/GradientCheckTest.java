@@ -4,6 +4,7 @@ import static jlstm.TensorAssert.assertClose;
 import static jlstm.TensorAssert.toDoubles;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -39,9 +40,17 @@ class GradientCheckTest {
     /** Reference vs golden (float32 roundings of PyTorch's float64 results): half an ulp is 6e-8 relative. */
     private static final double REFERENCE_VS_PYTORCH_TOLERANCE = 1e-6;
 
-    /** A tiny problem: the config and which optional inputs are given. */
+    /**
+     * A tiny problem: the config, which optional inputs are given, per-sequence lengths (null: all
+     * T) and whether fixed dropout masks (from the config's dropout p) sit between the layers.
+     */
     record Problem(String name, LstmConfig config, int steps, int batch, boolean h0, boolean c0, boolean dhn,
-                   boolean dcn) {
+                   boolean dcn, int[] lengths) {
+        Problem(String name, LstmConfig config, int steps, int batch, boolean h0, boolean c0, boolean dhn,
+                boolean dcn) {
+            this(name, config, steps, batch, h0, c0, dhn, dcn, null);
+        }
+
         @Override
         public String toString() {
             return name;
@@ -57,25 +66,59 @@ class GradientCheckTest {
                 new Problem("no bias, bidirectional 2 layers",
                         LstmConfig.of(2, 3).withLayers(2).withBidirectional(true).withBias(false),
                         3, 1, false, false, false, true),
-                new Problem("3 layers, h0 only", LstmConfig.of(2, 2).withLayers(3), 2, 2, true, false, true, false));
+                new Problem("3 layers, h0 only", LstmConfig.of(2, 2).withLayers(3), 2, 2, true, false, true, false),
+                new Problem("projection, bidirectional 2 layers",
+                        LstmConfig.of(3, 3).withProjSize(2).withLayers(2).withBidirectional(true), 3, 2, true, true,
+                        true, true),
+                new Problem("lengths, bidirectional 2 layers", LstmConfig.of(2, 2).withLayers(2).withBidirectional(true),
+                        4, 3, true, true, true, true, new int[] {2, 4, 1}),
+                new Problem("dropout masks, 3 layers", LstmConfig.of(2, 3).withLayers(3).withDropout(0.4), 3, 2,
+                        true, true, true, true),
+                new Problem("lengths, projection and dropout masks",
+                        LstmConfig.of(2, 3).withProjSize(1).withLayers(2).withBidirectional(true).withDropout(0.5),
+                        3, 3, true, false, true, true, new int[] {3, 1, 2}));
     }
 
-    /** Seeded values for a problem: float32 parameters and inputs, so engines and reference see the same numbers. */
+    /**
+     * Seeded values for a problem: float32 parameters and inputs, so engines and reference see the
+     * same numbers; dropout masks (0 or 1/(1−p)) fixed from the seed when the config has dropout.
+     */
     static final class Values {
         final LstmParameters parameters;
         final float[] x, h0, c0, dy, dhn, dcn;
+        final float[][] masks; // [L−1][T·B·D·R] or null
 
         Values(Problem p, long seed) {
             parameters = LstmParameters.initialize(p.config(), seed);
             SplittableRandom random = new SplittableRandom(seed + 1);
             LstmConfig c = p.config();
-            int state = c.numLayers() * c.directions() * p.batch() * c.hiddenSize();
+            int slots = c.numLayers() * c.directions() * p.batch();
             x = uniform(random, p.steps() * p.batch() * c.inputSize(), 1.5);
-            h0 = p.h0() ? uniform(random, state, 0.8) : null;
-            c0 = p.c0() ? uniform(random, state, 0.8) : null;
+            h0 = p.h0() ? uniform(random, slots * c.realHiddenSize(), 0.8) : null;
+            c0 = p.c0() ? uniform(random, slots * c.hiddenSize(), 0.8) : null;
             dy = uniform(random, p.steps() * p.batch() * c.outputSize(), 1);
-            dhn = p.dhn() ? uniform(random, state, 1) : null;
-            dcn = p.dcn() ? uniform(random, state, 1) : null;
+            dhn = p.dhn() ? uniform(random, slots * c.realHiddenSize(), 1) : null;
+            dcn = p.dcn() ? uniform(random, slots * c.hiddenSize(), 1) : null;
+            if (c.dropout() > 0) {
+                masks = new float[c.numLayers() - 1][p.steps() * p.batch() * c.outputSize()];
+                for (float[] mask : masks) {
+                    for (int i = 0; i < mask.length; i++) {
+                        mask[i] = random.nextDouble() < c.dropout() ? 0f : (float) (1 / (1 - c.dropout()));
+                    }
+                }
+            } else {
+                masks = null;
+            }
+        }
+
+        double[][] maskDoubles() {
+            return masks == null ? null : java.util.Arrays.stream(masks).map(TensorAssert::toDoubles)
+                    .toArray(double[][]::new);
+        }
+
+        java.util.List<Tensor> maskTensors(Problem p) {
+            return masks == null ? null : java.util.Arrays.stream(masks)
+                    .map(m -> Tensor.of(m, p.steps(), p.batch(), p.config().outputSize())).toList();
         }
 
         private static float[] uniform(SplittableRandom random, int n, double bound) {
@@ -93,21 +136,22 @@ class GradientCheckTest {
         Values v = new Values(p, 11);
         DoubleLstmReference ref = DoubleLstmReference.of(v.parameters);
         LstmConfig c = p.config();
-        int state = c.numLayers() * c.directions() * p.batch() * c.hiddenSize();
+        int slots = c.numLayers() * c.directions() * p.batch();
         // h0/c0 as variables even when not given: the gradient at zeros must be right too.
         double[] x = toDoubles(v.x);
-        double[] h0 = v.h0 == null ? new double[state] : toDoubles(v.h0);
-        double[] c0 = v.c0 == null ? new double[state] : toDoubles(v.c0);
+        double[] h0 = v.h0 == null ? new double[slots * c.realHiddenSize()] : toDoubles(v.h0);
+        double[] c0 = v.c0 == null ? new double[slots * c.hiddenSize()] : toDoubles(v.c0);
+        double[][] masks = v.maskDoubles();
         double[] dy = toDoubles(v.dy);
         double[] dhn = v.dhn == null ? null : toDoubles(v.dhn);
         double[] dcn = v.dcn == null ? null : toDoubles(v.dcn);
 
-        DoubleLstmReference.Gradients analytic = ref.backward(ref.forward(p.steps(), p.batch(), x, h0, c0), dy, dhn,
-                dcn);
+        DoubleLstmReference.Gradients analytic = ref.backward(ref.forward(p.steps(), p.batch(), x, h0, c0,
+                p.lengths(), masks), dy, dhn, dcn);
         List<String> failures = new ArrayList<>();
         int checked = 0;
         java.util.function.DoubleSupplier loss = () -> DoubleLstmReference.loss(
-                ref.forward(p.steps(), p.batch(), x, h0, c0), dy, dhn, dcn);
+                ref.forward(p.steps(), p.batch(), x, h0, c0, p.lengths(), masks), dy, dhn, dcn);
         checked += compare("x", x, analytic.dx(), loss, failures);
         checked += compare("h0", h0, analytic.dh0(), loss, failures);
         checked += compare("c0", c0, analytic.dc0(), loss, failures);
@@ -152,28 +196,33 @@ class GradientCheckTest {
     @MethodSource("backendsAndProblems")
     void engineAgreesWithDoubleReference(LstmBackend backend, Problem p) {
         GoldenCaseTest.assumeUsable(backend);
+        assumeTrue(backend.name().equals("cpu") || (p.lengths() == null && p.config().projSize() == 0
+                && p.config().dropout() == 0), () -> "the " + backend.name()
+                + " engine does not support lengths, proj_size or dropout yet (CPU only; it rejects them)");
         Values v = new Values(p, 23);
         LstmConfig c = p.config();
         int[] xShape = {p.steps(), p.batch(), c.inputSize()};
         int[] yShape = {p.steps(), p.batch(), c.outputSize()};
+        int[] hShape = {c.numLayers() * c.directions(), p.batch(), c.realHiddenSize()};
         int[] stateShape = {c.numLayers() * c.directions(), p.batch(), c.hiddenSize()};
 
         DoubleLstmReference ref = DoubleLstmReference.of(v.parameters);
         DoubleLstmReference.Pass pass = ref.forward(p.steps(), p.batch(), toDoubles(v.x),
-                v.h0 == null ? null : toDoubles(v.h0), v.c0 == null ? null : toDoubles(v.c0));
+                v.h0 == null ? null : toDoubles(v.h0), v.c0 == null ? null : toDoubles(v.c0), p.lengths(),
+                v.maskDoubles());
         DoubleLstmReference.Gradients expected = ref.backward(pass, toDoubles(v.dy),
                 v.dhn == null ? null : toDoubles(v.dhn), v.dcn == null ? null : toDoubles(v.dcn));
 
         try (LstmLayer layer = LstmLayer.create(v.parameters, backend)) {
-            LstmOutput out = layer.forwardTraining(Tensor.of(v.x, xShape), tensor(v.h0, stateShape),
-                    tensor(v.c0, stateShape));
-            LstmGradients g = layer.backward(Tensor.of(v.dy, yShape), tensor(v.dhn, stateShape),
+            LstmOutput out = layer.forwardTraining(Tensor.of(v.x, xShape), tensor(v.h0, hShape),
+                    tensor(v.c0, stateShape), p.lengths(), v.maskTensors(p));
+            LstmGradients g = layer.backward(Tensor.of(v.dy, yShape), tensor(v.dhn, hShape),
                     tensor(v.dcn, stateShape));
             assertClose(p + " y", yShape, pass.y, out.y().data(), FLOAT_VS_DOUBLE_TOLERANCE);
-            assertClose(p + " hn", stateShape, pass.hn, out.hn().data(), FLOAT_VS_DOUBLE_TOLERANCE);
+            assertClose(p + " hn", hShape, pass.hn, out.hn().data(), FLOAT_VS_DOUBLE_TOLERANCE);
             assertClose(p + " cn", stateShape, pass.cn, out.cn().data(), FLOAT_VS_DOUBLE_TOLERANCE);
             assertClose(p + " dx", xShape, expected.dx(), g.dx().data(), FLOAT_VS_DOUBLE_TOLERANCE);
-            assertClose(p + " dh0", stateShape, expected.dh0(), g.dh0().data(), FLOAT_VS_DOUBLE_TOLERANCE);
+            assertClose(p + " dh0", hShape, expected.dh0(), g.dh0().data(), FLOAT_VS_DOUBLE_TOLERANCE);
             assertClose(p + " dc0", stateShape, expected.dc0(), g.dc0().data(), FLOAT_VS_DOUBLE_TOLERANCE);
             for (String name : c.parameterNames()) {
                 assertClose(p + " grad." + name, c.parameterShape(name), expected.parameters().get(name),
@@ -193,8 +242,11 @@ class GradientCheckTest {
         Tensor x = timeMajor(in.get("x"), bf);
         int steps = x.dim(0), batch = x.dim(1);
         DoubleLstmReference ref = DoubleLstmReference.of(params);
+        List<Tensor> masks = golden.dropoutMasks();
+        double[][] maskValues = masks == null ? null
+                : masks.stream().map(m -> toDoubles(timeMajor(m, bf).data())).toArray(double[][]::new);
         DoubleLstmReference.Pass pass = ref.forward(steps, batch, toDoubles(x.data()), doubles(in.get("h0")),
-                doubles(in.get("c0")));
+                doubles(in.get("c0")), golden.lengths(), maskValues);
         assertClose(golden + " y", timeMajor(want.get("y"), bf).shape(), toDoubles(timeMajor(want.get("y"), bf).data()),
                 pass.y, REFERENCE_VS_PYTORCH_TOLERANCE);
         assertClose(golden + " hn", want.get("hn").shape(), toDoubles(want.get("hn").data()), pass.hn,
