@@ -52,6 +52,10 @@ public final class LstmCell {
     /** The cell of one layer and direction of a layer's parameters (sharing their weights). */
     public static LstmCell of(LstmParameters p, int layer, int direction) {
         LstmConfig c = p.config();
+        if (c.projSize() > 0) {
+            throw new IllegalArgumentException("LstmCell has no projection (as torch.nn.LSTMCell); " + c
+                    + " has proj_size " + c.projSize());
+        }
         return new LstmCell(c.layerInputSize(layer), c.hiddenSize(), p.weightIh(layer, direction),
                 p.weightHh(layer, direction), p.biasIh(layer, direction), p.biasHh(layer, direction));
     }
