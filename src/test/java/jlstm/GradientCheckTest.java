@@ -4,7 +4,6 @@ import static jlstm.TensorAssert.assertClose;
 import static jlstm.TensorAssert.toDoubles;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,16 +11,15 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Named;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Gradients proven two ways: (1) the double-precision {@link DoubleLstmReference}'s analytic
  * backward agrees with central finite differences of its own forward pass for every parameter,
  * x, h0 and c0 element; its forward agrees with PyTorch's golden cases; (2) every engine's
- * float32 forward and backward agree with that reference.
+ * float32 forward and backward agree with that reference ({@link EngineVsReferenceTest} and
+ * {@link CudaEngineVsReferenceTest}).
  */
 class GradientCheckTest {
     /** Central-difference step; with double precision and O(1) values the truncation error is ~ε² ≈ 1e-12. */
@@ -36,7 +34,7 @@ class GradientCheckTest {
      * float32 engine vs the double reference, relative to max(1, max|ref|): float32 rounding
      * (6e-8 per operation) over these tiny shapes stays near 1e-6; 1e-5 leaves margin.
      */
-    private static final double FLOAT_VS_DOUBLE_TOLERANCE = 1e-5;
+    static final double FLOAT_VS_DOUBLE_TOLERANCE = 1e-5;
     /** Reference vs golden (float32 roundings of PyTorch's float64 results): half an ulp is 6e-8 relative. */
     private static final double REFERENCE_VS_PYTORCH_TOLERANCE = 1e-6;
 
@@ -184,53 +182,6 @@ class GradientCheckTest {
         return variable.length;
     }
 
-    static Stream<Arguments> backendsAndProblems() {
-        List<Arguments> out = new ArrayList<>();
-        for (LstmBackend backend : Backends.all()) {
-            problems().forEach(p -> out.add(Arguments.of(Named.of(backend.name(), backend), p)));
-        }
-        return out.stream();
-    }
-
-    @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("backendsAndProblems")
-    void engineAgreesWithDoubleReference(LstmBackend backend, Problem p) {
-        GoldenCaseTest.assumeUsable(backend);
-        assumeTrue(backend.name().equals("cpu") || (p.lengths() == null && p.config().projSize() == 0
-                && p.config().dropout() == 0), () -> "the " + backend.name()
-                + " engine does not support lengths, proj_size or dropout yet (CPU only; it rejects them)");
-        Values v = new Values(p, 23);
-        LstmConfig c = p.config();
-        int[] xShape = {p.steps(), p.batch(), c.inputSize()};
-        int[] yShape = {p.steps(), p.batch(), c.outputSize()};
-        int[] hShape = {c.numLayers() * c.directions(), p.batch(), c.realHiddenSize()};
-        int[] stateShape = {c.numLayers() * c.directions(), p.batch(), c.hiddenSize()};
-
-        DoubleLstmReference ref = DoubleLstmReference.of(v.parameters);
-        DoubleLstmReference.Pass pass = ref.forward(p.steps(), p.batch(), toDoubles(v.x),
-                v.h0 == null ? null : toDoubles(v.h0), v.c0 == null ? null : toDoubles(v.c0), p.lengths(),
-                v.maskDoubles());
-        DoubleLstmReference.Gradients expected = ref.backward(pass, toDoubles(v.dy),
-                v.dhn == null ? null : toDoubles(v.dhn), v.dcn == null ? null : toDoubles(v.dcn));
-
-        try (LstmLayer layer = LstmLayer.create(v.parameters, backend)) {
-            LstmOutput out = layer.forwardTraining(Tensor.of(v.x, xShape), tensor(v.h0, hShape),
-                    tensor(v.c0, stateShape), p.lengths(), v.maskTensors(p));
-            LstmGradients g = layer.backward(Tensor.of(v.dy, yShape), tensor(v.dhn, hShape),
-                    tensor(v.dcn, stateShape));
-            assertClose(p + " y", yShape, pass.y, out.y().data(), FLOAT_VS_DOUBLE_TOLERANCE);
-            assertClose(p + " hn", hShape, pass.hn, out.hn().data(), FLOAT_VS_DOUBLE_TOLERANCE);
-            assertClose(p + " cn", stateShape, pass.cn, out.cn().data(), FLOAT_VS_DOUBLE_TOLERANCE);
-            assertClose(p + " dx", xShape, expected.dx(), g.dx().data(), FLOAT_VS_DOUBLE_TOLERANCE);
-            assertClose(p + " dh0", hShape, expected.dh0(), g.dh0().data(), FLOAT_VS_DOUBLE_TOLERANCE);
-            assertClose(p + " dc0", stateShape, expected.dc0(), g.dc0().data(), FLOAT_VS_DOUBLE_TOLERANCE);
-            for (String name : c.parameterNames()) {
-                assertClose(p + " grad." + name, c.parameterShape(name), expected.parameters().get(name),
-                        g.parameter(name).data(), FLOAT_VS_DOUBLE_TOLERANCE);
-            }
-        }
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("jlstm.GoldenCase#all")
     void referenceAgreesWithPyTorch(GoldenCase golden) throws Exception {
@@ -281,9 +232,5 @@ class GradientCheckTest {
 
     private static double[] doubles(Tensor t) {
         return t == null ? null : toDoubles(t.data());
-    }
-
-    private static Tensor tensor(float[] data, int[] shape) {
-        return data == null ? null : Tensor.of(data, shape);
     }
 }

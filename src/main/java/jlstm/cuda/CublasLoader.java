@@ -55,6 +55,12 @@ final class CublasLoader {
         if (loadedDescription != null) {
             return loadedDescription;
         }
+        Optional<Path> standIn = CudaStandIn.cublas();
+        if (standIn.isPresent()) {
+            System.load(standIn.get().toString());
+            loadedDescription = "CPU stand-in " + standIn.get();
+            return loadedDescription;
+        }
         if (onLinkerPath(CUBLAS12)) {
             loadedDescription = CUBLAS12 + " (on the dynamic linker path)";
             return loadedDescription;

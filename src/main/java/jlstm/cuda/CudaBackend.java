@@ -40,6 +40,14 @@ public final class CudaBackend implements LstmBackend {
         return a;
     }
 
+    /**
+     * Whether this backend runs on the CPU stand-in ({@code -Djlstm.cuda.standin}) rather than a
+     * GPU: results are the kernels' results, times mean nothing.
+     */
+    public boolean onStandIn() {
+        return availability().available() && CudaStandIn.active();
+    }
+
     /** Opens a {@link CudaLstmEngine}; fails with the probe's reason when the GPU is unusable. */
     @Override
     public LstmEngine open(LstmParameters parameters) {

@@ -56,17 +56,24 @@ final class CudaModule implements AutoCloseable {
      * {@link CUdeviceptr}, in the kernel's parameter order.
      */
     void launch(Kernel kernel, int gridX, int gridY, int blockX, int blockY, CUstream stream, Object... args) {
+        String kinds = kernel.parameterKinds();
+        if (args.length != kinds.length()) {
+            throw new IllegalArgumentException(kernel.entryName() + " takes " + kinds.length() + " arguments ("
+                    + kinds + "), got " + args.length);
+        }
         Pointer[] params = new Pointer[args.length];
         for (int n = 0; n < args.length; n++) {
             Object a = args[n];
-            if (a instanceof Integer i) {
+            char kind = kinds.charAt(n);
+            if (kind == 'i' && a instanceof Integer i) {
                 params[n] = Pointer.to(new int[] {i});
-            } else if (a instanceof Float f) {
+            } else if (kind == 'f' && a instanceof Float f) {
                 params[n] = Pointer.to(new float[] {f});
-            } else if (a instanceof CUdeviceptr p) {
+            } else if (kind == 'p' && a instanceof CUdeviceptr p) {
                 params[n] = Pointer.to(p);
             } else {
-                throw new IllegalArgumentException("unsupported kernel argument " + a + " for " + kernel.entryName());
+                throw new IllegalArgumentException("argument " + n + " of " + kernel.entryName() + " must be of kind '"
+                        + kind + "' (" + kinds + "), got " + a);
             }
         }
         check(cuLaunchKernel(functions.get(kernel), gridX, gridY, 1, blockX, blockY, 1, 0, stream,

@@ -2,8 +2,8 @@ package jlstm.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxPopCurrent;
 import static jcuda.driver.JCudaDriver.cuCtxPushCurrent;
-import static jcuda.driver.JCudaDriver.cuDeviceComputeCapability;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
@@ -19,6 +19,7 @@ import java.util.Locale;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
@@ -55,6 +56,12 @@ final class CudaProbe {
         String arch = System.getProperty("os.arch", "?");
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
             return Availability.no("no JCuda natives for " + os + "/" + arch + " (this build ships linux-x86_64 only)");
+        }
+        // 0. The CPU stand-in, when selected: its libcuda.so.1 must be loaded before JCudaDriver's natives.
+        try {
+            CudaStandIn.loadDriverIfSelected();
+        } catch (IllegalStateException | UnsatisfiedLinkError e) {
+            return Availability.no("CUDA stand-in: " + e.getMessage());
         }
         // 1. Natives: JCudaDriver's library needs libcuda.so.1, which only the NVIDIA driver installs.
         int initResult;
@@ -153,6 +160,10 @@ final class CudaProbe {
                 CudaCalls.free(out, "probe output");
             }
         }
+        if (CudaStandIn.active()) {
+            return Availability.yes(deviceText + ", from " + CudaStandIn.describeSource() + ": the real kernels run on "
+                    + "the CPU, for correctness only (times mean nothing; -D" + CudaStandIn.PROPERTY + ")");
+        }
         return Availability.yes(deviceText + ", driver " + versionText(driverVersion) + ", cuBLAS " + cublasVersion
                 + " (" + cublasSource + ")");
     }
@@ -162,7 +173,10 @@ final class CudaProbe {
         check(cuDeviceGetName(name, name.length, device), "cuDeviceGetName");
         int[] major = new int[1];
         int[] minor = new int[1];
-        check(cuDeviceComputeCapability(major, minor, device), "cuDeviceComputeCapability");
+        check(cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
+                "cuDeviceGetAttribute(compute capability major)");
+        check(cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device),
+                "cuDeviceGetAttribute(compute capability minor)");
         int end = 0;
         while (end < name.length && name[end] != 0) {
             end++;

@@ -81,7 +81,8 @@ class TrainCommandTest {
 
     @Test
     void airlineRunWritesTheForecastChart(@TempDir Path dir) throws Exception {
-        Outcome o = execute("train", "--task", "airline", "--epochs", "1", "--hidden", "4", "--out", dir.toString());
+        Outcome o = execute("train", "--task", "airline", "--epochs", "1", "--hidden", "4", "--device", "cpu", "--out",
+                dir.toString());
         assertEquals(0, o.status(), o.err());
         assertTrue(o.lastLine().matches(
                 "result: task=airline device=cpu metric=rmse value=[0-9.]+ baseline=[0-9.]+"), o.lastLine());

@@ -21,16 +21,19 @@ import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CUDA engine against the CPU engine (the reference) on a sweep of shapes, both forward
- * schedules, forward and backward; determinism; no device-memory growth. Needs a GPU: skips with
- * the probe's reason elsewhere.
+ * The CUDA engine against the CPU engine (the reference) on a sweep of shapes, every forward
+ * schedule, forward and backward; determinism; no device-memory growth; workspace reuse and
+ * parameter updates. Runs on a GPU, or without one on the CPU stand-in (the build sets
+ * {@code -Djlstm.cuda.standin} for the {@code cuda} test group), which executes the real kernels.
  */
+@Tag("cuda")
 class CudaEngineGpuTest {
     /** The accuracy contract of ARCHITECTURE.md: |gpu − cpu| ≤ 1e-4 · max(1, max|cpu|) per tensor. */
     private static final double RELATIVE_TOLERANCE = 1e-4;
@@ -42,7 +45,7 @@ class CudaEngineGpuTest {
     }
 
     /** (T, B, I, H, L, bidirectional, bias): B = 1, odd H, T = 1, H = 1024, 3 layers, B > 64, no bias. */
-    static Stream<Arguments> shapes() { // also used as the pattern for CudaEngineEmulationTest
+    static Stream<Arguments> shapes() {
         return Stream.of(
                 Arguments.of(1, 1, 3, 5, 1, false, true),
                 Arguments.of(7, 1, 16, 33, 1, true, true),
@@ -128,6 +131,61 @@ class CudaEngineGpuTest {
                 }
             });
             assertArrayEquals(yHost, yDevice);
+        }
+    }
+
+    @Test
+    void nullInitialStatesAndGradientsMeanZeros() {
+        LstmConfig config = new LstmConfig(4, 6, 2, true, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 2);
+        Inputs given = Inputs.random(config, 3, 2, 4);
+        java.util.Arrays.fill(given.h0(), 0f);
+        java.util.Arrays.fill(given.c0(), 0f);
+        java.util.Arrays.fill(given.dhn(), 0f);
+        java.util.Arrays.fill(given.dcn(), 0f);
+        Inputs absent = new Inputs(3, 2, given.x(), null, null, given.dy(), null, null);
+        Results withZeros = Results.run(CudaLstmEngine.open(params), params, given, null);
+        Results withNulls = Results.run(CudaLstmEngine.open(params), params, absent, null);
+        for (int n = 0; n < withZeros.tensors.size(); n++) {
+            assertArrayEquals(withZeros.tensors.get(n), withNulls.tensors.get(n), withZeros.names.get(n));
+        }
+    }
+
+    @Test
+    void workspaceIsReusedAndParametersReuploaded() {
+        LstmConfig config = new LstmConfig(5, 8, 1, true, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 3);
+        Inputs big = Inputs.random(config, 6, 4, 1);
+        Inputs small = Inputs.random(config, 2, 3, 2);
+        try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+            Results.pass(engine, params, big);
+            long free = engine.deviceMemoryFree();
+            for (int n = 0; n < 4; n++) {
+                Results.pass(engine, params, n % 2 == 0 ? small : big);
+            }
+            assertEquals(free, engine.deviceMemoryFree(), "device memory grew across passes");
+            // In-place parameter change + parametersUpdated() must be seen, like on the CPU.
+            params.weightHh(0, 1)[3] += 0.5f;
+            engine.parametersUpdated();
+            Results after = Results.pass(engine, params, small);
+            Results cpu = Results.run(Backends.cpu().open(params), params, small, null);
+            cpu.assertClose(after, "after parametersUpdated");
+        }
+    }
+
+    @Test
+    void closeFreesEveryDeviceAllocation() {
+        LstmConfig config = new LstmConfig(5, 8, 2, true, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 3);
+        long before;
+        try (CudaLstmEngine probe = CudaLstmEngine.open(params)) {
+            before = probe.deviceMemoryFree();
+        }
+        CudaLstmEngine engine = CudaLstmEngine.open(params);
+        Results.pass(engine, params, Inputs.random(config, 4, 3, 1));
+        engine.close();
+        try (CudaLstmEngine after = CudaLstmEngine.open(params)) {
+            assertEquals(before, after.deviceMemoryFree(), "device memory not returned by close()");
         }
     }
 

@@ -3,6 +3,7 @@ package jlstm.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import jlstm.Backends;
@@ -15,6 +16,7 @@ import jlstm.LstmParameters;
  * Training through the CUDA backend follows the CPU run: same data, same initial weights, a few
  * Adam steps, then the held-out MSE agrees. Skipped where no usable GPU is present.
  */
+@Tag("cuda")
 class CudaTrainingTest {
 
     private static double trainAndEvaluate(LstmBackend backend) {
