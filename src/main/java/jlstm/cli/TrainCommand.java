@@ -23,11 +23,14 @@ import jlstm.train.Adam;
 import jlstm.train.AddingProblem;
 import jlstm.train.AirlinePassengers;
 import jlstm.train.Checkpoint;
+import jlstm.train.DigitsExample;
+import jlstm.train.HandwrittenDigits;
 import jlstm.train.Evaluation;
 import jlstm.train.LinearHead;
 import jlstm.train.Optimizer;
 import jlstm.train.SequenceModel;
 import jlstm.train.Sgd;
+import jlstm.train.StockForecast;
 import jlstm.train.Trainer;
 import jlstm.train.TrainingTask;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -50,7 +53,12 @@ import picocli.CommandLine.Spec;
                 "  adding  : the adding problem (Hochreiter & Schmidhuber 1997), metric mse, baseline: always 1.0",
                 "  airline : next month's airline passengers from the previous 12, trained on 1949-1958,",
                 "            metric rmse (thousands) on 1959-1960, baseline: seasonal naive (same month last year)",
-                "Writes to --out: checkpoint.safetensors, learning-curve.png (and forecast.png for airline).",
+                "  digits  : the seed's cell example: 8x8 handwritten digits read row by row by an LstmCell loop,",
+                "            metric accuracy on the last 400 images, baseline: the most frequent digit (CPU only)",
+                "  stocks  : the seed's layer example: tomorrow's DAX close from the last 10 days of 4 indices,",
+                "            metric rmse (index points) on the last 20% of days, baseline: random walk (tomorrow = today)",
+                "Writes to --out: checkpoint.safetensors, learning-curve.png (and forecast.png for airline and",
+                "stocks, confusion-matrix.png for digits).",
                 "The last line is: result: task=<task> device=<cpu|cuda> metric=<name> value=<v> baseline=<b>"})
 final class TrainCommand implements Callable<Integer> {
 
@@ -60,13 +68,16 @@ final class TrainCommand implements Callable<Integer> {
 
     static final Map<String, TaskDefaults> DEFAULTS = Map.of(
             "adding", new TaskDefaults(15, 32, 1, 50, 32, 0.01, 4000),
-            "airline", new TaskDefaults(150, 16, 1, 12, 12, 0.005, 0));
+            "airline", new TaskDefaults(150, 16, 1, 12, 12, 0.005, 0),
+            "digits", new TaskDefaults(25, 64, 1, 8, 32, 0.01, 0),
+            // stocks: chosen on the validation days only, never on the held-out ones (docs/TRAINING.md)
+            "stocks", new TaskDefaults(20, 16, 1, 10, 32, 0.001, 0));
     static final int ADDING_TEST_SAMPLES = 1000;
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--task", paramLabel = "adding|airline", description = "task (default: adding; on --resume: the checkpoint's)")
+    @Option(names = "--task", paramLabel = "adding|airline|digits|stocks", description = "task (default: adding; on --resume: the checkpoint's)")
     String task;
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
@@ -134,6 +145,9 @@ final class TrainCommand implements Callable<Integer> {
             throw bad("--momentum must be in [0, 1), got " + momentum);
         }
 
+        if ("digits".equals(task)) {
+            return trainDigits(chosenDevice, stdout);
+        }
         Checkpoint checkpoint = resume == null ? null : Checkpoint.load(resume);
         Map<String, String> resumed = checkpoint == null ? Map.of() : checkpoint.metadata();
         String taskName = resolveTask(resumed);
@@ -214,6 +228,7 @@ final class TrainCommand implements Callable<Integer> {
 
             int sequences = trainingTask.trainingSet().size();
             Evaluation evaluation = null;
+            String monitorName = trainingTask.monitorName();
             Path checkpointFile = outDir.resolve("checkpoint.safetensors");
             for (int epoch = startEpoch + 1; epoch <= startEpoch + runEpochs; epoch++) {
                 Trainer.EpochResult result;
@@ -226,12 +241,12 @@ final class TrainCommand implements Callable<Integer> {
                                 }
                             });
                 }
-                evaluation = trainingTask.evaluate(model);
+                evaluation = trainingTask.monitor(model);
                 trainHistory.add(result.meanLoss());
                 evalHistory.add(evaluation.value());
-                stdout.printf(Locale.ROOT, "epoch %3d/%d  loss %.6f  held-out %s %s  %,.0f seq/s  %.1f s%n", epoch,
-                        startEpoch + runEpochs, result.meanLoss(), evaluation.metric(), number(evaluation.value()),
-                        result.sequencesPerSecond(), result.seconds());
+                stdout.printf(Locale.ROOT, "epoch %3d/%d  loss %.6f  %s %s %s  %,.0f seq/s  %.1f s%n", epoch,
+                        startEpoch + runEpochs, result.meanLoss(), monitorName, evaluation.metric(),
+                        number(evaluation.value()), result.sequencesPerSecond(), result.seconds());
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("task", taskName);
                 meta.putAll(trainingTask.metadata());
@@ -248,20 +263,37 @@ final class TrainCommand implements Callable<Integer> {
                 meta.put("history.heldout", joinHistory(evalHistory));
                 Checkpoint.save(checkpointFile, model, optimizer, meta);
             }
-            if (evaluation == null) {
-                evaluation = trainingTask.evaluate(model);
+            if (!monitorName.equals("held-out") && evaluation != null) {
+                stdout.printf(Locale.ROOT, "%s %s: %s (baseline %s: %s)%n", monitorName, evaluation.metric(),
+                        number(evaluation.value()), evaluation.baselineName(), number(evaluation.baseline()));
             }
+            evaluation = trainingTask.evaluate(model); // the held-out score, once training is done
 
             Path curve = outDir.resolve("learning-curve.png");
-            TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainHistory,
-                    evaluation.metric(), evalHistory);
+            if (monitorName.equals("held-out")) {
+                TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainHistory,
+                        evaluation.metric(), evalHistory);
+            } else {
+                ExampleCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainHistory,
+                        monitorName + " " + evaluation.metric(), evalHistory, true);
+            }
             stdout.printf(Locale.ROOT, "held-out %s: %s (baseline %s: %s)%n", evaluation.metric(),
                     number(evaluation.value()), evaluation.baselineName(), number(evaluation.baseline()));
             stdout.printf("wrote %s, %s", checkpointFile, curve);
             if (evaluation.forecast() != null) {
                 Path forecast = outDir.resolve("forecast.png");
-                TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
-                        evaluation.forecast(), evaluation.baselineName());
+                if (trainingTask instanceof StockForecast) {
+                    ExampleCharts.dailyForecast(forecast, "stocks: DAX close, held-out days, one day ahead",
+                            "DAX (index points)", evaluation.forecast(), evaluation.baselineName(), false);
+                    Path zoom = outDir.resolve("forecast-last-40-days.png");
+                    ExampleCharts.dailyForecast(zoom, "stocks: DAX close, the last 40 held-out days, one day ahead",
+                            "DAX (index points)", ExampleCharts.last(evaluation.forecast(), 40),
+                            evaluation.baselineName(), true);
+                    stdout.printf(", %s", zoom);
+                } else {
+                    TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
+                            evaluation.forecast(), evaluation.baselineName());
+                }
                 stdout.printf(", %s", forecast);
             }
             stdout.println();
@@ -269,6 +301,72 @@ final class TrainCommand implements Callable<Integer> {
                     deviceName, evaluation.metric(), number(evaluation.value()), number(evaluation.baseline()));
             stdout.flush();
         }
+        return 0;
+    }
+
+    /**
+     * {@code --task digits}: the seed's cell example ({@link DigitsExample}). It steps an LstmCell,
+     * which runs on the CPU, and has no checkpoint to resume from; options that do not apply are refused.
+     */
+    private Integer trainDigits(Device chosenDevice, PrintStream stdout) throws IOException {
+        if (chosenDevice == Device.CUDA) {
+            throw bad("--task digits steps an LstmCell, which runs on the CPU only; use --device cpu or auto");
+        }
+        for (Object[] option : new Object[][] {{"--resume", resume}, {"--layers", layers}, {"--seq-len", seqLen},
+                {"--samples", samples}}) {
+            if (option[1] != null) {
+                throw bad(option[0] + " does not apply to --task digits (one cell, 8 rows per image, fixed data)");
+            }
+        }
+        if (!optimizerName.equals("adam")) {
+            throw bad("--task digits trains with Adam only");
+        }
+        TaskDefaults defaults = DEFAULTS.get("digits");
+        DigitsExample.Options d = DigitsExample.Options.defaults();
+        DigitsExample.Options options = new DigitsExample.Options(epochs != null ? epochs : defaults.epochs(),
+                hidden != null ? hidden : defaults.hidden(), batch != null ? batch : defaults.batch(),
+                lr != null ? lr : defaults.lr(), seed != null ? seed : 1L, d.noise(), 0);
+        Path outDir = out != null ? out : Path.of("runs", "digits-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Files.createDirectories(outDir);
+        int parameters = 4 * options.hidden() * (HandwrittenDigits.PIXELS + options.hidden() + 2)
+                + HandwrittenDigits.CLASSES * (options.hidden() + 1);
+        stdout.printf(Locale.ROOT, "task digits: 8x8 handwritten digits (UCI, CC BY 4.0), each image read row by row "
+                + "(T=8 steps of 8 pixels) by an LstmCell loop; %d training and %d held-out images (the last %d "
+                + "of the file), loss cross-entropy%n", HandwrittenDigits.load().training().size(),
+                HandwrittenDigits.HELD_OUT, HandwrittenDigits.HELD_OUT);
+        stdout.printf(Locale.ROOT, "model LstmCell(I=8, H=%d) stepped over 8 rows + linear head -> 10, %d parameters, "
+                + "device cpu%n", options.hidden(), parameters);
+        stdout.printf(Locale.ROOT, "training: adam lr=%s (cosine decay) batch=%d input noise sd=%s epochs 1..%d%n",
+                number(options.lr()), options.batch(), number(options.noise()), options.epochs());
+        DigitsExample.Result r = DigitsExample.run(options, (epoch, loss, accuracy, seconds) -> stdout.printf(
+                Locale.ROOT, "epoch %3d/%d  loss %.6f  held-out accuracy %s  %,.0f seq/s  %.1f s%n", epoch,
+                options.epochs(), loss, number(accuracy), (HandwrittenDigits.load().training().size()) / seconds,
+                seconds));
+        Path checkpointFile = outDir.resolve("checkpoint.safetensors");
+        Map<String, jlstm.Tensor> tensors = new LinkedHashMap<>(r.model().parameters());
+        tensors.putAll(r.model().optimizer().stateTensors());
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("task", "digits");
+        meta.put("model", "nn.LSTMCell(8, " + options.hidden() + ") stepped over the 8 rows, head nn.Linear("
+                + options.hidden() + ", 10) on the last h");
+        meta.put("seed", Long.toString(options.seed()));
+        meta.put("epochs", Integer.toString(options.epochs()));
+        meta.putAll(r.model().optimizer().stateMetadata());
+        jlstm.io.Safetensors.write(checkpointFile, tensors, meta);
+        Path curve = outDir.resolve("learning-curve.png");
+        ExampleCharts.learningCurve(curve, "digits: LstmCell(I=8, H=" + options.hidden() + ") + linear head",
+                r.trainLoss(), "held-out accuracy", r.accuracyCurve(), false);
+        Path confusion = outDir.resolve("confusion-matrix.png");
+        ExampleCharts.confusionMatrix(confusion, String.format(Locale.ROOT,
+                "digits: held-out confusion matrix, accuracy %s (%d images)", number(r.accuracy()), r.scored()),
+                r.confusion());
+        stdout.printf(Locale.ROOT, "held-out accuracy: %s (baseline majority-class: %s), training %.1f s%n",
+                number(r.accuracy()), number(r.baseline()), r.seconds());
+        stdout.printf("wrote %s, %s, %s%n", checkpointFile, curve, confusion);
+        stdout.printf(Locale.ROOT, "result: task=digits device=cpu metric=accuracy value=%s baseline=%s%n",
+                number(r.accuracy()), number(r.baseline()));
+        stdout.flush();
         return 0;
     }
 
@@ -281,7 +379,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(resume + ": checkpoint is for unknown task '" + fromCheckpoint + "'");
         }
         if (task != null && !DEFAULTS.containsKey(task)) {
-            throw bad("unknown --task '" + task + "' (expected adding or airline)");
+            throw bad("unknown --task '" + task + "' (expected adding, airline, digits or stocks)");
         }
         if (task != null && fromCheckpoint != null && !task.equals(fromCheckpoint)) {
             throw bad("--task " + task + " but the checkpoint " + resume + " was trained on " + fromCheckpoint);
@@ -312,6 +410,7 @@ final class TrainCommand implements Callable<Integer> {
         return switch (name) {
             case "adding" -> new AddingProblem(seqLen, samples, ADDING_TEST_SAMPLES, seed);
             case "airline" -> new AirlinePassengers(seqLen);
+            case "stocks" -> new StockForecast(seqLen);
             default -> throw new IllegalStateException("no task " + name);
         };
     }
@@ -320,6 +419,9 @@ final class TrainCommand implements Callable<Integer> {
         if (t instanceof AddingProblem a) {
             return "adding problem, T=" + a.trainingSet().steps() + ", " + a.trainingSet().size() + " training and "
                     + a.testSet().size() + " held-out sequences, loss mse";
+        }
+        if (t instanceof StockForecast s) {
+            return s.describe();
         }
         return "airline passengers, window " + t.trainingSet().steps() + " months, " + t.trainingSet().size()
                 + " training windows (1949-1958), held out: the last 24 months, loss mse on scaled log-changes";
