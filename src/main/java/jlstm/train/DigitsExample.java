@@ -70,11 +70,12 @@ public final class DigitsExample {
             scored = slice(training, keep, training.size());
             training = slice(training, 0, keep);
         }
-        DigitsClassifier model = new DigitsClassifier(options.hidden(), options.lr(), options.seed());
         List<Double> losses = new ArrayList<>();
         List<Double> accuracies = new ArrayList<>();
         long start = System.nanoTime();
         int[][] confusion = null;
+        // [example digits-loop]
+        DigitsClassifier model = new DigitsClassifier(options.hidden(), options.lr(), options.seed());
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
             long epochStart = System.nanoTime();
             // Cosine decay of the learning rate over the run: large steps first, small ones to settle.
@@ -85,22 +86,23 @@ public final class DigitsExample {
             double total = 0;
             for (int from = 0; from < training.size(); from += options.batch()) {
                 int to = Math.min(from + options.batch(), training.size());
-                SequenceDataset.Batch b = training.batch(order, from, to);
-                addNoise(b.x(), options.noise(), noise);
+                SequenceDataset.Batch b = training.batch(order, from, to);     // images as [8 rows, B, 8 pixels]
+                addNoise(b.x(), options.noise(), noise);                       // a fresh N(0, 0.3²) on every pixel
                 double loss = model.trainStep(b.x(), b.target().reshape(to - from));
                 if (!Double.isFinite(loss)) {
                     throw new ArithmeticException("training diverged: the loss became " + loss + " (try a smaller --lr)");
                 }
                 total += loss * (to - from);
             }
-            confusion = confusion(model, scored);
-            double accuracy = accuracy(confusion);
+            confusion = confusion(model, scored);                              // [actual][predicted] counts
             losses.add(total / training.size());
-            accuracies.add(accuracy);
+            accuracies.add(accuracy(confusion));
             if (listener != null) {
-                listener.epochDone(epoch, total / training.size(), accuracy, (System.nanoTime() - epochStart) / 1e9);
+                listener.epochDone(epoch, total / training.size(), accuracy(confusion),
+                        (System.nanoTime() - epochStart) / 1e9);
             }
         }
+        // [end]
         if (confusion == null) {
             confusion = confusion(model, scored);
         }
