@@ -31,9 +31,9 @@ import jlstm.LstmParameters;
  * row of step t±1, or of h0/c0 for a sequence's first step), which makes dW_hh one product even
  * when sequences of the reverse direction start at different steps.
  *
- * <p>Threads: the products split their rows (or gate rows) across the {@link WorkerPool}; the time
- * loop splits each step's active positions, with a barrier per step (the split moves as the active
- * batch shrinks), or runs on one worker when a step is too small to be worth a barrier.
+ * <p>Threads: the products split their rows (or gate rows) across the {@link WorkerPool}; in the
+ * time loop each worker runs the whole recurrence of a fixed block of sequences, balanced by their
+ * total length, with no barrier per step ({@link #positions}).
  *
  * <p>Not thread-safe: one call at a time, as every engine.
  */
@@ -204,18 +204,14 @@ final class PackedLstmEngine implements LstmEngine {
         Gemm.nnRows(r1 - r0, inSize, 0, gates4, in, r0, 0, weightIhT[k][d], 0, g, r0);
         pool.barrier();
 
-        boolean split = splitSteps(workers);
-        if (!split && worker > 0) {
-            return;
-        }
+        int[] block = positions(worker, workers); // this worker's sequences, for the whole loop
         float[][] c = cells[k][d], m = cellOutput[k][d], h = hiddenStates[k][d];
         float[][] hPrev = previousH[k][d], cPrev = previousC[k][d];
         int last = s.maxLength() - 1;
         for (int n = 0; n <= last; n++) {
             int t = d == 0 ? n : last - n;
             int active = s.batchSize(t), row = s.offset(t);
-            int j0 = split ? WorkerPool.start(active, worker, workers, 1) : 0;
-            int j1 = split ? WorkerPool.start(active, worker + 1, workers, 1) : active;
+            int j0 = block[0], j1 = Math.min(block[1], active);
             // Where each active position's h_prev, c_prev come from (LengthSchedule, steps 4 and 5).
             int from = d == 0 ? t - 1 : t + 1;
             int continuing = d == 0 ? (t == 0 ? 0 : active) : (t == last ? 0 : s.batchSize(t + 1));
@@ -233,15 +229,41 @@ final class PackedLstmEngine implements LstmEngine {
                     projections[k][d].forward(count, m, row + j0, h, row + j0);
                 }
             }
-            if (split) {
-                pool.barrier(); // h_t complete before any worker reads it as h_prev
-            }
         }
     }
 
-    /** Whether the time loop splits each step across the workers (else worker 0 runs it alone). */
-    private boolean splitSteps(int workers) {
-        return workers > 1 && 2.0 * schedule.batch() * 4 * hidden * real >= PARALLEL_STEP_FLOPS;
+    /**
+     * The sorted positions [p0, p1) whose whole recurrence this worker runs. A sequence's steps
+     * depend only on its own earlier steps, so with a fixed block per worker the time loop needs no
+     * barrier at all (a worker whose sequences have ended simply stops). The blocks are contiguous
+     * (one product per step) and cut where the running sum of the lengths crosses w/W of the total,
+     * so each worker gets the same number of steps: fewer, longer sequences at the front. Worker 0
+     * takes everything when the batch is too small to split or a step too small to be worth it.
+     */
+    private int[] positions(int worker, int workers) {
+        LengthSchedule s = schedule;
+        int batch = s.batch();
+        boolean split = workers > 1 && batch >= 2 * workers
+                && 2.0 * batch * 4 * hidden * real >= PARALLEL_STEP_FLOPS;
+        if (!split) {
+            return worker == 0 ? new int[] {0, batch} : new int[] {0, 0};
+        }
+        return new int[] {balancedStart(worker, workers), balancedStart(worker + 1, workers)};
+    }
+
+    /** The first sorted position of worker w's block: where the cumulative length reaches w/W of Σ lengths. */
+    private int balancedStart(int worker, int workers) {
+        LengthSchedule s = schedule;
+        if (worker >= workers) {
+            return s.batch();
+        }
+        long target = (long) s.rows() * worker / workers, sum = 0;
+        int j = 0;
+        while (j < s.batch() && sum + s.length(s.sequence(j)) / 2 < target) { // nearest boundary
+            sum += s.length(s.sequence(j));
+            j++;
+        }
+        return j;
     }
 
     /** Layer k's input: the output of layer k − 1, times its dropout mask when there is one. */
@@ -338,13 +360,12 @@ final class PackedLstmEngine implements LstmEngine {
         LengthSchedule s = schedule;
         int rows = s.rows(), gates4 = 4 * hidden, inSize = config.layerInputSize(k);
         float[][] g = gates[k][d], c = cells[k][d], cPrev = previousC[k][d];
-        boolean split = splitSteps(workers);
+        int[] block = positions(worker, workers); // the same sequences as forward: no barrier per step
         int last = s.maxLength() - 1;
-        for (int n = last; n >= 0 && (split || worker == 0); n--) {
+        for (int n = last; n >= 0; n--) {
             int t = d == 0 ? n : last - n;
             int active = s.batchSize(t), row = s.offset(t);
-            int j0 = split ? WorkerPool.start(active, worker, workers, 1) : 0;
-            int j1 = split ? WorkerPool.start(active, worker + 1, workers, 1) : active;
+            int j0 = block[0], j1 = Math.min(block[1], active);
             int count = j1 - j0;
             if (count > 0) {
                 if (proj == 0) {
@@ -367,9 +388,6 @@ final class PackedLstmEngine implements LstmEngine {
                     Arrays.fill(dhCarry[j], 0f);
                 }
                 Gemm.nnRows(count, gates4, 0, real, dGates, row + j0, 0, weightHh[k][d], 0, dhCarry, j0);
-            }
-            if (split) {
-                pool.barrier(); // dh_carry complete before other workers' positions read it
             }
         }
         pool.barrier(); // every dG_t complete
