@@ -289,12 +289,12 @@ final class TrainCommand implements Callable<Integer> {
                     ExampleCharts.dailyForecast(zoom, "stocks: DAX close, the last 40 held-out days, one day ahead",
                             "DAX (index points)", ExampleCharts.last(evaluation.forecast(), 40),
                             evaluation.baselineName(), true);
-                    stdout.printf(", %s", zoom);
+                    stdout.printf(", %s, %s", forecast, zoom);
                 } else {
                     TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
                             evaluation.forecast(), evaluation.baselineName());
+                    stdout.printf(", %s", forecast);
                 }
-                stdout.printf(", %s", forecast);
             }
             stdout.println();
             stdout.printf(Locale.ROOT, "result: task=%s device=%s metric=%s value=%s baseline=%s%n", taskName,

@@ -52,7 +52,8 @@ final class PackedLstmEngine implements LstmEngine {
     private final WorkerPool pool;
     private final float[][] scratch; // [worker][H]
 
-    // Weights, packed on every call (O(parameters), small next to the O(N·parameters) products).
+    // Weights, re-packed when a parameter differs from the copy last packed.
+    private final float[][][][] packedFrom; // [k][d] → copies of W_ih, W_hh, b_ih, b_hh, W_hr (null when absent)
     private final float[][][][] weightIhT; // [k][d] → [I_k][4H]
     private final float[][][][] weightHhT; // [k][d] → [R][4H]
     private final float[][][][] weightIh;  // [k][d] → [4H][I_k]
@@ -106,6 +107,7 @@ final class PackedLstmEngine implements LstmEngine {
         weightIh = new float[layers][dirs][][];
         weightHh = new float[layers][dirs][][];
         projections = new ProjectionStep[layers][dirs];
+        packedFrom = new float[layers][dirs][][];
         biasSum = new float[layers][dirs][gates4];
         gradIh = new float[layers][][];
         for (int k = 0; k < layers; k++) {
@@ -133,7 +135,7 @@ final class PackedLstmEngine implements LstmEngine {
 
     @Override
     public void parametersUpdated() {
-        // Nothing cached across calls: the weights are packed on every call.
+        // Nothing to do: every call compares the parameters with the copy last packed.
     }
 
     // ---------------------------------------------------------------- forward
@@ -463,13 +465,32 @@ final class PackedLstmEngine implements LstmEngine {
         maskedInputRows = null;
     }
 
-    /** Every layer's weights into the row-stored forms the products read, and b_ih + b_hh. */
+    /**
+     * Every layer's weights into the row-stored forms the products read, and b_ih + b_hh, where a
+     * parameter changed since it was last packed: comparing (a vectorised Arrays.equals) costs a
+     * fraction of re-packing, and in-place updates by an optimizer are always seen.
+     */
     private void packWeights() {
         int gates4 = 4 * hidden;
         for (int k = 0; k < layers; k++) {
             int in = config.layerInputSize(k);
             for (int d = 0; d < dirs; d++) {
                 float[] wIh = params.weightIh(k, d), wHh = params.weightHh(k, d);
+                float[] bIh = params.biasIh(k, d), bHh = params.biasHh(k, d), wHr = params.weightHr(k, d);
+                float[][] seen = packedFrom[k][d];
+                float[][] now = {wIh, wHh, bIh, bHh, wHr};
+                boolean same = seen != null;
+                for (int i = 0; same && i < now.length; i++) {
+                    same = java.util.Arrays.equals(seen[i], now[i]);
+                }
+                if (same) {
+                    continue;
+                }
+                float[][] copy = new float[now.length][];
+                for (int i = 0; i < now.length; i++) {
+                    copy[i] = now[i] == null ? null : now[i].clone();
+                }
+                packedFrom[k][d] = copy;
                 for (int r = 0; r < gates4; r++) {
                     System.arraycopy(wIh, r * in, weightIh[k][d][r], 0, in);
                     System.arraycopy(wHh, r * real, weightHh[k][d][r], 0, real);
@@ -479,13 +500,10 @@ final class PackedLstmEngine implements LstmEngine {
                     for (int col = 0; col < real; col++) {
                         weightHhT[k][d][col][r] = wHh[r * real + col];
                     }
-                }
-                float[] bIh = params.biasIh(k, d), bHh = params.biasHh(k, d);
-                for (int r = 0; r < gates4; r++) {
                     biasSum[k][d][r] = bIh == null ? 0f : bIh[r] + bHh[r];
                 }
                 if (proj > 0) {
-                    projections[k][d].pack(params.weightHr(k, d));
+                    projections[k][d].pack(wHr);
                 }
             }
         }

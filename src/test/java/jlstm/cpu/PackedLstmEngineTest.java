@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
@@ -106,6 +107,23 @@ class PackedLstmEngineTest {
     }
 
     @Test
+    void inPlaceParameterChangesAreSeen() {
+        LstmConfig config = new LstmConfig(3, 6, 2, true, true, false, 4, 0);
+        LstmParameters params = LstmParameters.initialize(config, 11);
+        Pass inputs = Pass.random(config, 5, 3, 12);
+        int[] lengths = {5, 2, 4};
+        try (PackedLstmEngine reused = new PackedLstmEngine(params)) {
+            inputs.run(reused, params, lengths, false);
+            for (String name : List.of("weight_hh_l1_reverse", "weight_hr_l0", "bias_ih_l1", "weight_ih_l0")) {
+                params.get(name).data()[1] += 0.25f;
+                Pass after = inputs.run(reused, params, lengths, false);
+                Pass fresh = inputs.run(new PackedLstmEngine(params), params, lengths);
+                after.assertCloseTo(fresh, "after changing " + name);
+            }
+        }
+    }
+
+    @Test
     void scheduleSortsAndShrinksTheActiveBatch() {
         LengthSchedule s = LengthSchedule.of(6, 4, new int[] {2, 5, 2, 3});
         assertArrayEquals(new int[] {1, 3, 0, 2}, new int[] {s.sequence(0), s.sequence(1), s.sequence(2),
@@ -172,6 +190,11 @@ class PackedLstmEngineTest {
         }
 
         Pass run(LstmEngine engine, LstmParameters params, int[] lengths) {
+            return run(engine, params, lengths, true);
+        }
+
+        /** Forward (training) and backward on an engine, closing it when {@code close}. */
+        Pass run(LstmEngine engine, LstmParameters params, int[] lengths, boolean close) {
             Pass out = new Pass(config, steps, batch, x, h0, c0, dy, dhn, dcn);
             int slots = config.numLayers() * config.directions();
             out.y = new float[steps * batch * config.outputSize()];
@@ -181,9 +204,10 @@ class PackedLstmEngineTest {
             out.dh0 = new float[out.hn.length];
             out.dc0 = new float[out.cn.length];
             out.gradients = LstmParameters.zeros(params.config());
-            try (engine) {
-                engine.forward(steps, batch, x, h0, c0, out.y, out.hn, out.cn, true, lengths, null);
-                engine.backward(dy, dhn, dcn, out.dx, out.dh0, out.dc0, out.gradients);
+            engine.forward(steps, batch, x, h0, c0, out.y, out.hn, out.cn, true, lengths, null);
+            engine.backward(dy, dhn, dcn, out.dx, out.dh0, out.dc0, out.gradients);
+            if (close) {
+                engine.close();
             }
             return out;
         }
