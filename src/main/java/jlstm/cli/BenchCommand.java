@@ -221,20 +221,40 @@ final class BenchCommand implements Callable<Integer> {
         double[][] ms = new double[3][2]; // [padded, all-T, lengths][forward, train]
         try (LstmEngine engine = Backends.cpu().open(params)) {
             int[][] cases = {null, full, drawn};
+            Runnable[][] runs = new Runnable[3][2];
             for (int c = 0; c < 3; c++) {
                 int[] l = cases[c];
-                Runnable forward = () -> engine.forward(t, b, x, null, null, y, hn, cn, false, l, null);
-                Runnable train = () -> {
+                runs[c][0] = () -> engine.forward(t, b, x, null, null, y, hn, cn, false, l, null);
+                runs[c][1] = () -> {
                     engine.forward(t, b, x, null, null, y, hn, cn, true, l, null);
                     engine.backward(dy, null, null, dx, dh0, dc0, gradients);
                 };
-                long warmupEnd = System.nanoTime() + 1_000_000_000L;
-                for (int i = 0; i < warmup || (warmup > 0 && System.nanoTime() < warmupEnd); i++) {
-                    forward.run();
-                    train.run();
+            }
+            long warmupEnd = System.nanoTime() + 2_000_000_000L;
+            for (int i = 0; i < warmup || (warmup > 0 && System.nanoTime() < warmupEnd); i++) {
+                for (Runnable[] c : runs) {
+                    c[0].run();
+                    c[1].run();
                 }
-                ms[c][0] = medianMs(forward);
-                ms[c][1] = medianMs(train);
+            }
+            // The three cases interleaved, one repetition of each per round, so that a change in the
+            // machine's load (it is shared) falls on all three alike; medians per case.
+            double[][][] times = new double[3][2][reps];
+            for (int rep = 0; rep < reps; rep++) {
+                for (int pass = 0; pass < 2; pass++) {
+                    for (int c = 0; c < 3; c++) {
+                        long start = System.nanoTime();
+                        runs[c][pass].run();
+                        times[c][pass][rep] = (System.nanoTime() - start) / 1e6;
+                    }
+                }
+            }
+            for (int c = 0; c < 3; c++) {
+                for (int pass = 0; pass < 2; pass++) {
+                    double[] v = times[c][pass];
+                    java.util.Arrays.sort(v);
+                    ms[c][pass] = reps % 2 == 1 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
+                }
             }
         }
         return String.format(Locale.ROOT, "%-34s %5.2f  %9.2f %8.2f %8.2f  %9.2f %8.2f %8.2f  %9.2f %8.2f%n", shape,

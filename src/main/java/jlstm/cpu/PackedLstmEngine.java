@@ -78,6 +78,7 @@ final class PackedLstmEngine implements LstmEngine {
     private float[][][] layerOutput;    // [k] → [N][D·R]: [h_fwd | h_rev]; aliases hiddenStates[k][0] when D = 1
     private float[][][] layerInput;     // [k] → [N][I_k]: what layer k read (x, the layer below's output, masked)
     private float[][][] masks;          // [k] → [N][D·R]: packed dropout masks of layers 0 … L−2, or null
+    private float[][][] maskedInputRows; // [k] → [N][D·R] for k ≥ 1: storage of the masked layer inputs
     private float[][] dGates;           // [N][4H]
     private float[][] dHidden;          // [N][P]: dh of every row, for dW_hr (projection only)
     private float[][] dCell;            // [B][H]: dm of a step (projection only)
@@ -284,8 +285,6 @@ final class PackedLstmEngine implements LstmEngine {
         }
         return in;
     }
-
-    private float[][][] maskedInputRows; // [k] → [N][D·R] for k ≥ 1: storage of the masked inputs
 
     /** Packs the dropout masks (L − 1 arrays [T·B·D·R]) into packed rows, or clears them. */
     private void packMasks(float[][] dropoutMasks) {
