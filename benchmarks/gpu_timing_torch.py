@@ -1,24 +1,22 @@
 #!/usr/bin/env python3
 """PyTorch nn.LSTM on cuDNN: the peer that benchmarks/gpu-check.sh times beside jlstm in the same run.
 
-Prints one line per shape and mode, the same columns as jlstm.cuda.GpuTiming:
-    torch T B I H L inference|training cudnn MS GFLOPS
-FLOPs: forward 2*T*B*4H*(I_k + H) over layers (one direction); training ~ 3x forward.
-Median of 10 timed repetitions after 3 warm-ups, measured with CUDA events.
-Exit code 3 when PyTorch or a CUDA device is missing (the caller reports it as skipped).
+Prints one line per shape, mode and precision, as soon as it is measured, in the columns of
+jlstm.cuda.GpuTiming:
+    torch T B I H L inference|training cudnn-fp32|cudnn-tf32 - MS
+fp32 turns TF32 off (torch.backends.cudnn.allow_tf32 = False), as jlstm computes in full FP32;
+tf32 lets cuDNN use TF32 tensor cores (PyTorch's default for cuDNN), labelled as such.
+Inference = forward under no_grad; training = forward + backward of y.sum()-like gradient (ones).
+Median of 10 timed repetitions after 3 warm-ups, measured with CUDA events; inputs are random
+(never zeros). Exit code 3 when PyTorch or a CUDA device is missing (the caller reports a skip).
 
 usage: gpu_timing_torch.py [T,B,I,H,L ...]
 """
 import statistics
 import sys
 
-DEFAULT_SHAPES = ["100,1,256,256,1", "100,32,256,256,1", "100,64,512,512,1",
-                  "50,16,128,128,2", "100,64,1024,1024,1", "100,256,512,512,1"]
+DEFAULT_SHAPES = [f"100,{b},{h},{h},1" for h in (256, 512, 1024) for b in (1, 8, 64, 256)]
 WARMUP, REPEATS = 3, 10
-
-
-def forward_flops(t, b, i, h, layers):
-    return sum(2.0 * t * b * 4 * h * ((i if k == 0 else h) + h) for k in range(layers))
 
 
 def time_ms(torch, fn):
@@ -44,29 +42,28 @@ def main(shapes):
         print("torch: no CUDA device visible to PyTorch", file=sys.stderr)
         return 3
     torch.backends.cudnn.enabled = True
-    torch.backends.cuda.matmul.allow_tf32 = False  # jlstm runs full FP32: compare like with like
-    torch.backends.cudnn.allow_tf32 = False
     dev = torch.device("cuda")
-    print(f"# torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}, {torch.cuda.get_device_name(0)}")
+    print(f"# torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}, {torch.cuda.get_device_name(0)}",
+          flush=True)
     for shape in shapes:
         t, b, i, h, layers = (int(v) for v in shape.split(","))
         lstm = torch.nn.LSTM(i, h, layers).to(dev)
         x = torch.randn(t, b, i, device=dev, requires_grad=True)
-        flops = forward_flops(t, b, i, h, layers)
+        for precision in ("fp32", "tf32"):
+            torch.backends.cudnn.allow_tf32 = precision == "tf32"
+            torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
 
-        def inference():
-            with torch.no_grad():
-                lstm(x)
+            def inference():
+                with torch.no_grad():
+                    lstm(x)
 
-        def training():
-            y, _ = lstm(x)
-            y.backward(torch.ones_like(y))
+            def training():
+                y, _ = lstm(x)
+                y.backward(torch.ones_like(y))
 
-        ms = time_ms(torch, inference)
-        print(f"torch {t} {b} {i} {h} {layers} inference cudnn {ms:.3f} {flops / ms / 1e6:.1f}")
-        ms = time_ms(torch, training)
-        print(f"torch {t} {b} {i} {h} {layers} training cudnn {ms:.3f} {3 * flops / ms / 1e6:.1f}")
-        sys.stdout.flush()
+            for mode, fn in (("inference", inference), ("training", training)):
+                ms = time_ms(torch, fn)
+                print(f"torch {t} {b} {i} {h} {layers} {mode} cudnn-{precision} - {ms:.4f}", flush=True)
     return 0
 
 

@@ -157,13 +157,13 @@ def _distinct_sizes(r, case):
 
 def write_safetensors(path, tensors, metadata=None):
     """Writes name → tensor as safetensors: integer tensors as they are (I64/I32), the rest as F32."""
-    safetensors_io.write(path, {k: (t if not t.is_floating_point() else t.detach().to(torch.float32))
-                                .contiguous().numpy() for k, t in tensors.items()}, metadata)
+    safetensors_io.write_typed(path, {k: (t if not t.is_floating_point() else t.detach().to(torch.float32))
+                                      .contiguous().numpy() for k, t in tensors.items()}, metadata)
 
 
 def read_safetensors(path):
     """name → float64 tensor of the F32 tensors of a safetensors file (integer tensors as they are)."""
-    arrays, _ = safetensors_io.read(path)
+    arrays, _ = safetensors_io.read(path, convert=True)
     return {k: torch.from_numpy(v.astype("float64") if v.dtype.kind == "f" else v) for k, v in arrays.items()}
 
 

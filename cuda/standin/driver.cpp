@@ -23,122 +23,12 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "standin.h"
 
-// ---------------------------------------------------------------- types of the driver API
-// The subset of cuda.h the stand-in needs (values from the CUDA driver API reference).
-typedef int CUresult;
-typedef int CUdevice;
-typedef unsigned long long CUdeviceptr;
-struct CUctx_st;
-struct CUmod_st;
-struct CUfunc_st;
-struct CUstream_st;
-struct CUevent_st;
-struct CUgraph_st;
-struct CUgraphExec_st;
-typedef CUctx_st* CUcontext;
-typedef CUmod_st* CUmodule;
-typedef CUfunc_st* CUfunction;
-typedef CUstream_st* CUstream;
-typedef CUevent_st* CUevent;
-typedef CUgraph_st* CUgraph;
-typedef CUgraphExec_st* CUgraphExec;
-typedef void (*CUhostFn)(void* userData);
-
-enum : int {
-    CUDA_SUCCESS = 0,
-    CUDA_ERROR_INVALID_VALUE = 1,
-    CUDA_ERROR_OUT_OF_MEMORY = 2,
-    CUDA_ERROR_NOT_INITIALIZED = 3,
-    CUDA_ERROR_NO_DEVICE = 100,
-    CUDA_ERROR_INVALID_DEVICE = 101,
-    CUDA_ERROR_INVALID_IMAGE = 200,
-    CUDA_ERROR_INVALID_CONTEXT = 201,
-    CUDA_ERROR_INVALID_HANDLE = 400,
-    CUDA_ERROR_ILLEGAL_STATE = 401,
-    CUDA_ERROR_NOT_FOUND = 500,
-    CUDA_ERROR_NOT_READY = 600,
-    CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701,
-    CUDA_ERROR_LAUNCH_FAILED = 719,
-    CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE = 720,
-    CUDA_ERROR_NOT_SUPPORTED = 801,
-    CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
-    CUDA_ERROR_STREAM_CAPTURE_INVALIDATED = 901,
-    CUDA_ERROR_STREAM_CAPTURE_UNMATCHED = 903,
-    CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD = 908,
-    CUDA_ERROR_UNKNOWN = 999,
-};
-
-enum : int {
-    CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 1,
-    CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X = 2,
-    CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y = 3,
-    CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z = 4,
-    CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X = 5,
-    CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y = 6,
-    CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z = 7,
-    CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK = 8,
-    CU_DEVICE_ATTRIBUTE_TOTAL_CONSTANT_MEMORY = 9,
-    CU_DEVICE_ATTRIBUTE_WARP_SIZE = 10,
-    CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK = 12,
-    CU_DEVICE_ATTRIBUTE_CLOCK_RATE = 13,
-    CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16,
-    CU_DEVICE_ATTRIBUTE_INTEGRATED = 18,
-    CU_DEVICE_ATTRIBUTE_CONCURRENT_KERNELS = 31,
-    CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE = 36,
-    CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH = 37,
-    CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38,
-    CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR = 39,
-    CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING = 41,
-    CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
-    CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
-    CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR = 81,
-    CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR = 82,
-    CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH = 95,
-    CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97,
-    CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR = 106,
-    CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK = 111,
-};
-
-enum : int {
-    CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK = 0,
-    CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1,
-    CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES = 2,
-    CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES = 3,
-    CU_FUNC_ATTRIBUTE_NUM_REGS = 4,
-    CU_FUNC_ATTRIBUTE_PTX_VERSION = 5,
-    CU_FUNC_ATTRIBUTE_BINARY_VERSION = 6,
-    CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8,
-    CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT = 9,
-};
-
-enum : int { CU_MEMORYTYPE_HOST = 1, CU_MEMORYTYPE_DEVICE = 2, CU_MEMORYTYPE_ARRAY = 3, CU_MEMORYTYPE_UNIFIED = 4 };
-enum : int { CU_STREAM_CAPTURE_STATUS_NONE = 0, CU_STREAM_CAPTURE_STATUS_ACTIVE = 1,
-             CU_STREAM_CAPTURE_STATUS_INVALIDATED = 2 };
-enum : int { CU_STREAM_CAPTURE_MODE_GLOBAL = 0, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1,
-             CU_STREAM_CAPTURE_MODE_RELAXED = 2 };
-
-struct CUDA_MEMCPY2D {
-    std::size_t srcXInBytes;
-    std::size_t srcY;
-    int srcMemoryType;
-    const void* srcHost;
-    CUdeviceptr srcDevice;
-    void* srcArray;
-    std::size_t srcPitch;
-    std::size_t dstXInBytes;
-    std::size_t dstY;
-    int dstMemoryType;
-    void* dstHost;
-    CUdeviceptr dstDevice;
-    void* dstArray;
-    std::size_t dstPitch;
-    std::size_t WidthInBytes;
-    std::size_t Height;
-};
+#include "driver_api.h"
 
 #define CUAPI extern "C" __attribute__((visibility("default")))
 
@@ -167,16 +57,29 @@ struct CUgraphExec_st {
     std::vector<std::function<void()>> work;
 };
 
-struct CUstream_st {
-    bool capturing = false;
+// A capture: begun on an origin stream; other streams join it by waiting on an event recorded in
+// it, and must be joined back (the origin, or another capturing stream, waits on an event recorded
+// after their last work) before the origin ends it — as CUDA requires.
+struct Capture {
+    CUgraph graph = nullptr;
+    CUstream origin = nullptr;
+    int mode = 0;
+    std::thread::id thread;   // the capturing thread (thread-local mode refuses its unsafe calls only)
     bool invalidated = false;
-    int capture_mode = CU_STREAM_CAPTURE_MODE_GLOBAL;
-    CUgraph capture = nullptr;
+};
+
+struct CUstream_st {
+    std::shared_ptr<Capture> capture;     // non-null while capturing (origin or joined)
+    unsigned long long last_work = 0;     // sequence number of the last work submitted
+    unsigned long long joined_up_to = 0;  // work up to this number has been waited on by the capture
 };
 
 struct CUevent_st {
     std::chrono::steady_clock::time_point time{};
     bool recorded = false;
+    std::shared_ptr<Capture> capture;     // the capture it was recorded in, if any
+    CUstream recorded_on = nullptr;
+    unsigned long long recorded_after = 0;   // the stream's last work when recorded
 };
 
 namespace {
@@ -201,7 +104,8 @@ std::set<CUevent> events;
 std::set<CUmodule> modules;
 std::set<CUgraph> graphs;
 std::set<CUgraphExec> graph_execs;
-int capturing_streams = 0;
+std::set<std::shared_ptr<Capture>> captures;   // active captures
+unsigned long long work_sequence = 0;
 thread_local std::vector<CUcontext> context_stack;
 
 int env_int(const char* name, int fallback) {
@@ -264,16 +168,16 @@ CUstream resolve(CUstream s) {
 
 /**
  * A synchronous call (one the CUDA driver orders against all streams, or that allocates) while a
- * stream captures in global mode: CUDA refuses it and invalidates the capture, and so does this.
+ * capture is active in global mode, or in thread-local mode on the capturing thread: CUDA refuses
+ * it and invalidates the capture, and so does this.
  */
 CUresult refuse_during_capture(const char* call) {
-    if (capturing_streams == 0) {
-        return CUDA_SUCCESS;
-    }
     bool refused = false;
-    for (CUstream s : streams) {
-        if (s->capturing && s->capture_mode != CU_STREAM_CAPTURE_MODE_RELAXED) {
-            s->invalidated = true;
+    for (const auto& c : captures) {
+        bool applies = c->mode == CU_STREAM_CAPTURE_MODE_GLOBAL ||
+                       (c->mode == CU_STREAM_CAPTURE_MODE_THREAD_LOCAL && c->thread == std::this_thread::get_id());
+        if (applies) {
+            c->invalidated = true;
             refused = true;
         }
     }
@@ -284,12 +188,13 @@ CUresult refuse_during_capture(const char* call) {
     return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
 }
 
-/** Runs stream work now, or records it into the stream's capture. */
+/** Runs stream work now, or records it into the capture the stream belongs to. */
 CUresult submit(CUstream stream, std::function<void()> work) {
     CUstream s = resolve(stream);
-    if (s->capturing) {
-        if (!s->invalidated) {
-            s->capture->work.push_back(std::move(work));
+    s->last_work = ++work_sequence;
+    if (s->capture) {
+        if (!s->capture->invalidated) {
+            s->capture->graph->work.push_back(std::move(work));
         }
         return CUDA_SUCCESS;
     }
@@ -481,6 +386,9 @@ const ErrorText error_texts[] = {
      "operation failed due to a previous error during capture"},
     {CUDA_ERROR_STREAM_CAPTURE_UNMATCHED, "CUDA_ERROR_STREAM_CAPTURE_UNMATCHED",
      "capture was not initiated in this stream"},
+    {CUDA_ERROR_STREAM_CAPTURE_UNJOINED, "CUDA_ERROR_STREAM_CAPTURE_UNJOINED",
+     "capture has unjoined work"},
+    {CUDA_ERROR_ILLEGAL_STATE, "CUDA_ERROR_ILLEGAL_STATE", "the operation is not permitted in this state"},
     {CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
 };
 }  // namespace
@@ -1210,9 +1118,9 @@ CUAPI CUresult cuStreamDestroy_v2(CUstream stream) {
     if (streams.erase(stream) == 0) {
         return CUDA_ERROR_INVALID_HANDLE;
     }
-    if (stream->capturing) {
-        capturing_streams--;
-        delete stream->capture;
+    if (stream->capture && stream->capture->origin == stream) {
+        captures.erase(stream->capture);
+        delete stream->capture->graph;
     }
     delete stream;
     return CUDA_SUCCESS;
@@ -1223,8 +1131,8 @@ CUAPI CUresult cuStreamSynchronize(CUstream stream) {
     if (!known_stream(stream)) {
         return CUDA_ERROR_INVALID_HANDLE;
     }
-    if (resolve(stream)->capturing) {
-        resolve(stream)->invalidated = true;
+    if (resolve(stream)->capture) {
+        resolve(stream)->capture->invalidated = true;
         complain("cuStreamSynchronize on a capturing stream: not permitted (the capture is invalidated)");
         return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     }
@@ -1242,7 +1150,22 @@ CUAPI CUresult cuStreamWaitEvent(CUstream stream, CUevent event, unsigned flags)
     if (!known_stream(stream) || events.count(event) == 0) {
         return CUDA_ERROR_INVALID_HANDLE;
     }
-    return CUDA_SUCCESS;   // in-order execution on one thread: the event's work is already done
+    CUstream s = resolve(stream);
+    if (event->capture && captures.count(event->capture) != 0) {
+        if (!s->capture) {
+            s->capture = event->capture;             // the stream joins the capture (a fork)
+            s->joined_up_to = s->last_work;
+        } else if (s->capture != event->capture) {
+            complain("cuStreamWaitEvent: the stream waits on an event of another capture");
+            return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+        }
+        CUstream from = event->recorded_on;
+        if (from != s && from->capture == event->capture) {   // a join: from's work so far is waited for
+            from->joined_up_to = std::max(from->joined_up_to, event->recorded_after);
+        }
+    }
+    // Outside captures there is nothing to wait for: work runs in order when submitted.
+    return CUDA_SUCCESS;
 }
 
 CUAPI CUresult cuStreamBeginCapture_v2(CUstream stream, int mode) {
@@ -1253,14 +1176,17 @@ CUAPI CUresult cuStreamBeginCapture_v2(CUstream stream, int mode) {
     if ((std::uintptr_t) stream <= 2 || streams.count(stream) == 0) {
         return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;   // the legacy default stream cannot capture
     }
-    if (stream->capturing) {
+    if (stream->capture) {
         return CUDA_ERROR_ILLEGAL_STATE;
     }
-    stream->capturing = true;
-    stream->invalidated = false;
-    stream->capture_mode = mode;
-    stream->capture = new CUgraph_st();
-    capturing_streams++;
+    auto c = std::make_shared<Capture>();
+    c->graph = new CUgraph_st();
+    c->origin = stream;
+    c->mode = mode;
+    c->thread = std::this_thread::get_id();
+    captures.insert(c);
+    stream->capture = c;
+    stream->joined_up_to = stream->last_work;
     return CUDA_SUCCESS;
 }
 
@@ -1269,20 +1195,31 @@ CUAPI CUresult cuStreamEndCapture(CUstream stream, CUgraph* graph) {
     if (graph == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    if ((std::uintptr_t) stream <= 2 || streams.count(stream) == 0 || !stream->capturing) {
+    if ((std::uintptr_t) stream <= 2 || streams.count(stream) == 0 || !stream->capture ||
+        stream->capture->origin != stream) {
         return CUDA_ERROR_STREAM_CAPTURE_UNMATCHED;
     }
-    stream->capturing = false;
-    capturing_streams--;
-    CUgraph captured = stream->capture;
-    stream->capture = nullptr;
-    if (stream->invalidated) {
-        delete captured;
-        *graph = nullptr;
+    std::shared_ptr<Capture> c = stream->capture;
+    bool unjoined = false;
+    for (CUstream s : streams) {
+        if (s->capture == c) {
+            unjoined |= s != stream && s->last_work > s->joined_up_to;
+            s->capture = nullptr;
+        }
+    }
+    captures.erase(c);
+    *graph = nullptr;
+    if (unjoined) {
+        complain("cuStreamEndCapture: a stream forked into the capture has work the origin stream never waited for");
+        delete c->graph;
+        return CUDA_ERROR_STREAM_CAPTURE_UNJOINED;
+    }
+    if (c->invalidated) {
+        delete c->graph;
         return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
     }
-    graphs.insert(captured);
-    *graph = captured;
+    graphs.insert(c->graph);
+    *graph = c->graph;
     return CUDA_SUCCESS;
 }
 
@@ -1292,8 +1229,8 @@ CUAPI CUresult cuStreamIsCapturing(CUstream stream, int* status) {
         return CUDA_ERROR_INVALID_VALUE;
     }
     CUstream s = resolve(stream);
-    *status = !s->capturing ? CU_STREAM_CAPTURE_STATUS_NONE
-              : s->invalidated ? CU_STREAM_CAPTURE_STATUS_INVALIDATED : CU_STREAM_CAPTURE_STATUS_ACTIVE;
+    *status = !s->capture ? CU_STREAM_CAPTURE_STATUS_NONE
+              : s->capture->invalidated ? CU_STREAM_CAPTURE_STATUS_INVALIDATED : CU_STREAM_CAPTURE_STATUS_ACTIVE;
     return CUDA_SUCCESS;
 }
 
@@ -1401,10 +1338,15 @@ CUAPI CUresult cuEventRecord(CUevent event, CUstream stream) {
     if (events.count(event) == 0 || !known_stream(stream)) {
         return CUDA_ERROR_INVALID_HANDLE;
     }
-    return submit(stream, [event] {
+    CUstream s = resolve(stream);
+    event->capture = s->capture;
+    event->recorded_on = s;
+    CUresult r = submit(stream, [event] {
         event->time = std::chrono::steady_clock::now();
         event->recorded = true;
     });
+    event->recorded_after = s->last_work;   // the record itself is part of what a waiter joins
+    return r;
 }
 
 CUAPI CUresult cuEventRecordWithFlags(CUevent event, CUstream stream, unsigned flags) {

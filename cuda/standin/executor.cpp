@@ -127,12 +127,14 @@ Thread* current = nullptr;       // the fiber running now, or null
 Launch* launch = nullptr;
 Block* resident = nullptr;       // the block whose static __shared__ contents are in the section
 std::vector<Thread> pool;        // fibers, reused across launches
-char launch_start_token, launch_end_token, grid_token;
+// ThreadSanitizer sync objects: launch start/end, and one block to the next (blocks of one launch run
+// one after the other here, and reuse the same shared-memory addresses).
+char launch_start_token, launch_end_token, block_token, grid_token;
 
 std::size_t stack_bytes() {
     static std::size_t bytes = [] {
         const char* kb = std::getenv("JLSTM_STANDIN_STACK_KB");
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(STANDIN_TSAN_ANNOTATIONS)
         std::size_t fallback = 512;
 #else
         std::size_t fallback = 64;
@@ -209,15 +211,18 @@ std::string where(const Thread& t) {
     return text;
 }
 
+void switch_from(Thread& t, bool finished);
+
 void thread_main(void* argument) {
     auto* t = static_cast<Thread*>(argument);
     fiber_started(t->fiber);
     tsan_acquire(&launch_start_token);
+    tsan_acquire(&block_token);
     launch->kernel->invoke(launch->params);
     t->wait = Wait::Exited;
     t->block->exited++;
     tsan_release(&launch_end_token);
-    fiber_switch(t->fiber, scheduler, true);
+    switch_from(*t, true);
     fatal("a finished CUDA thread was resumed");
 }
 
@@ -250,11 +255,31 @@ Thread& current_thread(const char* what, const char* file, int line) {
     return *current;
 }
 
+/**
+ * Where a thread that stops goes next: straight to the next runnable thread of its block (one
+ * switch instead of two through the scheduler; warp exchanges make many such stops), or back to
+ * the scheduler when none is left.
+ */
+void switch_from(Thread& t, bool finished) {
+    Block& b = *t.block;
+    for (int n = t.linear + 1; n < b.count; n++) {
+        Thread& next = b.threads[n];
+        if (next.wait == Wait::Running) {
+            current = &next;
+            threadIdx = next.idx;
+            fiber_switch(t.fiber, next.fiber, finished);
+            return;
+        }
+    }
+    current = nullptr;
+    fiber_switch(t.fiber, scheduler, finished);
+}
+
 void wait_here(Thread& t, Wait wait, const char* file, int line) {
     t.wait = wait;
     t.file = file;
     t.line = line;
-    fiber_switch(t.fiber, scheduler);
+    switch_from(t, false);
 }
 
 bool runnable_threads_run(Block& b) {
@@ -502,9 +527,11 @@ void execute(const KernelInfo& kernel, dim3 grid, dim3 block, std::size_t dynami
             b.idx = block_index(linear, grid);
             prepare_threads(b, pool.data(), block);
             resident = nullptr;
+            tsan_acquire(&launch_end_token);   // the previous block's threads are done
             tsan_ignore_begin();
             fill_section(0xFF);
             tsan_ignore_end();
+            tsan_release(&block_token);
             advance(b);
             if (b.exited != b.count) {
                 report_stuck(b);

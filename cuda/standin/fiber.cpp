@@ -14,7 +14,9 @@ extern "C" void __sanitizer_start_switch_fiber(void** fake_stack_save, const voi
 extern "C" void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old, std::size_t* size_old);
 extern "C" void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
 #endif
-#if defined(__SANITIZE_THREAD__)
+// ThreadSanitizer: the harness compiles this file and executor.cpp uninstrumented (their bookkeeping
+// is the hardware, not CUDA threads) with STANDIN_TSAN_ANNOTATIONS, and everything else with TSan.
+#if defined(__SANITIZE_THREAD__) || defined(STANDIN_TSAN_ANNOTATIONS)
 #define STANDIN_TSAN 1
 extern "C" void* __tsan_get_current_fiber(void);
 extern "C" void* __tsan_create_fiber(unsigned flags);
@@ -37,7 +39,7 @@ extern "C" void __tsan_ignore_thread_end(void);
 extern "C" void standin_switch_stack(void** save_sp, void* load_sp);
 extern "C" void standin_fiber_trampoline();
 asm(R"(
-    .text
+    .pushsection .text
     .globl standin_switch_stack
     .type standin_switch_stack, @function
 standin_switch_stack:
@@ -65,7 +67,7 @@ standin_fiber_trampoline:
     call *%r13
     ud2
     .size standin_fiber_trampoline, .-standin_fiber_trampoline
-    .section .note.GNU-stack,"",@progbits
+    .popsection
 )");
 
 namespace standin {
@@ -105,10 +107,11 @@ void fiber_reset(Fiber& f, void (*entry)(void*), void* argument) {
     f.asan_fake_stack = nullptr;
 #endif
 #if STANDIN_TSAN
-    if (f.tsan_fiber != nullptr) {
-        __tsan_destroy_fiber(f.tsan_fiber);
+    // One TSan fiber per stack, kept across resets: a stack is reused only by a later block, and
+    // the executor orders blocks, so its threads need not be told apart from earlier ones.
+    if (f.tsan_fiber == nullptr) {
+        f.tsan_fiber = __tsan_create_fiber(0);
     }
-    f.tsan_fiber = __tsan_create_fiber(0);
 #endif
     // Initial frame (low → high): r15, r14, r13 = entry, r12 = argument, rbx, rbp, return address.
     // The top stays 16-byte aligned after the return, so the trampoline's call is ABI-aligned.

@@ -13,6 +13,18 @@ public interface LstmBackend {
     LstmEngine open(LstmParameters parameters);
 
     /**
+     * An estimate of the Java heap an engine of this backend holds for calls of one shape (its
+     * workspace), so that {@link LstmLayer} can refuse a call the heap cannot hold before anything
+     * is allocated ({@link InsufficientMemoryException}). Backends whose workspace lives elsewhere
+     * (GPU memory) return 0.
+     *
+     * @param training whether the workspace must also serve a backward pass
+     */
+    default long workspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
+        return 0;
+    }
+
+    /**
      * The result of a backend's probe.
      *
      * @param available whether the backend can run

@@ -39,8 +39,10 @@ import jlstm.cpu.Gemm;
  *     dc = g.dc();
  * }
  * }</pre>
- * A cell holds no state between calls: steps and gradients belong to the caller, so one cell may
- * serve several loops at once.
+ *
+ * <p>Threads: a cell keeps nothing between calls (each step allocates its own outputs; steps and
+ * gradients belong to the caller), so one cell may step, and serve several training loops, from
+ * many threads at once, as long as nobody changes its weights meanwhile.
  */
 public final class LstmCell {
     private final int inputSize;

@@ -9,7 +9,8 @@ package jlstm;
  * <p>State sizes: h0, hn, dh0, dhn are [L·D, B, R] and c0, cn, dc0, dcn [L·D, B, H], where R = P
  * for a model with a projection and R = H otherwise ({@link LstmConfig#realHiddenSize()}).
  *
- * <p>An engine is not thread-safe: one caller at a time.
+ * <p>An engine is not thread-safe: one caller at a time. {@link LstmLayer} gives concurrent
+ * callers one engine each (a small pool), which is how a layer is shared between threads.
  */
 public interface LstmEngine extends AutoCloseable {
 

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * An LSTM over whole sequences: stacked layers, one or two directions, as PyTorch's
@@ -21,7 +22,7 @@ import java.util.SplittableRandom;
  *
  * <p>Shapes: x [T, B, I], y [T, B, D·R] (or [B, T, ·] when the config is batch-first); h0, hn,
  * dh0 [L·D, B, R]; c0, cn, dc0 [L·D, B, H]. R = H, or P for a model with a projection
- * ({@link LstmConfig#realHiddenSize()}). A layer is not thread-safe.
+ * ({@link LstmConfig#realHiddenSize()}).
  *
  * <p><b>Variable-length batches</b> ({@code lengths}, PyTorch's {@code pack_padded_sequence}):
  * sequence b runs its first lengths[b] steps only; y is zero past them, hn/cn are taken at each
@@ -34,6 +35,23 @@ import java.util.SplittableRandom;
  * masks. The masks are drawn on the host from a seeded generator ({@link #seedDropout}; default seed
  * {@value #DEFAULT_DROPOUT_SEED}), so a run is reproducible and every backend sees the same masks;
  * {@link #dropoutMasks()} returns those of the last pass, and explicit masks may be given instead.
+ *
+ * <p><b>Threads.</b> Inference ({@link #forward}) may be called from any number of threads at
+ * once, with any shapes, and each call returns exactly what it returns when alone: a call borrows
+ * an engine of its own for its duration (its own workspaces; on CUDA its own stream and cuBLAS
+ * handle), from a pool that opens engines as concurrent calls need them, up to a bound
+ * ({@link #create(LstmParameters, LstmBackend, int)}, default {@code -Djlstm.maxEngines}, else
+ * the number of cores, at most 8); further callers wait for an engine to come back. Each engine
+ * serves one call at a time. Training is one thread's job at a time:
+ * <ul>
+ *   <li>{@link #forwardTraining} and {@link #backward} form a pass that stays on one thread; the
+ *       pass keeps its engine (inference from other threads meanwhile uses others), and a
+ *       {@code backward} on another thread, or while another training call runs, fails at once
+ *       with an {@link IllegalStateException} saying so;</li>
+ *   <li>parameters are changed in place (an optimizer step) only while no call runs, and then
+ *       announced with {@link #parametersUpdated()}, which fails if a call is running;</li>
+ *   <li>{@link #close()} while calls run closes their engines when they return.</li>
+ * </ul>
  */
 public final class LstmLayer implements AutoCloseable {
     /** The seed of the dropout generator of a new layer. */
@@ -41,18 +59,27 @@ public final class LstmLayer implements AutoCloseable {
 
     private final LstmParameters parameters;
     private final LstmConfig config;
-    private final LstmEngine engine;
-    /** Shape of the last training-mode forward pass, or null when backward is not possible. */
-    private int[] trainedShape;
-    /** Draws the dropout masks of training-mode passes, one draw per pass. */
+    private final EnginePool pool;
+    /** Serialises training calls; tryLock, so that an overlap fails instead of waiting. */
+    private final ReentrantLock trainingLock = new ReentrantLock();
+    /** The thread inside a training call now, for messages. */
+    private volatile String trainingCall;
+    /** The last training pass (guarded by trainingLock), or null. */
+    private TrainingPass pass;
+    private long passCount;
+    /** Draws the dropout masks of training passes, one draw per pass (guarded by trainingLock). */
     private SplittableRandom dropoutRandom = new SplittableRandom(DEFAULT_DROPOUT_SEED);
-    /** The masks of the last training-mode pass in the caller's layout; empty without dropout. */
-    private List<Tensor> lastMasks = List.of();
+    /** The masks of the last training pass in the caller's layout; empty without dropout. */
+    private volatile List<Tensor> lastMasks = List.of();
 
-    private LstmLayer(LstmParameters parameters, LstmEngine engine) {
+    /** A forwardTraining whose activations its engine holds for backward. */
+    private record TrainingPass(EnginePool.Slot slot, long id, int steps, int batch, Thread owner) {
+    }
+
+    private LstmLayer(LstmParameters parameters, EnginePool pool) {
         this.parameters = parameters;
         this.config = parameters.config();
-        this.engine = engine;
+        this.pool = pool;
     }
 
     /** A layer on the given device ({@link Device#AUTO} picks CUDA when usable, else the CPU). */
@@ -62,31 +89,51 @@ public final class LstmLayer implements AutoCloseable {
 
     /** A layer on an explicit backend. */
     public static LstmLayer create(LstmParameters parameters, LstmBackend backend) {
-        return new LstmLayer(parameters, backend.open(parameters));
+        return create(parameters, backend, EnginePool.defaultMaxEngines());
     }
 
-    /** Inference: outputs only, nothing kept for backward. h0 and c0 may be null (zeros). */
+    /**
+     * A layer on an explicit backend that runs at most {@code maxEngines} calls at once (each
+     * concurrent call needs an engine with its own workspace; more callers wait).
+     */
+    public static LstmLayer create(LstmParameters parameters, LstmBackend backend, int maxEngines) {
+        return new LstmLayer(parameters, new EnginePool(backend, parameters, maxEngines));
+    }
+
+    /**
+     * Inference: outputs only, nothing kept for backward. h0 and c0 may be null (zeros).
+     * Safe to call from many threads at once (see the class comment).
+     */
     public LstmOutput forward(Tensor x, Tensor h0, Tensor c0) {
-        return run(x, h0, c0, null, false, null);
+        return forward(x, h0, c0, null);
     }
 
     /** Inference from zero initial state. */
     public LstmOutput forward(Tensor x) {
-        return run(x, null, null, null, false, null);
+        return forward(x, null, null, null);
     }
 
     /**
-     * Inference over sequences of different lengths.
+     * Inference over sequences of different lengths (safe from many threads, as {@link #forward}).
      *
      * @param lengths [B]: sequence b's steps, each in [1, T]; null means all T
      */
     public LstmOutput forward(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
-        return run(x, h0, c0, lengths, false, null);
+        Shape shape = validate(x, h0, c0, lengths);
+        EnginePool.Slot slot = pool.borrow();
+        try {
+            return run(slot, shape, x, h0, c0, false, null);
+        } finally {
+            pool.giveBack(slot, 0);
+        }
     }
 
-    /** Training-mode forward: keeps the activations that {@link #backward} needs. */
+    /**
+     * Training-mode forward: keeps the activations that {@link #backward} needs. One training pass
+     * at a time: {@link IllegalStateException} when another training call is running.
+     */
     public LstmOutput forwardTraining(Tensor x, Tensor h0, Tensor c0) {
-        return run(x, h0, c0, null, true, null);
+        return forwardTraining(x, h0, c0, null, null);
     }
 
     /**
@@ -95,7 +142,7 @@ public final class LstmLayer implements AutoCloseable {
      * @param lengths [B]: sequence b's steps, each in [1, T]; null means all T
      */
     public LstmOutput forwardTraining(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
-        return run(x, h0, c0, lengths, true, null);
+        return forwardTraining(x, h0, c0, lengths, null);
     }
 
     /**
@@ -108,12 +155,37 @@ public final class LstmLayer implements AutoCloseable {
      *                     dropout p); applied whatever the config's dropout; null to draw them
      */
     public LstmOutput forwardTraining(Tensor x, Tensor h0, Tensor c0, int[] lengths, List<Tensor> dropoutMasks) {
-        return run(x, h0, c0, lengths, true, dropoutMasks);
+        Shape shape = validate(x, h0, c0, lengths);
+        enterTraining("forwardTraining");
+        try {
+            if (pass != null) {
+                pool.unpin(pass.slot(), pass.id()); // replaced: its engine may serve others again
+                pass = null;
+            }
+            float[][] masks = dropoutMasks(dropoutMasks, shape.steps, shape.batch);
+            EnginePool.Slot slot = pool.borrow();
+            long id = 0;
+            try {
+                LstmOutput out = run(slot, shape, x, h0, c0, true, masks);
+                id = ++passCount;
+                pass = new TrainingPass(slot, id, shape.steps, shape.batch, Thread.currentThread());
+                return out;
+            } finally {
+                pool.giveBack(slot, id);
+            }
+        } finally {
+            exitTraining();
+        }
     }
 
     /** Restarts the dropout generator from a seed: the same seed gives the same masks in the same calls. */
     public void seedDropout(long seed) {
-        dropoutRandom = new SplittableRandom(seed);
+        enterTraining("seedDropout");
+        try {
+            dropoutRandom = new SplittableRandom(seed);
+        } finally {
+            exitTraining();
+        }
     }
 
     /**
@@ -124,7 +196,11 @@ public final class LstmLayer implements AutoCloseable {
         return lastMasks;
     }
 
-    private LstmOutput run(Tensor x, Tensor h0, Tensor c0, int[] lengths, boolean training, List<Tensor> masks) {
+    /** T, B and the checked lengths (null: all T) of a validated call. */
+    private record Shape(int steps, int batch, int[] lengths) {
+    }
+
+    private Shape validate(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
         if (x == null) {
             throw new IllegalArgumentException("x is required");
         }
@@ -133,25 +209,33 @@ public final class LstmLayer implements AutoCloseable {
             throw new IllegalArgumentException("x has shape " + x.shapeString() + " but " + config + " expects "
                     + (config.batchFirst() ? "[B, T, " : "[T, B, ") + i + "] with T ≥ 1 and B ≥ 1");
         }
-        Tensor timeMajor = config.batchFirst() ? x.swapFirstTwoAxes() : x;
-        int steps = timeMajor.dim(0), batch = timeMajor.dim(1);
+        int steps = config.batchFirst() ? x.dim(1) : x.dim(0);
+        int batch = config.batchFirst() ? x.dim(0) : x.dim(1);
         requireShape("h0", h0, hiddenStateShape(batch));
         requireShape("c0", c0, cellStateShape(batch));
-        int[] checkedLengths = lengths == null ? null : checkLengths(lengths, steps, batch);
-        if (!training && masks != null) {
-            throw new IllegalArgumentException("dropout masks apply in training mode only (dropout is off in inference)");
+        long outputs = (long) steps * batch * config.outputSize();
+        if (outputs > Integer.MAX_VALUE - 8 || (long) steps * batch * config.inputSize() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("x of shape " + x.shapeString() + " gives y of " + outputs
+                    + " values, more than one Java array holds; split the sequence or the batch");
         }
-        float[][] engineMasks = training ? dropoutMasks(masks, steps, batch) : null;
+        return new Shape(steps, batch, lengths == null ? null : checkLengths(lengths, steps, batch));
+    }
 
+    /**
+     * One call on a borrowed engine; checks the heap it needs first.
+     *
+     * @param masks L − 1 time-major dropout masks [T·B·D·R], or null
+     */
+    private LstmOutput run(EnginePool.Slot slot, Shape shape, Tensor x, Tensor h0, Tensor c0, boolean training,
+                           float[][] masks) {
+        int steps = shape.steps, batch = shape.batch;
+        requireMemory(slot, steps, batch, training);
+        Tensor timeMajor = config.batchFirst() ? x.swapFirstTwoAxes() : x;
         Tensor y = Tensor.zeros(steps, batch, config.outputSize());
         Tensor hn = Tensor.zeros(hiddenStateShape(batch));
         Tensor cn = Tensor.zeros(cellStateShape(batch));
-        trainedShape = null;
-        engine.forward(steps, batch, timeMajor.data(), h0 == null ? null : h0.data(), c0 == null ? null : c0.data(),
-                y.data(), hn.data(), cn.data(), training, checkedLengths, engineMasks);
-        if (training) {
-            trainedShape = new int[] {steps, batch};
-        }
+        slot.engine.forward(steps, batch, timeMajor.data(), h0 == null ? null : h0.data(), c0 == null ? null : c0.data(),
+                y.data(), hn.data(), cn.data(), training, shape.lengths, masks);
         return new LstmOutput(config.batchFirst() ? y.swapFirstTwoAxes() : y, hn, cn);
     }
 
@@ -171,8 +255,9 @@ public final class LstmLayer implements AutoCloseable {
     }
 
     /**
-     * The time-major masks for the engine of a training-mode pass: the given ones (checked), or
-     * drawn when the config asks for dropout, or null; remembers them for {@link #dropoutMasks()}.
+     * The time-major masks for the engine of a training pass: the given ones (checked), or drawn
+     * when the config asks for dropout, or null; remembers them for {@link #dropoutMasks()}. Called
+     * inside a training call (the generator is guarded by the training lock).
      */
     private float[][] dropoutMasks(List<Tensor> given, int steps, int batch) {
         int count = config.numLayers() - 1;
@@ -213,45 +298,121 @@ public final class LstmLayer implements AutoCloseable {
     }
 
     /**
-     * Back-propagation through time for the last {@link #forwardTraining} call.
+     * The heap a call needs beyond what its engine already holds: its outputs (and, training, the
+     * gradients backward returns), the batch-first copies, and the engine's workspace for this shape
+     * when it differs from the one it has.
+     */
+    private void requireMemory(EnginePool.Slot slot, int steps, int batch, boolean training) {
+        long rows = (long) steps * batch;
+        long slots = (long) config.numLayers() * config.directions() * batch;
+        long state = slots * (config.realHiddenSize() + config.hiddenSize()); // h [.., R] and c [.., H]
+        long io = rows * config.outputSize() + state;
+        if (config.batchFirst()) {
+            io += rows * (config.inputSize() + config.outputSize());
+        }
+        if (training) { // what backward will return: dx, dh0, dc0, one gradient per parameter (+ dy, dx swapped)
+            io += rows * config.inputSize() + state + parameters.count()
+                    + (config.batchFirst() ? rows * (config.inputSize() + config.outputSize()) : 0);
+        }
+        boolean sameShape = slot.steps == steps && slot.batch == batch;
+        boolean trainingWorkspace = training || (sameShape && slot.trainingWorkspace);
+        long workspace = pool.backend().workspaceBytes(config, steps, batch, trainingWorkspace);
+        long growth = Math.max(0, workspace - slot.workspaceBytes);
+        MemoryBudget.require(Float.BYTES * io + growth, (training ? "a training pass" : "a forward pass") + " of T="
+                + steps + ", B=" + batch + " through " + config);
+        slot.steps = steps;
+        slot.batch = batch;
+        slot.trainingWorkspace = trainingWorkspace;
+        slot.workspaceBytes = workspace;
+    }
+
+    /**
+     * Back-propagation through time for the last {@link #forwardTraining} call, on the thread that
+     * made it.
      *
      * @param dy  gradient w.r.t. y, the shape of y (nothing flows from steps past a sequence's length)
      * @param dhn gradient w.r.t. hn [L·D, B, R], or null
      * @param dcn gradient w.r.t. cn [L·D, B, H], or null
+     * @throws IllegalStateException with no training pass to go back through, on another thread
+     *                               than its forwardTraining, or while another training call runs
      */
     public LstmGradients backward(Tensor dy, Tensor dhn, Tensor dcn) {
-        if (trainedShape == null) {
-            throw new IllegalStateException("backward needs a forwardTraining call first (with no forward since)");
+        enterTraining("backward");
+        try {
+            TrainingPass p = pass;
+            if (p == null) {
+                throw new IllegalStateException("backward needs a forwardTraining call first");
+            }
+            if (p.owner() != Thread.currentThread()) {
+                throw new IllegalStateException("backward on thread '" + Thread.currentThread().getName()
+                        + "', but the last forwardTraining ran on thread '" + p.owner().getName() + "': a training pass"
+                        + " (forwardTraining, then backward) must stay on one thread, and passes must not interleave");
+            }
+            int steps = p.steps(), batch = p.batch();
+            int[] yShape = config.batchFirst() ? new int[] {batch, steps, config.outputSize()}
+                    : new int[] {steps, batch, config.outputSize()};
+            if (dy == null) {
+                throw new IllegalArgumentException("dy is required");
+            }
+            requireShape("dy", dy, yShape);
+            requireShape("dhn", dhn, hiddenStateShape(batch));
+            requireShape("dcn", dcn, cellStateShape(batch));
+            if (!pool.resume(p.slot(), p.id())) {
+                pass = null;
+                throw new IllegalStateException("backward needs a forwardTraining call first (a forward on this thread"
+                        + " since the last forwardTraining discarded its activations)");
+            }
+            try {
+                Tensor dyTimeMajor = config.batchFirst() ? dy.swapFirstTwoAxes() : dy;
+                Tensor dx = Tensor.zeros(steps, batch, config.inputSize());
+                Tensor dh0 = Tensor.zeros(hiddenStateShape(batch));
+                Tensor dc0 = Tensor.zeros(cellStateShape(batch));
+                LstmParameters grads = LstmParameters.zeros(config);
+                p.slot().engine.backward(dyTimeMajor.data(), dhn == null ? null : dhn.data(),
+                        dcn == null ? null : dcn.data(), dx.data(), dh0.data(), dc0.data(), grads);
+                Map<String, Tensor> byName = new LinkedHashMap<>(grads.asMap());
+                return new LstmGradients(config.batchFirst() ? dx.swapFirstTwoAxes() : dx, dh0, dc0, byName);
+            } finally {
+                pool.giveBack(p.slot(), p.id()); // still pinned: backward may be repeated
+            }
+        } finally {
+            exitTraining();
         }
-        int steps = trainedShape[0], batch = trainedShape[1];
-        int[] yShape = config.batchFirst() ? new int[] {batch, steps, config.outputSize()}
-                : new int[] {steps, batch, config.outputSize()};
-        if (dy == null) {
-            throw new IllegalArgumentException("dy is required");
-        }
-        requireShape("dy", dy, yShape);
-        requireShape("dhn", dhn, hiddenStateShape(batch));
-        requireShape("dcn", dcn, cellStateShape(batch));
-
-        Tensor dyTimeMajor = config.batchFirst() ? dy.swapFirstTwoAxes() : dy;
-        Tensor dx = Tensor.zeros(steps, batch, config.inputSize());
-        Tensor dh0 = Tensor.zeros(hiddenStateShape(batch));
-        Tensor dc0 = Tensor.zeros(cellStateShape(batch));
-        LstmParameters grads = LstmParameters.zeros(config);
-        engine.backward(dyTimeMajor.data(), dhn == null ? null : dhn.data(), dcn == null ? null : dcn.data(),
-                dx.data(), dh0.data(), dc0.data(), grads);
-        Map<String, Tensor> byName = new LinkedHashMap<>(grads.asMap());
-        return new LstmGradients(config.batchFirst() ? dx.swapFirstTwoAxes() : dx, dh0, dc0, byName);
     }
 
-    /** Call after changing parameter tensors in place (e.g. an optimizer step). */
+    /** Enters a training call, or fails at once when another thread is in one. */
+    private void enterTraining(String call) {
+        if (!trainingLock.tryLock()) {
+            String running = trainingCall;
+            throw new IllegalStateException(call + " on thread '" + Thread.currentThread().getName() + "' while "
+                    + (running == null ? "another training call" : running) + " runs: training calls of one"
+                    + " LstmLayer must not overlap (one training thread per layer; inference may run alongside)");
+        }
+        if (trainingLock.getHoldCount() > 1) {
+            trainingLock.unlock();
+            throw new IllegalStateException(call + " from inside a training call");
+        }
+        trainingCall = call + " on thread '" + Thread.currentThread().getName() + "'";
+    }
+
+    private void exitTraining() {
+        trainingCall = null;
+        trainingLock.unlock();
+    }
+
+    /**
+     * Call after changing parameter tensors in place (e.g. an optimizer step), while no call on
+     * this layer runs; every engine picks the change up before its next call.
+     *
+     * @throws IllegalStateException when a call is running on another thread
+     */
     public void parametersUpdated() {
-        engine.parametersUpdated();
+        pool.parametersUpdated();
     }
 
     /** The device running this layer: {@code cpu} or {@code cuda}. */
     public String deviceName() {
-        return engine.deviceName();
+        return pool.backend().name();
     }
 
     public LstmParameters parameters() {
@@ -262,9 +423,13 @@ public final class LstmLayer implements AutoCloseable {
         return config;
     }
 
-    /** The engine behind this layer, for device-resident extensions (training on the GPU). */
+    /**
+     * The first engine of this layer, handed to the caller for device-resident extensions
+     * (training on the GPU). From the first call on it is the caller's alone: the layer's own
+     * calls use other engines. It follows the engine rule: one call at a time.
+     */
     public LstmEngine engine() {
-        return engine;
+        return pool.dedicateFirst();
     }
 
     /** h0, hn: [L·D, B, R]. */
@@ -284,8 +449,14 @@ public final class LstmLayer implements AutoCloseable {
         }
     }
 
+    /** Engines opened so far (for tests: at most the bound, one when used from one thread). */
+    int engineCount() {
+        return pool.size();
+    }
+
+    /** Frees every engine (those running a call when it returns); later calls fail. Idempotent. */
     @Override
     public void close() {
-        engine.close();
+        pool.close();
     }
 }

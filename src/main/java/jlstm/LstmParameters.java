@@ -68,26 +68,40 @@ public final class LstmParameters {
      * @param batchFirst the input layout the resulting config should declare
      */
     public static LstmParameters fromTensors(Map<String, Tensor> named, boolean batchFirst, String source) {
+        return fromTensors(named, batchFirst, source, null);
+    }
+
+    /**
+     * {@link #fromTensors(Map, boolean, String)} for the LSTM under a module prefix: names such as
+     * {@code encoder.lstm.weight_ih_l0} (a PyTorch {@code state_dict} of a module holding an
+     * {@code nn.LSTM}). With a null prefix the only LSTM present is used, whatever its prefix
+     * (none included); with several, the error lists their prefixes.
+     *
+     * @param prefix e.g. {@code encoder.lstm.} (the trailing dot may be left out), "" for bare
+     *               names, or null to take the only LSTM present
+     */
+    public static LstmParameters fromTensors(Map<String, Tensor> named, boolean batchFirst, String source,
+                                             String prefix) {
+        String chosen = LstmPrefixes.choose(named.keySet(), prefix, source);
         Map<String, Tensor> lstm = new LinkedHashMap<>();
         int layers = 0;
         boolean reverse = false;
         boolean anyBias = false;
         for (Map.Entry<String, Tensor> e : named.entrySet()) {
-            LstmConfig.ParameterName p = LstmConfig.ParameterName.parse(e.getKey());
-            if (p == null) {
+            if (!chosen.equals(LstmPrefixes.prefixOf(e.getKey()))) {
                 continue;
             }
-            lstm.put(e.getKey(), e.getValue());
+            String name = e.getKey().substring(chosen.length());
+            LstmConfig.ParameterName p = LstmConfig.ParameterName.parse(name);
+            lstm.put(name, e.getValue());
             layers = Math.max(layers, p.layer() + 1);
             reverse |= p.direction() == 1;
             anyBias |= p.isBias();
         }
-        if (lstm.isEmpty()) {
-            throw new IllegalArgumentException(source + ": no LSTM parameters found (expected names like weight_ih_l0)");
-        }
+        source = chosen.isEmpty() ? source : source + " (prefix '" + chosen + "')";
         Tensor w0 = lstm.get("weight_ih_l0");
         if (w0 == null) {
-            throw new IllegalArgumentException(source + ": missing tensor 'weight_ih_l0'");
+            throw new IllegalArgumentException(source + ": missing tensor '" + chosen + "weight_ih_l0'");
         }
         if (w0.rank() != 2 || w0.dim(0) % 4 != 0 || w0.dim(0) == 0 || w0.dim(1) == 0) {
             throw new IllegalArgumentException(source + ": tensor 'weight_ih_l0' has shape " + w0.shapeString()
@@ -143,7 +157,44 @@ public final class LstmParameters {
 
     /** Reads a safetensors model file with the given input layout. */
     public static LstmParameters load(Path file, boolean batchFirst) throws IOException {
-        return fromTensors(Safetensors.readFloatTensors(file), batchFirst, file.toString());
+        return load(file, batchFirst, null);
+    }
+
+    /**
+     * Reads the LSTM of a safetensors file, as PyTorch's {@code safetensors.torch.save_file(
+     * module.state_dict(), file)} writes it: the parameters may carry a module prefix
+     * ({@code encoder.lstm.weight_ih_l0}); F16, BF16 and F64 parameters are converted to float32
+     * (logged once per file); tensors of other names, of any dtype, are ignored and not even read.
+     *
+     * @param prefix the LSTM's module prefix (e.g. {@code encoder.lstm.}; "" for bare names), or
+     *               null to take the only LSTM in the file; several without a choice is an error
+     *               listing the prefixes found
+     */
+    public static LstmParameters load(Path file, boolean batchFirst, String prefix) throws IOException {
+        Safetensors.Contents contents = Safetensors.read(file);
+        String chosen = LstmPrefixes.choose(contents.entries().keySet(), prefix, file.toString());
+        Map<String, Tensor> named = new LinkedHashMap<>();
+        Map<String, Integer> converted = new java.util.TreeMap<>();
+        for (jlstm.io.SafetensorsEntry e : contents.entries().values()) {
+            if (chosen.equals(LstmPrefixes.prefixOf(e.name()))) {
+                named.put(e.name(), Safetensors.floatTensor(file, e));
+                if (e.dtype() != jlstm.io.DType.F32) {
+                    converted.merge(e.dtype().name(), 1, Integer::sum);
+                }
+            }
+        }
+        if (!converted.isEmpty()) {
+            System.getLogger("jlstm").log(System.Logger.Level.INFO, "jlstm: " + file + ": converted to float32: "
+                    + describeCounts(converted) + " parameter tensor(s)");
+        }
+        return fromTensors(named, batchFirst, file.toString(), chosen);
+    }
+
+    /** {F16=2, F64=1} → "2 F16, 1 F64". */
+    static String describeCounts(Map<String, Integer> counts) {
+        StringBuilder sb = new StringBuilder();
+        counts.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(v).append(' ').append(k));
+        return sb.toString();
     }
 
     /** Writes these parameters as safetensors (atomically: a temporary file, then a rename). */

@@ -20,5 +20,19 @@
  *   <li>{@link jlstm.LstmCell}: one time step of one cell, and its training step and backward;</li>
  *   <li>{@link jlstm.Device} and {@link jlstm.Backends}: which engine runs the work.</li>
  * </ul>
+ *
+ * <h2>Threads</h2>
+ * An {@link jlstm.LstmLayer}'s inference may be called from many threads at once, each call
+ * getting exactly its single-threaded result (each borrows an engine of its own from the layer's
+ * small pool); training passes ({@code forwardTraining} then {@code backward}) stay on one thread,
+ * parameters change only while no call runs, and misuse fails at once with an
+ * {@link java.lang.IllegalStateException}. {@link jlstm.LstmCell} keeps no state between calls and
+ * may be shared freely. Details in {@link jlstm.LstmLayer}.
+ *
+ * <h2>Memory</h2>
+ * Before a call allocates its workspace and outputs, the heap it needs is estimated and checked
+ * ({@link jlstm.MemoryBudget}); a call that cannot fit fails at once with an
+ * {@link jlstm.InsufficientMemoryException} that says how much it needs and suggests an
+ * {@code -Xmx}. Inference allocates nothing that only the backward pass needs.
  */
 package jlstm;

@@ -47,8 +47,6 @@ final class BenchChart {
             }
             chart.addSeries(e.getKey(), x, y);
         }
-        String name = file.toString();
-        String base = name.toLowerCase(java.util.Locale.ROOT).endsWith(".png") ? name.substring(0, name.length() - 4) : name;
-        BitmapEncoder.saveBitmap(chart, base, BitmapEncoder.BitmapFormat.PNG);
+        TrainingCharts.savePng(chart, file);
     }
 }

@@ -80,6 +80,11 @@ final class BenchCommand implements Callable<Integer> {
             }
             System.setProperty("jlstm.cpu.threads", Integer.toString(threads));
         }
+        for (Path file : new Path[] {json, chart}) {
+            if (file != null) {
+                OutputGuard.requireWritableFile(file, file == json ? "--json" : "--chart");
+            }
+        }
         List<LstmBackend> backends = selectBackends();
         List<BenchResult> results = new ArrayList<>();
         int total = backends.size() * parsed.size();

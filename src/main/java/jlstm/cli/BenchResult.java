@@ -2,7 +2,6 @@ package jlstm.cli;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,10 +55,7 @@ record BenchResult(String device, BenchShape shape, double forwardMs, double tra
         JsonArray array = new JsonArray();
         results.forEach(r -> array.add(r.toJson()));
         Gson gson = new GsonBuilder().setPrettyPrinting().create();
-        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            gson.toJson(array, out);
-            out.write('\n');
-        }
+        jlstm.io.AtomicFiles.write(file, (gson.toJson(array) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     static List<BenchResult> readJson(Path file) throws IOException {

@@ -11,17 +11,17 @@ import java.util.Date;
 import java.util.List;
 import java.util.TimeZone;
 
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import jlstm.train.Evaluation;
 
-/** The PNG charts of the seed's examples: a confusion matrix, a learning curve, a day-by-day forecast. */
+/** The PNG charts of the seed's examples: a confusion matrix and a day-by-day forecast. */
 final class ExampleCharts {
     private ExampleCharts() {
     }
@@ -51,30 +51,7 @@ final class ExampleCharts {
             }
         }
         chart.addSeries("counts", labels, labels, cells);
-        BitmapEncoder.saveBitmap(chart, stripPng(file), BitmapEncoder.BitmapFormat.PNG);
-    }
-
-    /**
-     * Training loss and a monitored score per epoch.
-     *
-     * @param trainLoss    one value per epoch
-     * @param monitorLabel what the second series is, e.g. "held-out accuracy"
-     * @param monitor      one value per epoch
-     * @param logarithmic  a log y axis (for losses and errors that fall by orders of magnitude)
-     */
-    static void learningCurve(Path file, String title, List<Double> trainLoss, String monitorLabel,
-                              List<Double> monitor, boolean logarithmic) throws IOException {
-        XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch")
-                .yAxisTitle(logarithmic ? "loss / metric (log scale)" : "loss / metric").build();
-        chart.getStyler().setYAxisLogarithmic(logarithmic);
-        chart.getStyler().setMarkerSize(5);
-        double[] epochs = new double[trainLoss.size()];
-        for (int i = 0; i < epochs.length; i++) {
-            epochs[i] = i + 1;
-        }
-        chart.addSeries("training loss", epochs, values(trainLoss, logarithmic));
-        chart.addSeries(monitorLabel, epochs, values(monitor, logarithmic));
-        BitmapEncoder.saveBitmap(chart, stripPng(file), BitmapEncoder.BitmapFormat.PNG);
+        TrainingCharts.savePng(chart, file);
     }
 
     /** The last {@code n} points of a forecast (all of them when it has fewer). */
@@ -99,28 +76,19 @@ final class ExampleCharts {
         for (String day : f.labels()) {
             x.add(Date.from(LocalDate.parse(day).atStartOfDay(ZoneOffset.UTC).toInstant()));
         }
-        for (XYSeries s : List.of(chart.addSeries("actual", x, boxed(f.actual())),
-                chart.addSeries("LSTM forecast", x, boxed(f.predicted())),
-                chart.addSeries(baselineName, x, boxed(f.baseline())))) {
+        XYSeries actual = chart.addSeries("actual", x, boxed(f.actual()));
+        XYSeries forecast = chart.addSeries("LSTM forecast", x, boxed(f.predicted()));
+        XYSeries base = chart.addSeries("baseline: " + baselineName, x, boxed(f.baseline()));
+        base.setLineStyle(SeriesLines.DASH_DASH);
+        for (XYSeries s : List.of(actual, forecast, base)) {
             if (!markers) {
                 s.setMarker(SeriesMarkers.NONE);
             }
         }
-        BitmapEncoder.saveBitmap(chart, stripPng(file), BitmapEncoder.BitmapFormat.PNG);
+        TrainingCharts.savePng(chart, file);
     }
 
     private static List<Double> boxed(double[] values) {
         return Arrays.stream(values).boxed().toList();
-    }
-
-    /** Log axes cannot show zeros: clamp to a tiny positive value there. */
-    private static double[] values(List<Double> values, boolean logarithmic) {
-        return values.stream().mapToDouble(v -> logarithmic ? Math.max(v, 1e-12) : v).toArray();
-    }
-
-    /** XChart appends the extension itself. */
-    private static String stripPng(Path file) {
-        String s = file.toString();
-        return s.endsWith(".png") ? s.substring(0, s.length() - 4) : s;
     }
 }

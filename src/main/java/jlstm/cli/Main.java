@@ -18,7 +18,12 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs a command line and returns its exit status (for tests: no System.exit). */
+    /**
+     * Runs a command line and returns its exit status (for tests: no System.exit). Every failure
+     * prints one line {@code error: <what is wrong>} on stderr (a bad option adds one usage line,
+     * not the whole help) and returns non-zero: 2 for a bad command line, 1 for anything else.
+     * {@code -Djlstm.debug=true} adds the stack trace.
+     */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -28,10 +33,54 @@ public final class Main implements Runnable {
             }
             return 1;
         });
-        return cli.execute(args);
+        cli.setParameterExceptionHandler((ex, arguments) -> {
+            CommandLine cmd = ex.getCommandLine();
+            String message = oneLine(ex.getMessage());
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !cmd.getSubcommands().isEmpty()
+                    && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+                message = "unknown command '" + u.getUnmatched().get(0) + "' (commands: "
+                        + String.join(", ", cmd.getSubcommands().keySet()) + ")";
+            }
+            cmd.getErr().println("error: " + message);
+            cmd.getErr().println("usage: " + synopsis(cmd.getCommandSpec()) + "   ('"
+                    + cmd.getCommandSpec().qualifiedName() + " --help' lists every option)");
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // The memory estimates (jlstm.MemoryBudget) should prevent this; when one falls short,
+            // still say what happened and what to do rather than print a stack trace.
+            cli.getErr().println("error: out of memory (Java heap of " + jlstm.MemoryBudget.human(
+                    Runtime.getRuntime().maxMemory()) + "): give Java more with -Xmx, e.g. java -Xmx8g -jar jlstm.jar …");
+            return 1;
+        }
     }
 
-    /** The message of an exception, with its type where the message alone would be unclear. */
+    /** {@code jlstm run --model=FILE --input=FILE --output=FILE [options]}: the command and its required options. */
+    static String synopsis(CommandLine.Model.CommandSpec spec) {
+        StringBuilder sb = new StringBuilder(spec.qualifiedName());
+        boolean optional = false;
+        for (CommandLine.Model.OptionSpec o : spec.options()) {
+            if (o.required()) {
+                sb.append(' ').append(o.longestName());
+                if (o.arity().max() > 0) {
+                    sb.append(' ').append(o.paramLabel());
+                }
+            } else {
+                optional = true;
+            }
+        }
+        if (optional) {
+            sb.append(" [options]");
+        }
+        if (!spec.subcommands().isEmpty()) {
+            sb.append(" <command>");
+        }
+        return sb.toString();
+    }
+
+    /** The message of an exception, with its type where the message alone would be unclear; one line. */
     static String describe(Throwable ex) {
         String message = ex.getMessage();
         if (ex instanceof java.nio.file.NoSuchFileException nf) {
@@ -40,10 +89,23 @@ public final class Main implements Runnable {
         if (ex instanceof java.nio.file.AccessDeniedException ad) {
             return "permission denied: " + ad.getFile();
         }
+        if (ex instanceof java.nio.file.FileAlreadyExistsException fe) {
+            return fe.getFile() + (fe.getReason() == null ? " already exists" : ": " + fe.getReason());
+        }
+        if (ex instanceof java.nio.file.NotDirectoryException nd) {
+            return "not a folder: " + nd.getFile();
+        }
+        if (ex instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+            return fs.getFile() + ": " + fs.getReason();
+        }
         if (message == null || message.isBlank()) {
             return ex.getClass().getSimpleName();
         }
-        return message;
+        return oneLine(message);
+    }
+
+    private static String oneLine(String message) {
+        return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
@@ -26,8 +27,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code run}: model + input safetensors → output safetensors (ARCHITECTURE.md, "Interchange").
- * Backward runs when the input holds {@code dy}. The input may also hold per-sequence
- * {@code lengths} (I64 or I32) and dropout masks {@code dropout_mask_l{k}}.
+ * Backward runs when the input holds {@code dy}.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs a model on an input and writes outputs (and gradients when the input has dy).",
@@ -37,7 +37,11 @@ import picocli.CommandLine.Option;
                 "        layer's output before the next reads it)",
                 "        (R = H, or P for a model with weight_hr_l* projections)",
                 "output: y [T,B,D*R], hn [L*D,B,R], cn [L*D,B,H]; with dy also dx, dh0, dc0 (when h0/c0 given)",
-                "        and grad.<parameter> for every parameter; with --dropout the masks drawn"})
+                "        and grad.<parameter> for every parameter; with --dropout the masks drawn",
+                "model:  a PyTorch state_dict: nn.LSTM names, optionally under a module prefix",
+                "        (encoder.lstm.weight_ih_l0); other tensors are ignored",
+                "F16, BF16 and F64 tensors are converted to float32; outputs are F32.",
+                "--output must not be the model or the input; it is written whole or not at all."})
 final class RunCommand implements Callable<Integer> {
     static final Set<String> INPUT_NAMES = Set.of("x", "h0", "c0", "dy", "dhn", "dcn", "lengths");
     /** Dropout masks of an input file: {@code dropout_mask_l{k}} for layers k = 0 … L−2. */
@@ -65,20 +69,29 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--dropout-seed", defaultValue = "0", paramLabel = "S", description = "seed of the dropout masks (default: ${DEFAULT-VALUE})")
     long dropoutSeed;
 
+    @Option(names = "--prefix", paramLabel = "P", description = {"the LSTM's module prefix in the model file, e.g. "
+            + "encoder.lstm. for encoder.lstm.weight_ih_l0 ('' for bare names);",
+            "needed only when the file holds several LSTMs (default: the only one)"})
+    String prefix;
+
     @Override
     public Integer call() throws Exception {
         Device chosen = Device.parse(device);
-        LstmParameters params = LstmParameters.load(model, batchFirst);
-        Input in = readInput(input);
-        Tensor x = in.tensors().get("x");
+        OutputGuard.requireWritableFile(output, "--output");
+        OutputGuard.refuseToReplace(output, "--output", Map.of("--model", model, "--input", input),
+                "choose another --output");
+        LstmParameters params = LstmParameters.load(model, batchFirst, prefix);
+        Input read = readInput(input);
+        Map<String, Tensor> in = read.tensors();
+        Tensor x = in.get("x");
         if (x == null) {
             throw new SafetensorsFormatException(input, "missing tensor 'x'");
         }
-        Tensor dy = in.tensors().get("dy");
-        if (dy == null && (in.tensors().containsKey("dhn") || in.tensors().containsKey("dcn"))) {
+        Tensor dy = in.get("dy");
+        if (dy == null && (in.containsKey("dhn") || in.containsKey("dcn"))) {
             throw new SafetensorsFormatException(input, "dhn/dcn given without dy: backward needs dy");
         }
-        if (dy == null && in.dropoutMasks() != null) {
+        if (dy == null && read.dropoutMasks() != null) {
             throw new SafetensorsFormatException(input, "dropout masks given without dy: dropout acts in training "
                     + "(with backward) only");
         }
@@ -86,7 +99,7 @@ final class RunCommand implements Callable<Integer> {
             if (!(dropout >= 0 && dropout <= 1)) {
                 throw new IllegalArgumentException("--dropout must be a probability in [0, 1], got " + dropout);
             }
-            if (dy == null || in.dropoutMasks() != null) {
+            if (dy == null || read.dropoutMasks() != null) {
                 throw new IllegalArgumentException("--dropout needs an input with dy (training) and without "
                         + "dropout_mask_l* tensors");
             }
@@ -97,10 +110,9 @@ final class RunCommand implements Callable<Integer> {
         try (LstmLayer lstm = LstmLayer.create(params, chosen)) {
             lstm.seedDropout(dropoutSeed);
             LstmOutput result;
-            Map<String, Tensor> t = in.tensors();
             try {
-                result = dy == null ? lstm.forward(x, t.get("h0"), t.get("c0"), in.lengths())
-                        : lstm.forwardTraining(x, t.get("h0"), t.get("c0"), in.lengths(), in.dropoutMasks());
+                result = dy == null ? lstm.forward(x, in.get("h0"), in.get("c0"), read.lengths())
+                        : lstm.forwardTraining(x, in.get("h0"), in.get("c0"), read.lengths(), read.dropoutMasks());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(input + ": " + e.getMessage() + " (model " + model + ": "
                         + params.config() + ")", e);
@@ -108,7 +120,7 @@ final class RunCommand implements Callable<Integer> {
             out.put("y", result.y());
             out.put("hn", result.hn());
             out.put("cn", result.cn());
-            if (in.dropoutMasks() == null) {
+            if (read.dropoutMasks() == null) {
                 List<Tensor> drawn = lstm.dropoutMasks();
                 for (int k = 0; k < drawn.size(); k++) {
                     out.put("dropout_mask_l" + k, drawn.get(k));
@@ -117,18 +129,18 @@ final class RunCommand implements Callable<Integer> {
             if (dy != null) {
                 LstmGradients g;
                 try {
-                    g = lstm.backward(dy, t.get("dhn"), t.get("dcn"));
+                    g = lstm.backward(dy, in.get("dhn"), in.get("dcn"));
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(input + ": " + e.getMessage(), e);
                 }
                 out.put("dx", g.dx());
-                if (t.containsKey("h0")) {
+                if (in.containsKey("h0")) {
                     out.put("dh0", g.dh0());
                 }
-                if (t.containsKey("c0")) {
+                if (in.containsKey("c0")) {
                     out.put("dc0", g.dc0());
                 }
-                g.parameters().forEach((name, grad) -> out.put("grad." + name, grad));
+                g.parameters().forEach((name, t) -> out.put("grad." + name, t));
             }
             Safetensors.write(output, out, Map.of("producer", "jlstm", "device", lstm.deviceName()));
             System.err.printf("wrote %s (%s, device %s%s)%n", output, params.config(), lstm.deviceName(),
@@ -140,45 +152,52 @@ final class RunCommand implements Callable<Integer> {
     /**
      * What an input file holds.
      *
-     * @param tensors      the F32 tensors by name (x, h0, c0, dy, dhn, dcn)
+     * @param tensors      the float tensors by name (x, h0, c0, dy, dhn, dcn), as float32
      * @param lengths      [B] from an I64 or I32 {@code lengths} tensor, or null
      * @param dropoutMasks {@code dropout_mask_l0} … in layer order, or null when there are none
      */
     record Input(Map<String, Tensor> tensors, int[] lengths, List<Tensor> dropoutMasks) {
     }
 
-    /** Reads an input file: known names only; F32 tensors, lengths as I64 or I32, masks as F32. */
+    /**
+     * Reads an input file: known names only; float tensors as float32 (F16, BF16 and F64 are
+     * converted, and the conversion logged), lengths as I64 or I32, masks as float tensors.
+     */
     static Input readInput(Path file) throws java.io.IOException {
         Safetensors.Contents contents = Safetensors.read(file);
         Set<String> unknown = new TreeSet<>();
+        for (String name : contents.entries().keySet()) {
+            if (!INPUT_NAMES.contains(name) && !MASK_NAME.matcher(name).matches()) {
+                unknown.add(name);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new SafetensorsFormatException(file, "unexpected tensor(s) " + unknown
+                    + " (an input holds x and optionally h0, c0, dy, dhn, dcn, lengths, dropout_mask_l<k>)");
+        }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        Map<Integer, Tensor> masks = new java.util.TreeMap<>();
+        Map<Integer, Tensor> masks = new TreeMap<>();
+        Map<String, String> converted = new TreeMap<>();
         int[] lengths = null;
         for (SafetensorsEntry e : contents.entries().values()) {
-            Matcher mask = MASK_NAME.matcher(e.name());
-            if (!INPUT_NAMES.contains(e.name()) && !mask.matches()) {
-                unknown.add(e.name());
-                continue;
-            }
             if (e.name().equals("lengths")) {
                 lengths = readLengths(file, e);
                 continue;
             }
-            Tensor t;
-            try {
-                t = e.toTensor();
-            } catch (IllegalArgumentException ex) {
-                throw new SafetensorsFormatException(file, ex.getMessage());
+            Tensor t = Safetensors.floatTensor(file, e);
+            if (e.dtype() != DType.F32) {
+                converted.put(e.name(), e.dtype().name());
             }
+            Matcher mask = MASK_NAME.matcher(e.name());
             if (mask.matches()) {
                 masks.put(Integer.parseInt(mask.group(1)), t);
             } else {
                 tensors.put(e.name(), t);
             }
         }
-        if (!unknown.isEmpty()) {
-            throw new SafetensorsFormatException(file, "unexpected tensor(s) " + unknown
-                    + " (an input holds x and optionally h0, c0, dy, dhn, dcn, lengths, dropout_mask_l<k>)");
+        if (!converted.isEmpty()) {
+            System.getLogger("jlstm").log(System.Logger.Level.INFO, "jlstm: " + file + ": converted to float32: "
+                    + converted.toString().replaceAll("[{}]", ""));
         }
         List<Tensor> maskList = null;
         if (!masks.isEmpty()) {
@@ -206,7 +225,12 @@ final class RunCommand implements Callable<Integer> {
             throw new SafetensorsFormatException(file, "tensor 'lengths' has shape "
                     + java.util.Arrays.toString(e.shape()) + ", expected [B]");
         }
-        long[] values = e.toLongs();
+        long[] values;
+        try {
+            values = e.toLongs();
+        } catch (IllegalArgumentException ex) {
+            throw new SafetensorsFormatException(file, ex.getMessage());
+        }
         int[] out = new int[values.length];
         for (int b = 0; b < values.length; b++) {
             if (values[b] < 1 || values[b] > Integer.MAX_VALUE) {

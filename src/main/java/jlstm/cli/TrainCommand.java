@@ -23,8 +23,6 @@ import jlstm.train.Adam;
 import jlstm.train.AddingProblem;
 import jlstm.train.AirlinePassengers;
 import jlstm.train.Checkpoint;
-import jlstm.train.DigitsExample;
-import jlstm.train.HandwrittenDigits;
 import jlstm.train.Evaluation;
 import jlstm.train.LinearHead;
 import jlstm.train.Optimizer;
@@ -70,9 +68,10 @@ final class TrainCommand implements Callable<Integer> {
             "adding", new TaskDefaults(15, 32, 1, 50, 32, 0.01, 4000),
             "airline", new TaskDefaults(150, 16, 1, 12, 12, 0.005, 0),
             "digits", new TaskDefaults(25, 64, 1, 8, 32, 0.01, 0),
-            // stocks: chosen on the validation days only, never on the held-out ones (docs/TRAINING.md)
+            // stocks: chosen on the validation days only, never on the held-out ones (docs/EXAMPLES.md)
             "stocks", new TaskDefaults(20, 16, 1, 10, 32, 0.001, 0));
     static final int ADDING_TEST_SAMPLES = 1000;
+    static final String CHECKPOINT_FILE = "checkpoint.safetensors";
 
     @Spec
     CommandSpec spec;
@@ -146,7 +145,7 @@ final class TrainCommand implements Callable<Integer> {
         }
 
         if ("digits".equals(task)) {
-            return trainDigits(chosenDevice, stdout);
+            return DigitsTraining.run(this, chosenDevice, stdout);
         }
         Checkpoint checkpoint = resume == null ? null : Checkpoint.load(resume);
         Map<String, String> resumed = checkpoint == null ? Map.of() : checkpoint.metadata();
@@ -200,6 +199,14 @@ final class TrainCommand implements Callable<Integer> {
 
         Path outDir = out != null ? out : Path.of("runs", taskName + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+            throw bad("--out " + outDir + " exists and is not a folder (train writes a checkpoint and charts into "
+                    + "a folder)");
+        }
+        OutputGuard.refuseToReplace(outDir.resolve(CHECKPOINT_FILE), "--out " + outDir + ": the new checkpoint",
+                java.util.Collections.singletonMap("--resume", resume), "choose another --out (or copy the checkpoint"
+                        + " elsewhere first)");
+        boolean createdOutDir = !Files.exists(outDir);
 
         try (SequenceModel model = new SequenceModel(LstmLayer.create(lstmParameters, chosenDevice), head)) {
             Files.createDirectories(outDir); // only once the device is known to work
@@ -223,13 +230,16 @@ final class TrainCommand implements Callable<Integer> {
                     number(runLr), runBatch, clip == 0 ? "off" : number(clip), startEpoch + 1, startEpoch + runEpochs,
                     checkpoint == null ? "" : ", resumed from " + resume, optimizerNote);
             if (deviceName.equals("cuda")) {
-                stdout.println("note: the head, loss and optimizer run on the host; each step copies through host memory");
+                stdout.println(model.trainsOnDevice(trainingTask.loss(), optimizer)
+                        ? "note: head, loss, clipping and optimizer run on the GPU too; a step sends the batch and "
+                                + "receives the loss"
+                        : "note: the head, loss and optimizer run on the host; each step copies through host memory");
             }
 
             int sequences = trainingTask.trainingSet().size();
             Evaluation evaluation = null;
-            String monitorName = trainingTask.monitorName();
-            Path checkpointFile = outDir.resolve("checkpoint.safetensors");
+            String monitorName = trainingTask.monitorName(); // held-out, or validation for stocks
+            Path checkpointFile = outDir.resolve(CHECKPOINT_FILE);
             for (int epoch = startEpoch + 1; epoch <= startEpoch + runEpochs; epoch++) {
                 Trainer.EpochResult result;
                 try (ProgressBar bar = progressBar("epoch " + epoch + "/" + (startEpoch + runEpochs), sequences)) {
@@ -263,20 +273,20 @@ final class TrainCommand implements Callable<Integer> {
                 meta.put("history.heldout", joinHistory(evalHistory));
                 Checkpoint.save(checkpointFile, model, optimizer, meta);
             }
-            if (!monitorName.equals("held-out") && evaluation != null) {
-                stdout.printf(Locale.ROOT, "%s %s: %s (baseline %s: %s)%n", monitorName, evaluation.metric(),
-                        number(evaluation.value()), evaluation.baselineName(), number(evaluation.baseline()));
+            Evaluation monitored = evaluation != null ? evaluation : trainingTask.monitor(model);
+            if (!monitorName.equals("held-out")) {
+                stdout.printf(Locale.ROOT, "%s %s: %s (baseline %s: %s)%n", monitorName, monitored.metric(),
+                        number(monitored.value()), monitored.baselineName(), number(monitored.baseline()));
             }
             evaluation = trainingTask.evaluate(model); // the held-out score, once training is done
 
             Path curve = outDir.resolve("learning-curve.png");
-            if (monitorName.equals("held-out")) {
-                TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainHistory,
-                        evaluation.metric(), evalHistory);
-            } else {
-                ExampleCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainHistory,
-                        monitorName + " " + evaluation.metric(), evalHistory, true);
-            }
+            String metricLabel = evaluation.metric() + (taskName.equals("airline") ? " (thousands of passengers)"
+                    : taskName.equals("stocks") ? " (index points)" : "");
+            TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainingTask.loss().name(),
+                    trainHistory, monitorName, metricLabel, evalHistory,
+                    trainingTask.loss().name().equals(evaluation.metric()), monitored.baselineName(),
+                    monitored.baseline());
             stdout.printf(Locale.ROOT, "held-out %s: %s (baseline %s: %s)%n", evaluation.metric(),
                     number(evaluation.value()), evaluation.baselineName(), number(evaluation.baseline()));
             stdout.printf("wrote %s, %s", checkpointFile, curve);
@@ -292,7 +302,7 @@ final class TrainCommand implements Callable<Integer> {
                     stdout.printf(", %s, %s", forecast, zoom);
                 } else {
                     TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
-                            evaluation.forecast(), evaluation.baselineName());
+                            evaluation.forecast(), evaluation.baselineName(), "passengers (thousands)");
                     stdout.printf(", %s", forecast);
                 }
             }
@@ -300,74 +310,23 @@ final class TrainCommand implements Callable<Integer> {
             stdout.printf(Locale.ROOT, "result: task=%s device=%s metric=%s value=%s baseline=%s%n", taskName,
                     deviceName, evaluation.metric(), number(evaluation.value()), number(evaluation.baseline()));
             stdout.flush();
+        } catch (Exception | Error e) {
+            if (createdOutDir) {
+                removeIfEmpty(outDir); // a run that failed before writing anything leaves no folder behind
+            }
+            throw e;
         }
         return 0;
     }
 
-    /**
-     * {@code --task digits}: the seed's cell example ({@link DigitsExample}). It steps an LstmCell,
-     * which runs on the CPU, and has no checkpoint to resume from; options that do not apply are refused.
-     */
-    private Integer trainDigits(Device chosenDevice, PrintStream stdout) throws IOException {
-        if (chosenDevice == Device.CUDA) {
-            throw bad("--task digits steps an LstmCell, which runs on the CPU only; use --device cpu or auto");
-        }
-        for (Object[] option : new Object[][] {{"--resume", resume}, {"--layers", layers}, {"--seq-len", seqLen},
-                {"--samples", samples}}) {
-            if (option[1] != null) {
-                throw bad(option[0] + " does not apply to --task digits (one cell, 8 rows per image, fixed data)");
+    private static void removeIfEmpty(Path dir) {
+        try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+            if (entries.findAny().isEmpty()) {
+                Files.delete(dir);
             }
+        } catch (IOException ignored) {
+            // best effort: the run's own error is the one to report
         }
-        if (!optimizerName.equals("adam")) {
-            throw bad("--task digits trains with Adam only");
-        }
-        TaskDefaults defaults = DEFAULTS.get("digits");
-        DigitsExample.Options d = DigitsExample.Options.defaults();
-        DigitsExample.Options options = new DigitsExample.Options(epochs != null ? epochs : defaults.epochs(),
-                hidden != null ? hidden : defaults.hidden(), batch != null ? batch : defaults.batch(),
-                lr != null ? lr : defaults.lr(), seed != null ? seed : 1L, d.noise(), 0);
-        Path outDir = out != null ? out : Path.of("runs", "digits-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Files.createDirectories(outDir);
-        int parameters = 4 * options.hidden() * (HandwrittenDigits.PIXELS + options.hidden() + 2)
-                + HandwrittenDigits.CLASSES * (options.hidden() + 1);
-        stdout.printf(Locale.ROOT, "task digits: 8x8 handwritten digits (UCI, CC BY 4.0), each image read row by row "
-                + "(T=8 steps of 8 pixels) by an LstmCell loop; %d training and %d held-out images (the last %d "
-                + "of the file), loss cross-entropy%n", HandwrittenDigits.load().training().size(),
-                HandwrittenDigits.HELD_OUT, HandwrittenDigits.HELD_OUT);
-        stdout.printf(Locale.ROOT, "model LstmCell(I=8, H=%d) stepped over 8 rows + linear head -> 10, %d parameters, "
-                + "device cpu%n", options.hidden(), parameters);
-        stdout.printf(Locale.ROOT, "training: adam lr=%s (cosine decay) batch=%d input noise sd=%s epochs 1..%d%n",
-                number(options.lr()), options.batch(), number(options.noise()), options.epochs());
-        DigitsExample.Result r = DigitsExample.run(options, (epoch, loss, accuracy, seconds) -> stdout.printf(
-                Locale.ROOT, "epoch %3d/%d  loss %.6f  held-out accuracy %s  %,.0f seq/s  %.1f s%n", epoch,
-                options.epochs(), loss, number(accuracy), (HandwrittenDigits.load().training().size()) / seconds,
-                seconds));
-        Path checkpointFile = outDir.resolve("checkpoint.safetensors");
-        Map<String, jlstm.Tensor> tensors = new LinkedHashMap<>(r.model().parameters());
-        tensors.putAll(r.model().optimizer().stateTensors());
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("task", "digits");
-        meta.put("model", "nn.LSTMCell(8, " + options.hidden() + ") stepped over the 8 rows, head nn.Linear("
-                + options.hidden() + ", 10) on the last h");
-        meta.put("seed", Long.toString(options.seed()));
-        meta.put("epochs", Integer.toString(options.epochs()));
-        meta.putAll(r.model().optimizer().stateMetadata());
-        jlstm.io.Safetensors.write(checkpointFile, tensors, meta);
-        Path curve = outDir.resolve("learning-curve.png");
-        ExampleCharts.learningCurve(curve, "digits: LstmCell(I=8, H=" + options.hidden() + ") + linear head",
-                r.trainLoss(), "held-out accuracy", r.accuracyCurve(), false);
-        Path confusion = outDir.resolve("confusion-matrix.png");
-        ExampleCharts.confusionMatrix(confusion, String.format(Locale.ROOT,
-                "digits: held-out confusion matrix, accuracy %s (%d images)", number(r.accuracy()), r.scored()),
-                r.confusion());
-        stdout.printf(Locale.ROOT, "held-out accuracy: %s (baseline majority-class: %s), training %.1f s%n",
-                number(r.accuracy()), number(r.baseline()), r.seconds());
-        stdout.printf("wrote %s, %s, %s%n", checkpointFile, curve, confusion);
-        stdout.printf(Locale.ROOT, "result: task=digits device=cpu metric=accuracy value=%s baseline=%s%n",
-                number(r.accuracy()), number(r.baseline()));
-        stdout.flush();
-        return 0;
     }
 
     private String resolveTask(Map<String, String> resumed) {
@@ -446,7 +405,7 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private CommandLine.ParameterException bad(String message) {
+    CommandLine.ParameterException bad(String message) {
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 

@@ -41,6 +41,8 @@ import jlstm.LstmParameters;
  * everything when no native BLAS is usable, stays on the Java path above.
  *
  * <p>Workspaces are sized on the first call of a shape and reused; nothing is allocated per step.
+ * The backward pass's buffers (dG, carried gradients, dX, the row-major weight copies and the
+ * weight-gradient scratch) are made by the first backward pass, so inference never holds them.
  * Weights are compared with the copy last packed on every call and re-packed when they changed, so
  * in-place parameter updates are always seen.
  *
@@ -173,19 +175,14 @@ final class CpuLstmEngine implements LstmEngine {
         flatIh = new float[layers][dirs][];
         flatHh = new float[layers][dirs][];
         flatPacked = new boolean[layers][dirs];
-        gradIh = new float[layers][][];
         for (int k = 0; k < layers; k++) {
             int inSize = config.layerInputSize(k);
-            gradIh[k] = new float[gates4][inSize];
             for (int d = 0; d < dirs; d++) {
                 weightIhT[k][d] = new float[inSize][gates4];
                 weightHhT[k][d] = new float[hidden][gates4];
-                weightIh[k][d] = new float[gates4][inSize];
-                weightHh[k][d] = new float[gates4][hidden];
             }
         }
-        gradHh = new float[gates4][hidden];
-        gradBias = new float[gates4];
+        // weightIh, weightHh, gradIh, gradHh, gradBias: backward only, see ensureBackwardWorkspace
         biasSum = new float[gates4];
         scratch = new float[pool.size()][hidden];
         packedFrom = new float[layers][2 * dirs][];
@@ -244,17 +241,60 @@ final class CpuLstmEngine implements LstmEngine {
         gates = new float[layers][dirs][rows][gates4];
         cells = new float[layers][dirs][rows][hidden];
         layerOutput = new float[layers][][];
-        inputGrad = new float[layers][][];
         for (int k = 0; k < layers; k++) {
             layerOutput[k] = dirs == 1 ? hiddenStates[k][0] : new float[rows][dirs * hidden];
-            inputGrad[k] = new float[rows][config.layerInputSize(k)];
         }
-        dGates = new float[rows][gates4];
-        dhCarry = new float[b][hidden];
-        dcCarry = new float[b][hidden];
-        outputGrad = new float[rows][dirs * hidden];
         layerInputFlat = null;
         gatesFlat = null;
+        // Backward-only buffers of the old shape go; ensureBackwardWorkspace makes them when needed,
+        // so that inference never holds them.
+        dGates = null;
+        dhCarry = null;
+        dcCarry = null;
+        outputGrad = null;
+        inputGrad = null;
+        statesFlat = null;
+        inputGradFlat = null;
+    }
+
+    /** The backward pass's buffers for the current (T, B), and the per-model ones, on first need. */
+    private void ensureBackwardWorkspace() {
+        int gates4 = 4 * hidden, rows = steps * batch;
+        if (gradHh == null) {
+            gradIh = new float[layers][][];
+            for (int k = 0; k < layers; k++) {
+                int inSize = config.layerInputSize(k);
+                gradIh[k] = new float[gates4][inSize];
+                for (int d = 0; d < dirs; d++) {
+                    weightIh[k][d] = new float[gates4][inSize];
+                    weightHh[k][d] = new float[gates4][hidden];
+                }
+            }
+            gradHh = new float[gates4][hidden];
+            gradBias = new float[gates4];
+        }
+        if (dGates == null) {
+            dGates = new float[rows][gates4];
+            dhCarry = new float[batch][hidden];
+            dcCarry = new float[batch][hidden];
+            outputGrad = new float[rows][dirs * hidden];
+            inputGrad = new float[layers][][];
+            for (int k = 0; k < layers; k++) {
+                inputGrad[k] = new float[rows][config.layerInputSize(k)];
+            }
+        }
+        if (blas != null && statesFlat == null) {
+            int widest = 0;
+            for (int layer = 0; layer < layers; layer++) {
+                widest = Math.max(widest, config.layerInputSize(layer));
+            }
+            statesFlat = new float[rows * hidden];
+            inputGradFlat = new float[rows * widest];
+            if (gradHhFlat == null) {
+                gradIhFlat = new float[gates4 * widest];
+                gradHhFlat = new float[gates4 * hidden];
+            }
+        }
     }
 
     // ---------------------------------------------------------------- forward
@@ -374,7 +414,13 @@ final class CpuLstmEngine implements LstmEngine {
         int[] tile = split.tile(batch, hidden, worker, workers);
         int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
         if (b0 >= b1 || u0 >= u1) {
-            return; // no share of the loop (only when it has no barriers: SINGLE or BATCH)
+            // No share of the loop. Split by units, aligned slices leave some workers none when H is
+            // small for the worker count (H = 100 on 8+ workers): they still meet every step's
+            // barrier, or the others wait for them forever.
+            for (int s = 0; split == StepSplit.UNITS && s < steps; s++) {
+                pool.barrier();
+            }
+            return;
         }
         int rowCount = b1 - b0;
         float[][] wHhT = weightHhT[k][d];
@@ -517,6 +563,7 @@ final class CpuLstmEngine implements LstmEngine {
         if (!trained) {
             throw new IllegalStateException("backward needs a training-mode forward pass first");
         }
+        ensureBackwardWorkspace();
         checkParameters();
         toRows(dy, outputGrad);
         for (int k = layers - 1; k >= 0; k--) {
@@ -588,6 +635,9 @@ final class CpuLstmEngine implements LstmEngine {
         int[] tile = split.tile(batch, hidden, worker, workers);
         int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
         boolean hasTile = timeLoop && b0 < b1 && u0 < u1;
+        for (int s = 0; timeLoop && !hasTile && split == StepSplit.UNITS && s < steps; s++) {
+            pool.barrier(); // no units of its own: still meets every step's barrier (see forwardDirection)
+        }
         for (int s = steps - 1; s >= 0 && hasTile; s--) {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t - 1 : t + 1;
@@ -692,18 +742,11 @@ final class CpuLstmEngine implements LstmEngine {
     private void flattenLayerInput(int k, float[][] in) {
         int rows = steps * batch, inSize = config.layerInputSize(k);
         if (layerInputFlat == null) {
-            int widest = 0;
-            for (int layer = 0; layer < layers; layer++) {
-                widest = Math.max(widest, config.layerInputSize(layer));
-            }
             layerInputFlat = new float[layers][];
             // One row of padding: netlib's bounds check for a transposed operand at a column offset
             // (a worker's gate columns of dG) counts whole rows of lda, beyond the last element used.
             gatesFlat = new float[(rows + 1) * 4 * hidden];
-            statesFlat = new float[rows * hidden];
-            inputGradFlat = new float[rows * widest];
-            gradIhFlat = new float[4 * hidden * widest];
-            gradHhFlat = new float[4 * hidden * hidden];
+            // statesFlat, inputGradFlat, gradIhFlat, gradHhFlat: backward only (ensureBackwardWorkspace)
         }
         if (layerInputFlat[k] == null) {
             layerInputFlat[k] = new float[rows * inSize];

@@ -38,7 +38,7 @@ public final class Gemm {
     }
 
     /**
-     * C[c0 + r][j] += Σ_p A[a0 + r][aCol0 + p] · B[b0 + p][j] for r < m, p < k and j in
+     * C[c0 + r][j] += Σ_p A[a0 + r][aCol0 + p] · B[b0 + p][j] for r &lt; m, p &lt; k and j in
      * [colStart, colEnd): C rows += A · B on arrays of rows.
      *
      * @param a A rows; row a0 + r holds A(r, ·) from column aCol0 (read only)

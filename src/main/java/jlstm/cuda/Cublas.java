@@ -2,18 +2,19 @@ package jlstm.cuda;
 
 import static jlstm.cuda.CudaCalls.checkCublas;
 
+import jcuda.CudaException;
 import jcuda.Pointer;
-import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasHandle;
 import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
+import jcuda.jcublas.cublasStatus;
 import jcuda.runtime.cudaStream_t;
 
 /**
  * The one wrapper around cuBLAS: a handle created in the current context and bound to one
- * stream, and a row-major GEMM.
+ * stream, and the row-major products the engine needs.
  *
  * <p><b>Row-major ↔ column-major.</b> cuBLAS is column-major; everything in jlstm is row-major.
  * A row-major matrix M [r, c] with leading dimension ld is, read column-major, Mᵀ [c, r] with the
@@ -22,7 +23,9 @@ import jcuda.runtime.cudaStream_t;
  * swapped, and each transpose flag unchanged (B stored row-major is already Bᵀ column-major).
  *
  * <p>Math mode is {@code CUBLAS_DEFAULT_MATH} (full FP32, no TF32), so results meet the 1e-4
- * accuracy contract; cuBLAS gives identical bits run to run on one GPU and stream.
+ * accuracy contract; cuBLAS gives identical bits run to run on one GPU and stream. The handle gets
+ * its own workspace ({@link #Cublas(CUstream, long)}), so that a stream capture (CUDA graphs)
+ * never makes cuBLAS allocate. Calls build no strings unless they fail.
  */
 final class Cublas implements AutoCloseable {
     private static final Pointer ONE = Pointer.to(new float[] {1f});
@@ -31,12 +34,24 @@ final class Cublas implements AutoCloseable {
     private final cublasHandle handle = new cublasHandle();
     private boolean open;
 
-    /** Creates the handle in the current context and binds it to {@code stream}. */
-    Cublas(CUstream stream) {
+    /**
+     * Creates the handle in the current context, binds it to {@code stream} and gives it the
+     * device workspace at {@code workspace} (0: cuBLAS's default workspace).
+     */
+    Cublas(CUstream stream, long workspace, long workspaceBytes) {
         checkCublas(JCublas2.cublasCreate(handle), "cublasCreate");
         open = true;
         checkCublas(JCublas2.cublasSetStream(handle, new cudaStream_t(stream)), "cublasSetStream");
         checkCublas(JCublas2.cublasSetMathMode(handle, cublasMath.CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+        if (workspace != 0) {
+            checkCublas(JCublas2.cublasSetWorkspace(handle, DeviceAddress.pointer(workspace), workspaceBytes),
+                    "cublasSetWorkspace");
+        }
+    }
+
+    /** A handle on {@code stream} with cuBLAS's default workspace (the probe's). */
+    Cublas(CUstream stream) {
+        this(stream, 0, 0);
     }
 
     /** cuBLAS version as reported by the loaded library, e.g. 120604 or 130100. */
@@ -54,12 +69,33 @@ final class Cublas implements AutoCloseable {
      * @param c      [m, n] with row stride ldc; must not alias A or B
      * @param accumulate beta = 1 (add into C) instead of 0 (overwrite C)
      */
-    void gemm(boolean transA, boolean transB, int m, int n, int k, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
-              boolean accumulate, CUdeviceptr c, int ldc) {
-        ColumnMajorCall call = ColumnMajorCall.of(transA, transB, m, n, k, lda, ldb, ldc);
-        checkCublas(JCublas2.cublasSgemm(handle, call.opFirst(), call.opSecond(), call.m(), call.n(), call.k(), ONE,
-                b, call.ldFirst(), a, call.ldSecond(), accumulate ? ONE : ZERO, c, call.ldc()),
-                "cublasSgemm(m=" + m + ", n=" + n + ", k=" + k + ", transA=" + transA + ", transB=" + transB + ")");
+    void gemm(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb,
+              boolean accumulate, long c, int ldc) {
+        int opA = transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+        int opB = transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+        int status = JCublas2.cublasSgemm(handle, opB, opA, n, m, k, ONE, DeviceAddress.pointer(b), ldb,
+                DeviceAddress.pointer(a), lda, accumulate ? ONE : ZERO, DeviceAddress.pointer(c), ldc);
+        if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
+            throw new CudaException("cublasSgemm(" + ColumnMajorCall.of(transA, transB, m, n, k, lda, ldb, ldc)
+                    + ") for row-major m=" + m + ", n=" + n + ", k=" + k + " failed: " + cublasStatus.stringFor(status));
+        }
+    }
+
+    /**
+     * Row-major column sums: y[n] = Σ_r A[r, n] over the {@code rows} rows of A [rows, n] (row
+     * stride lda), as the product Aᵀ · ones. Deterministic: cuBLAS sums in a fixed order.
+     *
+     * @param ones [rows] of 1.0f
+     * @param y    [n] out
+     */
+    void columnSums(int rows, int n, long a, int lda, long ones, long y) {
+        // Row-major A [rows, n] is column-major Aᵀ [n, rows]: y = (Aᵀ column-major) · ones, no transpose.
+        int status = JCublas2.cublasSgemv(handle, cublasOperation.CUBLAS_OP_N, n, rows, ONE, DeviceAddress.pointer(a),
+                lda, DeviceAddress.pointer(ones), 1, ZERO, DeviceAddress.pointer(y), 1);
+        if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
+            throw new CudaException("cublasSgemv(column sums of " + rows + " × " + n + ") failed: "
+                    + cublasStatus.stringFor(status));
+        }
     }
 
     /**

@@ -24,7 +24,9 @@ import java.util.Set;
  *       loaded by absolute path; libJCublas2's dependency then resolves to it by soname.</li>
  *   <li>Otherwise, if a {@code libcublas.so.13} is found (LD_LIBRARY_PATH, the system property
  *       {@value #CUBLAS13_PATH_PROPERTY} — a file or a directory —, /usr/local/cuda*&#47;lib64,
- *       the ld.so cache, Python wheels {@code nvidia/cublas/lib} and {@code nvidia/cu13/lib}),
+ *       the ld.so cache, Python wheels {@code nvidia/cublas/lib}, {@code nvidia/cu13/lib} and other
+ *       {@code nvidia/*&#47;lib} folders of the active venv, of the {@code python3} on PATH and of
+ *       virtual environments under /opt),
  *       it is loaded by absolute path, then the forwarding library {@code libcublas.so.12}
  *       (built from {@code cuda/cublas_forwarding}, shipped in the jar) is extracted and loaded:
  *       its trampolines call into cuBLAS 13.</li>
@@ -180,6 +182,9 @@ final class CublasLoader {
             dirs.add(site.resolve("nvidia/cublas/lib"));
             if (cuda13) {
                 dirs.add(site.resolve("nvidia/cu13/lib"));
+                for (Path wheel : children(site.resolve("nvidia"), "*")) {   // other CUDA 13 wheel layouts
+                    dirs.add(wheel.resolve("lib"));
+                }
             }
         }
         String conda = System.getenv("CONDA_PREFIX");
@@ -189,7 +194,12 @@ final class CublasLoader {
         return new ArrayList<>(dirs);
     }
 
-    /** site-packages / dist-packages of the active venv, the user and the system Pythons. */
+    /**
+     * site-packages / dist-packages of the active venv, of the {@code python3} first on PATH (often a
+     * venv: {@code …/bin/python3} → {@code …/lib/python3.x/site-packages}), of virtual environments
+     * under /opt (as on hosts where PyTorch lives in {@code /opt/<name>/.venv}), the user and the
+     * system Pythons.
+     */
     private static List<Path> sitePackages() {
         List<Path> roots = new ArrayList<>();
         for (String env : List.of("VIRTUAL_ENV", "CONDA_PREFIX")) {
@@ -197,6 +207,17 @@ final class CublasLoader {
             if (v != null) {
                 roots.add(Path.of(v, "lib"));
             }
+        }
+        for (Path dir : pathList(System.getenv("PATH"))) {
+            if (Files.isExecutable(dir.resolve("python3")) && dir.getParent() != null) {
+                roots.add(dir.getParent().resolve("lib"));
+                break;
+            }
+        }
+        for (Path opt : children(Path.of("/opt"), "*")) {
+            roots.add(opt.resolve(".venv/lib"));
+            roots.add(opt.resolve("venv/lib"));
+            roots.add(opt.resolve("lib"));
         }
         String home = System.getProperty("user.home");
         if (home != null) {

@@ -3,19 +3,33 @@ package jlstm.cuda;
 import static jcuda.driver.JCudaDriver.cuCtxPopCurrent;
 import static jcuda.driver.JCudaDriver.cuCtxPushCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuFuncGetAttribute;
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpy2DAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static jcuda.driver.JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
-import static jlstm.cuda.CudaCalls.FLOAT_BYTES;
+import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 import static jlstm.cuda.CudaCalls.check;
+import static jlstm.cuda.DeviceAddress.FLOAT;
 
 import java.util.function.Supplier;
 
@@ -23,42 +37,81 @@ import jcuda.Pointer;
 import jcuda.driver.CUDA_MEMCPY2D;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
-import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmemorytype;
+import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream_flags;
 
 /**
- * GPU 0 through JCuda: the primary context (retained), one blocking stream, a cuBLAS handle bound
- * to it and the kernel module. Every call is checked (see {@link CudaCalls}).
+ * GPU 0 through JCuda for one engine: the primary context (retained), two blocking streams — lane
+ * 0, the main one, and lane 1, where the reverse direction of a bidirectional layer runs beside
+ * the forward one — each with its own cuBLAS handle and workspace, the kernel module, and the
+ * events that fork lane 1 off lane 0 and join it back. Every call is checked (see
+ * {@link CudaCalls}); addresses are {@code long}s (see {@link DeviceAddress}). All calls except
+ * {@link #inContext} must be made inside {@link #inContext}.
  */
-final class CudaDevice implements DeviceOps {
+final class CudaDevice implements AutoCloseable {
+    /** cuBLAS workspace per handle: what cuBLAS asks for on Hopper, so captured GEMMs never allocate. */
+    private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
+    /** The stand-in's GEMMs use no workspace; a small one keeps its NaN-filled allocations cheap. */
+    private static final long STANDIN_CUBLAS_WORKSPACE_BYTES = 1L << 16;
+    /** Dynamic shared memory every kernel may use without opting in. */
+    private static final int DEFAULT_DYNAMIC_SHARED = 48 * 1024;
+
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
-    private final CUstream stream = new CUstream();
+    private final CUstream[] streams = {new CUstream(), new CUstream()};
+    private final Cublas[] blas = new Cublas[2];
+    private final long[] blasWorkspace = new long[2];
+    private final CUevent fork = new CUevent();
+    private final CUevent join = new CUevent();
     private boolean contextRetained;
-    private boolean streamCreated;
-    private Cublas cublas;
+    private int streamsCreated;
+    private boolean eventsCreated;
     private CudaModule module;
     private boolean closed;
+    private final int[] maxDynamicShared = new int[Kernel.values().length];
+    /** Streaming multiprocessors of the device. */
+    final int multiprocessors;
 
     CudaDevice() {
         try {
             check(cuDeviceGet(device, 0), "cuDeviceGet(0)");
+            int[] sms = new int[1];
+            check(cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
+                    "cuDeviceGetAttribute(multiprocessors)");
+            multiprocessors = Math.max(1, sms[0]);
             check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
             contextRetained = true;
             inContext(() -> {
-                // A blocking stream: it waits for the legacy default stream, on which the synchronous
+                // Blocking streams: they wait for the legacy default stream, on which the synchronous
                 // host copies (cuMemcpyHtoD of pageable Java arrays) run, so a kernel never starts
                 // before its input has fully arrived.
-                check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
-                streamCreated = true;
-                cublas = new Cublas(stream);
+                for (CUstream s : streams) {
+                    check(cuStreamCreate(s, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
+                    streamsCreated++;
+                }
+                check(cuEventCreate(fork, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+                check(cuEventCreate(join, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+                eventsCreated = true;
+                long workspaceBytes = CudaStandIn.active() ? STANDIN_CUBLAS_WORKSPACE_BYTES : CUBLAS_WORKSPACE_BYTES;
+                for (int lane = 0; lane < 2; lane++) {
+                    blasWorkspace[lane] = alloc(workspaceBytes / FLOAT, "cuBLAS workspace");
+                    blas[lane] = new Cublas(streams[lane], blasWorkspace[lane], workspaceBytes);
+                }
                 byte[] fatbin = CudaModule.readFatbin();
                 if (fatbin == null) {
                     throw new IllegalStateException(CudaProbe.KERNELS_NOT_BUILT);
                 }
                 module = new CudaModule(fatbin);
+                raiseSharedMemoryLimits();
                 return null;
             });
         } catch (RuntimeException | Error e) {
@@ -67,8 +120,8 @@ final class CudaDevice implements DeviceOps {
         }
     }
 
-    @Override
-    public <T> T inContext(Supplier<T> body) {
+    /** Runs {@code body} with the device's context current on this thread. */
+    <T> T inContext(Supplier<T> body) {
         if (closed) {
             throw new IllegalStateException("this CUDA engine is closed");
         }
@@ -80,78 +133,189 @@ final class CudaDevice implements DeviceOps {
         }
     }
 
-    @Override
-    public DevPtr alloc(long floats, String what) {
-        return new DevPtr(CudaCalls.allocFloats(floats, what), 0);
+    /** The stream of a lane (0 main, 1 beside it). */
+    CUstream stream(int lane) {
+        return streams[lane];
     }
 
-    @Override
-    public void free(DevPtr p, String what) {
-        if (p != null) {
-            CudaCalls.free(p.base(), what);
+    /** The cuBLAS handle bound to a lane's stream. */
+    Cublas blas(int lane) {
+        return blas[lane];
+    }
+
+    /** The reusable launcher of a kernel. */
+    KernelLauncher kernel(Kernel kernel) {
+        return module.launcher(kernel);
+    }
+
+    /** Allocates {@code floats} floats; returns the address. */
+    long alloc(long floats, String what) {
+        return DeviceAddress.of(CudaCalls.allocFloats(floats, what));
+    }
+
+    /** Frees an allocation from {@link #alloc}; 0 is ignored. */
+    void free(long address, String what) {
+        if (address != 0) {
+            CudaCalls.free(DeviceAddress.pointer(address), what);
         }
     }
 
-    @Override
-    public void upload(DevPtr dst, float[] src) {
-        check(cuMemcpyHtoD(dst.cu(), Pointer.to(src), src.length * FLOAT_BYTES),
-                "cuMemcpyHtoD(" + src.length + " floats)");
+    /** Copies a host array to the device (complete before any later stream work starts). */
+    void upload(long dst, float[] src) {
+        int result = cuMemcpyHtoD(DeviceAddress.pointer(dst), Pointer.to(src), src.length * FLOAT);
+        if (result != CUresult.CUDA_SUCCESS) {
+            check(result, "cuMemcpyHtoD(" + src.length + " floats)");
+        }
     }
 
-    @Override
-    public void download(float[] dst, DevPtr src) {
+    /** Waits for lane 0, then copies device memory into a host array. */
+    void download(float[] dst, long src) {
         synchronize("before a download");
-        check(cuMemcpyDtoH(Pointer.to(dst), src.cu(), dst.length * FLOAT_BYTES),
-                "cuMemcpyDtoH(" + dst.length + " floats)");
+        int result = cuMemcpyDtoH(Pointer.to(dst), DeviceAddress.pointer(src), dst.length * FLOAT);
+        if (result != CUresult.CUDA_SUCCESS) {
+            check(result, "cuMemcpyDtoH(" + dst.length + " floats)");
+        }
     }
 
-    @Override
-    public void copy(DevPtr dst, DevPtr src, long floats) {
-        check(cuMemcpyDtoDAsync(dst.cu(), src.cu(), floats * FLOAT_BYTES, stream),
-                "cuMemcpyDtoDAsync(" + floats + " floats)");
+    /** Waits for lane 0, then reads one double from device memory. */
+    double downloadDouble(long src) {
+        synchronize("before a download");
+        double[] value = new double[1];
+        check(cuMemcpyDtoH(Pointer.to(value), DeviceAddress.pointer(src), Double.BYTES), "cuMemcpyDtoH(1 double)");
+        return value[0];
     }
 
-    @Override
-    public void zero(DevPtr dst, long floats) {
-        check(cuMemsetD32Async(dst.cu(), 0, floats, stream), "cuMemsetD32Async(" + floats + " floats)");
+    /** Stream-ordered device-to-device copy on a lane. */
+    void copy(long dst, long src, long floats, int lane) {
+        int result = cuMemcpyDtoDAsync(DeviceAddress.pointer(dst), DeviceAddress.pointer(src), floats * FLOAT,
+                streams[lane]);
+        if (result != CUresult.CUDA_SUCCESS) {
+            check(result, "cuMemcpyDtoDAsync(" + floats + " floats)");
+        }
     }
 
-    @Override
-    public void copyRows(DevPtr dst, int dstLd, DevPtr src, int srcLd, int width, int rows) {
+    /** Stream-ordered fill of {@code floats} 32-bit words with {@code bits} on lane 0 (0: zeros). */
+    void fill(long dst, long floats, int bits) {
+        int result = cuMemsetD32Async(DeviceAddress.pointer(dst), bits, floats, streams[0]);
+        if (result != CUresult.CUDA_SUCCESS) {
+            check(result, "cuMemsetD32Async(" + floats + " floats)");
+        }
+    }
+
+    /** Copies {@code rows} rows of {@code width} floats between matrices with row strides dstLd, srcLd. */
+    void copyRows(long dst, int dstLd, long src, int srcLd, int width, int rows, int lane) {
         CUDA_MEMCPY2D copy = new CUDA_MEMCPY2D();
         copy.srcMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
-        copy.srcDevice = src.cu();
-        copy.srcPitch = srcLd * FLOAT_BYTES;
+        copy.srcDevice = DeviceAddress.pointer(src);
+        copy.srcPitch = srcLd * FLOAT;
         copy.dstMemoryType = CUmemorytype.CU_MEMORYTYPE_DEVICE;
-        copy.dstDevice = dst.cu();
-        copy.dstPitch = dstLd * FLOAT_BYTES;
-        copy.WidthInBytes = width * FLOAT_BYTES;
+        copy.dstDevice = DeviceAddress.pointer(dst);
+        copy.dstPitch = dstLd * FLOAT;
+        copy.WidthInBytes = width * FLOAT;
         copy.Height = rows;
-        check(cuMemcpy2DAsync(copy, stream), "cuMemcpy2DAsync(" + rows + " rows of " + width + " floats)");
-    }
-
-    @Override
-    public void gemm(boolean transA, boolean transB, int m, int n, int k, DevPtr a, int lda, DevPtr b, int ldb,
-                     boolean accumulate, DevPtr c, int ldc) {
-        cublas.gemm(transA, transB, m, n, k, a.cu(), lda, b.cu(), ldb, accumulate, c.cu(), ldc);
-    }
-
-    @Override
-    public void launch(Kernel kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
-        Object[] converted = new Object[args.length];
-        for (int n = 0; n < args.length; n++) {
-            converted[n] = args[n] instanceof DevPtr p ? p.cu() : args[n];
+        int result = cuMemcpy2DAsync(copy, streams[lane]);
+        if (result != CUresult.CUDA_SUCCESS) {
+            check(result, "cuMemcpy2DAsync(" + rows + " rows of " + width + " floats)");
         }
-        module.launch(kernel, gridX, gridY, blockX, blockY, stream, converted);
     }
 
-    @Override
-    public void synchronize(String where) {
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize(" + where + ")");
+    /** Lane 1 waits for everything lane 0 has issued so far. */
+    void fork() {
+        check(cuEventRecord(fork, streams[0]), "cuEventRecord(fork)");
+        check(cuStreamWaitEvent(streams[1], fork, 0), "cuStreamWaitEvent(fork)");
     }
 
-    @Override
-    public long freeMemory() {
+    /** Lane 0 waits for everything lane 1 has issued so far. */
+    void join() {
+        check(cuEventRecord(join, streams[1]), "cuEventRecord(join)");
+        check(cuStreamWaitEvent(streams[0], join, 0), "cuStreamWaitEvent(join)");
+    }
+
+    /** Waits until all work of both lanes is done. */
+    void synchronize(String where) {
+        int result = cuStreamSynchronize(streams[0]);
+        if (result == CUresult.CUDA_SUCCESS) {
+            result = cuStreamSynchronize(streams[1]);
+        }
+        if (result != CUresult.CUDA_SUCCESS) {
+            check(result, "cuStreamSynchronize(" + where + ")");
+        }
+    }
+
+    /** Blocks of a kernel that fit on one multiprocessor at once with this block size and shared memory. */
+    int activeBlocksPerMultiprocessor(Kernel kernel, int threads, long sharedBytes) {
+        int[] blocks = new int[1];
+        check(cuOccupancyMaxActiveBlocksPerMultiprocessor(blocks, module.function(kernel), threads, sharedBytes),
+                "cuOccupancyMaxActiveBlocksPerMultiprocessor(" + kernel.entryName() + ")");
+        return blocks[0];
+    }
+
+    /** Dynamic shared memory a launch of the kernel may use, bytes (set once, see the constructor). */
+    int maxDynamicShared(Kernel kernel) {
+        return maxDynamicShared[kernel.ordinal()];
+    }
+
+    /**
+     * Raises the dynamic shared memory limit of the kernels that keep weights on chip (the persistent
+     * ones) from the default 48 KiB to what the device allows a block to opt in to, minus their
+     * static shared memory, so each launch can take what its plan computed.
+     */
+    private void raiseSharedMemoryLimits() {
+        int[] optIn = new int[1];
+        check(cuDeviceGetAttribute(optIn, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+                device), "cuDeviceGetAttribute(shared memory per block, opt-in)");
+        for (Kernel kernel : Kernel.values()) {
+            int[] staticBytes = new int[1];
+            check(cuFuncGetAttribute(staticBytes, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
+                    module.function(kernel)), "cuFuncGetAttribute(" + kernel.entryName() + ")");
+            int limit = DEFAULT_DYNAMIC_SHARED - staticBytes[0];
+            if (kernel.keepsWeightsOnChip() && optIn[0] - staticBytes[0] > limit) {
+                limit = optIn[0] - staticBytes[0];
+                check(cuFuncSetAttribute(module.function(kernel),
+                        CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit),
+                        "cuFuncSetAttribute(" + kernel.entryName() + ", dynamic shared memory " + limit + ")");
+            }
+            maxDynamicShared[kernel.ordinal()] = limit;
+        }
+    }
+
+    /**
+     * Starts capturing lane 0's work (and lane 1's once forked from it) into a graph. Thread-local
+     * mode: only this thread is kept from calls that cannot be captured, not the JVM's others.
+     */
+    void beginCapture() {
+        check(cuStreamBeginCapture(streams[0], CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                "cuStreamBeginCapture");
+    }
+
+    /** Ends the capture and returns the instantiated graph. */
+    CUgraphExec endCapture() {
+        CUgraph graph = new CUgraph();
+        check(cuStreamEndCapture(streams[0], graph), "cuStreamEndCapture");
+        try {
+            CUgraphExec exec = new CUgraphExec();
+            check(cuGraphInstantiate(exec, graph, 0), "cuGraphInstantiate");
+            return exec;
+        } finally {
+            check(cuGraphDestroy(graph), "cuGraphDestroy");
+        }
+    }
+
+    /** Replays a graph on lane 0. */
+    void launch(CUgraphExec graph) {
+        int result = cuGraphLaunch(graph, streams[0]);
+        if (result != CUresult.CUDA_SUCCESS) {
+            check(result, "cuGraphLaunch");
+        }
+    }
+
+    /** Frees an instantiated graph. */
+    void destroy(CUgraphExec graph) {
+        check(cuGraphExecDestroy(graph), "cuGraphExecDestroy");
+    }
+
+    /** Free device memory in bytes. */
+    long freeMemory() {
         long[] free = new long[1];
         long[] total = new long[1];
         check(cuMemGetInfo(free, total), "cuMemGetInfo");
@@ -166,17 +330,24 @@ final class CudaDevice implements DeviceOps {
         }
         check(cuCtxPushCurrent(context), "cuCtxPushCurrent(close)");
         try {
-            if (streamCreated) {
-                check(cuStreamSynchronize(stream), "cuStreamSynchronize(close)");
+            for (int s = 0; s < streamsCreated; s++) {
+                check(cuStreamSynchronize(streams[s]), "cuStreamSynchronize(close)");
             }
-            if (cublas != null) {
-                cublas.close();
+            for (int lane = 0; lane < 2; lane++) {
+                if (blas[lane] != null) {
+                    blas[lane].close();
+                }
+                free(blasWorkspace[lane], "cuBLAS workspace");
             }
             if (module != null) {
                 module.close();
             }
-            if (streamCreated) {
-                check(cuStreamDestroy(stream), "cuStreamDestroy");
+            if (eventsCreated) {
+                check(cuEventDestroy(fork), "cuEventDestroy");
+                check(cuEventDestroy(join), "cuEventDestroy");
+            }
+            for (int s = 0; s < streamsCreated; s++) {
+                check(cuStreamDestroy(streams[s]), "cuStreamDestroy");
             }
         } finally {
             closed = true;

@@ -146,7 +146,8 @@ final class CudaProbe {
             int n = 37;
             CUdeviceptr out = CudaCalls.allocFloats(n, "probe output");
             try {
-                module.launch(Kernel.PROBE_FILL, CudaModule.ceilDiv(n, 128), 1, 128, 1, stream, n, 0.5f, 1f, out);
+                module.launcher(Kernel.PROBE_FILL).begin().i(n).f(0.5f).f(1f).p(DeviceAddress.of(out))
+                        .launch(CudaModule.ceilDiv(n, 128), 1, 128, 1, 0, stream);
                 check(cuStreamSynchronize(stream), "cuStreamSynchronize(probe kernel)");
                 float[] host = new float[n];
                 check(cuMemcpyDtoH(Pointer.to(host), out, (long) n * Float.BYTES), "cuMemcpyDtoH(probe output)");

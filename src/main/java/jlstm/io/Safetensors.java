@@ -1,17 +1,13 @@
 package jlstm.io;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,6 +31,12 @@ import jlstm.Tensor;
  * <p>Reading is strict, and every error names the file and the tensor: a file shorter than its
  * header, invalid JSON, a missing or ill-typed field, an unknown dtype, a byte count that is not
  * shape × dtype size, offsets out of range, overlapping or leaving holes, duplicate names.
+ * Every safetensors dtype is accepted in a file ({@link DType}); which tensors are used, and
+ * converted to float32, is up to the caller.
+ *
+ * <p>Reading maps the file into memory instead of loading it: opening a file of any size is
+ * quick, and only the tensors whose values are asked for are read. Writing is atomic
+ * ({@link AtomicFiles}).
  */
 public final class Safetensors {
     /** Headers above this are rejected before allocation (the reference implementation uses 100 MB). */
@@ -56,50 +58,120 @@ public final class Safetensors {
         }
     }
 
-    /** Reads and validates a whole file. */
+    /**
+     * Reads and validates a file's header and maps its data: tensors are views of the
+     * memory-mapped file, read from disk only when their values are asked for, so files of any
+     * size open at once (each tensor's values must still fit one Java array to be converted).
+     */
     public static Contents read(Path file) throws IOException {
-        byte[] all;
-        try {
-            all = Files.readAllBytes(file);
+        return read(file, MAX_CHUNK_BYTES);
+    }
+
+    /** The largest piece of a tensor mapped as one buffer (a buffer holds at most 2 GiB). */
+    static final long MAX_CHUNK_BYTES = 1L << 30;
+
+    /** {@link #read(Path)} with tensors mapped in pieces of at most {@code chunkBytes} (a multiple of 8). */
+    static Contents read(Path file, long chunkBytes) throws IOException {
+        if (java.nio.file.Files.isDirectory(file)) {
+            throw new SafetensorsFormatException(file, "is a folder, not a safetensors file");
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) {
+                throw new SafetensorsFormatException(file, "truncated: " + size
+                        + " bytes, shorter than the 8-byte header length");
+            }
+            long headerLength = readFully(channel, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
+                throw new SafetensorsFormatException(file, "header length " + Long.toUnsignedString(headerLength)
+                        + " is not plausible (2 to " + MAX_HEADER_BYTES + " bytes)");
+            }
+            if (8 + headerLength > size) {
+                throw new SafetensorsFormatException(file, "header length " + headerLength + " runs past the end of the "
+                        + size + "-byte file (truncated?)");
+            }
+            ByteBuffer headerBytes = readFully(channel, 8, (int) headerLength);
+            long dataStart = 8 + headerLength;
+            Parsed parsed = parseHeader(file, new String(headerBytes.array(), StandardCharsets.UTF_8), size - dataStart);
+            Map<String, SafetensorsEntry> entries = new LinkedHashMap<>();
+            for (Header h : parsed.headers.values()) {
+                List<ByteBuffer> chunks = new ArrayList<>();
+                for (long at = h.begin; at < h.end; at += chunkBytes) {
+                    long n = Math.min(chunkBytes, h.end - at);
+                    chunks.add(channel.map(FileChannel.MapMode.READ_ONLY, dataStart + at, n));
+                }
+                entries.put(h.name, new SafetensorsEntry(h.name, h.dtype, h.shape, chunks.toArray(ByteBuffer[]::new)));
+            }
+            return new Contents(entries, parsed.metadata);
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(file.toString(), null, "file not found");
         }
-        return parse(file, all);
     }
 
-    /** Reads a file whose tensors are all F32, as name → tensor in header order. */
-    public static Map<String, Tensor> readFloatTensors(Path file) throws IOException {
-        Contents c = read(file);
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (SafetensorsEntry e : c.entries().values()) {
-            if (e.dtype() != DType.F32) {
-                throw new SafetensorsFormatException(file, "tensor '" + e.name() + "' has dtype " + e.dtype()
-                        + ", expected F32");
-            }
-            out.put(e.name(), e.toTensor());
-        }
-        return out;
-    }
-
-    /** Parses the bytes of a safetensors file; {@code file} is used for messages only. */
+    /** Parses and validates the bytes of a whole safetensors file held in memory; {@code file} names it in messages. */
     public static Contents parse(Path file, byte[] all) throws SafetensorsFormatException {
         if (all.length < 8) {
             throw new SafetensorsFormatException(file, "truncated: " + all.length
                     + " bytes, shorter than the 8-byte header length");
         }
         long headerLength = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
+        if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > all.length) {
             throw new SafetensorsFormatException(file, "header length " + Long.toUnsignedString(headerLength)
-                    + " is not plausible (2 to " + MAX_HEADER_BYTES + " bytes)");
+                    + " does not fit the " + all.length + "-byte file");
         }
-        if (8 + headerLength > all.length) {
-            throw new SafetensorsFormatException(file, "header length " + headerLength + " runs past the end of the "
-                    + all.length + "-byte file (truncated?)");
+        int dataStart = 8 + (int) headerLength;
+        Parsed parsed = parseHeader(file, new String(all, 8, (int) headerLength, StandardCharsets.UTF_8),
+                all.length - dataStart);
+        Map<String, SafetensorsEntry> entries = new LinkedHashMap<>();
+        for (Header h : parsed.headers.values()) {
+            ByteBuffer bytes = ByteBuffer.wrap(all, dataStart + (int) h.begin, (int) (h.end - h.begin)).slice();
+            entries.put(h.name, new SafetensorsEntry(h.name, h.dtype, h.shape, new ByteBuffer[] {bytes}));
         }
-        String json = new String(all, 8, (int) headerLength, StandardCharsets.UTF_8);
-        int dataStart = (int) (8 + headerLength);
-        long dataLength = all.length - dataStart;
+        return new Contents(entries, parsed.metadata);
+    }
 
+    private static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        while (b.hasRemaining()) {
+            if (channel.read(b, position + b.position()) < 0) {
+                throw new java.io.EOFException("unexpected end of file");
+            }
+        }
+        b.flip();
+        return b;
+    }
+
+    /**
+     * Reads a file whose tensors are all of float types, as name → float32 tensor in header order
+     * (F16, BF16 and F64 are converted; see {@link SafetensorsEntry#toTensor()}).
+     */
+    public static Map<String, Tensor> readFloatTensors(Path file) throws IOException {
+        Contents c = read(file);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (SafetensorsEntry e : c.entries().values()) {
+            out.put(e.name(), floatTensor(file, e));
+        }
+        return out;
+    }
+
+    /** An entry's values as float32, errors naming the file (a non-float dtype, too large for the heap). */
+    public static Tensor floatTensor(Path file, SafetensorsEntry e) throws SafetensorsFormatException {
+        if (!e.dtype().isFloat()) {
+            throw new SafetensorsFormatException(file, "tensor '" + e.name() + "' has dtype " + e.dtype()
+                    + ", expected F32 (or F16, BF16, F64, converted to F32)");
+        }
+        try {
+            return e.toTensor();
+        } catch (IllegalArgumentException ex) {
+            throw new SafetensorsFormatException(file, ex.getMessage());
+        }
+    }
+
+    private record Parsed(Map<String, Header> headers, Map<String, String> metadata) {
+    }
+
+    /** Parses and checks the JSON header against a data section of {@code dataLength} bytes. */
+    private static Parsed parseHeader(Path file, String json, long dataLength) throws SafetensorsFormatException {
         Map<String, Header> headers = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
         try (JsonReader reader = new JsonReader(new StringReader(json))) {
@@ -154,13 +226,7 @@ public final class Safetensors {
             throw new SafetensorsFormatException(file, "the data section has " + dataLength
                     + " bytes but the tensors cover " + expectedBegin);
         }
-
-        Map<String, SafetensorsEntry> entries = new LinkedHashMap<>();
-        for (Header h : headers.values()) {
-            byte[] bytes = Arrays.copyOfRange(all, dataStart + (int) h.begin, dataStart + (int) h.end);
-            entries.put(h.name, new SafetensorsEntry(h.name, h.dtype, h.shape, bytes));
-        }
-        return new Contents(entries, metadata);
+        return new Parsed(headers, metadata);
     }
 
     private record Header(String name, DType dtype, int[] shape, long begin, long end) {
@@ -194,7 +260,7 @@ public final class Safetensors {
         DType dtype = DType.parse(dtypeName);
         if (dtype == null) {
             throw new SafetensorsFormatException(file, "tensor '" + name + "': unknown or unsupported dtype '"
-                    + dtypeName + "' (supported: F32, I32, I64)");
+                    + dtypeName + "' (safetensors dtypes: " + java.util.Arrays.toString(DType.values()) + ")");
         }
         if (offsets.length != 2 || offsets[0] > offsets[1]) {
             throw new SafetensorsFormatException(file, "tensor '" + name + "': data_offsets must be [begin, end] with "
@@ -202,11 +268,12 @@ public final class Safetensors {
         }
         long numel = 1;
         for (int d : shape) {
-            numel *= d;
-            if (numel > Integer.MAX_VALUE) {
+            // A count whose bytes cannot be a file offset is malformed (checked before it overflows).
+            if (d != 0 && numel > (Long.MAX_VALUE / 16) / d) {
                 throw new SafetensorsFormatException(file, "tensor '" + name + "': shape " + Arrays.toString(shape)
                         + " is too large");
             }
+            numel *= d;
         }
         long expected = numel * dtype.bytes();
         if (offsets[1] - offsets[0] != expected) {
@@ -281,8 +348,9 @@ public final class Safetensors {
     }
 
     /**
-     * Writes entries (in list order) and string metadata. The file appears complete or not at all:
-     * the bytes go to a temporary file in the same folder, which is then renamed over {@code file}.
+     * Writes entries (in list order) and string metadata. The file appears complete or not at all
+     * ({@link AtomicFiles}: a temporary file in the same folder renamed over {@code file}; a new file
+     * gets the usual permissions, a replaced one keeps its mode).
      */
     public static void writeEntries(Path file, List<SafetensorsEntry> entries, Map<String, String> metadata)
             throws IOException {
@@ -309,9 +377,9 @@ public final class Safetensors {
                     w.value(d);
                 }
                 w.endArray();
-                w.name("data_offsets").beginArray().value(offset).value(offset + e.bytes().length).endArray();
+                w.name("data_offsets").beginArray().value(offset).value(offset + e.byteSize()).endArray();
                 w.endObject();
-                offset += e.bytes().length;
+                offset += e.byteSize();
             }
             w.endObject();
         }
@@ -320,34 +388,20 @@ public final class Safetensors {
         byte[] headerPadded = Arrays.copyOf(header, padded);
         Arrays.fill(headerPadded, header.length, padded, (byte) ' ');
 
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            throw new NoSuchFileException(file.toString(), null, "folder " + dir + " does not exist");
-        }
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-                 OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-                out.write(len.array());
-                out.write(headerPadded);
-                for (SafetensorsEntry e : entries) {
-                    out.write(e.bytes());
-                }
-                out.flush();
-                ch.force(true);
+        AtomicFiles.write(file, ch -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+            len.flip();
+            writeAll(ch, len);
+            writeAll(ch, ByteBuffer.wrap(headerPadded));
+            for (SafetensorsEntry e : entries) {
+                e.writeTo(ch);
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
+        });
+    }
+
+    private static void writeAll(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
         }
     }
 }

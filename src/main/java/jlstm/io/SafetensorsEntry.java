@@ -1,49 +1,56 @@
 package jlstm.io;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 
+import jlstm.MemoryBudget;
 import jlstm.Tensor;
 
 /**
- * One tensor of a safetensors file, as stored: dtype, shape and its little-endian bytes.
- *
- * @param name  the tensor's name in the header
- * @param dtype element type
- * @param shape dimensions, row-major
- * @param bytes exactly numel(shape) · dtype.bytes() bytes, little-endian
+ * One tensor of a safetensors file: dtype, shape and its little-endian bytes. The bytes of a
+ * tensor read from a file are a view of the memory-mapped file (nothing is copied until the
+ * values are asked for), in one or more chunks, so a tensor of more than 2 GiB of bytes is fine
+ * as long as its values fit one Java array.
  */
-public record SafetensorsEntry(String name, DType dtype, int[] shape, byte[] bytes) {
+public final class SafetensorsEntry {
+    private final String name;
+    private final DType dtype;
+    private final int[] shape;
+    private final ByteBuffer[] chunks; // read-only, little-endian, position 0; each a multiple of 8 bytes but the last
+    private final long byteSize;
 
-    /** The values as a float32 tensor; only F32 entries convert (no silent narrowing). */
-    public Tensor toTensor() {
-        if (dtype != DType.F32) {
-            throw new IllegalArgumentException("tensor '" + name + "' is " + dtype + ", expected F32");
+    /**
+     * An entry holding bytes in memory.
+     *
+     * @param name  the tensor's name in the header
+     * @param dtype element type
+     * @param shape dimensions, row-major
+     * @param bytes exactly numel(shape) · dtype.bytes() bytes, little-endian (kept, not copied)
+     */
+    public SafetensorsEntry(String name, DType dtype, int[] shape, byte[] bytes) {
+        this(name, dtype, shape, new ByteBuffer[] {ByteBuffer.wrap(bytes)});
+        long expected = Tensor.numel(shape) * dtype.bytes();
+        if (bytes.length != expected) {
+            throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " of " + dtype
+                    + " needs " + expected + " bytes, got " + bytes.length);
         }
-        float[] v = new float[bytes.length / 4];
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-        return Tensor.of(v, shape);
     }
 
-    /** The values of an integer entry (I32 or I64) as longs. */
-    public long[] toLongs() {
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long[] out;
-        switch (dtype) {
-            case I32 -> {
-                out = new long[bytes.length / 4];
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.getInt();
-                }
-            }
-            case I64 -> {
-                out = new long[bytes.length / 8];
-                b.asLongBuffer().get(out);
-            }
-            default -> throw new IllegalArgumentException("tensor '" + name + "' is " + dtype + ", expected I32 or I64");
+    /** An entry over buffers (a mapped file's chunks). */
+    SafetensorsEntry(String name, DType dtype, int[] shape, ByteBuffer[] chunks) {
+        this.name = name;
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.chunks = new ByteBuffer[chunks.length];
+        long size = 0;
+        for (int i = 0; i < chunks.length; i++) {
+            this.chunks[i] = chunks[i].asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            size += chunks[i].remaining();
         }
-        return out;
+        this.byteSize = size;
     }
 
     /** An F32 entry holding a tensor's values. */
@@ -51,6 +58,151 @@ public record SafetensorsEntry(String name, DType dtype, int[] shape, byte[] byt
         ByteBuffer b = ByteBuffer.allocate(t.numel() * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(t.data());
         return new SafetensorsEntry(name, DType.F32, t.shape(), b.array());
+    }
+
+    /** The tensor's name in the header. */
+    public String name() {
+        return name;
+    }
+
+    /** Element type. */
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** Dimensions, row-major (a copy). */
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    /** Number of elements. */
+    public long numel() {
+        return Tensor.numel(shape);
+    }
+
+    /** Bytes of data: numel · dtype size. */
+    public long byteSize() {
+        return byteSize;
+    }
+
+    /** A copy of the raw little-endian bytes (at most 2 GiB). */
+    public byte[] bytes() {
+        if (byteSize > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("tensor '" + name + "' has " + byteSize + " bytes, too many for one array");
+        }
+        byte[] out = new byte[(int) byteSize];
+        int at = 0;
+        for (ByteBuffer c : chunks) {
+            ByteBuffer view = c.duplicate();
+            int n = view.remaining();
+            view.get(out, at, n);
+            at += n;
+        }
+        return out;
+    }
+
+    /**
+     * The values as a float32 tensor: F32 as stored, F16 and BF16 widened exactly, F64 rounded to
+     * the nearest float. Other dtypes are refused (no silent reinterpretation of integers).
+     *
+     * @throws IllegalArgumentException for a non-float dtype or more values than one array holds
+     * @throws jlstm.InsufficientMemoryException when the heap cannot hold the values
+     */
+    public Tensor toTensor() {
+        if (!dtype.isFloat()) {
+            throw new IllegalArgumentException("tensor '" + name + "' is " + dtype
+                    + ", expected a float type (F32, or F16, BF16, F64 converted to F32)");
+        }
+        long numel = numel();
+        if (numel > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("tensor '" + name + "' has " + numel + " values, more than one Java array holds");
+        }
+        MemoryBudget.require(numel * Float.BYTES, "tensor '" + name + "' (" + numel + " float32 values)");
+        float[] v = new float[(int) numel];
+        int at = 0;
+        for (ByteBuffer c : chunks) {
+            ByteBuffer b = c.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            int n = b.remaining() / dtype.bytes();
+            switch (dtype) {
+                case F32 -> b.asFloatBuffer().get(v, at, n);
+                case F64 -> {
+                    for (int i = 0; i < n; i++) {
+                        v[at + i] = (float) b.getDouble();
+                    }
+                }
+                case BF16 -> {
+                    for (int i = 0; i < n; i++) {
+                        v[at + i] = Float.intBitsToFloat((b.getShort() & 0xffff) << 16);
+                    }
+                }
+                case F16 -> {
+                    for (int i = 0; i < n; i++) {
+                        v[at + i] = halfToFloat(b.getShort());
+                    }
+                }
+                default -> throw new IllegalStateException(dtype + " is not a float type");
+            }
+            at += n;
+        }
+        return Tensor.of(v, shape);
+    }
+
+    /** IEEE 754 binary16 → binary32, exactly (normal, subnormal, zero, infinity, NaN with its payload). */
+    static float halfToFloat(short half) {
+        int h = half & 0xffff;
+        int sign = (h & 0x8000) << 16;
+        int exponent = (h >>> 10) & 0x1f;
+        int mantissa = h & 0x3ff;
+        if (exponent == 0x1f) { // infinity or NaN
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
+        }
+        if (exponent == 0) {
+            // Zero or subnormal: mantissa · 2^-24, exact in float32.
+            float magnitude = mantissa * 0x1p-24f;
+            return sign == 0 ? magnitude : -magnitude;
+        }
+        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+    }
+
+    /** The values of an integer entry (I8 … I64, U8 … U64; U64 above 2⁶³ − 1 wraps) as longs. */
+    public long[] toLongs() {
+        if (dtype.isFloat() || dtype == DType.BOOL || dtype == DType.F8_E4M3 || dtype == DType.F8_E5M2) {
+            throw new IllegalArgumentException("tensor '" + name + "' is " + dtype + ", expected an integer type");
+        }
+        long numel = numel();
+        if (numel > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("tensor '" + name + "' has " + numel + " values, more than one Java array holds");
+        }
+        MemoryBudget.require(numel * Long.BYTES, "tensor '" + name + "' (" + numel + " integers)");
+        long[] out = new long[(int) numel];
+        int at = 0;
+        for (ByteBuffer c : chunks) {
+            ByteBuffer b = c.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            int n = b.remaining() / dtype.bytes();
+            for (int i = 0; i < n; i++) {
+                out[at + i] = switch (dtype) {
+                    case I8 -> b.get();
+                    case U8 -> b.get() & 0xffL;
+                    case I16 -> b.getShort();
+                    case U16 -> b.getShort() & 0xffffL;
+                    case I32 -> b.getInt();
+                    case U32 -> b.getInt() & 0xffffffffL;
+                    default -> b.getLong(); // I64, U64
+                };
+            }
+            at += n;
+        }
+        return out;
+    }
+
+    /** Writes the raw bytes to a channel. */
+    void writeTo(WritableByteChannel out) throws IOException {
+        for (ByteBuffer c : chunks) {
+            ByteBuffer view = c.duplicate();
+            while (view.hasRemaining()) {
+                out.write(view);
+            }
+        }
     }
 
     @Override

@@ -6,7 +6,7 @@ import java.util.Map;
 import jlstm.Tensor;
 
 /**
- * Adam (Kingma & Ba), with the update rule of {@code torch.optim.Adam} (amsgrad off, maximize off):
+ * Adam (Kingma &amp; Ba), with the update rule of {@code torch.optim.Adam} (amsgrad off, maximize off):
  * <pre>
  * g ← g + weightDecay·p
  * m ← β1·m + (1−β1)·g          v ← β2·v + (1−β2)·g²          (both start at zero)
@@ -44,6 +44,22 @@ public final class Adam extends BaseOptimizer {
     @Override
     public String name() {
         return "adam";
+    }
+
+    double beta1() {
+        return beta1;
+    }
+
+    double beta2() {
+        return beta2;
+    }
+
+    double eps() {
+        return eps;
+    }
+
+    double weightDecay() {
+        return weightDecay;
     }
 
     @Override

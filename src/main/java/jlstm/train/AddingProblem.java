@@ -89,7 +89,7 @@ public final class AddingProblem implements TrainingTask {
     @Override
     public Evaluation evaluate(SequenceModel model) {
         SequenceDataset.Batch all = test.all();
-        double mse = new MeanSquaredError().compute(model.predict(all.x()), all.target()).value();
+        double mse = new MeanSquaredError().compute(model.predict(model.input(all)), all.target()).value();
         Tensor ones = Tensor.zeros(all.target().shape());
         java.util.Arrays.fill(ones.data(), 1f);
         double baseline = new MeanSquaredError().compute(ones, all.target()).value();

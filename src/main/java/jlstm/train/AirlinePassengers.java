@@ -153,7 +153,7 @@ public final class AirlinePassengers implements TrainingTask {
         int first = Math.max(TRAINING_MONTHS, SEASON);
         int n = passengers.length - first;
         SequenceDataset held = windows(first, passengers.length);
-        float[] scaled = model.predict(held.all().x()).data();
+        float[] scaled = model.predict(model.input(held.all())).data();
         String[] labels = new String[n];
         double[] actual = new double[n], predicted = new double[n], naive = new double[n];
         double modelSquares = 0, naiveSquares = 0;

@@ -10,7 +10,6 @@ import jlstm.LstmParameters;
 import jlstm.Tensor;
 import jlstm.io.Safetensors;
 import jlstm.io.SafetensorsEntry;
-import jlstm.io.SafetensorsFormatException;
 
 /**
  * A training checkpoint in one safetensors file:
@@ -35,6 +34,7 @@ public record Checkpoint(LstmParameters lstm, Tensor headWeight, Tensor headBias
                          Map<String, Tensor> optimizerTensors, Map<String, String> metadata) {
     /** Metadata key of the head mode ({@code last_step} or {@code every_step}). */
     public static final String HEAD_MODE = "head.mode";
+    /** Where the optimizer's state lives; names under it are not read as an LSTM (jlstm.LstmPrefixes). */
     private static final String OPTIMIZER_PREFIX = "optimizer.";
 
     /**
@@ -66,11 +66,7 @@ public record Checkpoint(LstmParameters lstm, Tensor headWeight, Tensor headBias
         Safetensors.Contents contents = Safetensors.read(file);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (SafetensorsEntry e : contents.entries().values()) {
-            if (e.dtype() != jlstm.io.DType.F32) {
-                throw new SafetensorsFormatException(file, "tensor '" + e.name() + "' has dtype " + e.dtype()
-                        + ", expected F32");
-            }
-            tensors.put(e.name(), e.toTensor());
+            tensors.put(e.name(), Safetensors.floatTensor(file, e));
         }
         LstmParameters lstm = LstmParameters.fromTensors(tensors, false, file.toString());
         Tensor weight = tensors.get(LinearHead.WEIGHT);

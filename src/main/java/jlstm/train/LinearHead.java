@@ -84,12 +84,31 @@ public final class LinearHead {
     }
 
     /**
-     * Applies the head and remembers its input for {@link #backward}.
+     * Applies the head and remembers its input for {@link #backward} (training: one thread at a time).
      *
      * @param y the LSTM's output, time-major [T, B, F]
      * @return [B, O] in last-step mode, [T, B, O] in every-step mode
      */
     public Tensor forward(Tensor y) {
+        Tensor rows = rowsRead(y);
+        lastInput = rows;
+        lastYShape = y.shape();
+        return affine(rows, y);
+    }
+
+    /**
+     * Applies the head without remembering anything: inference, safe from many threads at once
+     * (as long as no optimizer changes the weights meanwhile).
+     *
+     * @param y the LSTM's output, time-major [T, B, F]
+     * @return [B, O] in last-step mode, [T, B, O] in every-step mode
+     */
+    public Tensor apply(Tensor y) {
+        return affine(rowsRead(y), y);
+    }
+
+    /** The rows of y the head reads: [B, F] (last step) or [T·B, F]. */
+    private Tensor rowsRead(Tensor y) {
         if (y.rank() != 3 || y.dim(2) != features()) {
             throw new IllegalArgumentException("head: LSTM output has shape " + y.shapeString() + ", expected [T, B, "
                     + features() + "]");
@@ -98,12 +117,14 @@ public final class LinearHead {
         if (mode == Mode.LAST_STEP) {
             float[] rows = new float[batch * f];
             System.arraycopy(y.data(), (steps - 1) * batch * f, rows, 0, rows.length);
-            lastInput = Tensor.of(rows, batch, f);
-        } else {
-            lastInput = y.reshape(steps * batch, f);
+            return Tensor.of(rows, batch, f);
         }
-        lastYShape = y.shape();
-        float[] out = affine(lastInput.data(), lastInput.dim(0));
+        return y.reshape(steps * batch, f);
+    }
+
+    private Tensor affine(Tensor rows, Tensor y) {
+        int steps = y.dim(0), batch = y.dim(1);
+        float[] out = affine(rows.data(), rows.dim(0));
         return mode == Mode.LAST_STEP ? Tensor.of(out, batch, outputs()) : Tensor.of(out, steps, batch, outputs());
     }
 

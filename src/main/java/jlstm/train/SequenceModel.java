@@ -10,8 +10,13 @@ import jlstm.Tensor;
 
 /**
  * An LSTM followed by a {@link LinearHead}: the model that {@code train} fits. The LSTM runs on
- * its layer's backend; the head, the loss and the optimizer run on the host, so on the CUDA
- * backend each step copies y, dy and the parameters through host memory.
+ * its layer's backend. On the CPU the head, the loss and the optimizer run on the host too. On
+ * CUDA, {@link #trainStep} with mean squared error or softmax cross-entropy and Adam or SGD runs
+ * the whole step on the GPU (see {@code DeviceTraining}): the device then holds the current
+ * parameters and optimizer state, and the host copies are brought up to date before
+ * {@link #predict}, {@link #parameters()} and {@link #lossAndGradients} use them, and by
+ * {@link #synchronizeHost()} (which {@link Trainer} calls after every epoch; call it before
+ * reading the optimizer's state yourself).
  *
  * <p>Parameters are named as in a PyTorch {@code state_dict} of a module with an {@code nn.LSTM}
  * and an {@code nn.Linear} head: the LSTM's own names ({@code weight_ih_l0} …) and
@@ -21,12 +26,16 @@ public final class SequenceModel implements AutoCloseable {
     private final LstmLayer lstm;
     private final LinearHead head;
     private final Map<String, Tensor> parameters;
+    private DeviceTraining deviceTraining;     // the device step in use, or null
+    private Loss hostLoss;                     // the last loss/optimizer pair found to train on the host
+    private Optimizer hostOptimizer;
 
-    /** Takes ownership of {@code lstm} (closed with this model). Its config must be time-major. */
+    /**
+     * Takes ownership of {@code lstm} (closed with this model). Inputs follow the LSTM's layout:
+     * [T, B, I], or [B, T, I] when its config is batch-first (and every-step predictions and
+     * targets are then [B, T, O]).
+     */
     public SequenceModel(LstmLayer lstm, LinearHead head) {
-        if (lstm.config().batchFirst()) {
-            throw new IllegalArgumentException("SequenceModel expects a time-major LSTM (batchFirst = false)");
-        }
         if (head.features() != lstm.config().outputSize()) {
             throw new IllegalArgumentException("head reads " + head.features() + " features but " + lstm.config()
                     + " outputs " + lstm.config().outputSize());
@@ -49,33 +58,67 @@ public final class SequenceModel implements AutoCloseable {
 
     /** Every parameter by checkpoint name, live tensors (LSTM first, in PyTorch order, then the head). */
     public Map<String, Tensor> parameters() {
+        synchronizeHostParameters();
+        return parameters;
+    }
+
+    /** The live tensors without bringing them up to date (for the device step itself). */
+    Map<String, Tensor> liveParameters() {
         return parameters;
     }
 
     /**
-     * Inference.
-     *
-     * @param x [T, B, I]
-     * @return the head's output: [B, O] (last-step head) or [T, B, O]
+     * After device-resident training steps: copies the device's parameters and optimizer state
+     * to the host tensors and optimizer. Nothing to do otherwise.
      */
-    public Tensor predict(Tensor x) {
-        LstmOutput out = lstm.forward(x);
-        return head.forward(out.y());
+    public void synchronizeHost() {
+        if (deviceTraining != null) {
+            deviceTraining.synchronizeHost();
+        }
+    }
+
+    private void synchronizeHostParameters() {
+        synchronizeHost();
+    }
+
+    /** Whether inputs (and every-step predictions) are batch-first, as the LSTM's config says. */
+    public boolean batchFirst() {
+        return lstm.config().batchFirst();
+    }
+
+    /** A dataset batch's inputs in this model's layout: [T, B, I], or [B, T, I] when batch-first. */
+    public Tensor input(SequenceDataset.Batch batch) {
+        return batchFirst() ? batch.x().swapFirstTwoAxes() : batch.x();
     }
 
     /**
-     * Forward and backward for one batch, without updating anything.
+     * Inference. Safe to call from many threads at once (the LSTM's rule; the head keeps nothing),
+     * as long as no training step changes the parameters meanwhile.
      *
-     * @param x      [T, B, I]
+     * @param x [T, B, I], or [B, T, I] when batch-first
+     * @return the head's output: [B, O] (last-step head), or [T, B, O] ([B, T, O] batch-first)
+     */
+    public Tensor predict(Tensor x) {
+        synchronizeHostParameters();
+        LstmOutput out = lstm.forward(x);
+        return toModelLayout(head.apply(timeMajor(out.y())));
+    }
+
+    /**
+     * Forward and backward for one batch, without updating anything. Training: one thread at a time.
+     *
+     * @param x      [T, B, I], or [B, T, I] when batch-first
      * @param target as the loss expects for the head's output
      * @return the loss and every parameter's gradient by name
      */
     public StepResult lossAndGradients(Tensor x, Tensor target, Loss loss) {
+        synchronizeHostParameters();
         LstmOutput out = lstm.forwardTraining(x, null, null);
-        Tensor prediction = head.forward(out.y());
+        Tensor prediction = toModelLayout(head.forward(timeMajor(out.y())));
         LossValue value = loss.compute(prediction, target);
-        LinearHead.Gradients headGrads = head.backward(value.gradient());
-        LstmGradients lstmGrads = lstm.backward(headGrads.y(), null, null);
+        LinearHead.Gradients headGrads = head.backward(timeMajor(value.gradient()));
+        Tensor dy = batchFirst() ? headGrads.y().swapFirstTwoAxes() : headGrads.y();
+        LstmGradients lstmGrads = lstm.backward(dy, null, null);
         Map<String, Tensor> gradients = new LinkedHashMap<>(lstmGrads.parameters());
         gradients.put(LinearHead.WEIGHT, headGrads.weight());
         gradients.put(LinearHead.BIAS, headGrads.bias());
@@ -89,6 +132,11 @@ public final class SequenceModel implements AutoCloseable {
      * @param maxGradNorm clip threshold, or 0 for no clipping
      */
     public StepResult trainStep(Tensor x, Tensor target, Loss loss, Optimizer optimizer, double maxGradNorm) {
+        DeviceTraining device = deviceTraining(loss, optimizer);
+        if (device != null) {
+            // Gradients and their norm stay on the device: the result carries the loss only.
+            return new StepResult(device.step(x, target, maxGradNorm), Map.of(), Double.NaN);
+        }
         StepResult r = lossAndGradients(x, target, loss);
         double norm = Double.NaN;
         if (maxGradNorm > 0) {
@@ -99,18 +147,62 @@ public final class SequenceModel implements AutoCloseable {
         return new StepResult(r.loss(), r.gradients(), norm);
     }
 
+    /** The device step for this loss and optimizer, opened on first use; null when they train on the host. */
+    private DeviceTraining deviceTraining(Loss loss, Optimizer optimizer) {
+        if (deviceTraining != null && deviceTraining.serves(loss, optimizer)) {
+            return deviceTraining;
+        }
+        if (loss == hostLoss && optimizer == hostOptimizer) {
+            return null;
+        }
+        if (deviceTraining != null) {   // another loss or optimizer: hand the state back first
+            deviceTraining.synchronizeHost();
+            deviceTraining.close();
+            deviceTraining = null;
+        }
+        deviceTraining = DeviceTraining.openIfSupported(this, loss, optimizer);
+        if (deviceTraining == null) {
+            hostLoss = loss;
+            hostOptimizer = optimizer;
+        }
+        return deviceTraining;
+    }
+
+    /** Whether training steps with this loss and optimizer run on the device (see the class comment). */
+    public boolean trainsOnDevice(Loss loss, Optimizer optimizer) {
+        return deviceTraining(loss, optimizer) != null;
+    }
+
+    /** A batch-first [B, T, ·] tensor as time-major [T, B, ·]; anything else unchanged. */
+    private Tensor timeMajor(Tensor t) {
+        return batchFirst() && t.rank() == 3 ? t.swapFirstTwoAxes() : t;
+    }
+
+    /** A time-major every-step tensor [T, B, ·] in this model's layout. */
+    private Tensor toModelLayout(Tensor t) {
+        return batchFirst() && t.rank() == 3 ? t.swapFirstTwoAxes() : t;
+    }
+
     /**
      * What one step computed.
      *
      * @param loss      the batch's loss before the update
-     * @param gradients by parameter name (after clipping, when clipping ran)
-     * @param gradNorm  the global gradient norm before clipping, NaN when not clipped
+     * @param gradients by parameter name (after clipping, when clipping ran); empty when the step
+     *                  ran on the device
+     * @param gradNorm  the global gradient norm before clipping, NaN when not clipped or on the device
      */
     public record StepResult(double loss, Map<String, Tensor> gradients, double gradNorm) {
     }
 
     @Override
     public void close() {
-        lstm.close();
+        try {
+            if (deviceTraining != null) {
+                deviceTraining.close();
+                deviceTraining = null;
+            }
+        } finally {
+            lstm.close();
+        }
     }
 }

@@ -34,6 +34,14 @@ public final class Sgd extends BaseOptimizer {
         return "sgd";
     }
 
+    double momentum() {
+        return momentum;
+    }
+
+    double weightDecay() {
+        return weightDecay;
+    }
+
     @Override
     public void step(Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
         steps++;

@@ -54,7 +54,7 @@ public final class Trainer {
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(from + batchSize, data.size());
             SequenceDataset.Batch batch = data.batch(order, from, to);
-            double batchLoss = model.trainStep(batch.x(), batch.target(), loss, optimizer, maxGradNorm).loss();
+            double batchLoss = model.trainStep(model.input(batch), batch.target(), loss, optimizer, maxGradNorm).loss();
             if (!Double.isFinite(batchLoss)) {
                 throw new ArithmeticException("training diverged: the loss became " + batchLoss
                         + " (try a smaller --lr)");
@@ -64,6 +64,7 @@ public final class Trainer {
                 listener.batchDone(to - from, batchLoss);
             }
         }
+        model.synchronizeHost();   // device-resident steps: parameters and optimizer state back on the host
         return new EpochResult(weightedLoss / data.size(), data.size(), (System.nanoTime() - start) / 1e9);
     }
 }

@@ -215,9 +215,9 @@ class CliTest {
                     return List.of();
                 }, "input.safetensors", "'h0'", "overlap"),
                 bad("unknown dtype", t -> {
-                    Files.write(t.input, raw(okHeader.replace("F32", "BF16"), 120));
+                    Files.write(t.input, raw(okHeader.replace("F32", "Q7"), 120));
                     return List.of();
-                }, "input.safetensors", "'x'", "unknown or unsupported dtype 'BF16'"),
+                }, "input.safetensors", "'x'", "unknown or unsupported dtype 'Q7'"),
                 bad("byte count not shape times dtype size", t -> {
                     Files.write(t.input, raw(okHeader.replace("[5,2,3]", "[5,2,4]"), 120));
                     return List.of();

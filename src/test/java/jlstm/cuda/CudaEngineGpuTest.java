@@ -5,6 +5,7 @@ import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
@@ -64,9 +65,72 @@ class CudaEngineGpuTest {
         LstmParameters params = LstmParameters.initialize(config, 17);
         Inputs in = Inputs.random(config, steps, batch, 23);
         Results cpu = Results.run(Backends.cpu().open(params), params, in, null);
-        for (CudaLstmEngine.Schedule schedule : List.of(CudaLstmEngine.Schedule.GEMM, CudaLstmEngine.Schedule.FUSED)) {
-            Results gpu = Results.run(CudaLstmEngine.open(params), params, in, schedule);
-            cpu.assertClose(gpu, schedule.name());
+        // On the CPU stand-in every kernel thread is a fiber: the H = 1024 shape runs each schedule
+        // once, without graphs, to keep the build short (a GPU runs every combination).
+        boolean[] graphModes = CudaStandIn.active() && hidden >= 512 ? new boolean[] {false} : new boolean[] {false, true};
+        for (CudaLstmEngine.Schedule schedule : SCHEDULES) {
+            for (boolean graphs : graphModes) {
+                try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+                    engine.setGraphs(graphs);
+                    engine.setSchedule(schedule);
+                    String label = schedule + (graphs ? " with graphs" : "") + " (ran as "
+                            + engine.effectiveSchedule(batch) + ")";
+                    cpu.assertClose(Results.pass(engine, params, in), label);
+                }
+            }
+        }
+    }
+
+    /** Every schedule the engine can be asked for (PERSISTENT falls back to GEMM where it does not fit). */
+    private static final List<CudaLstmEngine.Schedule> SCHEDULES = List.of(CudaLstmEngine.Schedule.GEMM,
+            CudaLstmEngine.Schedule.FUSED, CudaLstmEngine.Schedule.PERSISTENT);
+
+    @Test
+    void persistentRunsWhereItFitsAndFallsBackOtherwise() {
+        LstmParameters small = LstmParameters.initialize(new LstmConfig(6, 40, 1, true, true, false), 5);
+        try (CudaLstmEngine engine = CudaLstmEngine.open(small)) {
+            engine.setSchedule(CudaLstmEngine.Schedule.PERSISTENT);
+            assertEquals(CudaLstmEngine.Schedule.PERSISTENT, engine.effectiveSchedule(3), engine.persistentPlan(3));
+        }
+        // A block keeps c for every batch row of its units on chip: 200 000 rows fit on no device.
+        int rows = 200_000;
+        try (CudaLstmEngine engine = CudaLstmEngine.open(small)) {
+            engine.setSchedule(CudaLstmEngine.Schedule.PERSISTENT);
+            assertEquals(CudaLstmEngine.Schedule.GEMM, engine.effectiveSchedule(rows));
+            assertTrue(engine.persistentPlan(rows).startsWith("persistent kernels do not fit"),
+                    engine.persistentPlan(rows));
+        }
+    }
+
+    @Test
+    void graphsAreCapturedOncePerPassAndShapeAndGiveTheSameBits() {
+        LstmConfig config = new LstmConfig(5, 12, 2, true, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 8);
+        Inputs a = Inputs.random(config, 4, 3, 1);
+        Inputs b = Inputs.random(config, 6, 2, 2);
+        Results direct;
+        try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+            engine.setGraphs(false);
+            direct = Results.pass(engine, params, a);
+            assertEquals(0, engine.graphCount());
+        }
+        try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+            engine.setGraphs(true);
+            Results first = Results.pass(engine, params, a);
+            assertEquals(3, engine.graphCount(), "inference, training and backward graphs");
+            Results again = Results.pass(engine, params, a);
+            assertEquals(3, engine.graphCount(), "replayed, not captured again");
+            for (int n = 0; n < direct.tensors.size(); n++) {
+                assertArrayEquals(direct.tensors.get(n), first.tensors.get(n), direct.names.get(n));
+                assertArrayEquals(direct.tensors.get(n), again.tensors.get(n), direct.names.get(n));
+            }
+            Results.pass(engine, params, b);   // a new (T, B) moves the workspace: old graphs are dropped
+            assertEquals(3, engine.graphCount());
+            // Parameters changed in place are seen by the replayed graphs (same device buffers).
+            params.weightHh(1, 0)[2] += 0.25f;
+            engine.parametersUpdated();
+            Results.run(Backends.cpu().open(params), params, b, null).assertClose(Results.pass(engine, params, b),
+                    "graphs after parametersUpdated");
         }
     }
 
@@ -74,11 +138,13 @@ class CudaEngineGpuTest {
     void backwardIsBitwiseDeterministic() {
         LstmConfig config = new LstmConfig(24, 48, 2, true, true, false);
         LstmParameters params = LstmParameters.initialize(config, 3);
-        Inputs in = Inputs.random(config, 20, 16, 5);
-        Results first = Results.run(CudaLstmEngine.open(params), params, in, null);
-        Results second = Results.run(CudaLstmEngine.open(params), params, in, null);
-        for (int n = 0; n < first.tensors.size(); n++) {
-            assertArrayEquals(first.tensors.get(n), second.tensors.get(n), "tensor " + first.names.get(n));
+        Inputs in = Inputs.random(config, 8, 16, 5);
+        for (CudaLstmEngine.Schedule schedule : SCHEDULES) {
+            Results first = Results.run(CudaLstmEngine.open(params), params, in, schedule);
+            Results second = Results.run(CudaLstmEngine.open(params), params, in, schedule);
+            for (int n = 0; n < first.tensors.size(); n++) {
+                assertArrayEquals(first.tensors.get(n), second.tensors.get(n), schedule + " " + first.names.get(n));
+            }
         }
     }
 
@@ -92,10 +158,10 @@ class CudaEngineGpuTest {
             Results.pass(engine, params, big);       // warm-up: workspace and cuBLAS's own buffers
             Results.pass(engine, params, small);
             long before = engine.deviceMemoryFree();
-            for (int n = 0; n < 20; n++) {
+            for (int n = 0; n < 8; n++) {
                 Results.pass(engine, params, n % 2 == 0 ? big : small);
             }
-            assertEquals(before, engine.deviceMemoryFree(), "free device memory changed over 20 passes");
+            assertEquals(before, engine.deviceMemoryFree(), "free device memory changed over 8 passes");
         }
     }
 

@@ -46,7 +46,7 @@ class FatbinEntryPointsTest {
         // The snake_case names the Java side derives must be the extern "C" names in cuda/*.cu.
         assertEquals("lstm_forward_pointwise_training", Kernel.FORWARD_POINTWISE_TRAINING.entryName());
         assertEquals("lstm_fused_step_inference", Kernel.FUSED_STEP_INFERENCE.entryName());
-        assertEquals("lstm_bias_grad", Kernel.BIAS_GRAD.entryName());
+        assertEquals("lstm_persistent_backward", Kernel.PERSISTENT_BACKWARD.entryName());
     }
 
     private static int count(String haystack, String needle) {

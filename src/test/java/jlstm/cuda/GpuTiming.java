@@ -2,6 +2,8 @@ package jlstm.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
@@ -11,44 +13,62 @@ import jlstm.LstmConfig;
 import jlstm.LstmParameters;
 
 /**
- * A short timing of the CUDA engine on the benchmark shapes, device-resident (no host copies in
- * the timed part), for benchmarks/gpu-check.sh to print beside PyTorch's cuDNN numbers from the
- * same run. Not a benchmark suite (that is the JMH module): median of a few repetitions.
- *
- * <p>Prints one line per shape and mode: {@code jlstm T B I H L mode schedule ms GFLOP/s}.
- * FLOPs: forward 2·T·B·4H·(I_k + H) summed over layers and directions; training ≈ 3× forward
- * (forward + backward ≈ 2× forward).
+ * Times every variant of the CUDA engine — schedule gemm, fused, persistent, each with CUDA graphs
+ * off and on — on a list of shapes, device-resident (no host copies in the timed part), for
+ * benchmarks/gpu-check.sh to put beside PyTorch's cuDNN in the same run. One line per shape, mode
+ * and variant, printed as soon as it is measured:
+ * <pre>jlstm T B I H L inference|training VARIANT RAN_AS MS</pre>
+ * VARIANT is {@code gemm|fused|persistent} + {@code +graphs}; RAN_AS the schedule that actually ran
+ * (persistent falls back to gemm where it does not fit). MS is the median wall time of one forward
+ * (inference) or forward + backward (training), each call returning after its stream
+ * synchronisation, over {@value #REPEATS} repetitions after {@value #WARMUP} warm-ups.
  *
  * <p>usage: {@code java -cp jlstm.jar:test-classes jlstm.cuda.GpuTiming [T,B,I,H,L ...]}
  */
 public final class GpuTiming {
-    private static final String[] DEFAULT_SHAPES = {"100,1,256,256,1", "100,32,256,256,1", "100,64,512,512,1",
-        "50,16,128,128,2", "100,64,1024,1024,1", "100,256,512,512,1"};
+    /** ARCHITECTURE.md's GPU shapes: B = 1, 8, 64, 256 × H = 256, 512, 1024 at T = 100, I = H, one layer. */
+    static final List<String> DEFAULT_SHAPES = defaultShapes();
     private static final int WARMUP = 3;
     private static final int REPEATS = 10;
 
     private GpuTiming() {
     }
 
+    private static List<String> defaultShapes() {
+        List<String> shapes = new ArrayList<>();
+        for (int h : new int[] {256, 512, 1024}) {
+            for (int b : new int[] {1, 8, 64, 256}) {
+                shapes.add("100," + b + "," + h + "," + h + ",1");
+            }
+        }
+        return shapes;
+    }
+
     public static void main(String[] args) {
-        String[] shapes = args.length > 0 ? args : DEFAULT_SHAPES;
+        List<String> shapes = args.length > 0 ? List.of(args) : DEFAULT_SHAPES;
+        System.out.println("# " + CudaBackend.instance().availability().detail());
         for (String shape : shapes) {
             String[] p = shape.split(",");
             int t = Integer.parseInt(p[0]), b = Integer.parseInt(p[1]), i = Integer.parseInt(p[2]);
             int h = Integer.parseInt(p[3]), l = Integer.parseInt(p[4]);
             LstmConfig config = new LstmConfig(i, h, l, false, true, false);
             LstmParameters params = LstmParameters.initialize(config, 1);
-            double flops = config.forwardFlops(t, b);
             try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+                System.out.println("# persistent plan at B=" + b + ": " + engine.persistentPlan(b));
                 for (CudaLstmEngine.Schedule schedule : new CudaLstmEngine.Schedule[] {
-                    CudaLstmEngine.Schedule.GEMM, CudaLstmEngine.Schedule.FUSED}) {
-                    engine.setSchedule(schedule);
-                    double inference = time(engine, config, t, b, false);
-                    double training = time(engine, config, t, b, true);
-                    System.out.printf(Locale.ROOT, "jlstm %d %d %d %d %d inference %s %.3f %.1f%n", t, b, i, h, l,
-                            schedule, inference, flops / inference / 1e6);
-                    System.out.printf(Locale.ROOT, "jlstm %d %d %d %d %d training %s %.3f %.1f%n", t, b, i, h, l,
-                            schedule, training, 3 * flops / training / 1e6);
+                    CudaLstmEngine.Schedule.GEMM, CudaLstmEngine.Schedule.FUSED, CudaLstmEngine.Schedule.PERSISTENT}) {
+                    for (boolean graphs : new boolean[] {false, true}) {
+                        engine.setSchedule(schedule);
+                        engine.setGraphs(graphs);
+                        String variant = schedule.name().toLowerCase(Locale.ROOT) + (graphs ? "+graphs" : "");
+                        String ranAs = engine.effectiveSchedule(b).name().toLowerCase(Locale.ROOT);
+                        for (boolean training : new boolean[] {false, true}) {
+                            double ms = time(engine, config, t, b, training);
+                            System.out.printf(Locale.ROOT, "jlstm %d %d %d %d %d %s %s %s %.4f%n", t, b, i, h, l,
+                                    training ? "training" : "inference", variant, ranAs, ms);
+                            System.out.flush();
+                        }
+                    }
                 }
             }
         }
@@ -70,7 +90,7 @@ public final class GpuTiming {
                 Random r = new Random(2);
                 float[] host = new float[(int) Math.max(xFloats, yFloats)];
                 for (int n = 0; n < host.length; n++) {
-                    host[n] = r.nextFloat() * 2 - 1;
+                    host[n] = r.nextFloat() * 2 - 1;   // never zeros: real data, every element written
                 }
                 CudaCalls.check(cuMemcpyHtoD(x, Pointer.to(host), xFloats * 4), "upload x");
                 CudaCalls.check(cuMemcpyHtoD(dy, Pointer.to(host), yFloats * 4), "upload dy");
@@ -88,7 +108,7 @@ public final class GpuTiming {
                     }
                 }
                 java.util.Arrays.sort(ms);
-                return ms[REPEATS / 2];
+                return (ms[REPEATS / 2 - 1] + ms[REPEATS / 2]) / 2;
             } finally {
                 for (CUdeviceptr p : new CUdeviceptr[] {x, y, dy, dx, states, grads}) {
                     CudaCalls.free(p, "timing buffer");

@@ -39,7 +39,8 @@ class KernelSignatureTest {
                             continue;
                         }
                         letters.append(p.contains("*") ? 'p' : p.startsWith("int ") ? 'i'
-                                : p.startsWith("float ") ? 'f' : '?');
+                                : p.startsWith("long long ") ? 'l' : p.startsWith("float ") ? 'f'
+                                : p.startsWith("double ") ? 'd' : '?');
                     }
                     kinds.put(m.group(1), letters.toString());
                 }

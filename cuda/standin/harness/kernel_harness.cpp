@@ -1,0 +1,512 @@
+// kernel_harness.cpp — every kernel of cuda/*.cu, launched through the stand-in's driver API
+// (no JVM) at edge shapes, against a double-precision reference computed here. Built with
+// AddressSanitizer + UndefinedBehaviorSanitizer by run.sh (or ThreadSanitizer with --tsan), so an
+// out-of-bounds index, a missing barrier that lets a thread read unwritten shared memory (NaN
+// bytes), or a shuffle after some lanes returned fails here with the kernel's file:line.
+//
+// Edge shapes: B = 1, H = 1, odd H, H not a multiple of 32, T = 1 (a single step), batch rows not a
+// multiple of the kernels' row groups, the fused kernel's k range split over 1, 2 and 4 warps,
+// cooperative launches of the persistent kernels in both directions, leading dimensions wider
+// than the rows. Device
+// buffers are allocated at their exact sizes (so the sanitizer's redzones sit right after them),
+// start as NaN bytes, and the columns a kernel must not touch hold a sentinel that is checked.
+//
+// usage: kernel_harness FATBIN [--subset]     (exit 0: every case passed)
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "driver_api.h"
+
+namespace {
+
+int failures = 0;
+int cases = 0;
+CUmodule module_handle;
+std::mt19937 rng(12345);
+
+void check(CUresult r, const char* what) {
+    if (r != CUDA_SUCCESS) {
+        const char* name = nullptr;
+        cuGetErrorName(r, &name);
+        std::fprintf(stderr, "FAIL %s: %s\n", what, name != nullptr ? name : "?");
+        std::exit(2);
+    }
+}
+
+CUfunction kernel(const char* name) {
+    CUfunction f;
+    check(cuModuleGetFunction(&f, module_handle, name), name);
+    return f;
+}
+
+std::vector<float> random_values(std::size_t n, float bound = 1.f) {
+    std::uniform_real_distribution<float> d(-bound, bound);
+    std::vector<float> v(n);
+    for (float& x : v) {
+        x = d(rng);
+    }
+    return v;
+}
+
+/** A device buffer of exactly n floats, optionally initialised from the host. */
+struct Device {
+    CUdeviceptr p = 0;
+    std::size_t n = 0;
+    explicit Device(std::size_t count) : n(count) { check(cuMemAlloc_v2(&p, n * sizeof(float)), "cuMemAlloc"); }
+    Device(const std::vector<float>& host) : Device(host.size()) { upload(host); }
+    ~Device() { cuMemFree_v2(p); }
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+    void upload(const std::vector<float>& host) {
+        check(cuMemcpyHtoD_v2(p, host.data(), host.size() * sizeof(float)), "upload");
+    }
+    std::vector<float> download() const {
+        std::vector<float> host(n);
+        check(cuMemcpyDtoH_v2(host.data(), p, n * sizeof(float)), "download");
+        return host;
+    }
+};
+
+void launch(const char* name, unsigned gx, unsigned gy, unsigned bx, unsigned by, std::vector<void*> args) {
+    check(cuLaunchKernel(kernel(name), gx, gy, 1, bx, by, 1, 0, nullptr, args.data(), nullptr), name);
+}
+
+/** Compares got with want (double reference): |got - want| ≤ 1e-5 · max(1, |want|), NaN fails. */
+void expect(const std::string& what, const std::vector<float>& got, const std::vector<double>& want,
+            const std::vector<bool>* mask = nullptr) {
+    int bad = 0;
+    for (std::size_t i = 0; i < want.size(); i++) {
+        if (mask != nullptr && !(*mask)[i]) {
+            continue;
+        }
+        double diff = std::fabs((double) got[i] - want[i]);
+        if (!(diff <= 1e-5 * std::max(1.0, std::fabs(want[i])))) {
+            if (bad++ < 3) {
+                std::fprintf(stderr, "FAIL %s: [%zu] got %.9g, want %.9g\n", what.c_str(), i, got[i], want[i]);
+            }
+        }
+    }
+    cases++;
+    if (bad > 0) {
+        failures++;
+        std::fprintf(stderr, "FAIL %s: %d of %zu values wrong\n", what.c_str(), bad, want.size());
+    }
+}
+
+/** Values a kernel must not have written (outside its rows' width): still the sentinel. */
+void expect_untouched(const std::string& what, const std::vector<float>& got, int rows, int ld, int width,
+                      float sentinel) {
+    for (int r = 0; r < rows; r++) {
+        for (int c = width; c < ld; c++) {
+            if (got[(std::size_t) r * ld + c] != sentinel) {
+                failures++;
+                std::fprintf(stderr, "FAIL %s: wrote [%d, %d] outside the %d-wide rows\n", what.c_str(), r, c, width);
+                return;
+            }
+        }
+    }
+}
+
+double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
+
+struct Gates {
+    double i, f, g, o;
+};
+
+Gates activate(double pi, double pf, double pg, double po) {
+    return {sigmoid(pi), sigmoid(pf), std::tanh(pg), sigmoid(po)};
+}
+
+std::string shape(const char* kernel, int b, int h, const char* extra = "") {
+    return std::string(kernel) + " B=" + std::to_string(b) + " H=" + std::to_string(h) + extra;
+}
+
+// ---------------------------------------------------------------- forward pointwise
+
+void forward_pointwise(int batch, int hidden, bool training, bool bias, bool in_place) {
+    int g4 = 4 * hidden, ld = hidden + 3;   // h rows wider than H: the kernel must skip the gap
+    auto xp = random_values((std::size_t) batch * g4), rec = random_values((std::size_t) batch * g4);
+    auto bih = random_values(g4), bhh = random_values(g4), c_prev = random_values((std::size_t) batch * hidden);
+    const float sentinel = 12345.f;
+    std::vector<float> h_init((std::size_t) batch * ld, sentinel);
+    Device d_xp(xp), d_rec(rec), d_bih(bih), d_bhh(bhh), d_c(c_prev), d_h(h_init);
+    Device d_c_out((std::size_t) batch * hidden);
+    CUdeviceptr null_ptr = 0;
+    CUdeviceptr c_out = in_place ? d_c.p : d_c_out.p;
+    CUdeviceptr bias_ih = bias ? d_bih.p : null_ptr, bias_hh = bias ? d_bhh.p : null_ptr;
+    std::vector<void*> args = {&batch, &hidden, &d_xp.p, &d_rec.p, &bias_ih, &bias_hh, &d_c.p, &c_out, &d_h.p, &ld};
+    if (training) {
+        args.push_back(&d_xp.p);   // gates written over Xp_t, as the engine does
+    }
+    int grid = (batch * hidden + 255) / 256;
+    launch(training ? "lstm_forward_pointwise_training" : "lstm_forward_pointwise_inference", grid, 1, 256, 1, args);
+
+    std::vector<double> want_c((std::size_t) batch * hidden), want_h((std::size_t) batch * ld, 0),
+        want_gates((std::size_t) batch * g4);
+    std::vector<bool> h_mask((std::size_t) batch * ld, false);
+    for (int b = 0; b < batch; b++) {
+        for (int j = 0; j < hidden; j++) {
+            double pre[4];
+            for (int q = 0; q < 4; q++) {
+                std::size_t at = (std::size_t) b * g4 + q * hidden + j;
+                pre[q] = (double) xp[at] + rec[at] + (bias ? (double) bih[q * hidden + j] + bhh[q * hidden + j] : 0);
+            }
+            Gates a = activate(pre[0], pre[1], pre[2], pre[3]);
+            double c = a.f * c_prev[(std::size_t) b * hidden + j] + a.i * a.g;
+            want_c[(std::size_t) b * hidden + j] = c;
+            want_h[(std::size_t) b * ld + j] = a.o * std::tanh(c);
+            h_mask[(std::size_t) b * ld + j] = true;
+            double gates[4] = {a.i, a.f, a.g, a.o};
+            for (int q = 0; q < 4; q++) {
+                want_gates[(std::size_t) b * g4 + q * hidden + j] = gates[q];
+            }
+        }
+    }
+    std::string what = shape(training ? "forward_pointwise_training" : "forward_pointwise_inference", batch, hidden,
+                             in_place ? " in place" : "");
+    expect(what + " c", in_place ? d_c.download() : d_c_out.download(), want_c);
+    auto h = d_h.download();
+    expect(what + " h", h, want_h, &h_mask);
+    expect_untouched(what + " h", h, batch, ld, hidden, sentinel);
+    if (training) {
+        expect(what + " gates", d_xp.download(), want_gates);
+    }
+}
+
+// ---------------------------------------------------------------- fused step
+
+void fused_step(int batch, int hidden, int split, bool training, bool bias) {
+    int g4 = 4 * hidden, h_prev_ld = hidden + 2, ld = hidden + 1;
+    auto xp = random_values((std::size_t) batch * g4), w = random_values((std::size_t) g4 * hidden, 0.5f);
+    auto h_prev = random_values((std::size_t) batch * h_prev_ld), c_prev = random_values((std::size_t) batch * hidden);
+    auto bih = random_values(g4), bhh = random_values(g4);
+    const float sentinel = -777.f;
+    std::vector<float> h_init((std::size_t) batch * ld, sentinel);
+    Device d_xp(xp), d_w(w), d_hp(h_prev), d_c(c_prev), d_bih(bih), d_bhh(bhh), d_h(h_init);
+    CUdeviceptr null_ptr = 0;
+    CUdeviceptr bias_ih = bias ? d_bih.p : null_ptr, bias_hh = bias ? d_bhh.p : null_ptr;
+    // c in place (the engine's inference schedule) and gates over Xp_t (its training schedule).
+    std::vector<void*> args = {&batch, &hidden, &split, &d_xp.p, &d_hp.p, &h_prev_ld, &d_w.p, &bias_ih, &bias_hh,
+                               &d_c.p, &d_c.p, &d_h.p, &ld};
+    if (training) {
+        args.push_back(&d_xp.p);
+    }
+    constexpr int warps_per_block = 4;   // kWarpsPerBlock in lstm_fused_step.cu
+    int units_per_block = warps_per_block / split;
+    launch(training ? "lstm_fused_step_training" : "lstm_fused_step_inference",
+           (hidden + units_per_block - 1) / units_per_block, 1, 32 * warps_per_block, 1, args);
+
+    std::vector<double> want_c((std::size_t) batch * hidden), want_h((std::size_t) batch * ld, 0),
+        want_gates((std::size_t) batch * g4);
+    std::vector<bool> h_mask((std::size_t) batch * ld, false);
+    for (int b = 0; b < batch; b++) {
+        for (int j = 0; j < hidden; j++) {
+            double pre[4];
+            for (int q = 0; q < 4; q++) {
+                double sum = xp[(std::size_t) b * g4 + q * hidden + j];
+                for (int k = 0; k < hidden; k++) {
+                    sum += (double) h_prev[(std::size_t) b * h_prev_ld + k] * w[((std::size_t) q * hidden + j) * hidden + k];
+                }
+                pre[q] = sum + (bias ? (double) bih[q * hidden + j] + bhh[q * hidden + j] : 0);
+            }
+            Gates a = activate(pre[0], pre[1], pre[2], pre[3]);
+            double c = a.f * c_prev[(std::size_t) b * hidden + j] + a.i * a.g;
+            want_c[(std::size_t) b * hidden + j] = c;
+            want_h[(std::size_t) b * ld + j] = a.o * std::tanh(c);
+            h_mask[(std::size_t) b * ld + j] = true;
+            double gates[4] = {a.i, a.f, a.g, a.o};
+            for (int q = 0; q < 4; q++) {
+                want_gates[(std::size_t) b * g4 + q * hidden + j] = gates[q];
+            }
+        }
+    }
+    std::string what = shape(training ? "fused_step_training" : "fused_step_inference", batch, hidden,
+                             (" split=" + std::to_string(split)).c_str());
+    expect(what + " c", d_c.download(), want_c);
+    auto h = d_h.download();
+    expect(what + " h", h, want_h, &h_mask);
+    expect_untouched(what + " h", h, batch, ld, hidden, sentinel);
+    if (training) {
+        expect(what + " gates", d_xp.download(), want_gates);
+    }
+}
+
+// ---------------------------------------------------------------- persistent kernels
+
+/** Double-precision forward of one layer and direction: h [T][B][H], c [T][B][H], gates [T][B][4H]. */
+struct ForwardReference {
+    std::vector<double> h, c, gates;
+};
+
+ForwardReference forward_reference(int steps, int batch, int hidden, int direction, const std::vector<float>& xp,
+                                   const std::vector<float>& w, const std::vector<float>& bih,
+                                   const std::vector<float>& bhh, const std::vector<float>& h0,
+                                   const std::vector<float>& c0) {
+    int g4 = 4 * hidden;
+    ForwardReference r;
+    r.h.assign((std::size_t) steps * batch * hidden, 0);
+    r.c.assign((std::size_t) steps * batch * hidden, 0);
+    r.gates.assign((std::size_t) steps * batch * g4, 0);
+    std::vector<double> h_prev(h0.begin(), h0.end()), c_prev(c0.begin(), c0.end());
+    for (int s = 0; s < steps; s++) {
+        int t = direction == 0 ? s : steps - 1 - s;
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                double pre[4];
+                for (int q = 0; q < 4; q++) {
+                    double sum = xp[((std::size_t) t * batch + b) * g4 + q * hidden + j] + (double) bih[q * hidden + j] +
+                                 bhh[q * hidden + j];
+                    for (int k = 0; k < hidden; k++) {
+                        sum += h_prev[(std::size_t) b * hidden + k] * w[((std::size_t) q * hidden + j) * hidden + k];
+                    }
+                    pre[q] = sum;
+                }
+                Gates a = activate(pre[0], pre[1], pre[2], pre[3]);
+                std::size_t at = ((std::size_t) t * batch + b) * hidden + j;
+                r.c[at] = a.f * c_prev[(std::size_t) b * hidden + j] + a.i * a.g;
+                r.h[at] = a.o * std::tanh(r.c[at]);
+                double gates[4] = {a.i, a.f, a.g, a.o};
+                for (int q = 0; q < 4; q++) {
+                    r.gates[((std::size_t) t * batch + b) * g4 + q * hidden + j] = gates[q];
+                }
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                std::size_t at = ((std::size_t) t * batch + b) * hidden + j;
+                h_prev[(std::size_t) b * hidden + j] = r.h[at];
+                c_prev[(std::size_t) b * hidden + j] = r.c[at];
+            }
+        }
+    }
+    return r;
+}
+
+void cooperative(const char* name, int blocks, int threads, std::size_t shared, std::vector<void*> args) {
+    CUfunction f = kernel(name);
+    check(cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int) shared), name);
+    check(cuLaunchCooperativeKernel(f, blocks, 1, 1, threads, 1, 1, (unsigned) shared, nullptr, args.data()), name);
+}
+
+void persistent(int steps, int batch, int hidden, int units, int direction) {
+    int g4 = 4 * hidden, out_ld = 2 * hidden;   // the layer output of a bidirectional layer: [T, B, 2H]
+    int column = direction * hidden;             // this direction's half of each output row
+    auto xp = random_values((std::size_t) steps * batch * g4), w = random_values((std::size_t) g4 * hidden, 0.5f);
+    auto bih = random_values(g4), bhh = random_values(g4);
+    auto h0 = random_values((std::size_t) batch * hidden), c0 = random_values((std::size_t) batch * hidden);
+    const float sentinel = 4242.f;
+    std::vector<float> out_init((std::size_t) steps * batch * out_ld, sentinel);
+    int blocks = (hidden + units - 1) / units, threads = 32 * units;
+    std::string what = "persistent T=" + std::to_string(steps) + " B=" + std::to_string(batch) + " H=" +
+                       std::to_string(hidden) + " U=" + std::to_string(units) + " dir=" + std::to_string(direction);
+    ForwardReference ref = forward_reference(steps, batch, hidden, direction, xp, w, bih, bhh, h0, c0);
+    auto out_of = [&](const std::vector<double>& h) {
+        std::vector<double> want((std::size_t) steps * batch * out_ld, sentinel);
+        for (std::size_t row = 0; row < (std::size_t) steps * batch; row++) {
+            for (int j = 0; j < hidden; j++) {
+                want[row * out_ld + column + j] = h[row * hidden + j];
+            }
+        }
+        return want;
+    };
+    int last = direction == 0 ? steps - 1 : 0;
+    std::vector<double> want_c_last(ref.c.begin() + (std::ptrdiff_t) last * batch * hidden,
+                                    ref.c.begin() + (std::ptrdiff_t) (last + 1) * batch * hidden);
+    for (bool training : {false, true}) {
+        Device d_xp(xp), d_w(w), d_bih(bih), d_bhh(bhh), d_h0(h0), d_c0(c0), d_out(out_init);
+        Device d_cells((std::size_t) steps * batch * hidden), d_c_last((std::size_t) batch * hidden);
+        CUdeviceptr out = d_out.p + (CUdeviceptr) column * sizeof(float);
+        std::size_t shared = ((std::size_t) 4 * units * hidden + (std::size_t) units * batch) * sizeof(float);
+        std::vector<void*> args = {&steps, &batch, &hidden, &direction, &d_xp.p, &d_w.p, &d_bih.p, &d_bhh.p, &d_h0.p,
+                                   &d_c0.p, &out, &out_ld};
+        if (training) {
+            args.push_back(&d_cells.p);
+        }
+        args.push_back(&d_c_last.p);
+        cooperative(training ? "lstm_persistent_forward_training" : "lstm_persistent_forward_inference", blocks,
+                    threads, shared, args);
+        std::string mode = training ? " training" : " inference";
+        expect(what + mode + " out", d_out.download(), out_of(ref.h));
+        expect(what + mode + " c_last", d_c_last.download(), want_c_last);
+        if (training) {
+            expect(what + mode + " cells", d_cells.download(), ref.c);
+            expect(what + mode + " gates", d_xp.download(), ref.gates);
+        }
+    }
+
+    // Backward through the same steps, from the reference's gates and cells.
+    std::vector<float> gates(ref.gates.begin(), ref.gates.end()), cells(ref.c.begin(), ref.c.end());
+    auto dy = random_values((std::size_t) steps * batch * out_ld);
+    auto dhn = random_values((std::size_t) batch * hidden), dcn = random_values((std::size_t) batch * hidden);
+    std::vector<double> dh(dhn.begin(), dhn.end()), dc(dcn.begin(), dcn.end());
+    std::vector<double> want_dg((std::size_t) steps * batch * g4);
+    for (int s = 0; s < steps; s++) {
+        int t = direction == 0 ? steps - 1 - s : s;
+        int prev = direction == 0 ? t - 1 : t + 1;
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                std::size_t st = (std::size_t) b * hidden + j, row = ((std::size_t) t * batch + b) * g4;
+                double i = gates[row + j], f = gates[row + hidden + j], g = gates[row + 2 * hidden + j],
+                       o = gates[row + 3 * hidden + j];
+                double c = cells[((std::size_t) t * batch + b) * hidden + j];
+                double cp = s == steps - 1 ? c0[st] : cells[((std::size_t) prev * batch + b) * hidden + j];
+                double dht = dy[((std::size_t) t * batch + b) * out_ld + column + j] + dh[st];
+                double tc = std::tanh(c);
+                double dcell = dc[st] + dht * o * (1 - tc * tc);
+                want_dg[row + j] = dcell * g * i * (1 - i);
+                want_dg[row + hidden + j] = dcell * cp * f * (1 - f);
+                want_dg[row + 2 * hidden + j] = dcell * i * (1 - g * g);
+                want_dg[row + 3 * hidden + j] = dht * tc * o * (1 - o);
+                dc[st] = dcell * f;
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                double sum = 0;
+                for (int r = 0; r < g4; r++) {
+                    sum += want_dg[((std::size_t) t * batch + b) * g4 + r] * w[(std::size_t) r * hidden + j];
+                }
+                dh[(std::size_t) b * hidden + j] = sum;
+            }
+        }
+    }
+    Device d_gates(gates), d_cells(cells), d_c0(c0), d_dy(dy), d_w(w), d_dhn(dhn), d_dcn(dcn);
+    Device d_dg((std::size_t) steps * batch * g4), d_dh0((std::size_t) batch * hidden), d_dc0((std::size_t) batch * hidden);
+    CUdeviceptr dy_at = d_dy.p + (CUdeviceptr) column * sizeof(float);
+    std::size_t shared = ((std::size_t) units * g4 + 2 * (std::size_t) units * batch) * sizeof(float);
+    std::vector<void*> args = {&steps, &batch, &hidden, &direction, &d_gates.p, &d_cells.p, &d_c0.p, &dy_at, &out_ld,
+                               &d_w.p, &d_dhn.p, &d_dcn.p, &d_dg.p, &d_dh0.p, &d_dc0.p};
+    cooperative("lstm_persistent_backward", blocks, threads, shared, args);
+    expect(what + " backward dG", d_dg.download(), want_dg);
+    expect(what + " backward dh0", d_dh0.download(), dh);
+    expect(what + " backward dc0", d_dc0.download(), dc);
+}
+
+// ---------------------------------------------------------------- backward pointwise
+
+void backward_pointwise(int batch, int hidden) {
+    int g4 = 4 * hidden, dy_ld = 2 * hidden + 1;
+    std::vector<float> gates((std::size_t) batch * g4);
+    std::uniform_real_distribution<float> unit(0.05f, 0.95f), sym(-0.95f, 0.95f);
+    for (int b = 0; b < batch; b++) {
+        for (int q = 0; q < 4; q++) {
+            for (int j = 0; j < hidden; j++) {
+                gates[(std::size_t) b * g4 + q * hidden + j] = q == 2 ? sym(rng) : unit(rng);  // g is a tanh
+            }
+        }
+    }
+    auto c = random_values((std::size_t) batch * hidden), c_prev = random_values((std::size_t) batch * hidden);
+    auto dy = random_values((std::size_t) batch * dy_ld), dh_next = random_values((std::size_t) batch * hidden);
+    auto dc = random_values((std::size_t) batch * hidden);
+    Device d_gates(gates), d_c(c), d_cp(c_prev), d_dy(dy), d_dh(dh_next), d_dc(dc), d_dg((std::size_t) batch * g4);
+    std::vector<void*> args = {&batch, &hidden, &d_gates.p, &d_c.p, &d_cp.p, &d_dy.p, &dy_ld, &d_dh.p, &d_dc.p,
+                               &d_dg.p};
+    launch("lstm_backward_pointwise", (batch * hidden + 255) / 256, 1, 256, 1, args);
+
+    std::vector<double> want_dg((std::size_t) batch * g4), want_dc((std::size_t) batch * hidden);
+    for (int b = 0; b < batch; b++) {
+        for (int j = 0; j < hidden; j++) {
+            std::size_t s = (std::size_t) b * hidden + j, row = (std::size_t) b * g4;
+            double i = gates[row + j], f = gates[row + hidden + j], g = gates[row + 2 * hidden + j],
+                   o = gates[row + 3 * hidden + j];
+            double dh = (double) dy[(std::size_t) b * dy_ld + j] + dh_next[s];
+            double tc = std::tanh((double) c[s]);
+            double dcell = dc[s] + dh * o * (1 - tc * tc);
+            want_dg[row + j] = dcell * g * i * (1 - i);
+            want_dg[row + hidden + j] = dcell * c_prev[s] * f * (1 - f);
+            want_dg[row + 2 * hidden + j] = dcell * i * (1 - g * g);
+            want_dg[row + 3 * hidden + j] = dh * tc * o * (1 - o);
+            want_dc[s] = dcell * f;
+        }
+    }
+    std::string what = shape("backward_pointwise", batch, hidden);
+    expect(what + " dG", d_dg.download(), want_dg);
+    expect(what + " dc", d_dc.download(), want_dc);
+}
+
+void probe_fill(int count) {
+    Device out(count);
+    float scale = 0.5f, offset = 1.f;
+    std::vector<void*> args = {&count, &scale, &offset, &out.p};
+    launch("lstm_probe_fill", (count + 127) / 128, 1, 128, 1, args);
+    std::vector<double> want(count);
+    for (int n = 0; n < count; n++) {
+        want[n] = 0.5 * n + 1;
+    }
+    expect("probe_fill count=" + std::to_string(count), out.download(), want);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: kernel_harness FATBIN [--subset]\n");
+        return 2;
+    }
+    bool subset = argc > 2 && std::string(argv[2]) == "--subset";
+    std::ifstream file(argv[1], std::ios::binary);
+    std::vector<char> fatbin((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (fatbin.empty()) {
+        std::fprintf(stderr, "cannot read %s\n", argv[1]);
+        return 2;
+    }
+    CUdevice device;
+    CUcontext context;
+    check(cuInit(0), "cuInit");
+    check(cuDeviceGet(&device, 0), "cuDeviceGet");
+    check(cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain");
+    check(cuCtxPushCurrent_v2(context), "cuCtxPushCurrent");
+    check(cuModuleLoadData(&module_handle, fatbin.data()), "cuModuleLoadData");
+
+    // (B, H): one row and one unit; odd H; H past one warp and not a multiple of 32; many rows.
+    // --subset (ThreadSanitizer, whose fibers are slow to create): the kernels whose threads talk
+    // (barriers, shuffles) at the first three shapes.
+    const int shapes[][2] = {{1, 5}, {3, 33}, {2, 3}, {1, 1}, {2, 64}, {5, 31}, {70, 7}};
+    int shape_count = subset ? 3 : (int) (sizeof shapes / sizeof shapes[0]);
+    for (int n = 0; n < shape_count; n++) {
+        int b = shapes[n][0], h = shapes[n][1];
+        for (bool training : {false, true}) {
+            if (!subset) {   // no cross-thread traffic: nothing for ThreadSanitizer to see
+                forward_pointwise(b, h, training, true, false);
+                forward_pointwise(b, h, training, false, !training);
+            }
+            for (int split : {1, 2, 4}) {   // one warp per unit, or the k range split over 2 or 4 warps
+                fused_step(b, h, split, training, split != 2);
+            }
+        }
+        if (!subset) {
+            backward_pointwise(b, h);
+        }
+    }
+    // Persistent kernels: T = 1 and several steps, both directions, 1 to 4 units per block.
+    const int persistent_shapes[][4] = {{1, 1, 1, 1}, {4, 3, 5, 2}, {3, 6, 33, 4}, {2, 5, 7, 1}, {5, 2, 40, 3}};
+    int persistent_count = subset ? 2 : (int) (sizeof persistent_shapes / sizeof persistent_shapes[0]);
+    for (int n = 0; n < persistent_count; n++) {
+        const int* p = persistent_shapes[n];
+        for (int direction : {0, 1}) {
+            persistent(p[0], p[1], p[2], p[3], direction);
+        }
+    }
+    probe_fill(subset ? 5 : 1);
+    if (!subset) {
+        probe_fill(300);
+    }
+
+    check(cuModuleUnload(module_handle), "cuModuleUnload");
+    check(cuCtxPopCurrent_v2(nullptr), "cuCtxPopCurrent");
+    check(cuDevicePrimaryCtxRelease_v2(device), "cuDevicePrimaryCtxRelease");
+    if (failures > 0) {
+        std::fprintf(stderr, "kernel harness: %d of %d checks FAILED\n", failures, cases);
+        return 1;
+    }
+    std::printf("kernel harness: %d checks passed\n", cases);
+    return 0;
+}

@@ -1,0 +1,30 @@
+package jlstm.cpu;
+
+import jlstm.LstmBackend;
+import jlstm.LstmConfig;
+import jlstm.LstmEngine;
+import jlstm.LstmParameters;
+
+/** The CPU backend with no native BLAS, whatever the machine has (for tests that need one path). */
+public final class PureJava implements LstmBackend {
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public Availability availability() {
+        return Availability.yes("pure Java");
+    }
+
+    @Override
+    public LstmEngine open(LstmParameters parameters) {
+        return new CpuLstmEngine(parameters, null, CpuLstmEngine.NATIVE_MIN_FLOPS, CpuLstmEngine.NATIVE_STEP_MIN_FLOPS,
+                false, false);
+    }
+
+    @Override
+    public long workspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
+        return CpuBackend.workspaceBytes(config, steps, batch, training, false, false);
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# check-consumer.sh — builds a tiny project that depends on jlstm as a library user's project
+# would (tools/consumer-check), and checks what it receives:
+#   - its runtime dependency list holds what the library needs (gson, JCuda, netlib BLAS) and none
+#     of the command line's libraries (picocli, progressbar/jline, XChart/PDFBox) nor any test
+#     library (JUnit, opentest4j);
+#   - it compiles and runs against that classpath alone (one forward pass on the CPU).
+# The artifact is installed (jar, pom, sources and javadoc jars) into a temporary local repository,
+# so the user's ~/.m2 keeps its own jlstm snapshot; released artifacts are taken from ~/.m2 when
+# there (as a read-only file repository), else from Maven Central.
+#
+# usage: tools/check-consumer.sh        (after `mvn -B package` or `verify`; run from anywhere)
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+version="$(sed -n 's:^  <version>\(.*\)</version>.*:\1:p' pom.xml | head -1)"
+jar="target/jlstm-$version.jar"
+for f in "$jar" "target/jlstm-$version-sources.jar" "target/jlstm-$version-javadoc.jar"; do
+    [[ -f "$f" ]] || { echo "check-consumer: $f missing (run mvn -B package first)" >&2; exit 1; }
+done
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cat > "$work/settings.xml" <<EOF
+<settings>
+  <profiles><profile><id>user-cache</id>
+    <repositories><repository><id>user-cache</id><url>file://$HOME/.m2/repository</url>
+      <snapshots><enabled>false</enabled></snapshots></repository></repositories>
+    <pluginRepositories><pluginRepository><id>user-cache</id><url>file://$HOME/.m2/repository</url>
+      <snapshots><enabled>false</enabled></snapshots></pluginRepository></pluginRepositories>
+  </profile></profiles>
+  <activeProfiles><activeProfile>user-cache</activeProfile></activeProfiles>
+</settings>
+EOF
+mvn_tmp=(mvn -B -q -Dstyle.color=never -s "$work/settings.xml" -Dmaven.repo.local="$work/repo")
+
+quiet() { "$@" >"$work/mvn.log" 2>&1 || { cat "$work/mvn.log" >&2; echo "check-consumer: FAIL: $*" >&2; exit 1; }; }
+quiet "${mvn_tmp[@]}" org.apache.maven.plugins:maven-install-plugin:3.1.3:install-file -Dfile="$jar" -DpomFile=pom.xml \
+    -Dsources="target/jlstm-$version-sources.jar" -Djavadoc="target/jlstm-$version-javadoc.jar"
+
+cp -r tools/consumer-check "$work/consumer"
+rm -rf "$work/consumer/target"
+quiet "${mvn_tmp[@]}" -f "$work/consumer/pom.xml" -Djlstm.version="$version" compile \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:list -DincludeScope=runtime -DexcludeTransitive=false \
+    -DoutputFile="$work/dependencies.txt" -Dsort=true \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -DincludeScope=runtime \
+    -Dmdep.outputFile="$work/classpath.txt"
+
+deps="$(grep -E '^ +[^ ]+:[^ ]+:' "$work/dependencies.txt" | sed 's/^ *//; s/ -- .*//')"
+echo "consumer's runtime dependencies ($(echo "$deps" | wc -l)):"
+echo "$deps" | sed 's/^/  /'
+failed=0
+for forbidden in info.picocli me.tongfei org.jline org.knowm.xchart org.apache.pdfbox de.rototor de.erichseifert \
+        com.madgag commons-logging org.junit junit: org.opentest4j org.apiguardian; do
+    if echo "$deps" | grep -q "^$forbidden"; then
+        echo "check-consumer: FAIL: a library user receives $(echo "$deps" | grep "^$forbidden" | head -1)" >&2
+        failed=1
+    fi
+done
+for required in com.google.code.gson:gson org.jcuda:jcuda: org.jcuda:jcublas: dev.ludovic.netlib:blas; do
+    if ! echo "$deps" | grep -q "^$required"; then
+        echo "check-consumer: FAIL: the runtime dependencies lack $required" >&2
+        failed=1
+    fi
+done
+bytes=0
+while IFS= read -r -d: entry || [[ -n "$entry" ]]; do
+    [[ -f "$entry" ]] && bytes=$((bytes + $(stat -c %s "$entry")))
+done < <(tr -d '\n' < "$work/classpath.txt")
+echo "their jars: $((bytes / 1024)) KiB"
+
+java -cp "$work/consumer/target/classes:$(cat "$work/classpath.txt")" consumer.Main
+[[ $failed == 0 ]] && echo "check-consumer: PASS"
+exit $failed
