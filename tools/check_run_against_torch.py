@@ -43,7 +43,7 @@ def main(argv):
     try:
         cases = make_golden.generate(work, args.seed)
         print(f"seed {args.seed}: {len(cases)} fresh cases in {work}, device {args.device}")
-        print(f"{'case':24s} {'T':>4s} {'B':>2s} {'I':>2s} {'H':>2s} {'L':>2s} {'D':>2s}  tensors  "
+        print(f"{'case':30s} {'T':>4s} {'B':>2s} {'I':>2s} {'H':>2s} {'L':>2s} {'D':>2s}  tensors  "
               f"{'max |err|':>10s}  {'worst err/tol':>13s}  (tensor)")
         for name, (meta, expected) in cases.items():
             case_dir = os.path.join(work, name)
@@ -55,7 +55,7 @@ def main(argv):
                 cmd.append("--batch-first")
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
-                print(f"{name:24s} FAILED: exit {proc.returncode}: {proc.stderr.strip()}")
+                print(f"{name:30s} FAILED: exit {proc.returncode}: {proc.stderr.strip()}")
                 failures += 1
                 continue
             actual = make_golden.read_safetensors(out)
@@ -79,7 +79,7 @@ def main(argv):
                 if err / tolerance > worst_ratio or err != err:
                     worst_ratio, worst_name = err / tolerance, tensor
             d = 2 if meta["bidirectional"] else 1
-            print(f"{name:24s} {meta['T']:4d} {meta['B']:2d} {meta['I']:2d} {meta['H']:2d} {meta['L']:2d} {d:2d}  "
+            print(f"{name:30s} {meta['T']:4d} {meta['B']:2d} {meta['I']:2d} {meta['H']:2d} {meta['L']:2d} {d:2d}  "
                   f"{len(expected):7d}  {max_err:10.3e}  {worst_ratio:13.2e}  {worst_name}"
                   + ("" if not problems else "  FAILED"))
             for p in problems:

@@ -7,10 +7,21 @@ Run with Debian's python3-torch:  /usr/bin/python3 tools/make_golden.py [--out D
 Each case is a folder with
   meta.json               sizes and flags (batch_first tells `jlstm run` to pass --batch-first)
   model.safetensors       the state_dict, F32
-  input.safetensors       x; optional h0, c0; optional dy, dhn, dcn (all F32)
+  input.safetensors       x; optional h0, c0; optional dy, dhn, dcn (all F32); optional lengths [B]
+                          (I64 or I32) and dropout_mask_l{k} [T, B, D*R] (F32)
   expected.safetensors    y, hn, cn; with dy also dx, dh0 (when h0 is given), dc0 (when c0 is
                           given) and grad.<parameter> for every parameter
 which is exactly what `java -jar target/jlstm.jar run` reads and writes (ARCHITECTURE.md, "Interchange").
+
+The families after `forward_only` cover what nn.LSTM does beyond plain padded batches:
+  lengths     pack_padded_sequence(x, lengths, enforce_sorted=False) -> nn.LSTM -> pad_packed_sequence(
+              total_length=T): y is zero past each length, hn/cn at each sequence's last step;
+  proj_size   nn.LSTM(..., proj_size=P): weight_hr_l{k} [P, H], h0/hn/dh0 [L*D, B, P], y [T, B, D*P];
+  dropout     nn.LSTM(..., dropout=p) in training mode from a fixed torch.manual_seed. PyTorch draws its
+              masks internally; the generator replays the same draws layer by layer (one F.dropout per
+              layer below the last, as nn.LSTM draws them), checks that the replay reproduces nn.LSTM's
+              outputs, and stores the masks (0 or 1/(1-p)) as dropout_mask_l{k}, so jlstm can run the
+              very same pass. Expected values and gradients are those of nn.LSTM itself.
 
 Every parameter and input is drawn in float32 and then widened to float64, so the Java engine sees
 the very same numbers that PyTorch used; PyTorch computes in float64 and the results are rounded
@@ -70,7 +81,69 @@ FAMILIES = {
     "forward_only": lambda r: dict(T=r.randint(3, 8), B=r.randint(1, 4), I=r.randint(2, 6), H=r.randint(2, 6), L=2,
                                    bidirectional=True, bias=True, batch_first=False,
                                    h0=True, c0=True, dy=False, dhn=False, dcn=False),
+    # --- beyond padded batches (keys lengths / lengths_dtype, proj_size, dropout; see the docstring) ---
+    # Lengths (I64), one layer, with everything; one sequence of length 1 and one of length T.
+    "lengths": lambda r: _lengths(r, dict(T=r.randint(5, 7), B=r.randint(4, 5), I=r.randint(2, 5), H=r.randint(3, 5),
+                                          L=1, bidirectional=False, bias=True, batch_first=False,
+                                          h0=True, c0=True, dy=True, dhn=True, dcn=True), "I64", full=True),
+    # Lengths (I32), bidirectional, 2 layers, every length below T (the tail of y is all padding).
+    "lengths_bidirectional_2_layers": lambda r: _lengths(r, dict(T=r.randint(5, 7), B=r.randint(3, 5),
+                                                                 I=r.randint(2, 5), H=r.randint(3, 5), L=2,
+                                                                 bidirectional=True, bias=True, batch_first=False,
+                                                                 h0=True, c0=True, dy=True, dhn=True, dcn=True),
+                                                         "I32", full=False),
+    # Lengths with batch-first tensors, bidirectional, zero initial state, only dhn.
+    "lengths_batch_first": lambda r: _lengths(r, dict(T=r.randint(5, 7), B=r.randint(3, 4), I=r.randint(2, 5),
+                                                      H=r.randint(3, 5), L=1, bidirectional=True, bias=True,
+                                                      batch_first=True, h0=False, c0=False, dy=True, dhn=True,
+                                                      dcn=False), "I64", full=True),
+    # Lengths in inference.
+    "lengths_forward_only": lambda r: _lengths(r, dict(T=r.randint(4, 7), B=r.randint(3, 5), I=r.randint(2, 5),
+                                                       H=r.randint(3, 5), L=2, bidirectional=True, bias=True,
+                                                       batch_first=False, h0=True, c0=True, dy=False, dhn=False,
+                                                       dcn=False), "I64", full=True),
+    # Projections: bidirectional, 2 layers, with everything.
+    "projection": lambda r: _projection(r, dict(T=r.randint(3, 6), B=r.randint(2, 3), I=r.randint(2, 5),
+                                                H=r.randint(4, 6), L=2, bidirectional=True, bias=True,
+                                                batch_first=False, h0=True, c0=True, dy=True, dhn=True, dcn=True)),
+    # Projections, 3 layers, no bias, only h0 and dcn.
+    "projection_3_layers_no_bias": lambda r: _projection(r, dict(T=r.randint(3, 6), B=r.randint(1, 3),
+                                                                 I=r.randint(2, 5), H=r.randint(4, 6), L=3,
+                                                                 bidirectional=False, bias=False, batch_first=False,
+                                                                 h0=True, c0=False, dy=True, dhn=False, dcn=True)),
+    # Dropout 0.5 between 3 layers, with everything.
+    "dropout": lambda r: dict(T=r.randint(4, 6), B=r.randint(2, 4), I=r.randint(2, 5), H=r.randint(3, 6), L=3,
+                              bidirectional=False, bias=True, batch_first=False,
+                              h0=True, c0=True, dy=True, dhn=True, dcn=True, dropout=0.5),
+    # Dropout 0.2, bidirectional, 2 layers, batch-first.
+    "dropout_bidirectional": lambda r: dict(T=r.randint(4, 6), B=r.randint(2, 4), I=r.randint(2, 5),
+                                            H=r.randint(3, 5), L=2, bidirectional=True, bias=True, batch_first=True,
+                                            h0=True, c0=True, dy=True, dhn=True, dcn=True, dropout=0.2),
+    # All three at once: lengths, projection and dropout, bidirectional, 2 layers.
+    "lengths_projection_dropout": lambda r: _projection(r, _lengths(r, dict(
+        T=r.randint(5, 7), B=r.randint(3, 5), I=r.randint(2, 5), H=r.randint(4, 6), L=2, bidirectional=True,
+        bias=True, batch_first=False, h0=True, c0=True, dy=True, dhn=True, dcn=True, dropout=0.5), "I64", full=True)),
 }
+
+# Families whose cases need features beyond padded batches, by the meta key that marks them.
+FEATURE_KEYS = ("lengths", "proj_size", "dropout")
+
+
+def _lengths(r, case, dtype, full):
+    """Adds lengths in [1, T] (one of them 1; one of them T when full, else all below T), unsorted."""
+    t, b = case["T"], case["B"]
+    top = t if full else t - 1
+    lengths = [r.randint(1, top) for _ in range(b)]
+    lengths[r.randrange(b)] = 1
+    if full:
+        lengths[(lengths.index(1) + 1) % b] = t
+    case.update(lengths=lengths, lengths_dtype=dtype)
+    return case
+
+
+def _projection(r, case):
+    case.update(proj_size=r.randint(1, case["H"] - 1))
+    return case
 
 
 def _distinct_sizes(r, case):
@@ -83,15 +156,15 @@ def _distinct_sizes(r, case):
 # --- safetensors (tools/safetensors_io.py; Debian has no python safetensors module) ---------------
 
 def write_safetensors(path, tensors, metadata=None):
-    """Writes name → tensor as F32 safetensors."""
-    safetensors_io.write(path, {k: t.detach().to(torch.float32).contiguous().numpy() for k, t in tensors.items()},
-                         metadata)
+    """Writes name → tensor as safetensors: integer tensors as they are (I64/I32), the rest as F32."""
+    safetensors_io.write_typed(path, {k: (t if not t.is_floating_point() else t.detach().to(torch.float32))
+                                      .contiguous().numpy() for k, t in tensors.items()}, metadata)
 
 
 def read_safetensors(path):
-    """name → float64 tensor of an F32 safetensors file."""
-    arrays, _ = safetensors_io.read(path)
-    return {k: torch.from_numpy(v.astype("float64")) for k, v in arrays.items()}
+    """name → float64 tensor of the F32 tensors of a safetensors file (integer tensors as they are)."""
+    arrays, _ = safetensors_io.read(path, convert=True)
+    return {k: torch.from_numpy(v.astype("float64") if v.dtype.kind == "f" else v) for k, v in arrays.items()}
 
 
 # --- one case -------------------------------------------------------------------------------------
@@ -104,37 +177,55 @@ def float32_exact(t):
 def make_case(spec, generator):
     T, B, I, H, L = spec["T"], spec["B"], spec["I"], spec["H"], spec["L"]
     D = 2 if spec["bidirectional"] else 1
-    lstm = torch.nn.LSTM(I, H, num_layers=L, bias=spec["bias"], batch_first=spec["batch_first"],
-                         bidirectional=spec["bidirectional"]).to(torch.float64)
+    P = spec.get("proj_size", 0)
+    R = P if P > 0 else H  # size of h: the projection's, else H
+    p = spec.get("dropout", 0.0)
+    batch_first = spec["batch_first"]
+    lstm = torch.nn.LSTM(I, H, num_layers=L, bias=spec["bias"], batch_first=batch_first,
+                         bidirectional=spec["bidirectional"], proj_size=P, dropout=p).to(torch.float64)
+    lstm.train()  # dropout acts in training mode only
     bound = 1.0 / H ** 0.5  # PyTorch's default initialisation range
     with torch.no_grad():
-        for p in lstm.parameters():
-            p.copy_(float32_exact((torch.rand(p.shape, generator=generator, dtype=torch.float32) * 2 - 1) * bound))
+        for param in lstm.parameters():
+            param.copy_(float32_exact((torch.rand(param.shape, generator=generator, dtype=torch.float32) * 2 - 1)
+                                      * bound))
 
     def normal(*shape, scale=1.0):
         return float32_exact(torch.randn(*shape, generator=generator, dtype=torch.float32) * scale)
 
-    x_shape = (B, T, I) if spec["batch_first"] else (T, B, I)
-    y_shape = (B, T, D * H) if spec["batch_first"] else (T, B, D * H)
-    state_shape = (L * D, B, H)
+    x_shape = (B, T, I) if batch_first else (T, B, I)
+    y_shape = (B, T, D * R) if batch_first else (T, B, D * R)
+    h_shape = (L * D, B, R)
+    c_shape = (L * D, B, H)
     inputs = {"x": normal(*x_shape).requires_grad_(True)}
     if spec["h0"]:
-        inputs["h0"] = normal(*state_shape, scale=0.5).requires_grad_(True)
+        inputs["h0"] = normal(*h_shape, scale=0.5).requires_grad_(True)
     if spec["c0"]:
-        inputs["c0"] = normal(*state_shape, scale=0.5).requires_grad_(True)
+        inputs["c0"] = normal(*c_shape, scale=0.5).requires_grad_(True)
     if spec["dy"]:
         inputs["dy"] = normal(*y_shape)
         if spec["dhn"]:
-            inputs["dhn"] = normal(*state_shape)
+            inputs["dhn"] = normal(*h_shape)
         if spec["dcn"]:
-            inputs["dcn"] = normal(*state_shape)
+            inputs["dcn"] = normal(*c_shape)
+    lengths = None
+    if "lengths" in spec:
+        lengths = torch.tensor(spec["lengths"], dtype=torch.int64)
 
-    zeros = torch.zeros(state_shape, dtype=torch.float64)
     state = None
     if spec["h0"] or spec["c0"]:
-        state = (inputs.get("h0", zeros), inputs.get("c0", zeros))
-    y, (hn, cn) = lstm(inputs["x"], state)
+        state = (inputs.get("h0", torch.zeros(h_shape, dtype=torch.float64)),
+                 inputs.get("c0", torch.zeros(c_shape, dtype=torch.float64)))
+    seed = generator.initial_seed()
+    torch.manual_seed(seed)  # dropout draws from the global generator
+    y, (hn, cn) = run_lstm(lstm, inputs["x"], state, lengths, T, batch_first)
     expected = {"y": y, "hn": hn, "cn": cn}
+    if p > 0:
+        masks = replay_dropout_masks(lstm, inputs["x"], state, lengths, T, batch_first, p, seed, (y, hn, cn))
+        for k, mask in enumerate(masks):
+            inputs[f"dropout_mask_l{k}"] = mask
+    if lengths is not None:
+        inputs["lengths"] = lengths.to(torch.int32 if spec["lengths_dtype"] == "I32" else torch.int64)
 
     if spec["dy"]:
         loss = (y * inputs["dy"]).sum()
@@ -148,11 +239,80 @@ def make_case(spec, generator):
             expected["dh0"] = inputs["h0"].grad
         if "c0" in inputs:
             expected["dc0"] = inputs["c0"].grad
-        for name, p in lstm.named_parameters():
-            expected["grad." + name] = p.grad
+        for name, param in lstm.named_parameters():
+            expected["grad." + name] = param.grad
 
-    model = {name: p.detach() for name, p in lstm.state_dict().items()}
+    model = {name: param.detach() for name, param in lstm.state_dict().items()}
     return model, {k: v.detach() for k, v in inputs.items()}, {k: v.detach() for k, v in expected.items()}
+
+
+def run_lstm(lstm, x, state, lengths, total_length, batch_first):
+    """nn.LSTM on padded x, or on x packed by lengths (then y is padded back to total_length with zeros)."""
+    if lengths is None:
+        return lstm(x, state)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=batch_first, enforce_sorted=False)
+    out, (hn, cn) = lstm(packed, state)
+    y, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=batch_first, total_length=total_length)
+    return y, (hn, cn)
+
+
+def replay_dropout_masks(lstm, x, state, lengths, total_length, batch_first, p, seed, reference):
+    """The dropout masks nn.LSTM drew in the forward pass just made from torch.manual_seed(seed).
+
+    Replays that pass layer by layer with one-layer LSTMs holding the same weights, drawing each mask
+    with F.dropout in the order nn.LSTM draws them (one per layer below the last, on the packed data
+    when the input is packed), and checks that the replay reproduces y, hn and cn,
+    which shows that these are PyTorch's masks and that dropout acts where jlstm applies it. Returns
+    L - 1 masks [T, B, D*R] (batch-first: [B, T, D*R]), zero at padded steps."""
+    from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+    L, D = lstm.num_layers, 2 if lstm.bidirectional else 1
+    R = lstm.proj_size if lstm.proj_size > 0 else lstm.hidden_size
+    layers = []  # made before seeding: their initialisation draws from the global generator too
+    for k in range(L):
+        one = torch.nn.LSTM(lstm.input_size if k == 0 else D * R, lstm.hidden_size, num_layers=1, bias=lstm.bias,
+                            batch_first=batch_first, bidirectional=lstm.bidirectional,
+                            proj_size=lstm.proj_size).to(torch.float64)
+        with torch.no_grad():
+            for name, param in one.named_parameters():
+                param.copy_(getattr(lstm, name.replace("_l0", f"_l{k}")))
+        layers.append(one)
+    torch.manual_seed(seed)
+    masks, hns, cns = [], [], []
+    with torch.no_grad():
+        layer_in = x if lengths is None else pack_padded_sequence(x, lengths, batch_first=batch_first,
+                                                                  enforce_sorted=False)
+        for k, one in enumerate(layers):
+            sub_state = None if state is None else tuple(s[k * D:(k + 1) * D] for s in state)
+            out, (hn, cn) = one(layer_in, sub_state)
+            hns.append(hn)
+            cns.append(cn)
+            if k == L - 1:
+                break
+            data = out.data if lengths is not None else out
+            # F.dropout draws the mask as nn.LSTM's internal dropout does (checked below); on ones it
+            # returns the mask itself: 0 or 1/(1-p). nn.LSTM works time-major inside, so a batch-first
+            # mask is drawn [T, B, .] and transposed.
+            if lengths is None and batch_first:
+                shape = (data.shape[1], data.shape[0], data.shape[2])
+                noise = torch.nn.functional.dropout(torch.ones(shape, dtype=data.dtype), p, True).transpose(0, 1)
+            else:
+                noise = torch.nn.functional.dropout(torch.ones(data.shape, dtype=data.dtype), p, True)
+            if lengths is None:
+                masks.append(noise)
+                layer_in = out * noise
+            else:
+                masks.append(pad_packed_sequence(PackedSequence(noise, out.batch_sizes, out.sorted_indices,
+                                                                out.unsorted_indices),
+                                                 batch_first=batch_first, total_length=total_length)[0])
+                layer_in = PackedSequence(data * noise, out.batch_sizes, out.sorted_indices, out.unsorted_indices)
+        y = out if lengths is None else pad_packed_sequence(out, batch_first=batch_first,
+                                                            total_length=total_length)[0]
+        for name, got, want in (("y", y, reference[0]), ("hn", torch.cat(hns), reference[1]),
+                                ("cn", torch.cat(cns), reference[2])):
+            if not torch.allclose(got, want.detach(), rtol=0, atol=1e-12):
+                raise AssertionError(f"replaying nn.LSTM's dropout draws does not reproduce its {name}: "
+                                     "the masks would not be PyTorch's")
+    return masks
 
 
 def generate(out_dir, seed):
@@ -188,7 +348,7 @@ def main(argv):
     args = parser.parse_args(argv)
     for name in generate(args.out, args.seed):
         size = sum(os.path.getsize(os.path.join(args.out, name, f)) for f in os.listdir(os.path.join(args.out, name)))
-        print(f"{name:24s} {size:7d} bytes")
+        print(f"{name:30s} {size:7d} bytes")
 
 
 if __name__ == "__main__":

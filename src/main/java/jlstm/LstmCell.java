@@ -1,5 +1,10 @@
 package jlstm;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
 import jlstm.cpu.CellMath;
 import jlstm.cpu.Gemm;
 
@@ -13,19 +18,44 @@ import jlstm.cpu.Gemm;
  * h_t = σ(G_o) ⊙ tanh(c_t)
  * </pre>
  *
- * <p>Threads: a cell keeps nothing between calls (each step allocates its own outputs), so one
- * cell may step from many threads at once, as long as nobody changes its weights meanwhile.
+ * <p><b>Training.</b> {@link #stepTraining} is a step that keeps what its backward needs (its
+ * inputs and activated gates) in the {@link Step} it returns; {@link #backward} takes the gradients
+ * of the loss with respect to that step's h_t and c_t and returns those with respect to x_t,
+ * h_{t-1} and c_{t-1}, adding the parameter gradients into a {@link Gradients}. A loop over the
+ * cells, then back over the steps, trains exactly like {@link LstmLayer}'s backward through time:
+ * <pre>{@code
+ * LstmCell.Step[] steps = new LstmCell.Step[T];
+ * Tensor h = null, c = null;                                  // zeros
+ * for (int t = 0; t < T; t++) {
+ *     steps[t] = cell.stepTraining(x[t], h, c);               // x[t]: [B, I]
+ *     h = steps[t].h();
+ *     c = steps[t].c();
+ * }
+ * LstmCell.Gradients grads = cell.newGradients();             // zeros, the parameters' names and shapes
+ * Tensor dh = dLossDh, dc = null;                             // d loss / d h_T (and c_T)
+ * for (int t = T - 1; t >= 0; t--) {
+ *     LstmCell.StepGradients g = cell.backward(steps[t], dh, dc, grads);
+ *     dh = g.dh();                                            // + d loss / d h_{t-1} from an output there
+ *     dc = g.dc();
+ * }
+ * }</pre>
+ *
+ * <p>Threads: a cell keeps nothing between calls (each step allocates its own outputs; steps and
+ * gradients belong to the caller), so one cell may step, and serve several training loops, from
+ * many threads at once, as long as nobody changes its weights meanwhile.
  */
 public final class LstmCell {
     private final int inputSize;
     private final int hiddenSize;
-    private final float[] weightIh;  // [4H, I]
-    private final float[] weightHh;  // [4H, H]
-    private final float[] biasIh;    // [4H] or null
-    private final float[] biasHh;    // [4H] or null
+    private final Tensor weightIh;  // [4H, I]
+    private final Tensor weightHh;  // [4H, H]
+    private final Tensor biasIh;    // [4H] or null
+    private final Tensor biasHh;    // [4H] or null
+    private final Map<String, Tensor> parameters; // by name, in PyTorch's order
 
     /**
-     * A cell over existing weights (not copied).
+     * A cell over existing weights (not copied), named as {@code nn.LSTMCell}'s parameters
+     * ({@code weight_ih}, {@code weight_hh}, {@code bias_ih}, {@code bias_hh}).
      *
      * @param weightIh W_ih [4H, I]
      * @param weightHh W_hh [4H, H]
@@ -33,30 +63,75 @@ public final class LstmCell {
      * @param biasHh   b_hh [4H], or null for no bias
      */
     public LstmCell(int inputSize, int hiddenSize, float[] weightIh, float[] weightHh, float[] biasIh, float[] biasHh) {
+        this(inputSize, hiddenSize, weightIh, weightHh, biasIh, biasHh, "");
+    }
+
+    private LstmCell(int inputSize, int hiddenSize, float[] weightIh, float[] weightHh, float[] biasIh,
+                     float[] biasHh, String suffix) {
         if (inputSize < 1 || hiddenSize < 1) {
             throw new IllegalArgumentException("inputSize and hiddenSize must be ≥ 1");
         }
         check("weightIh", weightIh, 4L * hiddenSize * inputSize);
         check("weightHh", weightHh, 4L * hiddenSize * hiddenSize);
+        if ((biasIh == null) != (biasHh == null)) {
+            throw new IllegalArgumentException("biasIh and biasHh must be both given or both null");
+        }
         if (biasIh != null) {
             check("biasIh", biasIh, 4L * hiddenSize);
-        }
-        if (biasHh != null) {
             check("biasHh", biasHh, 4L * hiddenSize);
         }
         this.inputSize = inputSize;
         this.hiddenSize = hiddenSize;
-        this.weightIh = weightIh;
-        this.weightHh = weightHh;
-        this.biasIh = biasIh;
-        this.biasHh = biasHh;
+        int gates = 4 * hiddenSize;
+        this.weightIh = Tensor.of(weightIh, gates, inputSize);
+        this.weightHh = Tensor.of(weightHh, gates, hiddenSize);
+        this.biasIh = biasIh == null ? null : Tensor.of(biasIh, gates);
+        this.biasHh = biasHh == null ? null : Tensor.of(biasHh, gates);
+        Map<String, Tensor> named = new LinkedHashMap<>();
+        named.put("weight_ih" + suffix, this.weightIh);
+        named.put("weight_hh" + suffix, this.weightHh);
+        if (biasIh != null) {
+            named.put("bias_ih" + suffix, this.biasIh);
+            named.put("bias_hh" + suffix, this.biasHh);
+        }
+        this.parameters = Collections.unmodifiableMap(named);
     }
 
-    /** The cell of one layer and direction of a layer's parameters (sharing their weights). */
+    /**
+     * A new cell with its own parameters, as {@code torch.nn.LSTMCell(I, H, bias)}: every parameter
+     * from U(−1/√H, 1/√H), seeded (the same seed gives the same weights; not PyTorch's RNG stream).
+     */
+    public static LstmCell initialize(int inputSize, int hiddenSize, boolean bias, long seed) {
+        if (inputSize < 1 || hiddenSize < 1) {
+            throw new IllegalArgumentException("inputSize and hiddenSize must be ≥ 1");
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        double bound = 1.0 / Math.sqrt(hiddenSize);
+        int gates = 4 * hiddenSize;
+        float[][] arrays = {new float[gates * inputSize], new float[gates * hiddenSize],
+                bias ? new float[gates] : null, bias ? new float[gates] : null};
+        for (float[] a : arrays) {
+            for (int i = 0; a != null && i < a.length; i++) {
+                a[i] = (float) random.nextDouble(-bound, bound);
+            }
+        }
+        return new LstmCell(inputSize, hiddenSize, arrays[0], arrays[1], arrays[2], arrays[3]);
+    }
+
+    /**
+     * The cell of one layer and direction of a layer's parameters, sharing their weights (so an
+     * optimizer step on either is seen by both); its parameters keep the layer's names
+     * ({@code weight_ih_l0}, …). Models with a projection have no cell (nor has PyTorch).
+     */
     public static LstmCell of(LstmParameters p, int layer, int direction) {
         LstmConfig c = p.config();
+        if (c.projSize() > 0) {
+            throw new IllegalArgumentException("LstmCell has no projection (as torch.nn.LSTMCell); " + c
+                    + " has proj_size " + c.projSize());
+        }
         return new LstmCell(c.layerInputSize(layer), c.hiddenSize(), p.weightIh(layer, direction),
-                p.weightHh(layer, direction), p.biasIh(layer, direction), p.biasHh(layer, direction));
+                p.weightHh(layer, direction), p.biasIh(layer, direction), p.biasHh(layer, direction),
+                "_" + LstmConfig.suffix(layer, direction));
     }
 
     /** The state after one step. @param h [B, H] @param c [B, H] */
@@ -71,30 +146,201 @@ public final class LstmCell {
      * @param c previous cell state [B, H], or null for zeros
      */
     public State step(Tensor x, Tensor h, Tensor c) {
+        Step s = run(x, h, c);
+        return new State(s.h, s.c);
+    }
+
+    /**
+     * One step in training mode: the same h_t and c_t as {@link #step}, and what {@link #backward}
+     * needs, kept in the returned {@link Step} (copies: the caller may reuse its tensors).
+     *
+     * @param x input at this step [B, I]
+     * @param h previous hidden state [B, H], or null for zeros
+     * @param c previous cell state [B, H], or null for zeros
+     */
+    public Step stepTraining(Tensor x, Tensor h, Tensor c) {
+        return run(x, h, c);
+    }
+
+    private Step run(Tensor x, Tensor h, Tensor c) {
         if (x == null || x.rank() != 2 || x.dim(1) != inputSize || x.dim(0) < 1) {
             throw new IllegalArgumentException("x has shape " + (x == null ? "null" : x.shapeString())
                     + ", expected [B, " + inputSize + "]");
         }
         int batch = x.dim(0);
         int gates = 4 * hiddenSize;
-        for (Tensor s : new Tensor[] {h, c}) {
-            if (s != null && !s.hasShape(batch, hiddenSize)) {
-                throw new IllegalArgumentException("state has shape " + s.shapeString() + ", expected ["
-                        + batch + ", " + hiddenSize + "]");
-            }
-        }
+        requireState("state", h, batch);
+        requireState("state", c, batch);
         float[] g = new float[batch * gates];
-        CellMath.addBiases(g, batch, gates, biasIh, biasHh);
-        Gemm.multiplyTransposedB(batch, gates, inputSize, x.data(), 0, inputSize, weightIh, 0, inputSize, g, 0, gates);
+        CellMath.addBiases(g, batch, gates, biasIh == null ? null : biasIh.data(), biasHh == null ? null : biasHh.data());
+        Gemm.multiplyTransposedB(batch, gates, inputSize, x.data(), 0, inputSize, weightIh.data(), 0, inputSize, g, 0,
+                gates);
         if (h != null) {
-            Gemm.multiplyTransposedB(batch, gates, hiddenSize, h.data(), 0, hiddenSize, weightHh, 0, hiddenSize, g, 0,
-                    gates);
+            Gemm.multiplyTransposedB(batch, gates, hiddenSize, h.data(), 0, hiddenSize, weightHh.data(), 0, hiddenSize,
+                    g, 0, gates);
         }
         Tensor hOut = Tensor.zeros(batch, hiddenSize);
         Tensor cOut = Tensor.zeros(batch, hiddenSize);
         CellMath.forwardPointwise(batch, hiddenSize, g, 0, c == null ? null : c.data(), 0, hiddenSize,
                 cOut.data(), 0, hOut.data(), 0, hiddenSize);
-        return new State(hOut, cOut);
+        return new Step(this, batch, x.data().clone(), h == null ? null : h.data().clone(),
+                c == null ? null : c.data().clone(), g, cOut.data().clone(), hOut, cOut);
+    }
+
+    /**
+     * A step taken in training mode: its outputs, and the inputs and activated gates that its
+     * backward needs (private to the cell that made it).
+     */
+    public static final class Step {
+        private final LstmCell cell;
+        private final int batch;
+        private final float[] x;      // [B, I]
+        private final float[] hPrev;  // [B, H] or null (zeros)
+        private final float[] cPrev;  // [B, H] or null (zeros)
+        private final float[] gates;  // [B, 4H]: activated i, f, g, o
+        private final float[] cellState;  // [B, H]: c_t (a copy: the caller may change the returned c)
+        private final Tensor h;
+        private final Tensor c;
+
+        private Step(LstmCell cell, int batch, float[] x, float[] hPrev, float[] cPrev, float[] gates, float[] cellState,
+                     Tensor h, Tensor c) {
+            this.cell = cell;
+            this.batch = batch;
+            this.x = x;
+            this.hPrev = hPrev;
+            this.cPrev = cPrev;
+            this.gates = gates;
+            this.cellState = cellState;
+            this.h = h;
+            this.c = c;
+        }
+
+        /** h_t [B, H]. */
+        public Tensor h() {
+            return h;
+        }
+
+        /** c_t [B, H]. */
+        public Tensor c() {
+            return c;
+        }
+
+        /** B of this step. */
+        public int batch() {
+            return batch;
+        }
+    }
+
+    /**
+     * What one step's backward returns: the gradients of the loss with respect to the step's
+     * inputs.
+     *
+     * @param dx d loss / d x_t [B, I]
+     * @param dh d loss / d h_{t-1} [B, H] (through this step; add any other use of h_{t-1})
+     * @param dc d loss / d c_{t-1} [B, H]
+     */
+    public record StepGradients(Tensor dx, Tensor dh, Tensor dc) {
+    }
+
+    /**
+     * Back-propagates through one training step:
+     * <pre>
+     * dc  = dc_t + dh_t ⊙ o ⊙ (1 − tanh²(c_t))
+     * dG  = [dc ⊙ g ⊙ i(1−i) | dc ⊙ c_{t-1} ⊙ f(1−f) | dc ⊙ i ⊙ (1−g²) | dh_t ⊙ tanh(c_t) ⊙ o(1−o)]
+     * dx_t = dG · W_ih     dh_{t-1} = dG · W_hh     dc_{t-1} = dc ⊙ f
+     * dW_ih += dGᵀ · x_t   dW_hh += dGᵀ · h_{t-1}   db_ih += Σ_b dG   db_hh += Σ_b dG
+     * </pre>
+     *
+     * @param step      a step made by this cell's {@link #stepTraining}
+     * @param dh        d loss / d h_t [B, H] (everything that reaches h_t), or null for zeros
+     * @param dc        d loss / d c_t [B, H] from later steps, or null for zeros
+     * @param gradients accumulators for this cell's parameters ({@link #newGradients()}); added to
+     * @return the gradients with respect to x_t, h_{t-1} and c_{t-1}
+     */
+    public StepGradients backward(Step step, Tensor dh, Tensor dc, Gradients gradients) {
+        if (step == null || step.cell != this) {
+            throw new IllegalArgumentException("backward needs a Step made by this cell's stepTraining");
+        }
+        if (gradients == null || gradients.cell != this) {
+            throw new IllegalArgumentException("backward needs gradients made by this cell's newGradients()");
+        }
+        int batch = step.batch, hidden = hiddenSize, gates = 4 * hidden;
+        requireState("dh", dh, batch);
+        requireState("dc", dc, batch);
+        float[] dG = new float[batch * gates];
+        float[] dcCarry = dc == null ? new float[batch * hidden] : dc.data().clone(); // in: dc_t; out: dc_{t-1}
+        CellMath.backwardPointwise(batch, hidden, step.gates, 0, step.cellState, 0, step.cPrev, 0,
+                dh == null ? new float[batch * hidden] : dh.data(), 0, hidden, new float[batch * hidden], dcCarry,
+                dG, 0);
+        Tensor dx = Tensor.zeros(batch, inputSize);
+        Tensor dhPrev = Tensor.zeros(batch, hidden);
+        Gemm.nn(batch, inputSize, gates, dG, 0, gates, weightIh.data(), 0, inputSize, dx.data(), 0, inputSize);
+        Gemm.nn(batch, hidden, gates, dG, 0, gates, weightHh.data(), 0, hidden, dhPrev.data(), 0, hidden);
+        Gemm.tn(gates, inputSize, batch, dG, 0, gates, step.x, 0, inputSize, gradients.weightIh.data(), 0, inputSize);
+        if (step.hPrev != null) { // h_{t-1} = 0 adds nothing to dW_hh
+            Gemm.tn(gates, hidden, batch, dG, 0, gates, step.hPrev, 0, hidden, gradients.weightHh.data(), 0, hidden);
+        }
+        if (biasIh != null) {
+            float[] dbIh = gradients.biasIh.data(), dbHh = gradients.biasHh.data();
+            for (int b = 0; b < batch; b++) {
+                for (int j = 0; j < gates; j++) {
+                    dbIh[j] += dG[b * gates + j];
+                    dbHh[j] += dG[b * gates + j];
+                }
+            }
+        }
+        return new StepGradients(dx, dhPrev, Tensor.of(dcCarry, batch, hidden));
+    }
+
+    /** Zero gradient accumulators for this cell's parameters (the same names and shapes). */
+    public Gradients newGradients() {
+        return new Gradients(this);
+    }
+
+    /**
+     * Accumulated gradients of a cell's parameters, filled by {@link #backward}; {@link #asMap()}
+     * names them as {@link #parameters()} does, which is what an optimizer step takes.
+     */
+    public static final class Gradients {
+        private final LstmCell cell;
+        private final Tensor weightIh; // [4H, I]
+        private final Tensor weightHh; // [4H, H]
+        private final Tensor biasIh;   // [4H] or null
+        private final Tensor biasHh;   // [4H] or null
+        private final Map<String, Tensor> named;
+
+        private Gradients(LstmCell cell) {
+            this.cell = cell;
+            Map<String, Tensor> byName = new LinkedHashMap<>();
+            cell.parameters.forEach((name, p) -> byName.put(name, Tensor.zeros(p.shape())));
+            this.named = Collections.unmodifiableMap(byName);
+            java.util.Iterator<Tensor> it = byName.values().iterator();
+            this.weightIh = it.next();
+            this.weightHh = it.next();
+            this.biasIh = cell.biasIh == null ? null : it.next();
+            this.biasHh = cell.biasHh == null ? null : it.next();
+        }
+
+        /** Name → gradient (live tensors, the parameters' shapes), in the parameters' order. */
+        public Map<String, Tensor> asMap() {
+            return named;
+        }
+
+        /** Sets every gradient back to zero (to start the next batch). */
+        public void zero() {
+            for (Tensor t : named.values()) {
+                java.util.Arrays.fill(t.data(), 0f);
+            }
+        }
+    }
+
+    /**
+     * The parameters by name (live tensors: an optimizer updates them in place): {@code weight_ih}
+     * [4H, I], {@code weight_hh} [4H, H], {@code bias_ih}, {@code bias_hh} [4H] as in
+     * {@code nn.LSTMCell}, or the layer's names for a cell made by {@link #of}.
+     */
+    public Map<String, Tensor> parameters() {
+        return parameters;
     }
 
     public int inputSize() {
@@ -103,6 +349,13 @@ public final class LstmCell {
 
     public int hiddenSize() {
         return hiddenSize;
+    }
+
+    private void requireState(String what, Tensor s, int batch) {
+        if (s != null && !s.hasShape(batch, hiddenSize)) {
+            throw new IllegalArgumentException(what + " has shape " + s.shapeString() + ", expected [" + batch + ", "
+                    + hiddenSize + "]");
+        }
     }
 
     private static void check(String what, float[] a, long expected) {

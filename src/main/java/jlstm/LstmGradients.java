@@ -6,7 +6,7 @@ import java.util.Map;
  * What a backward pass returns.
  *
  * @param dx         gradient of the loss with respect to the input: the shape of x
- * @param dh0        gradient with respect to h0: [L·D, B, H] (also when h0 was zeros by default)
+ * @param dh0        gradient with respect to h0: [L·D, B, R] (also when h0 was zeros by default)
  * @param dc0        gradient with respect to c0: [L·D, B, H]
  * @param parameters gradient of every parameter, by PyTorch name and with the parameter's shape
  */

@@ -1,7 +1,10 @@
 package jlstm;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -17,8 +20,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * }
  * }</pre>
  *
- * <p>Shapes: x [T, B, I], y [T, B, D·H] (or [B, T, ·] when the config is batch-first); h0, c0,
- * hn, cn, dh0, dc0 [L·D, B, H].
+ * <p>Shapes: x [T, B, I], y [T, B, D·R] (or [B, T, ·] when the config is batch-first); h0, hn,
+ * dh0 [L·D, B, R]; c0, cn, dc0 [L·D, B, H]. R = H, or P for a model with a projection
+ * ({@link LstmConfig#realHiddenSize()}).
+ *
+ * <p><b>Variable-length batches</b> ({@code lengths}, PyTorch's {@code pack_padded_sequence}):
+ * sequence b runs its first lengths[b] steps only; y is zero past them, hn/cn are taken at each
+ * sequence's last valid step, the reverse direction starts there, and backward sends nothing
+ * through the padded steps. The CPU engine does work proportional to the real lengths.
+ *
+ * <p><b>Dropout</b> ({@link LstmConfig#dropout()} = p &gt; 0, L &gt; 1): in {@link #forwardTraining}
+ * only, each output of every layer but the last is zeroed with probability p and the others are
+ * scaled by 1/(1−p) before the next layer reads it, as PyTorch does; {@link #backward} uses the same
+ * masks. The masks are drawn on the host from a seeded generator ({@link #seedDropout}; default seed
+ * {@value #DEFAULT_DROPOUT_SEED}), so a run is reproducible and every backend sees the same masks;
+ * {@link #dropoutMasks()} returns those of the last pass, and explicit masks may be given instead.
  *
  * <p><b>Threads.</b> Inference ({@link #forward}) may be called from any number of threads at
  * once, with any shapes, and each call returns exactly what it returns when alone: a call borrows
@@ -38,6 +54,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ul>
  */
 public final class LstmLayer implements AutoCloseable {
+    /** The seed of the dropout generator of a new layer. */
+    public static final long DEFAULT_DROPOUT_SEED = 0;
+
     private final LstmParameters parameters;
     private final LstmConfig config;
     private final EnginePool pool;
@@ -48,6 +67,10 @@ public final class LstmLayer implements AutoCloseable {
     /** The last training pass (guarded by trainingLock), or null. */
     private TrainingPass pass;
     private long passCount;
+    /** Draws the dropout masks of training passes, one draw per pass (guarded by trainingLock). */
+    private SplittableRandom dropoutRandom = new SplittableRandom(DEFAULT_DROPOUT_SEED);
+    /** The masks of the last training pass in the caller's layout; empty without dropout. */
+    private volatile List<Tensor> lastMasks = List.of();
 
     /** A forwardTraining whose activations its engine holds for backward. */
     private record TrainingPass(EnginePool.Slot slot, long id, int steps, int batch, Thread owner) {
@@ -82,18 +105,27 @@ public final class LstmLayer implements AutoCloseable {
      * Safe to call from many threads at once (see the class comment).
      */
     public LstmOutput forward(Tensor x, Tensor h0, Tensor c0) {
-        Shape shape = validate(x, h0, c0);
-        EnginePool.Slot slot = pool.borrow();
-        try {
-            return run(slot, shape, x, h0, c0, false);
-        } finally {
-            pool.giveBack(slot, 0);
-        }
+        return forward(x, h0, c0, null);
     }
 
     /** Inference from zero initial state. */
     public LstmOutput forward(Tensor x) {
-        return forward(x, null, null);
+        return forward(x, null, null, null);
+    }
+
+    /**
+     * Inference over sequences of different lengths (safe from many threads, as {@link #forward}).
+     *
+     * @param lengths [B]: sequence b's steps, each in [1, T]; null means all T
+     */
+    public LstmOutput forward(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
+        Shape shape = validate(x, h0, c0, lengths);
+        EnginePool.Slot slot = pool.borrow();
+        try {
+            return run(slot, shape, x, h0, c0, false, null);
+        } finally {
+            pool.giveBack(slot, 0);
+        }
     }
 
     /**
@@ -101,17 +133,40 @@ public final class LstmLayer implements AutoCloseable {
      * at a time: {@link IllegalStateException} when another training call is running.
      */
     public LstmOutput forwardTraining(Tensor x, Tensor h0, Tensor c0) {
-        Shape shape = validate(x, h0, c0);
+        return forwardTraining(x, h0, c0, null, null);
+    }
+
+    /**
+     * Training-mode forward over sequences of different lengths.
+     *
+     * @param lengths [B]: sequence b's steps, each in [1, T]; null means all T
+     */
+    public LstmOutput forwardTraining(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
+        return forwardTraining(x, h0, c0, lengths, null);
+    }
+
+    /**
+     * Training-mode forward with explicit dropout masks instead of drawn ones (to replay a pass, or
+     * to match masks made elsewhere, e.g. by PyTorch).
+     *
+     * @param lengths      [B] or null, as in {@link #forwardTraining(Tensor, Tensor, Tensor, int[])}
+     * @param dropoutMasks L − 1 tensors of y's shape for the layer's R, [T, B, D·R] (or [B, T, D·R]
+     *                     batch-first): multipliers of layers 0 … L−2's outputs (0 or 1/(1−p) for
+     *                     dropout p); applied whatever the config's dropout; null to draw them
+     */
+    public LstmOutput forwardTraining(Tensor x, Tensor h0, Tensor c0, int[] lengths, List<Tensor> dropoutMasks) {
+        Shape shape = validate(x, h0, c0, lengths);
         enterTraining("forwardTraining");
         try {
             if (pass != null) {
                 pool.unpin(pass.slot(), pass.id()); // replaced: its engine may serve others again
                 pass = null;
             }
+            float[][] masks = dropoutMasks(dropoutMasks, shape.steps, shape.batch);
             EnginePool.Slot slot = pool.borrow();
             long id = 0;
             try {
-                LstmOutput out = run(slot, shape, x, h0, c0, true);
+                LstmOutput out = run(slot, shape, x, h0, c0, true, masks);
                 id = ++passCount;
                 pass = new TrainingPass(slot, id, shape.steps, shape.batch, Thread.currentThread());
                 return out;
@@ -123,11 +178,29 @@ public final class LstmLayer implements AutoCloseable {
         }
     }
 
-    /** T and B of a validated call. */
-    private record Shape(int steps, int batch) {
+    /** Restarts the dropout generator from a seed: the same seed gives the same masks in the same calls. */
+    public void seedDropout(long seed) {
+        enterTraining("seedDropout");
+        try {
+            dropoutRandom = new SplittableRandom(seed);
+        } finally {
+            exitTraining();
+        }
     }
 
-    private Shape validate(Tensor x, Tensor h0, Tensor c0) {
+    /**
+     * The dropout masks of the last training-mode pass (drawn or given), L − 1 tensors of y's
+     * shape, in the caller's layout; an empty list when that pass had no dropout.
+     */
+    public List<Tensor> dropoutMasks() {
+        return lastMasks;
+    }
+
+    /** T, B and the checked lengths (null: all T) of a validated call. */
+    private record Shape(int steps, int batch, int[] lengths) {
+    }
+
+    private Shape validate(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
         if (x == null) {
             throw new IllegalArgumentException("x is required");
         }
@@ -138,29 +211,90 @@ public final class LstmLayer implements AutoCloseable {
         }
         int steps = config.batchFirst() ? x.dim(1) : x.dim(0);
         int batch = config.batchFirst() ? x.dim(0) : x.dim(1);
-        int[] stateShape = stateShape(batch);
-        requireShape("h0", h0, stateShape);
-        requireShape("c0", c0, stateShape);
+        requireShape("h0", h0, hiddenStateShape(batch));
+        requireShape("c0", c0, cellStateShape(batch));
         long outputs = (long) steps * batch * config.outputSize();
         if (outputs > Integer.MAX_VALUE - 8 || (long) steps * batch * config.inputSize() > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("x of shape " + x.shapeString() + " gives y of " + outputs
                     + " values, more than one Java array holds; split the sequence or the batch");
         }
-        return new Shape(steps, batch);
+        return new Shape(steps, batch, lengths == null ? null : checkLengths(lengths, steps, batch));
     }
 
-    /** One call on a borrowed engine; checks the heap it needs first. */
-    private LstmOutput run(EnginePool.Slot slot, Shape shape, Tensor x, Tensor h0, Tensor c0, boolean training) {
+    /**
+     * One call on a borrowed engine; checks the heap it needs first.
+     *
+     * @param masks L − 1 time-major dropout masks [T·B·D·R], or null
+     */
+    private LstmOutput run(EnginePool.Slot slot, Shape shape, Tensor x, Tensor h0, Tensor c0, boolean training,
+                           float[][] masks) {
         int steps = shape.steps, batch = shape.batch;
         requireMemory(slot, steps, batch, training);
         Tensor timeMajor = config.batchFirst() ? x.swapFirstTwoAxes() : x;
-        int[] stateShape = stateShape(batch);
         Tensor y = Tensor.zeros(steps, batch, config.outputSize());
-        Tensor hn = Tensor.zeros(stateShape);
-        Tensor cn = Tensor.zeros(stateShape);
+        Tensor hn = Tensor.zeros(hiddenStateShape(batch));
+        Tensor cn = Tensor.zeros(cellStateShape(batch));
         slot.engine.forward(steps, batch, timeMajor.data(), h0 == null ? null : h0.data(), c0 == null ? null : c0.data(),
-                y.data(), hn.data(), cn.data(), training);
+                y.data(), hn.data(), cn.data(), training, shape.lengths, masks);
         return new LstmOutput(config.batchFirst() ? y.swapFirstTwoAxes() : y, hn, cn);
+    }
+
+    /** A copy of lengths after checking that there is one per sequence, each in [1, T]. */
+    private static int[] checkLengths(int[] lengths, int steps, int batch) {
+        if (lengths.length != batch) {
+            throw new IllegalArgumentException("lengths has " + lengths.length + " entries but the batch has " + batch
+                    + " sequences");
+        }
+        for (int b = 0; b < batch; b++) {
+            if (lengths[b] < 1 || lengths[b] > steps) {
+                throw new IllegalArgumentException("lengths[" + b + "] = " + lengths[b] + " is outside [1, T] = [1, "
+                        + steps + "] (every sequence needs at least one step, as in PyTorch's pack_padded_sequence)");
+            }
+        }
+        return lengths.clone();
+    }
+
+    /**
+     * The time-major masks for the engine of a training pass: the given ones (checked), or drawn
+     * when the config asks for dropout, or null; remembers them for {@link #dropoutMasks()}. Called
+     * inside a training call (the generator is guarded by the training lock).
+     */
+    private float[][] dropoutMasks(List<Tensor> given, int steps, int batch) {
+        int count = config.numLayers() - 1;
+        int width = config.outputSize();
+        int[] shape = config.batchFirst() ? new int[] {batch, steps, width} : new int[] {steps, batch, width};
+        lastMasks = List.of();
+        if (given == null && (config.dropout() == 0 || count == 0)) {
+            return null;
+        }
+        float[][] masks = new float[count][];
+        List<Tensor> kept = new ArrayList<>();
+        if (given != null) {
+            if (given.size() != count) {
+                throw new IllegalArgumentException("dropout masks: " + config + " has " + count
+                        + " mask(s) (one per layer but the last), got " + given.size());
+            }
+            if (count == 0) {
+                return null;
+            }
+            for (int k = 0; k < count; k++) {
+                Tensor m = given.get(k);
+                if (m == null) {
+                    throw new IllegalArgumentException("dropout mask " + k + " is null");
+                }
+                requireShape("dropout mask " + k, m, shape);
+                masks[k] = (config.batchFirst() ? m.swapFirstTwoAxes() : m.copy()).data();
+                kept.add(m.copy());
+            }
+        } else {
+            for (int k = 0; k < count; k++) {
+                masks[k] = DropoutMasks.draw(dropoutRandom, config.dropout(), steps * batch * width);
+                Tensor m = Tensor.of(masks[k], steps, batch, width);
+                kept.add(config.batchFirst() ? m.swapFirstTwoAxes() : m.copy());
+            }
+        }
+        lastMasks = List.copyOf(kept);
+        return masks;
     }
 
     /**
@@ -170,13 +304,14 @@ public final class LstmLayer implements AutoCloseable {
      */
     private void requireMemory(EnginePool.Slot slot, int steps, int batch, boolean training) {
         long rows = (long) steps * batch;
-        long state = (long) config.numLayers() * config.directions() * batch * config.hiddenSize();
-        long io = rows * config.outputSize() + 2 * state;
+        long slots = (long) config.numLayers() * config.directions() * batch;
+        long state = slots * (config.realHiddenSize() + config.hiddenSize()); // h [.., R] and c [.., H]
+        long io = rows * config.outputSize() + state;
         if (config.batchFirst()) {
             io += rows * (config.inputSize() + config.outputSize());
         }
         if (training) { // what backward will return: dx, dh0, dc0, one gradient per parameter (+ dy, dx swapped)
-            io += rows * config.inputSize() + 2 * state + parameters.count()
+            io += rows * config.inputSize() + state + parameters.count()
                     + (config.batchFirst() ? rows * (config.inputSize() + config.outputSize()) : 0);
         }
         boolean sameShape = slot.steps == steps && slot.batch == batch;
@@ -195,8 +330,8 @@ public final class LstmLayer implements AutoCloseable {
      * Back-propagation through time for the last {@link #forwardTraining} call, on the thread that
      * made it.
      *
-     * @param dy  gradient w.r.t. y, the shape of y
-     * @param dhn gradient w.r.t. hn [L·D, B, H], or null
+     * @param dy  gradient w.r.t. y, the shape of y (nothing flows from steps past a sequence's length)
+     * @param dhn gradient w.r.t. hn [L·D, B, R], or null
      * @param dcn gradient w.r.t. cn [L·D, B, H], or null
      * @throws IllegalStateException with no training pass to go back through, on another thread
      *                               than its forwardTraining, or while another training call runs
@@ -220,9 +355,8 @@ public final class LstmLayer implements AutoCloseable {
                 throw new IllegalArgumentException("dy is required");
             }
             requireShape("dy", dy, yShape);
-            int[] stateShape = stateShape(batch);
-            requireShape("dhn", dhn, stateShape);
-            requireShape("dcn", dcn, stateShape);
+            requireShape("dhn", dhn, hiddenStateShape(batch));
+            requireShape("dcn", dcn, cellStateShape(batch));
             if (!pool.resume(p.slot(), p.id())) {
                 pass = null;
                 throw new IllegalStateException("backward needs a forwardTraining call first (a forward on this thread"
@@ -231,8 +365,8 @@ public final class LstmLayer implements AutoCloseable {
             try {
                 Tensor dyTimeMajor = config.batchFirst() ? dy.swapFirstTwoAxes() : dy;
                 Tensor dx = Tensor.zeros(steps, batch, config.inputSize());
-                Tensor dh0 = Tensor.zeros(stateShape);
-                Tensor dc0 = Tensor.zeros(stateShape);
+                Tensor dh0 = Tensor.zeros(hiddenStateShape(batch));
+                Tensor dc0 = Tensor.zeros(cellStateShape(batch));
                 LstmParameters grads = LstmParameters.zeros(config);
                 p.slot().engine.backward(dyTimeMajor.data(), dhn == null ? null : dhn.data(),
                         dcn == null ? null : dcn.data(), dx.data(), dh0.data(), dc0.data(), grads);
@@ -298,7 +432,13 @@ public final class LstmLayer implements AutoCloseable {
         return pool.dedicateFirst();
     }
 
-    private int[] stateShape(int batch) {
+    /** h0, hn: [L·D, B, R]. */
+    private int[] hiddenStateShape(int batch) {
+        return new int[] {config.numLayers() * config.directions(), batch, config.realHiddenSize()};
+    }
+
+    /** c0, cn: [L·D, B, H]. */
+    private int[] cellStateShape(int batch) {
         return new int[] {config.numLayers() * config.directions(), batch, config.hiddenSize()};
     }
 

@@ -15,8 +15,9 @@ import jlstm.io.Safetensors;
 /**
  * The weights of an LSTM, named and shaped as PyTorch's {@code nn.LSTM} so that a
  * {@code state_dict()} loads unchanged: {@code weight_ih_l{k}} [4H, I_k], {@code weight_hh_l{k}}
- * [4H, H], {@code bias_ih_l{k}} [4H], {@code bias_hh_l{k}} [4H], with {@code _reverse} for the
- * backward direction. Rows are the gates in order i, f, g, o.
+ * [4H, R], {@code bias_ih_l{k}} [4H], {@code bias_hh_l{k}} [4H], with a projection also
+ * {@code weight_hr_l{k}} [P, H], and {@code _reverse} for the backward direction. Rows are the
+ * gates in order i, f, g, o. (R = P with a projection, else H; see {@link LstmConfig}.)
  *
  * <p>Tensors are mutable in place (optimizers write to them); an engine that caches them (the
  * GPU one) must be told with {@link LstmLayer#parametersUpdated()}.
@@ -59,7 +60,7 @@ public final class LstmParameters {
     }
 
     /**
-     * Builds parameters from named tensors, inferring L, D, I, H and bias from the names and
+     * Builds parameters from named tensors, inferring L, D, I, H, P and bias from the names and
      * shapes. Tensors whose names are not LSTM parameters are ignored (a checkpoint may hold a
      * head beside them). An inconsistent set is rejected naming the tensor that is wrong.
      *
@@ -106,7 +107,19 @@ public final class LstmParameters {
             throw new IllegalArgumentException(source + ": tensor 'weight_ih_l0' has shape " + w0.shapeString()
                     + ", expected [4H, I] with H ≥ 1 and I ≥ 1");
         }
-        LstmConfig config = new LstmConfig(w0.dim(1), w0.dim(0) / 4, layers, reverse, anyBias, batchFirst);
+        int projection = 0;
+        Tensor hr0 = lstm.get("weight_hr_l0");
+        if (hr0 != null) {
+            // PyTorch's LSTM with projections: weight_hr_l{k} [P, H], 1 ≤ P < H.
+            if (hr0.rank() != 2 || hr0.dim(1) != w0.dim(0) / 4 || hr0.dim(0) < 1 || hr0.dim(0) >= hr0.dim(1)) {
+                throw new IllegalArgumentException(source + ": tensor 'weight_hr_l0' has shape " + hr0.shapeString()
+                        + ", expected [P, H] = [P, " + w0.dim(0) / 4 + "] with 1 ≤ P < H (H from weight_ih_l0 "
+                        + w0.shapeString() + ")");
+            }
+            projection = hr0.dim(0);
+        }
+        LstmConfig config = new LstmConfig(w0.dim(1), w0.dim(0) / 4, layers, reverse, anyBias, batchFirst,
+                projection, 0.0);
 
         Map<String, Tensor> ordered = new LinkedHashMap<>();
         for (String name : config.parameterNames()) {
@@ -131,7 +144,9 @@ public final class LstmParameters {
     }
 
     private static String describeInference(LstmConfig c) {
-        return " (inferred from weight_ih_l0 and the names present: I=" + c.inputSize() + ", H=" + c.hiddenSize()
+        return " (inferred from weight_ih_l0" + (c.projSize() > 0 ? ", weight_hr_l0" : "")
+                + " and the names present: I=" + c.inputSize() + ", H=" + c.hiddenSize()
+                + (c.projSize() > 0 ? ", P=" + c.projSize() : "")
                 + ", L=" + c.numLayers() + ", D=" + c.directions() + ", bias=" + c.bias() + ")";
     }
 
@@ -205,9 +220,14 @@ public final class LstmParameters {
         return get("weight_ih_" + LstmConfig.suffix(layer, direction)).data();
     }
 
-    /** W_hh of a layer and direction: [4H, H]. */
+    /** W_hh of a layer and direction: [4H, R]. */
     public float[] weightHh(int layer, int direction) {
         return get("weight_hh_" + LstmConfig.suffix(layer, direction)).data();
+    }
+
+    /** W_hr of a layer and direction: [P, H], or null when the model has no projection. */
+    public float[] weightHr(int layer, int direction) {
+        return config.projSize() > 0 ? get("weight_hr_" + LstmConfig.suffix(layer, direction)).data() : null;
     }
 
     /** b_ih of a layer and direction: [4H], or null when the model has no bias. */
@@ -228,6 +248,15 @@ public final class LstmParameters {
     /** Name → tensor in PyTorch order (unmodifiable map; the tensors are live). */
     public Map<String, Tensor> asMap() {
         return Collections.unmodifiableMap(tensors);
+    }
+
+    /**
+     * The same tensors (shared, not copied) under a config with another dropout probability: dropout
+     * is a setting of the model, as PyTorch's constructor argument, not a parameter, so a loaded
+     * model starts without it.
+     */
+    public LstmParameters withDropout(double dropout) {
+        return new LstmParameters(config.withDropout(dropout), tensors);
     }
 
     /** A deep copy with the same config. */

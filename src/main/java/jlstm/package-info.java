@@ -5,7 +5,8 @@
  * <pre>
  * T = sequence length   B = batch   I = input size   H = hidden size
  * L = layers            D = directions (1, or 2 when bidirectional)
- * I_k = input size of layer k: I for k = 0, else D·H
+ * P = projection size (proj_size; 0 for none)   R = size of h: P with a projection, else H
+ * I_k = input size of layer k: I for k = 0, else D·R
  * </pre>
  * Arrays are row-major, rightmost index fastest. Gate order is <b>i, f, g, o</b> (PyTorch and
  * cuDNN order): a gate block of width 4H holds [input | forget | cell candidate | output].
@@ -16,7 +17,7 @@
  *   <li>{@link jlstm.LstmParameters}: weights with PyTorch {@code nn.LSTM} names and shapes,
  *       initialised like PyTorch or loaded from safetensors;</li>
  *   <li>{@link jlstm.LstmLayer}: whole sequences, stacked and bidirectional, forward and backward;</li>
- *   <li>{@link jlstm.LstmCell}: one time step of one cell;</li>
+ *   <li>{@link jlstm.LstmCell}: one time step of one cell, and its training step and backward;</li>
  *   <li>{@link jlstm.Device} and {@link jlstm.Backends}: which engine runs the work.</li>
  * </ul>
  *

@@ -13,12 +13,16 @@ import java.util.stream.Stream;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
+import jlstm.io.DType;
 import jlstm.io.Safetensors;
+import jlstm.io.SafetensorsEntry;
 
 /**
  * One golden case written by {@code tools/make_golden.py} from PyTorch's {@code nn.LSTM} (float64
  * over float32-exact inputs): a folder with {@code meta.json}, {@code model.safetensors},
- * {@code input.safetensors} and {@code expected.safetensors}.
+ * {@code input.safetensors} and {@code expected.safetensors}. Cases of the features beyond padded
+ * batches carry per-sequence {@code lengths}, a projection ({@code weight_hr_l*}) or PyTorch's
+ * dropout masks ({@code dropout_mask_l*}); {@link #features()} names them.
  *
  * @param name   the folder name, e.g. {@code bidirectional_2_layers}
  * @param folder the case's folder
@@ -90,8 +94,49 @@ public record GoldenCase(String name, Path folder, JsonObject meta) {
         return LstmParameters.load(modelFile(), batchFirst());
     }
 
+    /** The F32 inputs: x, h0, c0, dy, dhn, dcn (not the lengths, not the dropout masks). */
     public Map<String, Tensor> inputs() throws IOException {
-        return Safetensors.readFloatTensors(inputFile());
+        Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        for (SafetensorsEntry e : Safetensors.read(inputFile()).entries().values()) {
+            if (e.dtype() == DType.F32 && !e.name().startsWith("dropout_mask_")) {
+                out.put(e.name(), e.toTensor());
+            }
+        }
+        return out;
+    }
+
+    /** The input's per-sequence lengths (an I64 or I32 tensor [B]), or null when it has none. */
+    public int[] lengths() throws IOException {
+        SafetensorsEntry e = Safetensors.read(inputFile()).entries().get("lengths");
+        return e == null ? null : java.util.Arrays.stream(e.toLongs()).mapToInt(Math::toIntExact).toArray();
+    }
+
+    /** The input's dropout masks {@code dropout_mask_l0} … in layer order, or null when it has none. */
+    public List<Tensor> dropoutMasks() throws IOException {
+        Map<String, SafetensorsEntry> entries = Safetensors.read(inputFile()).entries();
+        List<Tensor> masks = new java.util.ArrayList<>();
+        for (int k = 0; entries.containsKey("dropout_mask_l" + k); k++) {
+            masks.add(entries.get("dropout_mask_l" + k).toTensor());
+        }
+        return masks.isEmpty() ? null : masks;
+    }
+
+    /**
+     * The features beyond padded batches this case uses ({@code lengths}, {@code proj_size},
+     * {@code dropout}), from its meta.json; empty for the plain cases.
+     */
+    public List<String> features() {
+        List<String> out = new java.util.ArrayList<>();
+        if (meta.has("lengths")) {
+            out.add("lengths");
+        }
+        if (meta.has("proj_size") && meta.get("proj_size").getAsInt() > 0) {
+            out.add("proj_size");
+        }
+        if (meta.has("dropout") && meta.get("dropout").getAsDouble() > 0) {
+            out.add("dropout");
+        }
+        return out;
     }
 
     public Map<String, Tensor> expected() throws IOException {
@@ -106,8 +151,8 @@ public record GoldenCase(String name, Path folder, JsonObject meta) {
         Map<String, Tensor> in = inputs();
         Map<String, Tensor> actual = new java.util.LinkedHashMap<>();
         Tensor dy = in.get("dy");
-        LstmOutput out = dy == null ? layer.forward(in.get("x"), in.get("h0"), in.get("c0"))
-                : layer.forwardTraining(in.get("x"), in.get("h0"), in.get("c0"));
+        LstmOutput out = dy == null ? layer.forward(in.get("x"), in.get("h0"), in.get("c0"), lengths())
+                : layer.forwardTraining(in.get("x"), in.get("h0"), in.get("c0"), lengths(), dropoutMasks());
         actual.put("y", out.y());
         actual.put("hn", out.hn());
         actual.put("cn", out.cn());

@@ -42,7 +42,9 @@ class GoldenCaseTest {
     void theCommittedCasesCoverTheRequiredFamilies() {
         List<String> names = GoldenCase.all().stream().map(GoldenCase::name).toList();
         for (String family : List.of("t1_b1", "input_ne_hidden", "three_layers", "bidirectional_2_layers", "no_bias",
-                "h0_without_c0", "long_sequence", "batch_first", "forward_only")) {
+                "h0_without_c0", "long_sequence", "batch_first", "forward_only", "lengths",
+                "lengths_bidirectional_2_layers", "lengths_batch_first", "lengths_forward_only", "projection",
+                "projection_3_layers_no_bias", "dropout", "dropout_bidirectional", "lengths_projection_dropout")) {
             assertTrue(names.contains(family), "missing golden case " + family + " in " + names);
         }
         GoldenCase longCase = GoldenCase.named("long_sequence");
@@ -53,6 +55,7 @@ class GoldenCaseTest {
     @MethodSource("jlstm.GoldenCase#all")
     void apiMatchesPyTorch(GoldenCase golden) throws Exception {
         LstmBackend backend = usableBackend();
+        assumeSupported(backend, golden);
         Map<String, Tensor> expected = golden.expected();
         Map<String, Tensor> actual;
         try (LstmLayer layer = LstmLayer.create(golden.parameters(), backend)) {
@@ -70,6 +73,7 @@ class GoldenCaseTest {
     @MethodSource("jlstm.GoldenCase#all")
     void runCommandMatchesPyTorch(GoldenCase golden, @TempDir Path dir) throws Exception {
         LstmBackend backend = usableBackend();
+        assumeSupported(backend, golden);
         Path output = dir.resolve("out.safetensors");
         List<String> args = new ArrayList<>(List.of("run", "--model", golden.modelFile().toString(),
                 "--input", golden.inputFile().toString(), "--output", output.toString(), "--device", backend.name()));
@@ -136,5 +140,14 @@ class GoldenCaseTest {
     static void assumeUsable(LstmBackend backend) {
         LstmBackend.Availability a = backend.availability();
         assumeTrue(a.available(), () -> backend.name() + " backend unavailable here: " + a.detail());
+    }
+
+    /**
+     * Lengths, projections and dropout are built on the CPU only so far (issue 11); the CUDA engine
+     * rejects them with an UnsupportedOperationException, so their cases skip there, saying so.
+     */
+    static void assumeSupported(LstmBackend backend, GoldenCase golden) {
+        assumeTrue(backend.name().equals("cpu") || golden.features().isEmpty(), () -> "the " + backend.name()
+                + " engine does not support " + golden.features() + " yet (CPU only; it rejects them)");
     }
 }

@@ -38,9 +38,17 @@ class GradientCheckTest {
     /** Reference vs golden (float32 roundings of PyTorch's float64 results): half an ulp is 6e-8 relative. */
     private static final double REFERENCE_VS_PYTORCH_TOLERANCE = 1e-6;
 
-    /** A tiny problem: the config and which optional inputs are given. */
+    /**
+     * A tiny problem: the config, which optional inputs are given, per-sequence lengths (null: all
+     * T) and whether fixed dropout masks (from the config's dropout p) sit between the layers.
+     */
     record Problem(String name, LstmConfig config, int steps, int batch, boolean h0, boolean c0, boolean dhn,
-                   boolean dcn) {
+                   boolean dcn, int[] lengths) {
+        Problem(String name, LstmConfig config, int steps, int batch, boolean h0, boolean c0, boolean dhn,
+                boolean dcn) {
+            this(name, config, steps, batch, h0, c0, dhn, dcn, null);
+        }
+
         @Override
         public String toString() {
             return name;
@@ -56,25 +64,59 @@ class GradientCheckTest {
                 new Problem("no bias, bidirectional 2 layers",
                         LstmConfig.of(2, 3).withLayers(2).withBidirectional(true).withBias(false),
                         3, 1, false, false, false, true),
-                new Problem("3 layers, h0 only", LstmConfig.of(2, 2).withLayers(3), 2, 2, true, false, true, false));
+                new Problem("3 layers, h0 only", LstmConfig.of(2, 2).withLayers(3), 2, 2, true, false, true, false),
+                new Problem("projection, bidirectional 2 layers",
+                        LstmConfig.of(3, 3).withProjSize(2).withLayers(2).withBidirectional(true), 3, 2, true, true,
+                        true, true),
+                new Problem("lengths, bidirectional 2 layers", LstmConfig.of(2, 2).withLayers(2).withBidirectional(true),
+                        4, 3, true, true, true, true, new int[] {2, 4, 1}),
+                new Problem("dropout masks, 3 layers", LstmConfig.of(2, 3).withLayers(3).withDropout(0.4), 3, 2,
+                        true, true, true, true),
+                new Problem("lengths, projection and dropout masks",
+                        LstmConfig.of(2, 3).withProjSize(1).withLayers(2).withBidirectional(true).withDropout(0.5),
+                        3, 3, true, false, true, true, new int[] {3, 1, 2}));
     }
 
-    /** Seeded values for a problem: float32 parameters and inputs, so engines and reference see the same numbers. */
+    /**
+     * Seeded values for a problem: float32 parameters and inputs, so engines and reference see the
+     * same numbers; dropout masks (0 or 1/(1−p)) fixed from the seed when the config has dropout.
+     */
     static final class Values {
         final LstmParameters parameters;
         final float[] x, h0, c0, dy, dhn, dcn;
+        final float[][] masks; // [L−1][T·B·D·R] or null
 
         Values(Problem p, long seed) {
             parameters = LstmParameters.initialize(p.config(), seed);
             SplittableRandom random = new SplittableRandom(seed + 1);
             LstmConfig c = p.config();
-            int state = c.numLayers() * c.directions() * p.batch() * c.hiddenSize();
+            int slots = c.numLayers() * c.directions() * p.batch();
             x = uniform(random, p.steps() * p.batch() * c.inputSize(), 1.5);
-            h0 = p.h0() ? uniform(random, state, 0.8) : null;
-            c0 = p.c0() ? uniform(random, state, 0.8) : null;
+            h0 = p.h0() ? uniform(random, slots * c.realHiddenSize(), 0.8) : null;
+            c0 = p.c0() ? uniform(random, slots * c.hiddenSize(), 0.8) : null;
             dy = uniform(random, p.steps() * p.batch() * c.outputSize(), 1);
-            dhn = p.dhn() ? uniform(random, state, 1) : null;
-            dcn = p.dcn() ? uniform(random, state, 1) : null;
+            dhn = p.dhn() ? uniform(random, slots * c.realHiddenSize(), 1) : null;
+            dcn = p.dcn() ? uniform(random, slots * c.hiddenSize(), 1) : null;
+            if (c.dropout() > 0) {
+                masks = new float[c.numLayers() - 1][p.steps() * p.batch() * c.outputSize()];
+                for (float[] mask : masks) {
+                    for (int i = 0; i < mask.length; i++) {
+                        mask[i] = random.nextDouble() < c.dropout() ? 0f : (float) (1 / (1 - c.dropout()));
+                    }
+                }
+            } else {
+                masks = null;
+            }
+        }
+
+        double[][] maskDoubles() {
+            return masks == null ? null : java.util.Arrays.stream(masks).map(TensorAssert::toDoubles)
+                    .toArray(double[][]::new);
+        }
+
+        java.util.List<Tensor> maskTensors(Problem p) {
+            return masks == null ? null : java.util.Arrays.stream(masks)
+                    .map(m -> Tensor.of(m, p.steps(), p.batch(), p.config().outputSize())).toList();
         }
 
         private static float[] uniform(SplittableRandom random, int n, double bound) {
@@ -92,21 +134,22 @@ class GradientCheckTest {
         Values v = new Values(p, 11);
         DoubleLstmReference ref = DoubleLstmReference.of(v.parameters);
         LstmConfig c = p.config();
-        int state = c.numLayers() * c.directions() * p.batch() * c.hiddenSize();
+        int slots = c.numLayers() * c.directions() * p.batch();
         // h0/c0 as variables even when not given: the gradient at zeros must be right too.
         double[] x = toDoubles(v.x);
-        double[] h0 = v.h0 == null ? new double[state] : toDoubles(v.h0);
-        double[] c0 = v.c0 == null ? new double[state] : toDoubles(v.c0);
+        double[] h0 = v.h0 == null ? new double[slots * c.realHiddenSize()] : toDoubles(v.h0);
+        double[] c0 = v.c0 == null ? new double[slots * c.hiddenSize()] : toDoubles(v.c0);
+        double[][] masks = v.maskDoubles();
         double[] dy = toDoubles(v.dy);
         double[] dhn = v.dhn == null ? null : toDoubles(v.dhn);
         double[] dcn = v.dcn == null ? null : toDoubles(v.dcn);
 
-        DoubleLstmReference.Gradients analytic = ref.backward(ref.forward(p.steps(), p.batch(), x, h0, c0), dy, dhn,
-                dcn);
+        DoubleLstmReference.Gradients analytic = ref.backward(ref.forward(p.steps(), p.batch(), x, h0, c0,
+                p.lengths(), masks), dy, dhn, dcn);
         List<String> failures = new ArrayList<>();
         int checked = 0;
         java.util.function.DoubleSupplier loss = () -> DoubleLstmReference.loss(
-                ref.forward(p.steps(), p.batch(), x, h0, c0), dy, dhn, dcn);
+                ref.forward(p.steps(), p.batch(), x, h0, c0, p.lengths(), masks), dy, dhn, dcn);
         checked += compare("x", x, analytic.dx(), loss, failures);
         checked += compare("h0", h0, analytic.dh0(), loss, failures);
         checked += compare("c0", c0, analytic.dc0(), loss, failures);
@@ -150,8 +193,11 @@ class GradientCheckTest {
         Tensor x = timeMajor(in.get("x"), bf);
         int steps = x.dim(0), batch = x.dim(1);
         DoubleLstmReference ref = DoubleLstmReference.of(params);
+        List<Tensor> masks = golden.dropoutMasks();
+        double[][] maskValues = masks == null ? null
+                : masks.stream().map(m -> toDoubles(timeMajor(m, bf).data())).toArray(double[][]::new);
         DoubleLstmReference.Pass pass = ref.forward(steps, batch, toDoubles(x.data()), doubles(in.get("h0")),
-                doubles(in.get("c0")));
+                doubles(in.get("c0")), golden.lengths(), maskValues);
         assertClose(golden + " y", timeMajor(want.get("y"), bf).shape(), toDoubles(timeMajor(want.get("y"), bf).data()),
                 pass.y, REFERENCE_VS_PYTORCH_TOLERANCE);
         assertClose(golden + " hn", want.get("hn").shape(), toDoubles(want.get("hn").data()), pass.hn,

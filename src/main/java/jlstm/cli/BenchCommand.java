@@ -60,6 +60,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--chart", paramLabel = "FILE.png", description = "write a bar chart of GFLOP/s per shape (PNG)")
     private Path chart;
 
+    @Option(names = "--lengths", description = "also time batches of sequences of different lengths (each drawn "
+            + "from [1, T]) on the CPU, against the same batch padded to T")
+    private boolean lengths;
+
     @Option(names = "--include", paramLabel = "FILE.json",
             description = "more results (same JSON keys, e.g. from benchmarks/torch_anchor.py) to put in the chart (repeatable)")
     private List<Path> include = new ArrayList<>();
@@ -96,6 +100,19 @@ final class BenchCommand implements Callable<Integer> {
         if (results.stream().anyMatch(r -> r.device().equals(STANDIN_LABEL))) {
             System.out.println("note: " + STANDIN_LABEL + " rows ran on the CPU stand-in for the CUDA driver "
                     + "(-Djlstm.cuda.standin): the kernels' results are real, their times mean nothing");
+        }
+        if (lengths) {
+            StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
+                    "%nvariable lengths (cpu): each sequence's length drawn from [1, T]; fill = Σ lengths / (T·B)%n"
+                            + "%-34s %5s  %-29s  %-29s  %-23s%n", "shape", "fill", "forward ms: padded  all-T  lengths",
+                    "train ms: padded  all-T  lengths", "lengths / all-T: fwd train"));
+            for (BenchShape shape : parsed) {
+                System.err.printf(Locale.ROOT, "lengths %s ...%n", shape);
+                table.append(timeLengths(shape));
+            }
+            System.out.println(table);
+            System.out.println("padded: the padded batch on the default engine; all-T: the lengths path with every "
+                    + "length T (the same work as padding, on the packed schedule); lengths: the drawn lengths");
         }
         if (json != null) {
             BenchResult.writeJson(results, json);
@@ -194,6 +211,73 @@ final class BenchCommand implements Callable<Integer> {
             return new BenchResult(label(backend), shape, forwardMs, trainMs,
                     flops / (forwardMs * 1e6), 3 * flops / (trainMs * 1e6));
         }
+    }
+
+    /**
+     * One shape with lengths drawn from [1, T] (seeded): the padded batch on the default engine, the
+     * packed schedule with every length T, and with the drawn lengths. The last two run the same
+     * code, so their ratio is what skipping the padded steps saves; ideally the fill.
+     */
+    private String timeLengths(BenchShape shape) {
+        LstmConfig config = new LstmConfig(shape.inputSize(), shape.hiddenSize(), shape.layers(), false, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 42);
+        LstmParameters gradients = LstmParameters.zeros(config);
+        int t = shape.steps(), b = shape.batch(), h = shape.hiddenSize(), state = shape.layers() * b * h;
+        float[] x = random(t * b * shape.inputSize(), 1);
+        float[] dy = random(t * b * h, 2);
+        float[] y = new float[t * b * h], hn = new float[state], cn = new float[state];
+        float[] dx = new float[x.length], dh0 = new float[state], dc0 = new float[state];
+        Random random = new Random(3);
+        int[] drawn = new int[b], full = new int[b];
+        long sum = 0;
+        for (int i = 0; i < b; i++) {
+            drawn[i] = 1 + random.nextInt(t);
+            full[i] = t;
+            sum += drawn[i];
+        }
+        double fill = sum / (double) (t * b);
+        double[][] ms = new double[3][2]; // [padded, all-T, lengths][forward, train]
+        try (LstmEngine engine = Backends.cpu().open(params)) {
+            int[][] cases = {null, full, drawn};
+            Runnable[][] runs = new Runnable[3][2];
+            for (int c = 0; c < 3; c++) {
+                int[] l = cases[c];
+                runs[c][0] = () -> engine.forward(t, b, x, null, null, y, hn, cn, false, l, null);
+                runs[c][1] = () -> {
+                    engine.forward(t, b, x, null, null, y, hn, cn, true, l, null);
+                    engine.backward(dy, null, null, dx, dh0, dc0, gradients);
+                };
+            }
+            long warmupEnd = System.nanoTime() + 2_000_000_000L;
+            for (int i = 0; i < warmup || (warmup > 0 && System.nanoTime() < warmupEnd); i++) {
+                for (Runnable[] c : runs) {
+                    c[0].run();
+                    c[1].run();
+                }
+            }
+            // The three cases interleaved, one repetition of each per round, so that a change in the
+            // machine's load (it is shared) falls on all three alike; medians per case.
+            double[][][] times = new double[3][2][reps];
+            for (int rep = 0; rep < reps; rep++) {
+                for (int pass = 0; pass < 2; pass++) {
+                    for (int c = 0; c < 3; c++) {
+                        long start = System.nanoTime();
+                        runs[c][pass].run();
+                        times[c][pass][rep] = (System.nanoTime() - start) / 1e6;
+                    }
+                }
+            }
+            for (int c = 0; c < 3; c++) {
+                for (int pass = 0; pass < 2; pass++) {
+                    double[] v = times[c][pass];
+                    java.util.Arrays.sort(v);
+                    ms[c][pass] = reps % 2 == 1 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
+                }
+            }
+        }
+        return String.format(Locale.ROOT, "%-34s %5.2f  %9.2f %8.2f %8.2f  %9.2f %8.2f %8.2f  %9.2f %8.2f%n", shape,
+                fill, ms[0][0], ms[1][0], ms[2][0], ms[0][1], ms[1][1], ms[2][1], ms[2][0] / ms[1][0],
+                ms[2][1] / ms[1][1]);
     }
 
     private double medianMs(Runnable run) {

@@ -1,12 +1,16 @@
 package jlstm.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import jlstm.Device;
 import jlstm.LstmGradients;
@@ -27,15 +31,21 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs a model on an input and writes outputs (and gradients when the input has dy).",
-                "input:  x [T,B,I]; optional h0, c0 [L*D,B,H]; optional dy [T,B,D*H], dhn, dcn [L*D,B,H]",
-                "output: y [T,B,D*H], hn, cn [L*D,B,H]; with dy also dx, dh0, dc0 (when h0/c0 given)",
-                "        and grad.<parameter> for every parameter",
+                "input:  x [T,B,I]; optional h0 [L*D,B,R], c0 [L*D,B,H]; optional dy [T,B,D*R], dhn [L*D,B,R],",
+                "        dcn [L*D,B,H]; optional lengths [B] (I64 or I32: sequence b has its first lengths[b] steps);",
+                "        optional dropout_mask_l0 .. dropout_mask_l{L-2} [T,B,D*R] (with dy: multipliers of each",
+                "        layer's output before the next reads it)",
+                "        (R = H, or P for a model with weight_hr_l* projections)",
+                "output: y [T,B,D*R], hn [L*D,B,R], cn [L*D,B,H]; with dy also dx, dh0, dc0 (when h0/c0 given)",
+                "        and grad.<parameter> for every parameter; with --dropout the masks drawn",
                 "model:  a PyTorch state_dict: nn.LSTM names, optionally under a module prefix",
                 "        (encoder.lstm.weight_ih_l0); other tensors are ignored",
                 "F16, BF16 and F64 tensors are converted to float32; outputs are F32.",
                 "--output must not be the model or the input; it is written whole or not at all."})
 final class RunCommand implements Callable<Integer> {
-    static final Set<String> INPUT_NAMES = Set.of("x", "h0", "c0", "dy", "dhn", "dcn");
+    static final Set<String> INPUT_NAMES = Set.of("x", "h0", "c0", "dy", "dhn", "dcn", "lengths");
+    /** Dropout masks of an input file: {@code dropout_mask_l{k}} for layers k = 0 … L−2. */
+    static final Pattern MASK_NAME = Pattern.compile("dropout_mask_l(\\d{1,4})");
 
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "model parameters (safetensors, PyTorch nn.LSTM names)")
     Path model;
@@ -49,8 +59,15 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--batch-first", description = "x, y, dy and dx are [B,T,.] instead of [T,B,.]")
+    @Option(names = "--batch-first", description = "x, y, dy, dx and dropout masks are [B,T,.] instead of [T,B,.]")
     boolean batchFirst;
+
+    @Option(names = "--dropout", paramLabel = "P", description = "with dy: dropout probability between layers "
+            + "(as nn.LSTM's dropout), masks drawn from --dropout-seed and written to the output")
+    Double dropout;
+
+    @Option(names = "--dropout-seed", defaultValue = "0", paramLabel = "S", description = "seed of the dropout masks (default: ${DEFAULT-VALUE})")
+    long dropoutSeed;
 
     @Option(names = "--prefix", paramLabel = "P", description = {"the LSTM's module prefix in the model file, e.g. "
             + "encoder.lstm. for encoder.lstm.weight_ih_l0 ('' for bare names);",
@@ -64,7 +81,8 @@ final class RunCommand implements Callable<Integer> {
         OutputGuard.refuseToReplace(output, "--output", Map.of("--model", model, "--input", input),
                 "choose another --output");
         LstmParameters params = LstmParameters.load(model, batchFirst, prefix);
-        Map<String, Tensor> in = readInput(input);
+        Input read = readInput(input);
+        Map<String, Tensor> in = read.tensors();
         Tensor x = in.get("x");
         if (x == null) {
             throw new SafetensorsFormatException(input, "missing tensor 'x'");
@@ -73,13 +91,28 @@ final class RunCommand implements Callable<Integer> {
         if (dy == null && (in.containsKey("dhn") || in.containsKey("dcn"))) {
             throw new SafetensorsFormatException(input, "dhn/dcn given without dy: backward needs dy");
         }
+        if (dy == null && read.dropoutMasks() != null) {
+            throw new SafetensorsFormatException(input, "dropout masks given without dy: dropout acts in training "
+                    + "(with backward) only");
+        }
+        if (dropout != null) {
+            if (!(dropout >= 0 && dropout <= 1)) {
+                throw new IllegalArgumentException("--dropout must be a probability in [0, 1], got " + dropout);
+            }
+            if (dy == null || read.dropoutMasks() != null) {
+                throw new IllegalArgumentException("--dropout needs an input with dy (training) and without "
+                        + "dropout_mask_l* tensors");
+            }
+            params = params.withDropout(dropout);
+        }
 
         Map<String, Tensor> out = new LinkedHashMap<>();
         try (LstmLayer lstm = LstmLayer.create(params, chosen)) {
+            lstm.seedDropout(dropoutSeed);
             LstmOutput result;
             try {
-                result = dy == null ? lstm.forward(x, in.get("h0"), in.get("c0"))
-                        : lstm.forwardTraining(x, in.get("h0"), in.get("c0"));
+                result = dy == null ? lstm.forward(x, in.get("h0"), in.get("c0"), read.lengths())
+                        : lstm.forwardTraining(x, in.get("h0"), in.get("c0"), read.lengths(), read.dropoutMasks());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(input + ": " + e.getMessage() + " (model " + model + ": "
                         + params.config() + ")", e);
@@ -87,6 +120,12 @@ final class RunCommand implements Callable<Integer> {
             out.put("y", result.y());
             out.put("hn", result.hn());
             out.put("cn", result.cn());
+            if (read.dropoutMasks() == null) {
+                List<Tensor> drawn = lstm.dropoutMasks();
+                for (int k = 0; k < drawn.size(); k++) {
+                    out.put("dropout_mask_l" + k, drawn.get(k));
+                }
+            }
             if (dy != null) {
                 LstmGradients g;
                 try {
@@ -111,28 +150,94 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * The input file's tensors, all with known names, as float32: F16, BF16 and F64 are converted
-     * (and the conversion logged); other dtypes are an error.
+     * What an input file holds.
+     *
+     * @param tensors      the float tensors by name (x, h0, c0, dy, dhn, dcn), as float32
+     * @param lengths      [B] from an I64 or I32 {@code lengths} tensor, or null
+     * @param dropoutMasks {@code dropout_mask_l0} … in layer order, or null when there are none
      */
-    static Map<String, Tensor> readInput(Path file) throws java.io.IOException {
+    record Input(Map<String, Tensor> tensors, int[] lengths, List<Tensor> dropoutMasks) {
+    }
+
+    /**
+     * Reads an input file: known names only; float tensors as float32 (F16, BF16 and F64 are
+     * converted, and the conversion logged), lengths as I64 or I32, masks as float tensors.
+     */
+    static Input readInput(Path file) throws java.io.IOException {
         Safetensors.Contents contents = Safetensors.read(file);
-        Set<String> unknown = new TreeSet<>(contents.entries().keySet());
-        unknown.removeAll(INPUT_NAMES);
+        Set<String> unknown = new TreeSet<>();
+        for (String name : contents.entries().keySet()) {
+            if (!INPUT_NAMES.contains(name) && !MASK_NAME.matcher(name).matches()) {
+                unknown.add(name);
+            }
+        }
         if (!unknown.isEmpty()) {
             throw new SafetensorsFormatException(file, "unexpected tensor(s) " + unknown
-                    + " (an input holds x and optionally h0, c0, dy, dhn, dcn)");
+                    + " (an input holds x and optionally h0, c0, dy, dhn, dcn, lengths, dropout_mask_l<k>)");
         }
-        Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<Integer, Tensor> masks = new TreeMap<>();
         Map<String, String> converted = new TreeMap<>();
+        int[] lengths = null;
         for (SafetensorsEntry e : contents.entries().values()) {
-            out.put(e.name(), Safetensors.floatTensor(file, e));
+            if (e.name().equals("lengths")) {
+                lengths = readLengths(file, e);
+                continue;
+            }
+            Tensor t = Safetensors.floatTensor(file, e);
             if (e.dtype() != DType.F32) {
                 converted.put(e.name(), e.dtype().name());
+            }
+            Matcher mask = MASK_NAME.matcher(e.name());
+            if (mask.matches()) {
+                masks.put(Integer.parseInt(mask.group(1)), t);
+            } else {
+                tensors.put(e.name(), t);
             }
         }
         if (!converted.isEmpty()) {
             System.getLogger("jlstm").log(System.Logger.Level.INFO, "jlstm: " + file + ": converted to float32: "
                     + converted.toString().replaceAll("[{}]", ""));
+        }
+        List<Tensor> maskList = null;
+        if (!masks.isEmpty()) {
+            maskList = new ArrayList<>();
+            for (int k = 0; k < masks.size(); k++) {
+                Tensor m = masks.get(k);
+                if (m == null) {
+                    throw new SafetensorsFormatException(file, "dropout masks " + masks.keySet().stream()
+                            .map(i -> "dropout_mask_l" + i).toList() + " skip dropout_mask_l" + k
+                            + " (one mask per layer below the last, from l0)");
+                }
+                maskList.add(m);
+            }
+        }
+        return new Input(tensors, lengths, maskList);
+    }
+
+    /** An I64 or I32 tensor [B] of lengths as ints (each checked against [1, T] by the layer). */
+    private static int[] readLengths(Path file, SafetensorsEntry e) throws SafetensorsFormatException {
+        if (e.dtype() != DType.I64 && e.dtype() != DType.I32) {
+            throw new SafetensorsFormatException(file, "tensor 'lengths' has dtype " + e.dtype()
+                    + ", expected I64 or I32");
+        }
+        if (e.shape().length != 1) {
+            throw new SafetensorsFormatException(file, "tensor 'lengths' has shape "
+                    + java.util.Arrays.toString(e.shape()) + ", expected [B]");
+        }
+        long[] values;
+        try {
+            values = e.toLongs();
+        } catch (IllegalArgumentException ex) {
+            throw new SafetensorsFormatException(file, ex.getMessage());
+        }
+        int[] out = new int[values.length];
+        for (int b = 0; b < values.length; b++) {
+            if (values[b] < 1 || values[b] > Integer.MAX_VALUE) {
+                throw new SafetensorsFormatException(file, "lengths[" + b + "] = " + values[b]
+                        + ": every sequence needs at least one step");
+            }
+            out[b] = (int) values[b];
         }
         return out;
     }

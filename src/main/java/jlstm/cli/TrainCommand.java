@@ -28,6 +28,7 @@ import jlstm.train.LinearHead;
 import jlstm.train.Optimizer;
 import jlstm.train.SequenceModel;
 import jlstm.train.Sgd;
+import jlstm.train.StockForecast;
 import jlstm.train.Trainer;
 import jlstm.train.TrainingTask;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -50,7 +51,12 @@ import picocli.CommandLine.Spec;
                 "  adding  : the adding problem (Hochreiter & Schmidhuber 1997), metric mse, baseline: always 1.0",
                 "  airline : next month's airline passengers from the previous 12, trained on 1949-1958,",
                 "            metric rmse (thousands) on 1959-1960, baseline: seasonal naive (same month last year)",
-                "Writes to --out: checkpoint.safetensors, learning-curve.png (and forecast.png for airline).",
+                "  digits  : the seed's cell example: 8x8 handwritten digits read row by row by an LstmCell loop,",
+                "            metric accuracy on the last 400 images, baseline: the most frequent digit (CPU only)",
+                "  stocks  : the seed's layer example: tomorrow's DAX close from the last 10 days of 4 indices,",
+                "            metric rmse (index points) on the last 20% of days, baseline: random walk (tomorrow = today)",
+                "Writes to --out: checkpoint.safetensors, learning-curve.png (and forecast.png for airline and",
+                "stocks, confusion-matrix.png for digits).",
                 "The last line is: result: task=<task> device=<cpu|cuda> metric=<name> value=<v> baseline=<b>"})
 final class TrainCommand implements Callable<Integer> {
 
@@ -60,14 +66,17 @@ final class TrainCommand implements Callable<Integer> {
 
     static final Map<String, TaskDefaults> DEFAULTS = Map.of(
             "adding", new TaskDefaults(15, 32, 1, 50, 32, 0.01, 4000),
-            "airline", new TaskDefaults(150, 16, 1, 12, 12, 0.005, 0));
+            "airline", new TaskDefaults(150, 16, 1, 12, 12, 0.005, 0),
+            "digits", new TaskDefaults(25, 64, 1, 8, 32, 0.01, 0),
+            // stocks: chosen on the validation days only, never on the held-out ones (docs/EXAMPLES.md)
+            "stocks", new TaskDefaults(20, 16, 1, 10, 32, 0.001, 0));
     static final int ADDING_TEST_SAMPLES = 1000;
     static final String CHECKPOINT_FILE = "checkpoint.safetensors";
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--task", paramLabel = "adding|airline", description = "task (default: adding; on --resume: the checkpoint's)")
+    @Option(names = "--task", paramLabel = "adding|airline|digits|stocks", description = "task (default: adding; on --resume: the checkpoint's)")
     String task;
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
@@ -135,6 +144,9 @@ final class TrainCommand implements Callable<Integer> {
             throw bad("--momentum must be in [0, 1), got " + momentum);
         }
 
+        if ("digits".equals(task)) {
+            return DigitsTraining.run(this, chosenDevice, stdout);
+        }
         Checkpoint checkpoint = resume == null ? null : Checkpoint.load(resume);
         Map<String, String> resumed = checkpoint == null ? Map.of() : checkpoint.metadata();
         String taskName = resolveTask(resumed);
@@ -226,6 +238,7 @@ final class TrainCommand implements Callable<Integer> {
 
             int sequences = trainingTask.trainingSet().size();
             Evaluation evaluation = null;
+            String monitorName = trainingTask.monitorName(); // held-out, or validation for stocks
             Path checkpointFile = outDir.resolve(CHECKPOINT_FILE);
             for (int epoch = startEpoch + 1; epoch <= startEpoch + runEpochs; epoch++) {
                 Trainer.EpochResult result;
@@ -238,12 +251,12 @@ final class TrainCommand implements Callable<Integer> {
                                 }
                             });
                 }
-                evaluation = trainingTask.evaluate(model);
+                evaluation = trainingTask.monitor(model);
                 trainHistory.add(result.meanLoss());
                 evalHistory.add(evaluation.value());
-                stdout.printf(Locale.ROOT, "epoch %3d/%d  loss %.6f  held-out %s %s  %,.0f seq/s  %.1f s%n", epoch,
-                        startEpoch + runEpochs, result.meanLoss(), evaluation.metric(), number(evaluation.value()),
-                        result.sequencesPerSecond(), result.seconds());
+                stdout.printf(Locale.ROOT, "epoch %3d/%d  loss %.6f  %s %s %s  %,.0f seq/s  %.1f s%n", epoch,
+                        startEpoch + runEpochs, result.meanLoss(), monitorName, evaluation.metric(),
+                        number(evaluation.value()), result.sequencesPerSecond(), result.seconds());
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("task", taskName);
                 meta.putAll(trainingTask.metadata());
@@ -260,23 +273,38 @@ final class TrainCommand implements Callable<Integer> {
                 meta.put("history.heldout", joinHistory(evalHistory));
                 Checkpoint.save(checkpointFile, model, optimizer, meta);
             }
-            if (evaluation == null) {
-                evaluation = trainingTask.evaluate(model);
+            Evaluation monitored = evaluation != null ? evaluation : trainingTask.monitor(model);
+            if (!monitorName.equals("held-out")) {
+                stdout.printf(Locale.ROOT, "%s %s: %s (baseline %s: %s)%n", monitorName, monitored.metric(),
+                        number(monitored.value()), monitored.baselineName(), number(monitored.baseline()));
             }
+            evaluation = trainingTask.evaluate(model); // the held-out score, once training is done
 
             Path curve = outDir.resolve("learning-curve.png");
-            String metricLabel = evaluation.metric() + (taskName.equals("airline") ? " (thousands of passengers)" : "");
+            String metricLabel = evaluation.metric() + (taskName.equals("airline") ? " (thousands of passengers)"
+                    : taskName.equals("stocks") ? " (index points)" : "");
             TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainingTask.loss().name(),
-                    trainHistory, metricLabel, evalHistory, trainingTask.loss().name().equals(evaluation.metric()),
-                    evaluation.baselineName(), evaluation.baseline());
+                    trainHistory, monitorName, metricLabel, evalHistory,
+                    trainingTask.loss().name().equals(evaluation.metric()), monitored.baselineName(),
+                    monitored.baseline());
             stdout.printf(Locale.ROOT, "held-out %s: %s (baseline %s: %s)%n", evaluation.metric(),
                     number(evaluation.value()), evaluation.baselineName(), number(evaluation.baseline()));
             stdout.printf("wrote %s, %s", checkpointFile, curve);
             if (evaluation.forecast() != null) {
                 Path forecast = outDir.resolve("forecast.png");
-                TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
-                        evaluation.forecast(), evaluation.baselineName(), "passengers (thousands)");
-                stdout.printf(", %s", forecast);
+                if (trainingTask instanceof StockForecast) {
+                    ExampleCharts.dailyForecast(forecast, "stocks: DAX close, held-out days, one day ahead",
+                            "DAX (index points)", evaluation.forecast(), evaluation.baselineName(), false);
+                    Path zoom = outDir.resolve("forecast-last-40-days.png");
+                    ExampleCharts.dailyForecast(zoom, "stocks: DAX close, the last 40 held-out days, one day ahead",
+                            "DAX (index points)", ExampleCharts.last(evaluation.forecast(), 40),
+                            evaluation.baselineName(), true);
+                    stdout.printf(", %s, %s", forecast, zoom);
+                } else {
+                    TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
+                            evaluation.forecast(), evaluation.baselineName(), "passengers (thousands)");
+                    stdout.printf(", %s", forecast);
+                }
             }
             stdout.println();
             stdout.printf(Locale.ROOT, "result: task=%s device=%s metric=%s value=%s baseline=%s%n", taskName,
@@ -310,7 +338,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(resume + ": checkpoint is for unknown task '" + fromCheckpoint + "'");
         }
         if (task != null && !DEFAULTS.containsKey(task)) {
-            throw bad("unknown --task '" + task + "' (expected adding or airline)");
+            throw bad("unknown --task '" + task + "' (expected adding, airline, digits or stocks)");
         }
         if (task != null && fromCheckpoint != null && !task.equals(fromCheckpoint)) {
             throw bad("--task " + task + " but the checkpoint " + resume + " was trained on " + fromCheckpoint);
@@ -341,6 +369,7 @@ final class TrainCommand implements Callable<Integer> {
         return switch (name) {
             case "adding" -> new AddingProblem(seqLen, samples, ADDING_TEST_SAMPLES, seed);
             case "airline" -> new AirlinePassengers(seqLen);
+            case "stocks" -> new StockForecast(seqLen);
             default -> throw new IllegalStateException("no task " + name);
         };
     }
@@ -349,6 +378,9 @@ final class TrainCommand implements Callable<Integer> {
         if (t instanceof AddingProblem a) {
             return "adding problem, T=" + a.trainingSet().steps() + ", " + a.trainingSet().size() + " training and "
                     + a.testSet().size() + " held-out sequences, loss mse";
+        }
+        if (t instanceof StockForecast s) {
+            return s.describe();
         }
         return "airline passengers, window " + t.trainingSet().steps() + " months, " + t.trainingSet().size()
                 + " training windows (1949-1958), held out: the last 24 months, loss mse on scaled log-changes";
@@ -373,7 +405,7 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private CommandLine.ParameterException bad(String message) {
+    CommandLine.ParameterException bad(String message) {
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 

@@ -50,13 +50,31 @@ final class TrainingCharts {
     static void learningCurve(Path file, String title, String lossName, List<Double> trainLoss, String metricLabel,
                               List<Double> heldOut, boolean sameUnits, String baselineName, double baseline)
             throws IOException {
-        savePng(learningCurveChart(title, lossName, trainLoss, metricLabel, heldOut, sameUnits, baselineName, baseline),
-                file);
+        learningCurve(file, title, lossName, trainLoss, "held-out", metricLabel, heldOut, sameUnits, baselineName,
+                baseline);
+    }
+
+    /**
+     * The same with the monitored data named: {@code held-out}, or {@code validation} for a task that
+     * follows a validation split during training (the baseline is then its score on that split).
+     */
+    static void learningCurve(Path file, String title, String lossName, List<Double> trainLoss, String monitorName,
+                              String metricLabel, List<Double> monitored, boolean sameUnits, String baselineName,
+                              double baseline) throws IOException {
+        savePng(learningCurveChart(title, lossName, trainLoss, monitorName, metricLabel, monitored, sameUnits,
+                baselineName, baseline), file);
     }
 
     /** The chart of {@link #learningCurve}, not yet rendered. */
     static XYChart learningCurveChart(String title, String lossName, List<Double> trainLoss, String metricLabel,
                                       List<Double> heldOut, boolean sameUnits, String baselineName, double baseline) {
+        return learningCurveChart(title, lossName, trainLoss, "held-out", metricLabel, heldOut, sameUnits, baselineName,
+                baseline);
+    }
+
+    private static XYChart learningCurveChart(String title, String lossName, List<Double> trainLoss,
+                                              String monitorName, String metricLabel, List<Double> heldOut,
+                                              boolean sameUnits, String baselineName, double baseline) {
         XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch").build();
         // Logarithmic when a curve spans a decade or more (a loss falling from 0.2 to 0.0004), so that
         // its late epochs stay readable; linear otherwise, where a log axis would show one label.
@@ -74,7 +92,7 @@ final class TrainingCharts {
         String scale = log ? " (log scale)" : "";
         chart.setYAxisGroupTitle(0, sameUnits ? metricLabel + scale : "training loss: " + lossName + scale);
         chart.addSeries("training loss (" + lossName + ")", epochs, positive(trainLoss)).setYAxisGroup(0);
-        chart.addSeries("held-out " + metricLabel, epochs, positive(heldOut)).setYAxisGroup(metricAxis);
+        chart.addSeries(monitorName + " " + metricLabel, epochs, positive(heldOut)).setYAxisGroup(metricAxis);
         double[] line = new double[epochs.length];
         java.util.Arrays.fill(line, Math.max(baseline, 1e-12));
         XYSeries base = chart.addSeries("baseline: " + baselineName, epochs, line);
@@ -82,7 +100,7 @@ final class TrainingCharts {
         base.setLineStyle(SeriesLines.DASH_DASH);
         base.setMarker(SeriesMarkers.NONE);
         if (!sameUnits) {
-            chart.setYAxisGroupTitle(1, "held-out " + metricLabel + scale);
+            chart.setYAxisGroupTitle(1, monitorName + " " + metricLabel + scale);
             chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         }
         return chart;

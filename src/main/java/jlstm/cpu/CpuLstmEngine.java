@@ -45,6 +45,10 @@ import jlstm.LstmParameters;
  * weight-gradient scratch) are made by the first backward pass, so inference never holds them.
  * Weights are compared with the copy last packed on every call and re-packed when they changed, so
  * in-place parameter updates are always seen.
+ *
+ * <p>Per-sequence lengths, projections ({@code proj_size}) and dropout masks are run by
+ * {@link PackedLstmEngine} (work proportional to the real lengths); this engine hands such calls
+ * to it and keeps the padded path above free of them.
  */
 final class CpuLstmEngine implements LstmEngine {
     /** Hidden-unit slices start at multiples of this, so that vector loops start aligned. */
@@ -133,6 +137,9 @@ final class CpuLstmEngine implements LstmEngine {
     private float[] stepG;              // [B·4H]: h_prev · W_hhᵀ of a step, then dG_t
     private float[] gradIhFlat;         // [4H·max I_k]: dW_ih in engine row order
     private float[] gradHhFlat;         // [4H·H]: dW_hh in engine row order
+    // Lengths, projections and dropout: handed to the packed engine (created on first use).
+    private PackedLstmEngine packedEngine;
+    private boolean packedTrained;      // the last training-mode forward ran there: so does backward
 
     CpuLstmEngine(LstmParameters params) {
         this(params, NativeBlas.status().blas(), NATIVE_MIN_FLOPS, NATIVE_STEP_MIN_FLOPS,
@@ -294,7 +301,28 @@ final class CpuLstmEngine implements LstmEngine {
 
     @Override
     public void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
+                        boolean training, int[] lengths, float[][] dropoutMasks) {
+        if (lengths == null && dropoutMasks == null && config.projSize() == 0) {
+            forward(t, b, x, h0, c0, y, hn, cn, training);
+            return;
+        }
+        trained = false;
+        packedTrained = false;
+        if (packedEngine == null) {
+            packedEngine = new PackedLstmEngine(params);
+        }
+        packedEngine.forward(t, b, x, h0, c0, y, hn, cn, training, lengths, dropoutMasks);
+        packedTrained = training;
+    }
+
+    @Override
+    public void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
                         boolean training) {
+        if (config.projSize() > 0) { // the padded path below has no projection
+            forward(t, b, x, h0, c0, y, hn, cn, training, null, null);
+            return;
+        }
+        packedTrained = false;
         ensureWorkspace(t, b);
         checkParameters();
         boolean nativeSteps = nativeSteps();
@@ -528,6 +556,10 @@ final class CpuLstmEngine implements LstmEngine {
     @Override
     public void backward(float[] dy, float[] dhn, float[] dcn, float[] dx, float[] dh0, float[] dc0,
                          LstmParameters gradients) {
+        if (packedTrained) {
+            packedEngine.backward(dy, dhn, dcn, dx, dh0, dc0, gradients);
+            return;
+        }
         if (!trained) {
             throw new IllegalStateException("backward needs a training-mode forward pass first");
         }
@@ -1063,6 +1095,9 @@ final class CpuLstmEngine implements LstmEngine {
 
     @Override
     public void close() {
+        if (packedEngine != null) {
+            packedEngine.close();
+        }
         gates = null;
         cells = null;
         hiddenStates = null;

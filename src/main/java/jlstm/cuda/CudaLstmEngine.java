@@ -105,6 +105,10 @@ public final class CudaLstmEngine implements LstmEngine {
     }
 
     private CudaLstmEngine(LstmParameters params) {
+        if (params.config().projSize() > 0) { // before any device memory is taken
+            throw new UnsupportedOperationException("the CUDA engine does not support projections (proj_size = "
+                    + params.config().projSize() + ") yet; use the CPU backend (Device.CPU)");
+        }
         this.params = params;
         this.config = params.config();
         this.parameterNames = config.parameterNames();
@@ -256,6 +260,18 @@ public final class CudaLstmEngine implements LstmEngine {
             device.download(cn, ws.cn);
             return null;
         });
+    }
+
+    /** Per-sequence lengths and dropout masks are not on the GPU yet: both are rejected (CPU only). */
+    @Override
+    public void forward(int steps, int batch, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
+                        boolean training, int[] lengths, float[][] dropoutMasks) {
+        if (lengths != null || dropoutMasks != null) {
+            throw new UnsupportedOperationException("the CUDA engine does not support "
+                    + (lengths != null ? "per-sequence lengths" : "dropout between layers")
+                    + " yet; use the CPU backend (Device.CPU)");
+        }
+        forward(steps, batch, x, h0, c0, y, hn, cn, training);
     }
 
     @Override

@@ -5,7 +5,7 @@ import java.util.Map;
 /** A learning problem with its data, loss, head and held-out evaluation. */
 public interface TrainingTask {
 
-    /** {@code adding} or {@code airline}. */
+    /** {@code adding}, {@code airline} or {@code stocks}. */
     String name();
 
     /** The training sequences. */
@@ -19,6 +19,20 @@ public interface TrainingTask {
 
     /** Scores a model on the held-out data, beside the task's simple baseline. */
     Evaluation evaluate(SequenceModel model);
+
+    /**
+     * The score followed during training (printed each epoch, drawn in the learning curve): the
+     * held-out score by default; a task with a validation split returns that instead, so that
+     * following training never means looking at the held-out data.
+     */
+    default Evaluation monitor(SequenceModel model) {
+        return evaluate(model);
+    }
+
+    /** What {@link #monitor} scores: {@code held-out} or {@code validation}. */
+    default String monitorName() {
+        return "held-out";
+    }
 
     /** What identifies the data (sequence length, seeds, scaling) for the checkpoint's metadata. */
     Map<String, String> metadata();

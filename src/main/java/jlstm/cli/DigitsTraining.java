@@ -1,0 +1,95 @@
+package jlstm.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import jlstm.Device;
+import jlstm.Tensor;
+import jlstm.io.Safetensors;
+import jlstm.train.DigitsExample;
+import jlstm.train.HandwrittenDigits;
+
+/**
+ * {@code train --task digits}: the seed's cell example ({@link DigitsExample}). It steps an
+ * {@code LstmCell}, which runs on the CPU, and writes no resumable checkpoint; the options of
+ * {@link TrainCommand} that do not apply are refused.
+ */
+final class DigitsTraining {
+    private DigitsTraining() {
+    }
+
+    static int run(TrainCommand cmd, Device device, PrintStream stdout) throws IOException {
+        if (device == Device.CUDA) {
+            throw cmd.bad("--task digits steps an LstmCell, which runs on the CPU only; use --device cpu or auto");
+        }
+        for (Object[] option : new Object[][] {{"--resume", cmd.resume}, {"--layers", cmd.layers},
+                {"--seq-len", cmd.seqLen}, {"--samples", cmd.samples}}) {
+            if (option[1] != null) {
+                throw cmd.bad(option[0] + " does not apply to --task digits (one cell, 8 rows per image, fixed data)");
+            }
+        }
+        if (!cmd.optimizerName.equals("adam")) {
+            throw cmd.bad("--task digits trains with Adam only");
+        }
+        TrainCommand.TaskDefaults defaults = TrainCommand.DEFAULTS.get("digits");
+        DigitsExample.Options options = new DigitsExample.Options(
+                cmd.epochs != null ? cmd.epochs : defaults.epochs(), cmd.hidden != null ? cmd.hidden : defaults.hidden(),
+                cmd.batch != null ? cmd.batch : defaults.batch(), cmd.lr != null ? cmd.lr : defaults.lr(),
+                cmd.seed != null ? cmd.seed : 1L, DigitsExample.Options.defaults().noise(), 0);
+        Path outDir = cmd.out != null ? cmd.out : Path.of("runs", "digits-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+            throw cmd.bad("--out " + outDir + " exists and is not a folder (train writes a checkpoint and charts into "
+                    + "a folder)");
+        }
+        int trainingImages = HandwrittenDigits.load().training().size();
+        int parameters = 4 * options.hidden() * (HandwrittenDigits.PIXELS + options.hidden() + 2)
+                + HandwrittenDigits.CLASSES * (options.hidden() + 1);
+        stdout.printf(Locale.ROOT, "task digits: 8x8 handwritten digits (UCI, CC BY 4.0), each image read row by row "
+                + "(T=8 steps of 8 pixels) by an LstmCell loop; %d training and %d held-out images (the last %d "
+                + "of the file), loss cross-entropy%n", trainingImages, HandwrittenDigits.HELD_OUT,
+                HandwrittenDigits.HELD_OUT);
+        stdout.printf(Locale.ROOT, "model LstmCell(I=8, H=%d) stepped over 8 rows + linear head -> 10, %d parameters, "
+                + "device cpu%n", options.hidden(), parameters);
+        stdout.printf(Locale.ROOT, "training: adam lr=%s (cosine decay) batch=%d input noise sd=%s epochs 1..%d%n",
+                TrainCommand.number(options.lr()), options.batch(), TrainCommand.number(options.noise()),
+                options.epochs());
+        DigitsExample.Result r = DigitsExample.run(options, (epoch, loss, accuracy, seconds) -> stdout.printf(
+                Locale.ROOT, "epoch %3d/%d  loss %.6f  held-out accuracy %s  %,.0f seq/s  %.1f s%n", epoch,
+                options.epochs(), loss, TrainCommand.number(accuracy), trainingImages / seconds, seconds));
+
+        Files.createDirectories(outDir);
+        Path checkpointFile = outDir.resolve(TrainCommand.CHECKPOINT_FILE);
+        Map<String, Tensor> tensors = new LinkedHashMap<>(r.model().parameters());
+        tensors.putAll(r.model().optimizer().stateTensors());
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("task", "digits");
+        meta.put("model", "nn.LSTMCell(8, " + options.hidden() + ") stepped over the 8 rows, head nn.Linear("
+                + options.hidden() + ", 10) on the last h");
+        meta.put("seed", Long.toString(options.seed()));
+        meta.put("epochs", Integer.toString(options.epochs()));
+        meta.putAll(r.model().optimizer().stateMetadata());
+        Safetensors.write(checkpointFile, tensors, meta);
+        Path curve = outDir.resolve("learning-curve.png");
+        TrainingCharts.learningCurve(curve, "digits: LstmCell(I=8, H=" + options.hidden() + ") + linear head",
+                "cross_entropy", r.trainLoss(), "accuracy", r.accuracyCurve(), false, "majority-class", r.baseline());
+        Path confusion = outDir.resolve("confusion-matrix.png");
+        ExampleCharts.confusionMatrix(confusion, String.format(Locale.ROOT,
+                "digits: held-out confusion matrix, accuracy %s (%d images)", TrainCommand.number(r.accuracy()),
+                r.scored()), r.confusion());
+        stdout.printf(Locale.ROOT, "held-out accuracy: %s (baseline majority-class: %s), training %.1f s%n",
+                TrainCommand.number(r.accuracy()), TrainCommand.number(r.baseline()), r.seconds());
+        stdout.printf("wrote %s, %s, %s%n", checkpointFile, curve, confusion);
+        stdout.printf(Locale.ROOT, "result: task=digits device=cpu metric=accuracy value=%s baseline=%s%n",
+                TrainCommand.number(r.accuracy()), TrainCommand.number(r.baseline()));
+        stdout.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,114 @@
+package jlstm.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jlstm.LstmCell;
+import jlstm.Tensor;
+
+/**
+ * The seed's cell example (section 5-2): an {@link LstmCell} stepped by hand over the 8 rows of an
+ * 8×8 digit, a linear head on the last h, softmax cross-entropy, Adam. Written with the public cell
+ * API only: {@link LstmCell#stepTraining}, {@link LstmCell#backward}. docs/EXAMPLES.md shows this
+ * code; {@code ExamplesDocTest} checks that the page and this file agree and runs it.
+ */
+public final class DigitsClassifier {
+    // [example digits-model]
+    private final LstmCell cell;      // one row of 8 pixels in, H hidden units
+    private final LinearHead head;    // the last h [B, H] → 10 class scores
+    private final Optimizer optimizer;
+    private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+    private final Loss loss = new SoftmaxCrossEntropy();
+
+    public DigitsClassifier(int hidden, double learningRate, long seed) {
+        cell = LstmCell.initialize(HandwrittenDigits.PIXELS, hidden, true, seed);
+        head = LinearHead.initialize(hidden, HandwrittenDigits.CLASSES, LinearHead.Mode.LAST_STEP, seed + 1);
+        optimizer = new Adam(learningRate);
+        parameters.putAll(cell.parameters());          // weight_ih, weight_hh, bias_ih, bias_hh
+        parameters.put(LinearHead.WEIGHT, head.weight());
+        parameters.put(LinearHead.BIAS, head.bias());
+    }
+
+    /**
+     * One training step on a batch.
+     *
+     * @param images the rows of B images, time-major [8, B, 8]
+     * @param labels [B] class indices
+     * @return the batch's loss before the update
+     */
+    public double trainStep(Tensor images, Tensor labels) {
+        int rows = images.dim(0), batch = images.dim(1);
+        // Forward: step the cell over the rows, keeping every step for the backward pass.
+        LstmCell.Step[] steps = new LstmCell.Step[rows];
+        Tensor h = null, c = null;                         // zero initial state
+        for (int t = 0; t < rows; t++) {
+            steps[t] = cell.stepTraining(row(images, t), h, c);
+            h = steps[t].h();
+            c = steps[t].c();
+        }
+        Tensor logits = head.forward(h.reshape(1, batch, cell.hiddenSize()));   // [B, 10]
+        LossValue value = loss.compute(logits, labels);
+
+        // Backward: the head, then the cell's steps in reverse order (back-propagation through time).
+        LinearHead.Gradients headGradients = head.backward(value.gradient());
+        LstmCell.Gradients cellGradients = cell.newGradients();
+        Tensor dh = headGradients.y().reshape(batch, cell.hiddenSize());        // d loss / d h of the last row
+        Tensor dc = null;
+        for (int t = rows - 1; t >= 0; t--) {
+            LstmCell.StepGradients g = cell.backward(steps[t], dh, dc, cellGradients);
+            dh = g.dh();
+            dc = g.dc();
+        }
+
+        Map<String, Tensor> gradients = new LinkedHashMap<>(cellGradients.asMap());
+        gradients.put(LinearHead.WEIGHT, headGradients.weight());
+        gradients.put(LinearHead.BIAS, headGradients.bias());
+        optimizer.step(parameters, gradients);
+        return value.value();
+    }
+
+    /**
+     * The predicted digit of each image.
+     *
+     * @param images time-major [8, B, 8]
+     * @return [B] classes 0–9
+     */
+    public int[] predict(Tensor images) {
+        int rows = images.dim(0), batch = images.dim(1);
+        Tensor h = null, c = null;
+        for (int t = 0; t < rows; t++) {
+            LstmCell.State s = cell.step(row(images, t), h, c);
+            h = s.h();
+            c = s.c();
+        }
+        float[] logits = head.forward(h.reshape(1, batch, cell.hiddenSize())).data();
+        int[] classes = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            for (int k = 1; k < HandwrittenDigits.CLASSES; k++) {
+                if (logits[b * HandwrittenDigits.CLASSES + k] > logits[b * HandwrittenDigits.CLASSES + classes[b]]) {
+                    classes[b] = k;
+                }
+            }
+        }
+        return classes;
+    }
+
+    /** Row t of every image: [B, 8], the cell's input at step t. */
+    private static Tensor row(Tensor images, int t) {
+        int batch = images.dim(1), width = images.dim(2);
+        float[] out = new float[batch * width];
+        System.arraycopy(images.data(), t * batch * width, out, 0, out.length);
+        return Tensor.of(out, batch, width);
+    }
+    // [end]
+
+    /** Every parameter by name (live tensors): the cell's {@code weight_ih} … and {@code head.weight}, {@code head.bias}. */
+    public Map<String, Tensor> parameters() {
+        return java.util.Collections.unmodifiableMap(parameters);
+    }
+
+    /** The optimizer (its state is saved with the parameters). */
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+}

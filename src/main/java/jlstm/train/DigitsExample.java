@@ -1,0 +1,177 @@
+package jlstm.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import jlstm.Tensor;
+
+/**
+ * {@code train --task digits}: trains a {@link DigitsClassifier} on {@link HandwrittenDigits} and
+ * scores it on the held-out images, beside the majority-class baseline.
+ */
+public final class DigitsExample {
+    private DigitsExample() {
+    }
+
+    /**
+     * The run's settings.
+     *
+     * @param epochs     passes over the training images
+     * @param hidden     H of the cell
+     * @param batch      images per Adam step
+     * @param lr         Adam's learning rate
+     * @param seed       initialisation, shuffling and noise
+     * @param noise      standard deviation of the Gaussian noise added to every training pixel (pixels
+     *                   are in [0, 1]): a regulariser, 0 for none
+     * @param validation when &gt; 0, the last this many training images are kept out of training and
+     *                   scored instead of the held-out ones (for choosing settings without looking at
+     *                   the held-out images)
+     */
+    public record Options(int epochs, int hidden, int batch, double lr, long seed, double noise, int validation) {
+        /** The defaults of {@code train --task digits}, chosen on a validation split (docs/TRAINING.md). */
+        public static Options defaults() {
+            return new Options(25, 64, 32, 0.01, 1, 0.3, 0);
+        }
+    }
+
+    /** Called after each epoch with its number (from 1), mean training loss and score. */
+    @FunctionalInterface
+    public interface EpochListener {
+        void epochDone(int epoch, double loss, double accuracy, double seconds);
+    }
+
+    /**
+     * What a run gave.
+     *
+     * @param accuracy       the fraction of scored images classified right (held-out, or validation)
+     * @param baseline       the same for always answering the training set's most frequent digit
+     * @param scored         how many images were scored
+     * @param confusion      [actual][predicted] counts over the scored images
+     * @param trainLoss      mean training loss per epoch
+     * @param accuracyCurve  accuracy per epoch
+     * @param seconds        training time
+     * @param model          the trained model
+     */
+    public record Result(double accuracy, double baseline, int scored, int[][] confusion, List<Double> trainLoss,
+                         List<Double> accuracyCurve, double seconds, DigitsClassifier model) {
+    }
+
+    public static Result run(Options options, EpochListener listener) {
+        HandwrittenDigits data = HandwrittenDigits.load();
+        SequenceDataset training = data.training();
+        SequenceDataset scored = data.heldOut();
+        if (options.validation() > 0) {
+            if (options.validation() >= training.size()) {
+                throw new IllegalArgumentException("validation: " + options.validation() + " of "
+                        + training.size() + " training images leaves none to train on");
+            }
+            int keep = training.size() - options.validation();
+            scored = slice(training, keep, training.size());
+            training = slice(training, 0, keep);
+        }
+        List<Double> losses = new ArrayList<>();
+        List<Double> accuracies = new ArrayList<>();
+        long start = System.nanoTime();
+        int[][] confusion = null;
+        // [example digits-loop]
+        DigitsClassifier model = new DigitsClassifier(options.hidden(), options.lr(), options.seed());
+        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            long epochStart = System.nanoTime();
+            // Cosine decay of the learning rate over the run: large steps first, small ones to settle.
+            model.optimizer().setLearningRate(options.lr() * 0.5
+                    * (1 + Math.cos(Math.PI * (epoch - 1) / options.epochs())));
+            int[] order = SequenceDataset.shuffledOrder(training.size(), Trainer.shuffleSeed(options.seed(), epoch));
+            SplittableRandom noise = new SplittableRandom(Trainer.shuffleSeed(options.seed() + 1, epoch));
+            double total = 0;
+            for (int from = 0; from < training.size(); from += options.batch()) {
+                int to = Math.min(from + options.batch(), training.size());
+                SequenceDataset.Batch b = training.batch(order, from, to);     // images as [8 rows, B, 8 pixels]
+                addNoise(b.x(), options.noise(), noise);                       // a fresh N(0, 0.3²) on every pixel
+                double loss = model.trainStep(b.x(), b.target().reshape(to - from));
+                if (!Double.isFinite(loss)) {
+                    throw new ArithmeticException("training diverged: the loss became " + loss + " (try a smaller --lr)");
+                }
+                total += loss * (to - from);
+            }
+            confusion = confusion(model, scored);                              // [actual][predicted] counts
+            losses.add(total / training.size());
+            accuracies.add(accuracy(confusion));
+            if (listener != null) {
+                listener.epochDone(epoch, total / training.size(), accuracy(confusion),
+                        (System.nanoTime() - epochStart) / 1e9);
+            }
+        }
+        // [end]
+        if (confusion == null) {
+            confusion = confusion(model, scored);
+        }
+        return new Result(accuracy(confusion), majorityBaseline(training, scored), scored.size(), confusion, losses,
+                accuracies, (System.nanoTime() - start) / 1e9, model);
+    }
+
+    /** x += N(0, σ²) per element: the images differ a little in every epoch, so the model cannot memorise them. */
+    static void addNoise(Tensor x, double sigma, SplittableRandom random) {
+        if (sigma > 0) {
+            float[] v = x.data();
+            for (int i = 0; i < v.length; i++) {
+                v[i] += (float) (sigma * gaussian(random));
+            }
+        }
+    }
+
+    /** A standard normal draw (Box–Muller; SplittableRandom has no nextGaussian on Java 17). */
+    private static double gaussian(SplittableRandom random) {
+        return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
+    }
+
+    /** [actual][predicted] counts of a model on a dataset. */
+    public static int[][] confusion(DigitsClassifier model, SequenceDataset data) {
+        SequenceDataset.Batch all = data.all();
+        int[] predicted = model.predict(all.x());
+        int[][] counts = new int[HandwrittenDigits.CLASSES][HandwrittenDigits.CLASSES];
+        float[] labels = all.target().data();
+        for (int n = 0; n < predicted.length; n++) {
+            counts[(int) labels[n]][predicted[n]]++;
+        }
+        return counts;
+    }
+
+    static double accuracy(int[][] confusion) {
+        int right = 0, total = 0;
+        for (int a = 0; a < confusion.length; a++) {
+            for (int p = 0; p < confusion[a].length; p++) {
+                total += confusion[a][p];
+                right += a == p ? confusion[a][p] : 0;
+            }
+        }
+        return right / (double) total;
+    }
+
+    /** Accuracy on {@code scored} of always answering the most frequent digit of {@code training}. */
+    static double majorityBaseline(SequenceDataset training, SequenceDataset scored) {
+        int[] counts = new int[HandwrittenDigits.CLASSES];
+        for (float label : training.targets().data()) {
+            counts[(int) label]++;
+        }
+        int majority = 0;
+        for (int k = 1; k < counts.length; k++) {
+            majority = counts[k] > counts[majority] ? k : majority;
+        }
+        int hits = 0;
+        for (float label : scored.targets().data()) {
+            hits += (int) label == majority ? 1 : 0;
+        }
+        return hits / (double) scored.size();
+    }
+
+    /** Samples [from, to) of a dataset (copied). */
+    static SequenceDataset slice(SequenceDataset data, int from, int to) {
+        int t = data.steps(), i = data.inputSize(), o = data.outputSize(), n = to - from;
+        float[] x = new float[n * t * i];
+        float[] y = new float[n * o];
+        System.arraycopy(data.inputs().data(), from * t * i, x, 0, x.length);
+        System.arraycopy(data.targets().data(), from * o, y, 0, y.length);
+        return new SequenceDataset(Tensor.of(x, n, t, i), Tensor.of(y, n, o));
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Refreshes the code blocks of docs/EXAMPLES.md from the source regions they show.
+
+    python3 tools/update_examples_doc.py            # rewrites docs/EXAMPLES.md in place
+
+A block is announced by a comment line  <!-- example NAME: PATH -->  directly followed by a ```java
+fence; its content is the region of PATH between the lines  // [example NAME]  and  // [end],
+with the region's common indentation removed. ExamplesDocTest (run by `mvn verify`) fails when a
+block and its region differ, so the page cannot drift from the code that the build compiles and runs.
+"""
+import os
+import re
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+MARKER = re.compile(r"^<!-- example ([\w-]+): (\S+) -->$")
+
+
+def region(path, name):
+    """The lines between `// [example NAME]` and the next `// [end]`, common indentation removed."""
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    starts = [i for i, line in enumerate(lines) if line.strip() == f"// [example {name}]"]
+    if len(starts) != 1:
+        sys.exit(f"{path}: expected one line '// [example {name}]', found {len(starts)}")
+    ends = [i for i in range(starts[0] + 1, len(lines)) if lines[i].strip() == "// [end]"]
+    if not ends:
+        sys.exit(f"{path}: region '{name}' has no '// [end]'")
+    body = lines[starts[0] + 1:ends[0]]
+    indent = min(len(line) - len(line.lstrip()) for line in body if line.strip())
+    return [line[indent:] if line.strip() else "" for line in body]
+
+
+def main():
+    doc = os.path.join(ROOT, "docs", "EXAMPLES.md")
+    with open(doc, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    out, i, count = [], 0, 0
+    while i < len(lines):
+        out.append(lines[i])
+        m = MARKER.match(lines[i])
+        if m:
+            if i + 1 >= len(lines) or lines[i + 1] != "```java":
+                sys.exit(f"docs/EXAMPLES.md line {i + 2}: expected ```java after the marker of '{m.group(1)}'")
+            end = next((j for j in range(i + 2, len(lines)) if lines[j] == "```"), None)
+            if end is None:
+                sys.exit(f"docs/EXAMPLES.md: the block of '{m.group(1)}' is not closed")
+            out.append("```java")
+            out.extend(region(m.group(2), m.group(1)))
+            out.append("```")
+            i = end
+            count += 1
+        i += 1
+    with open(doc, "w", encoding="utf-8") as f:
+        f.write("\n".join(out))
+    print(f"docs/EXAMPLES.md: {count} block(s) refreshed")
+
+
+if __name__ == "__main__":
+    main()
