@@ -193,12 +193,6 @@ for case_dir in "$tests"/golden/*/; do
         record FAIL "golden $name" "not run: the deadline is near"
         continue
     fi
-    # Lengths, projections and dropout are CPU-only so far (issue 11): the CUDA engine refuses them.
-    features="$(grep -oE '"(lengths|proj_size|dropout)":' "$case_dir/meta.json" | cut -d'"' -f2 | tr '\n' ' ')"
-    if [[ -n "$features" ]]; then
-        record SKIP "golden $name" "the CUDA engine does not support ${features% } yet (CPU only)"
-        continue
-    fi
     extra=()
     grep -q '"batch_first": *true' "$case_dir/meta.json" && extra+=(--batch-first)   # inputs are [B, T, I]
     output="$logs/golden/$name.safetensors"

@@ -587,6 +587,51 @@ void training_kernels(int rows, int outputs) {
     }
 }
 
+// ---------------------------------------------------------------- row moves of the packed schedule
+
+void row_kernels(int rows, int width) {
+    std::string shape_text = " rows=" + std::to_string(rows) + " width=" + std::to_string(width);
+    int src_rows = rows + 3, src_ld = width + 2, dst_ld = width + 1;
+    auto src = random_values((std::size_t) src_rows * src_ld);
+    std::vector<int> index(rows);
+    for (int r = 0; r < rows; r++) {
+        index[r] = r % 4 == 3 ? -1 : (r * 7 + 2) % src_rows;   // some rows zero-filled, the rest shuffled
+    }
+    CUdeviceptr d_index;
+    check(cuMemAlloc_v2(&d_index, index.size() * sizeof(int)), "cuMemAlloc");
+    check(cuMemcpyHtoD_v2(d_index, index.data(), index.size() * sizeof(int)), "upload index");
+    const float sentinel = 99.f;
+    std::vector<float> dst_init((std::size_t) rows * dst_ld, sentinel);
+    Device d_src(src), d_dst(dst_init);
+    std::vector<void*> args = {&rows, &width, &d_src.p, &src_ld, &d_index, &d_dst.p, &dst_ld};
+    launch("lstm_gather_rows", (rows * width + 255) / 256, 1, 256, 1, args);
+    std::vector<double> want((std::size_t) rows * dst_ld, sentinel);
+    std::vector<bool> mask((std::size_t) rows * dst_ld, false);
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < width; c++) {
+            want[(std::size_t) r * dst_ld + c] = index[r] < 0 ? 0.0 : src[(std::size_t) index[r] * src_ld + c];
+            mask[(std::size_t) r * dst_ld + c] = true;
+        }
+    }
+    auto got = d_dst.download();
+    expect("gather_rows" + shape_text, got, want, &mask);
+    expect_untouched("gather_rows" + shape_text, got, rows, dst_ld, width, sentinel);
+    cuMemFree_v2(d_index);
+
+    long long n = (long long) rows * width;
+    auto a = random_values((std::size_t) n), b = random_values((std::size_t) n);
+    for (const char* name : {"lstm_multiply", "lstm_add"}) {
+        Device d_a(a), d_b(b);
+        std::vector<void*> elementwise = {&n, &d_a.p, &d_b.p, &d_a.p};   // out aliases a, as the engine uses it
+        launch(name, (unsigned) ((n + 255) / 256), 1, 256, 1, elementwise);
+        std::vector<double> expected((std::size_t) n);
+        for (long long i = 0; i < n; i++) {
+            expected[(std::size_t) i] = std::string(name) == "lstm_add" ? (double) a[i] + b[i] : (double) a[i] * b[i];
+        }
+        expect(std::string(name) + shape_text, d_a.download(), expected);
+    }
+}
+
 void probe_fill(int count) {
     Device out(count);
     float scale = 0.5f, offset = 1.f;
@@ -649,6 +694,11 @@ int main(int argc, char** argv) {
         for (int direction : {0, 1}) {
             persistent(p[0], p[1], p[2], p[3], direction);
         }
+    }
+    if (!subset) {
+        row_kernels(1, 1);
+        row_kernels(37, 9);
+        row_kernels(300, 3);
     }
     // One row, a row count not a multiple of a block, more rows than one block (the reductions
     // synchronise, so ThreadSanitizer's subset keeps one shape).

@@ -7,9 +7,11 @@ import java.util.SplittableRandom;
 
 import jlstm.cpu.CellMath;
 import jlstm.cpu.Gemm;
+import jlstm.cuda.CudaCellEngine;
 
 /**
- * One LSTM cell, one time step (as PyTorch's {@code nn.LSTMCell}), on the CPU:
+ * One LSTM cell, one time step (as PyTorch's {@code nn.LSTMCell}), on the CPU or, made with
+ * {@link #on(Device)}, on a GPU:
  * (x_t, h_{t-1}, c_{t-1}) → (h_t, c_t).
  *
  * <pre>
@@ -42,9 +44,10 @@ import jlstm.cpu.Gemm;
  *
  * <p>Threads: a cell keeps nothing between calls (each step allocates its own outputs; steps and
  * gradients belong to the caller), so one cell may step, and serve several training loops, from
- * many threads at once, as long as nobody changes its weights meanwhile.
+ * many threads at once, as long as nobody changes its weights meanwhile (a GPU cell serialises
+ * its calls).
  */
-public final class LstmCell {
+public final class LstmCell implements AutoCloseable {
     private final int inputSize;
     private final int hiddenSize;
     private final Tensor weightIh;  // [4H, I]
@@ -52,6 +55,7 @@ public final class LstmCell {
     private final Tensor biasIh;    // [4H] or null
     private final Tensor biasHh;    // [4H] or null
     private final Map<String, Tensor> parameters; // by name, in PyTorch's order
+    private final CudaCellEngine cuda;            // the GPU this cell's steps run on, or null (the CPU)
 
     /**
      * A cell over existing weights (not copied), named as {@code nn.LSTMCell}'s parameters
@@ -95,6 +99,48 @@ public final class LstmCell {
             named.put("bias_hh" + suffix, this.biasHh);
         }
         this.parameters = Collections.unmodifiableMap(named);
+        this.cuda = null;
+    }
+
+    /** The same cell (its weights and names), stepping on a GPU. */
+    private LstmCell(LstmCell cpu, CudaCellEngine cuda) {
+        this.inputSize = cpu.inputSize;
+        this.hiddenSize = cpu.hiddenSize;
+        this.weightIh = cpu.weightIh;
+        this.weightHh = cpu.weightHh;
+        this.biasIh = cpu.biasIh;
+        this.biasHh = cpu.biasHh;
+        this.parameters = cpu.parameters;
+        this.cuda = cuda;
+    }
+
+    /**
+     * This cell on a device: {@link Device#CPU} (or {@link Device#AUTO} without a usable GPU) gives
+     * a CPU cell; {@link Device#CUDA} (or AUTO with a GPU) a cell sharing these weights whose steps
+     * and backward steps run on the GPU (kernels and cuBLAS; the step's arrays cross to the device
+     * and back on every call, so {@link LstmLayer} stays the fast way through a whole sequence).
+     * Close a GPU cell to free its device memory; its calls are serialised.
+     */
+    public LstmCell on(Device device) {
+        LstmCell cpu = cuda == null ? this : new LstmCell(this, null);
+        if (Backends.select(device) != Backends.cuda()) {
+            return cpu;
+        }
+        return new LstmCell(cpu, new CudaCellEngine(inputSize, hiddenSize, weightIh.data(), weightHh.data(),
+                biasIh == null ? null : biasIh.data(), biasHh == null ? null : biasHh.data()));
+    }
+
+    /** {@code cpu} or {@code cuda}: where this cell's steps run. */
+    public String deviceName() {
+        return cuda == null ? "cpu" : "cuda";
+    }
+
+    /** Frees the GPU memory of a CUDA cell; nothing for a CPU cell. Idempotent. */
+    @Override
+    public void close() {
+        if (cuda != null) {
+            cuda.close();
+        }
     }
 
     /**
@@ -171,6 +217,15 @@ public final class LstmCell {
         int gates = 4 * hiddenSize;
         requireState("state", h, batch);
         requireState("state", c, batch);
+        if (cuda != null) {
+            float[] activated = new float[batch * gates];
+            Tensor hOut = Tensor.zeros(batch, hiddenSize);
+            Tensor cOut = Tensor.zeros(batch, hiddenSize);
+            cuda.forward(batch, x.data(), h == null ? null : h.data(), c == null ? null : c.data(), activated,
+                    cOut.data(), hOut.data());
+            return new Step(this, batch, x.data().clone(), h == null ? null : h.data().clone(),
+                    c == null ? null : c.data().clone(), activated, cOut.data().clone(), hOut, cOut);
+        }
         float[] g = new float[batch * gates];
         CellMath.addBiases(g, batch, gates, biasIh == null ? null : biasIh.data(), biasHh == null ? null : biasHh.data());
         Gemm.multiplyTransposedB(batch, gates, inputSize, x.data(), 0, inputSize, weightIh.data(), 0, inputSize, g, 0,
@@ -258,15 +313,26 @@ public final class LstmCell {
      * @return the gradients with respect to x_t, h_{t-1} and c_{t-1}
      */
     public StepGradients backward(Step step, Tensor dh, Tensor dc, Gradients gradients) {
-        if (step == null || step.cell != this) {
+        if (step == null || (step.cell != this && step.cell.parameters != parameters)) {
             throw new IllegalArgumentException("backward needs a Step made by this cell's stepTraining");
         }
-        if (gradients == null || gradients.cell != this) {
+        if (gradients == null || (gradients.cell != this && gradients.cell.parameters != parameters)) {
             throw new IllegalArgumentException("backward needs gradients made by this cell's newGradients()");
         }
         int batch = step.batch, hidden = hiddenSize, gates = 4 * hidden;
         requireState("dh", dh, batch);
         requireState("dc", dc, batch);
+        if (cuda != null) {
+            Tensor dx = Tensor.zeros(batch, inputSize);
+            Tensor dhPrev = Tensor.zeros(batch, hidden);
+            Tensor dcPrev = Tensor.zeros(batch, hidden);
+            cuda.backward(batch, step.x, step.hPrev, step.cPrev, step.gates, step.cellState,
+                    dh == null ? null : dh.data(), dc == null ? null : dc.data(), dx.data(), dhPrev.data(),
+                    dcPrev.data(), gradients.weightIh.data(), gradients.weightHh.data(),
+                    gradients.biasIh == null ? null : gradients.biasIh.data(),
+                    gradients.biasHh == null ? null : gradients.biasHh.data());
+            return new StepGradients(dx, dhPrev, dcPrev);
+        }
         float[] dG = new float[batch * gates];
         float[] dcCarry = dc == null ? new float[batch * hidden] : dc.data().clone(); // in: dc_t; out: dc_{t-1}
         CellMath.backwardPointwise(batch, hidden, step.gates, 0, step.cellState, 0, step.cPrev, 0,

@@ -33,6 +33,11 @@ class CellTrainingTest {
     /** The cell and the layer sum their products in different orders: float32 rounding, ~1e-7; 1e-5 leaves margin. */
     private static final double CELL_VS_LAYER_TOLERANCE = 1e-5;
 
+    /** Where the cells under test step ({@link CudaCellTrainingTest} runs the same on CUDA). */
+    Device device() {
+        return Device.CPU;
+    }
+
     static Stream<Path> goldenCases() {
         try {
             Path root = Path.of(CellTrainingTest.class.getClassLoader().getResource("golden-cell").toURI());
@@ -59,7 +64,8 @@ class CellTrainingTest {
         int hidden = wIh.dim(0) / 4, input = wIh.dim(1);
         LstmCell cell = new LstmCell(input, hidden, wIh.data(), p.get("weight_hh").data(),
                 p.containsKey("bias_ih") ? p.get("bias_ih").data() : null,
-                p.containsKey("bias_hh") ? p.get("bias_hh").data() : null);
+                p.containsKey("bias_hh") ? p.get("bias_hh").data() : null).on(device());
+        assertEquals(device() == Device.CUDA ? "cuda" : "cpu", cell.deviceName());
         Tensor x = in.get("x");
         int steps = x.dim(0), batch = x.dim(1);
 
@@ -101,6 +107,7 @@ class CellTrainingTest {
             assertClose(name + " grad." + param, expected.get("grad." + param), grads.asMap().get(param),
                     PYTORCH_RELATIVE_TOLERANCE);
         }
+        cell.close();
     }
 
     @Test
@@ -130,7 +137,7 @@ class CellTrainingTest {
         for (int k = 0; k < 2; k++) {
             Tensor out = Tensor.zeros(steps, batch, 2 * hidden);
             for (int d = 0; d < 2; d++) {
-                cells[k][d] = LstmCell.of(params, k, d);
+                cells[k][d] = LstmCell.of(params, k, d).on(device());
                 Tensor h = slice(h0, k * 2 + d), c = slice(c0, k * 2 + d);
                 for (int n = 0; n < steps; n++) {
                     int t = d == 0 ? n : steps - 1 - n;
@@ -174,6 +181,11 @@ class CellTrainingTest {
                 "cells of a layer keep its names");
         for (String name : config.parameterNames()) {
             assertClose("grad." + name, expected.parameter(name), grads.get(name), CELL_VS_LAYER_TOLERANCE);
+        }
+        for (LstmCell[] row : cells) {
+            for (LstmCell cell : row) {
+                cell.close();
+            }
         }
     }
 

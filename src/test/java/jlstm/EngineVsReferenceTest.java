@@ -3,7 +3,6 @@ package jlstm;
 import static jlstm.GradientCheckTest.FLOAT_VS_DOUBLE_TOLERANCE;
 import static jlstm.TensorAssert.assertClose;
 import static jlstm.TensorAssert.toDoubles;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,9 +27,6 @@ class EngineVsReferenceTest {
     void engineAgreesWithDoubleReference(Problem p) {
         LstmBackend backend = backend();
         GoldenCaseTest.assumeUsable(backend);
-        assumeTrue(backend.name().equals("cpu") || (p.lengths() == null && p.config().projSize() == 0
-                && p.config().dropout() == 0), () -> "the " + backend.name()
-                + " engine does not support lengths, proj_size or dropout yet (CPU only; it rejects them)");
         Values v = new Values(p, 23);
         LstmConfig c = p.config();
         int[] xShape = {p.steps(), p.batch(), c.inputSize()};

@@ -55,7 +55,6 @@ class GoldenCaseTest {
     @MethodSource("jlstm.GoldenCase#all")
     void apiMatchesPyTorch(GoldenCase golden) throws Exception {
         LstmBackend backend = usableBackend();
-        assumeSupported(backend, golden);
         Map<String, Tensor> expected = golden.expected();
         Map<String, Tensor> actual;
         try (LstmLayer layer = LstmLayer.create(golden.parameters(), backend)) {
@@ -73,7 +72,6 @@ class GoldenCaseTest {
     @MethodSource("jlstm.GoldenCase#all")
     void runCommandMatchesPyTorch(GoldenCase golden, @TempDir Path dir) throws Exception {
         LstmBackend backend = usableBackend();
-        assumeSupported(backend, golden);
         Path output = dir.resolve("out.safetensors");
         List<String> args = new ArrayList<>(List.of("run", "--model", golden.modelFile().toString(),
                 "--input", golden.inputFile().toString(), "--output", output.toString(), "--device", backend.name()));
@@ -140,14 +138,5 @@ class GoldenCaseTest {
     static void assumeUsable(LstmBackend backend) {
         LstmBackend.Availability a = backend.availability();
         assumeTrue(a.available(), () -> backend.name() + " backend unavailable here: " + a.detail());
-    }
-
-    /**
-     * Lengths, projections and dropout are built on the CPU only so far (issue 11); the CUDA engine
-     * rejects them with an UnsupportedOperationException, so their cases skip there, saying so.
-     */
-    static void assumeSupported(LstmBackend backend, GoldenCase golden) {
-        assumeTrue(backend.name().equals("cpu") || golden.features().isEmpty(), () -> "the " + backend.name()
-                + " engine does not support " + golden.features() + " yet (CPU only; it rejects them)");
     }
 }

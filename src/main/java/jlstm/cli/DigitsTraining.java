@@ -18,8 +18,8 @@ import jlstm.train.HandwrittenDigits;
 
 /**
  * {@code train --task digits}: the seed's cell example ({@link DigitsExample}). It steps an
- * {@code LstmCell}, which runs on the CPU, and writes no resumable checkpoint; the options of
- * {@link TrainCommand} that do not apply are refused.
+ * {@code LstmCell} on the CPU (a GPU cell would move each 8-pixel step to the device and back) and
+ * writes no resumable checkpoint; the options of {@link TrainCommand} that do not apply are refused.
  */
 final class DigitsTraining {
     private DigitsTraining() {
@@ -27,7 +27,9 @@ final class DigitsTraining {
 
     static int run(TrainCommand cmd, Device device, PrintStream stdout) throws IOException {
         if (device == Device.CUDA) {
-            throw cmd.bad("--task digits steps an LstmCell, which runs on the CPU only; use --device cpu or auto");
+            throw cmd.bad("--task digits runs on the CPU: its LstmCell loop steps one row of 8 pixels at a time, and "
+                    + "on a GPU every step would cross to the device and back (LstmCell.on(Device.CUDA) runs a cell "
+                    + "there); use --device cpu or auto");
         }
         for (Object[] option : new Object[][] {{"--resume", cmd.resume}, {"--layers", cmd.layers},
                 {"--seq-len", cmd.seqLen}, {"--samples", cmd.samples}}) {

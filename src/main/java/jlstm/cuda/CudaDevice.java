@@ -168,6 +168,14 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
+    /** Copies a host int array to the device (index arrays). */
+    void upload(long dst, int[] src) {
+        int result = cuMemcpyHtoD(DeviceAddress.pointer(dst), Pointer.to(src), (long) src.length * Integer.BYTES);
+        if (result != CUresult.CUDA_SUCCESS) {
+            check(result, "cuMemcpyHtoD(" + src.length + " ints)");
+        }
+    }
+
     /** Waits for lane 0, then copies device memory into a host array. */
     void download(float[] dst, long src) {
         synchronize("before a download");

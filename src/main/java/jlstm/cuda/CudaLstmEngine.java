@@ -89,6 +89,9 @@ public final class CudaLstmEngine implements LstmEngine {
     private boolean graphs;
     /** Schedule of the last training-mode forward pass, or null when backward is not possible. */
     private Schedule trainedWith;
+    /** Whether the last training-mode pass ran on the packed schedule (lengths, masks, projection). */
+    private boolean trainedPacked;
+    private PackedPasses packed;   // opened on first use
     private boolean closed;
 
     /**
@@ -105,10 +108,6 @@ public final class CudaLstmEngine implements LstmEngine {
     }
 
     private CudaLstmEngine(LstmParameters params) {
-        if (params.config().projSize() > 0) { // before any device memory is taken
-            throw new UnsupportedOperationException("the CUDA engine does not support projections (proj_size = "
-                    + params.config().projSize() + ") yet; use the CPU backend (Device.CPU)");
-        }
         this.params = params;
         this.config = params.config();
         this.parameterNames = config.parameterNames();
@@ -248,7 +247,28 @@ public final class CudaLstmEngine implements LstmEngine {
     @Override
     public void forward(int steps, int batch, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
                         boolean training) {
+        forward(steps, batch, x, h0, c0, y, hn, cn, training, null, null);
+    }
+
+    /**
+     * With per-sequence lengths, dropout masks or a projection the pass runs on the packed schedule
+     * ({@link PackedPasses}: no graphs, lane 0); otherwise on the configured fast schedule.
+     */
+    @Override
+    public void forward(int steps, int batch, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
+                        boolean training, int[] lengths, float[][] dropoutMasks) {
+        if (lengths != null || dropoutMasks != null || config.projSize() > 0) {
+            inContext(() -> {
+                trainedWith = null;
+                trainedPacked = false;
+                packed().forward(steps, batch, x, h0, c0, lengths, dropoutMasks, training, parameters, y, hn, cn);
+                trainedPacked = training;
+                return null;
+            });
+            return;
+        }
         inContext(() -> {
+            trainedPacked = false;
             ensureWorkspace(steps, batch);
             trainedWith = null;
             device.upload(ws.x, x);
@@ -262,21 +282,20 @@ public final class CudaLstmEngine implements LstmEngine {
         });
     }
 
-    /** Per-sequence lengths and dropout masks are not on the GPU yet: both are rejected (CPU only). */
-    @Override
-    public void forward(int steps, int batch, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
-                        boolean training, int[] lengths, float[][] dropoutMasks) {
-        if (lengths != null || dropoutMasks != null) {
-            throw new UnsupportedOperationException("the CUDA engine does not support "
-                    + (lengths != null ? "per-sequence lengths" : "dropout between layers")
-                    + " yet; use the CPU backend (Device.CPU)");
-        }
-        forward(steps, batch, x, h0, c0, y, hn, cn, training);
-    }
-
     @Override
     public void backward(float[] dy, float[] dhn, float[] dcn, float[] dx, float[] dh0, float[] dc0,
                          LstmParameters gradientsOut) {
+        if (trainedPacked) {
+            inContext(() -> {
+                packed().backward(dy, dhn, dcn, dx, dh0, dc0, parameters, gradients);
+                for (String name : parameterNames) {
+                    device.download(gradientsOut.get(name).data(),
+                            DeviceAddress.at(gradients, parameterOffsets.get(name)));
+                }
+                return null;
+            });
+            return;
+        }
         Schedule trained = requireTrained();
         inContext(() -> {
             device.upload(ws.dy, dy);
@@ -308,7 +327,9 @@ public final class CudaLstmEngine implements LstmEngine {
      */
     public void forward(int steps, int batch, CUdeviceptr x, CUdeviceptr h0, CUdeviceptr c0, CUdeviceptr y,
                         CUdeviceptr hn, CUdeviceptr cn, boolean training) {
+        requireFastSchedule();
         inContext(() -> {
+            trainedPacked = false;
             ensureWorkspace(steps, batch);
             trainedWith = null;
             device.copy(ws.x, DeviceAddress.of(x), (long) steps * batch * config.inputSize(), 0);
@@ -373,6 +394,8 @@ public final class CudaLstmEngine implements LstmEngine {
 
     /** A training-mode forward pass of a host input from zero state; y stays on the device ({@link #outputAddress}). */
     void forwardTrainingFromHost(int steps, int batch, float[] x) {
+        requireFastSchedule();
+        trainedPacked = false;
         ensureWorkspace(steps, batch);
         trainedWith = null;
         device.upload(ws.x, x);
@@ -400,6 +423,21 @@ public final class CudaLstmEngine implements LstmEngine {
     }
 
     // ---------------------------------------------------------------- passes
+
+    private PackedPasses packed() {
+        if (packed == null) {
+            packed = new PackedPasses(device, config, parameterOffsets);
+        }
+        return packed;
+    }
+
+    /** The device-resident API runs the fast schedule only. */
+    private void requireFastSchedule() {
+        if (config.projSize() > 0) {
+            throw new UnsupportedOperationException("a model with a projection (proj_size = " + config.projSize()
+                    + ") runs through the host-array API on CUDA (LstmLayer, or forward/backward with float[])");
+        }
+    }
 
     private void forwardPass(boolean training) {
         Schedule s = resolve(ws.batch);
@@ -502,6 +540,9 @@ public final class CudaLstmEngine implements LstmEngine {
             device.inContext(() -> {
                 device.synchronize("close");
                 graphCache.close();
+                if (packed != null) {
+                    packed.close();
+                }
                 device.free(workspaceBase, "workspace");
                 device.free(gradients, "parameter gradients");
                 device.free(parameters, "parameters");

@@ -26,6 +26,12 @@ enum Kernel {
     PERSISTENT_BACKWARD("iiiippppipppppp"),
     /** cuda/lstm_backward_pointwise.cu: dG and the carried dc of one step. */
     BACKWARD_POINTWISE("iippppippp"),
+    /** cuda/lstm_rows.cu: rows gathered by an index (-1: zeros). */
+    GATHER_ROWS("iipippi"),
+    /** cuda/lstm_rows.cu: elementwise product. */
+    MULTIPLY("lppp"),
+    /** cuda/lstm_rows.cu: elementwise sum. */
+    ADD("lppp"),
     /** cuda/lstm_training.cu: the head's bias added to every output row. */
     HEAD_BIAS("iipp"),
     /** cuda/lstm_training.cu: mean squared error terms and gradient. */

@@ -11,7 +11,8 @@ import jlstm.cuda.CudaTrainingStep;
  * The device-resident training step of a {@link SequenceModel} whose LSTM runs on CUDA: head,
  * loss, clipping and the optimizer run as kernels beside the LSTM ({@link CudaTrainingStep}), so a
  * step sends the batch and receives the loss, nothing else. Used for {@link MeanSquaredError} or
- * {@link SoftmaxCrossEntropy} with {@link Adam} or {@link Sgd} on a time-major model, unless
+ * {@link SoftmaxCrossEntropy} with {@link Adam} or {@link Sgd} on a time-major model without
+ * projection or dropout, unless
  * {@code -Djlstm.cuda.deviceTraining=off}; other combinations train on the host. It takes the
  * layer's first engine for itself ({@code LstmLayer#engine()}); the layer's own calls use others.
  *
@@ -41,10 +42,11 @@ final class DeviceTraining implements AutoCloseable {
 
     /** A device step for this model, loss and optimizer, or null when they train on the host. */
     static DeviceTraining openIfSupported(SequenceModel model, Loss loss, Optimizer optimizer) {
-        if (model.batchFirst() || !"cuda".equals(model.lstm().deviceName())
+        if (model.batchFirst() || model.lstm().config().projSize() > 0 || model.lstm().config().dropout() > 0
+                || !"cuda".equals(model.lstm().deviceName())
                 || "off".equalsIgnoreCase(System.getProperty(PROPERTY, "on").trim())
                 || !(model.lstm().engine() instanceof CudaLstmEngine engine)) {
-            return null;   // batch-first models, other backends and switched off: host steps
+            return null;   // batch-first, projections, dropout, other backends, switched off: host steps
         }
         CudaTrainingStep.Objective objective = loss instanceof MeanSquaredError
                 ? CudaTrainingStep.Objective.MEAN_SQUARED_ERROR

@@ -99,7 +99,7 @@ class ExamplesDocTest {
         }
         Outcome cuda = execute("train", "--task", "digits", "--device", "cuda", "--out", dir.toString());
         assertEquals(2, cuda.status());
-        assertTrue(cuda.err().contains("--task digits steps an LstmCell, which runs on the CPU only"), cuda.err());
+        assertTrue(cuda.err().contains("--task digits runs on the CPU: its LstmCell loop steps one row"), cuda.err());
         Outcome layers = execute("train", "--task", "digits", "--layers", "2", "--out", dir.toString());
         assertTrue(layers.err().contains("--layers does not apply to --task digits"), layers.err());
     }

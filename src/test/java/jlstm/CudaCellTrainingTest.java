@@ -1,0 +1,36 @@
+package jlstm;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+
+/**
+ * {@link CellTrainingTest} with the cells stepping on CUDA ({@code LstmCell.on(Device.CUDA)}): the
+ * hand-written loop against torch.nn.LSTMCell's golden files and against the layer's backward
+ * through time. On a GPU, or on the CPU stand-in of the {@code cuda} test group.
+ */
+@Tag("cuda")
+class CudaCellTrainingTest extends CellTrainingTest {
+
+    @BeforeEach
+    void requireCuda() {
+        LstmBackend.Availability a = Backends.cuda().availability();
+        assumeTrue(a.available(), () -> "CUDA unavailable: " + a.detail());
+    }
+
+    @Override
+    Device device() {
+        return Device.CUDA;
+    }
+
+    @Override
+    void backwardRejectsStepsAndGradientsOfAnotherCell() {
+        // device-independent: checked by CellTrainingTest
+    }
+
+    @Override
+    void initializeLooksLikeTorchLstmCell() {
+        // device-independent: checked by CellTrainingTest
+    }
+}
