@@ -43,6 +43,17 @@ JLSTM_HD LstmGates lstm_activate(float pre_i, float pre_f, float pre_g, float pr
     return a;
 }
 
+// Adds both biases of hidden unit j (gate q at q·H + j) to its four pre-activations; no bias: nothing.
+JLSTM_HD void lstm_add_biases(float* pre_i, float* pre_f, float* pre_g, float* pre_o, const float* bias_ih,
+                              const float* bias_hh, int hidden, int j) {
+    if (bias_ih != 0) {
+        *pre_i += bias_ih[j] + bias_hh[j];
+        *pre_f += bias_ih[hidden + j] + bias_hh[hidden + j];
+        *pre_g += bias_ih[2 * hidden + j] + bias_hh[2 * hidden + j];
+        *pre_o += bias_ih[3 * hidden + j] + bias_hh[3 * hidden + j];
+    }
+}
+
 // c_t = f ⊙ c_{t-1} + i ⊙ g
 JLSTM_HD float lstm_cell_update(LstmGates a, float c_prev) {
     return a.f * c_prev + a.i * a.g;

@@ -113,12 +113,7 @@ __device__ __forceinline__ void persistent_forward(
                     pre_o += sum[r][3];
                 }
             }
-            if (bias_ih != nullptr) {
-                pre_i += bias_ih[j] + bias_hh[j];
-                pre_f += bias_ih[hidden + j] + bias_hh[hidden + j];
-                pre_g += bias_ih[2 * hidden + j] + bias_hh[2 * hidden + j];
-                pre_o += bias_ih[3 * hidden + j] + bias_hh[3 * hidden + j];
-            }
+            lstm_add_biases(&pre_i, &pre_f, &pre_g, &pre_o, bias_ih, bias_hh, hidden, j);
             LstmGates a = lstm_activate(pre_i, pre_f, pre_g, pre_o);
             float c = lstm_cell_update(a, c_u[b]);
             c_u[b] = c;
