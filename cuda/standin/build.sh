@@ -59,9 +59,12 @@ flags=(-std=c++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -I "$here" -I "
 read -r -a extra <<< "${STANDIN_CXXFLAGS:-}"
 objects="$gen/obj"
 mkdir -p "$objects"
-"$cxx" "${flags[@]}" "${extra[@]}" -Werror -c "$here/driver.cpp" -o "$objects/driver.o"
-"$cxx" "${flags[@]}" "${extra[@]}" -Werror -c "$here/executor.cpp" -o "$objects/executor.o"
-"$cxx" "${flags[@]}" "${extra[@]}" -Werror -c "$here/fiber.cpp" -o "$objects/fiber.o"
+runtime_objects=()
+for part in "$here"/driver_*.cpp "$here/executor.cpp" "$here/fiber.cpp"; do
+    object="$objects/$(basename "$part" .cpp).o"
+    "$cxx" "${flags[@]}" "${extra[@]}" -Werror -c "$part" -o "$object"
+    runtime_objects+=("$object")
+done
 # The kernels as written for nvcc: warnings are shown, not fatal (host compilers see CUDA code).
 "$cxx" "${flags[@]}" "${extra[@]}" -Wno-unused-parameter -Wno-unknown-pragmas -include "$here/cuda_on_cpu.h" -c "$gen/kernels.cpp" \
     -o "$objects/kernels.o"
@@ -69,7 +72,7 @@ mkdir -p "$objects"
 "${CC:-gcc}" -O2 -fPIC -w -c "$gen/cublas_stubs.c" -o "$objects/cublas_stubs.o"
 
 "$cxx" -shared -o "$out_dir/libcuda.so.1" -Wl,-soname,libcuda.so.1 -Wl,-z,noexecstack -Wl,-z,defs \
-    "$objects/driver.o" "$objects/executor.o" "$objects/fiber.o" "$objects/kernels.o" "$objects/driver_stubs.o" \
+    "${runtime_objects[@]}" "$objects/kernels.o" "$objects/driver_stubs.o" \
     "${extra[@]}" -lpthread
 "$cxx" -shared -o "$out_dir/libcublas.so.12" -Wl,-soname,libcublas.so.12 -Wl,-z,noexecstack \
     -Wl,--version-script="$cuda_dir/cublas_forwarding/cublas12_forward.map" \

@@ -34,7 +34,7 @@ enum : int {
 enum : int { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_OP_C = 2 };
 enum : int { CUBLAS_POINTER_MODE_HOST = 0, CUBLAS_POINTER_MODE_DEVICE = 1 };
 
-// From the stand-in driver (driver.cpp), which this library is linked against.
+// From the stand-in driver (driver_state.cpp), which this library is linked against.
 extern "C" int jlstm_standin_submit(cudaStream_t stream, void (*fn)(void*), const void* ctx, std::size_t ctx_bytes);
 extern "C" int jlstm_standin_device_range(const void* p, std::size_t bytes);
 

@@ -1,6 +1,6 @@
 // driver_api.h — the subset of the CUDA driver API's types and constants that the stand-in
 // implements (values from the CUDA driver API reference), and the prototypes of the functions the
-// sanitizer harness calls. Shared by driver.cpp and harness/kernel_harness.cpp.
+// sanitizer harness calls. Shared by driver_*.cpp and harness/kernel_harness.cpp.
 #pragma once
 
 #include <cstddef>

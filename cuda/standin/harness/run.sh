@@ -53,7 +53,7 @@ if [[ $sanitizer == thread ]]; then
     g++ "${plain[@]}" -c "$standin/fiber.cpp" -o "$work/fiber.o"
     runtime=("$work/executor.o" "$work/fiber.o")
 fi
-g++ "${flags[@]}" -o "$work/kernel_harness" "$here/kernel_harness.cpp" "$standin/driver.cpp" "${runtime[@]}" \
+g++ "${flags[@]}" -o "$work/kernel_harness" "$here/kernel_harness.cpp" "$standin"/driver_*.cpp "${runtime[@]}" \
     "$work/kernels.o" -lpthread
 
 status=0
