@@ -22,17 +22,35 @@ public final class CpuBackend implements LstmBackend {
 
     @Override
     public Availability availability() {
-        String cores = WorkerPool.configuredThreads() + " threads";
+        String cores = threadsDescription();
+        NativeKernels.Status kernels;
         NativeBlas.Status blas;
         try {
+            kernels = NativeKernels.status();
             blas = NativeBlas.status();
         } catch (IllegalArgumentException e) {
             return Availability.no(e.getMessage());
         }
+        if (kernels.required() && !kernels.usable()) {
+            return Availability.no(kernels.description());
+        }
+        if (kernels.usable()) {
+            return Availability.yes(kernels.description() + "; " + cores);
+        }
         if (blas.required() && !blas.usable()) {
             return Availability.no(NativeBlas.PROPERTY + "=native, but " + blas.description());
         }
-        return Availability.yes(blas.description() + ", " + cores);
+        return Availability.yes(kernels.description() + "; " + blas.description() + "; " + cores);
+    }
+
+    /** How many workers the engine uses, and why that many. */
+    static String threadsDescription() {
+        int threads = WorkerPool.configuredThreads();
+        String property = System.getProperty("jlstm.cpu.threads");
+        String why = property == null || property.isBlank() ? "one per available core; -Djlstm.cpu.threads=N to change"
+                : "-Djlstm.cpu.threads=" + property.trim();
+        return threads + (threads == 1 ? " thread (" : " threads (") + why
+                + "), the engine's own pool: no BLAS threads";
     }
 
     @Override

@@ -85,6 +85,12 @@ final class CpuLstmEngine implements LstmEngine {
     private final double nativeStepMinFlops;
     private final boolean nativeSplit;
     private final boolean nativeSplitUnits;
+    /**
+     * The fast path (native kernels) when usable here, else null; it runs every call this engine
+     * gets while it can handle the configuration ({@link #useFast}), the Java code below the rest.
+     */
+    private final NativeLstm fast;
+    private boolean lastForwardFast;
 
     // Packed weights, re-packed whenever the parameters differ from the copy last packed.
     private final float[][][] packedFrom;     // [layer][dir·2 + (0 = W_ih, 1 = W_hh)] → flat copy
@@ -134,7 +140,13 @@ final class CpuLstmEngine implements LstmEngine {
 
     CpuLstmEngine(LstmParameters params) {
         this(params, NativeBlas.status().blas(), NATIVE_MIN_FLOPS, NATIVE_STEP_MIN_FLOPS,
-                NativeBlas.status().usable() && NativeBlas.status().blas().singleThreaded(), NATIVE_UNIT_STEPS);
+                NativeBlas.status().usable() && NativeBlas.status().blas().singleThreaded(), NATIVE_UNIT_STEPS,
+                NativeKernels.status().unitBlock());
+    }
+
+    CpuLstmEngine(LstmParameters params, NativeBlas blas, double nativeMinFlops, double nativeStepMinFlops,
+                  boolean nativeSplit, boolean nativeSplitUnits) {
+        this(params, blas, nativeMinFlops, nativeStepMinFlops, nativeSplit, nativeSplitUnits, 0);
     }
 
     /**
@@ -144,9 +156,11 @@ final class CpuLstmEngine implements LstmEngine {
      * @param nativeSplit        split the native work across the workers (each call on one core), else
      *                           call from one thread and let the library thread each product
      * @param nativeSplitUnits   when split, native steps split the hidden units (else the sequences)
+     * @param unitBlock          the native kernels to use (16: AVX-512, 8: AVX2), 0 for none
      */
     CpuLstmEngine(LstmParameters params, NativeBlas blas, double nativeMinFlops, double nativeStepMinFlops,
-                  boolean nativeSplit, boolean nativeSplitUnits) {
+                  boolean nativeSplit, boolean nativeSplitUnits, int unitBlock) {
+        this.fast = unitBlock > 0 ? new NativeLstm(params, unitBlock) : null;
         this.blas = blas;
         this.nativeMinFlops = nativeMinFlops;
         this.nativeStepMinFlops = nativeStepMinFlops;
@@ -252,9 +266,22 @@ final class CpuLstmEngine implements LstmEngine {
 
     // ---------------------------------------------------------------- forward
 
+    /**
+     * Whether the native kernels run this call: they cover every configuration this engine
+     * accepts today. (A feature they lack, e.g. per-sequence lengths, goes to the Java path here.)
+     */
+    private boolean useFast() {
+        return fast != null;
+    }
+
     @Override
     public void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
                         boolean training) {
+        lastForwardFast = useFast();
+        if (lastForwardFast) {
+            fast.forward(t, b, x, h0, c0, y, hn, cn, training);
+            return;
+        }
         ensureWorkspace(t, b);
         checkParameters();
         boolean nativeSteps = nativeSteps();
@@ -482,6 +509,10 @@ final class CpuLstmEngine implements LstmEngine {
     @Override
     public void backward(float[] dy, float[] dhn, float[] dcn, float[] dx, float[] dh0, float[] dc0,
                          LstmParameters gradients) {
+        if (lastForwardFast) {
+            fast.backward(dy, dhn, dcn, dx, dh0, dc0, gradients);
+            return;
+        }
         if (!trained) {
             throw new IllegalStateException("backward needs a training-mode forward pass first");
         }
@@ -1020,6 +1051,9 @@ final class CpuLstmEngine implements LstmEngine {
 
     @Override
     public void close() {
+        if (fast != null) {
+            fast.close();
+        }
         gates = null;
         cells = null;
         hiddenStates = null;

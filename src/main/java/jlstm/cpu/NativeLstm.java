@@ -1,0 +1,491 @@
+package jlstm.cpu;
+
+import java.lang.ref.Cleaner;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+import jlstm.LstmConfig;
+import jlstm.LstmParameters;
+
+/**
+ * The CPU engine's fast path: every product and the cell update in the native kernels
+ * ({@link NativeKernels}), driven from the engine's {@link WorkerPool} (one task per layer and
+ * direction, each worker calling the kernel for its share; no other threads anywhere).
+ *
+ * <p>What it does, per layer k and direction d (the schedule of oneDNN's RNN primitive):
+ * <pre>
+ * forward:  G[T·B, 4Hp] = X_k · W_ihᵀ + b            one big product, each worker its own gate columns
+ *           per step: G_t += h_prev · W_hhᵀ, cell update on the accumulators; one barrier (h_t)
+ * backward: per step: dG_t from the saved gates (own units); a barrier; dh[:, own] = dG_t · W_hh[:, own]
+ *           then dW_ih = dGᵀ X_k, dW_hh = dGᵀ H_prev (own gate rows), db, dX_k = dG · W_ih (own rows)
+ * </pre>
+ * Weights are packed once (per change of the parameters) into the panels the register tile reads;
+ * H is padded to the kernels' unit block Hp (16 on AVX-512, 8 on AVX2) inside the engine only.
+ *
+ * <p>Native memory is owned here and freed by {@link #close} (or, if an engine is dropped without
+ * closing, by a {@link Cleaner}).
+ */
+final class NativeLstm implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final LstmParameters params;
+    private final LstmConfig config;
+    private final int unitBlock;
+    private final int layers;
+    private final int dirs;
+    private final int hidden;
+    private final int paddedHidden;
+    private final WorkerPool pool;
+    private final Memory memory = new Memory();
+    private final Cleaner.Cleanable cleanable;
+
+    // Packed weights [layer][dir], re-packed when the parameters differ from the copies last packed.
+    private final float[][][] packedFrom; // [layer][dir·2 + (0 = W_ih, 1 = W_hh)]
+    private final long[][] forwardIh;     // Hp/W panels [K_k][4W]
+    private final long[][] forwardHh;     // Hp/W panels [Hp][4W]
+    private final long[][] backwardIh;    // ⌈K_k/4W⌉ panels [4Hp][4W]
+    private final long[][] backwardHh;    // ⌈Hp/4W⌉ panels [4Hp][4W]
+    private final long[][] bias;          // [4Hp], 0 without bias
+    private final boolean[][] forwardPacked;
+    private final boolean[][] backwardPacked;
+    private final long barrier;           // 128 bytes shared by the workers of one call
+
+    // Workspace for the current (T, B).
+    private int steps;
+    private int batch;
+    private boolean trained;
+    private long input;         // x [T·B][I]
+    private long[] outputs;     // [layer] → [T·B][D·Hp]: h of both directions, the next layer's input
+    private long[][] gates;     // [layer][dir] → [T·B][4Hp]
+    private long[][] cells;     // [layer][dir] → [T·B][Hp]
+    private long[][] initialH;  // [layer][dir] → [B][Hp]
+    private long[][] initialC;  // [layer][dir] → [B][Hp]
+    private long outputGrad;    // dy [T·B][D·Hp]
+    private long[] inputGrads;  // [layer] → dX_k [T·B][K_k]
+    private long gateGrads;     // dG [T·B][4Hp]
+    private long dhCarry;       // [B][Hp]
+    private long dcCarry;       // [B][Hp]
+    private long gradIh;        // [4Hp][max K_k]
+    private long gradHh;        // [4Hp][Hp]
+    private long gradBias;      // [4Hp]
+    private final List<Long> shapeBuffers = new ArrayList<>();
+    private boolean closed;
+
+    NativeLstm(LstmParameters params, int unitBlock) {
+        NativeKernels.requireLoaded();
+        if (unitBlock != 16 && unitBlock != 8) {
+            throw new IllegalArgumentException("unit block must be 16 (AVX-512) or 8 (AVX2), got " + unitBlock);
+        }
+        this.params = params;
+        this.config = params.config();
+        this.unitBlock = unitBlock;
+        this.layers = config.numLayers();
+        this.dirs = config.directions();
+        this.hidden = config.hiddenSize();
+        this.paddedHidden = (hidden + unitBlock - 1) / unitBlock * unitBlock;
+        this.pool = WorkerPool.shared();
+        this.cleanable = CLEANER.register(this, memory);
+        packedFrom = new float[layers][2 * dirs][];
+        forwardIh = new long[layers][dirs];
+        forwardHh = new long[layers][dirs];
+        backwardIh = new long[layers][dirs];
+        backwardHh = new long[layers][dirs];
+        bias = new long[layers][dirs];
+        forwardPacked = new boolean[layers][dirs];
+        backwardPacked = new boolean[layers][dirs];
+        barrier = memory.allocate(128);
+    }
+
+    /** The unit block (kernel vector width) this instance packs for: 16 (AVX-512) or 8 (AVX2). */
+    int unitBlock() {
+        return unitBlock;
+    }
+
+    /** K_k: layer k's input width inside the engine (layer k > 0 reads the padded outputs). */
+    private int paddedInput(int k) {
+        return k == 0 ? config.inputSize() : dirs * paddedHidden;
+    }
+
+    /** Feature blocks of layer k's input: PyTorch's [fwd | rev] of H each ↦ Hp each inside. */
+    private int blockIn(int k) {
+        return k == 0 ? config.inputSize() : hidden;
+    }
+
+    private int blockPad(int k) {
+        return k == 0 ? config.inputSize() : paddedHidden;
+    }
+
+    // ---------------------------------------------------------------- weights
+
+    /** Marks packed weights stale where a parameter changed since it was packed (cheap: a vectorised compare). */
+    private void checkParameters() {
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                boolean same = true;
+                for (int which = 0; which < 2; which++) {
+                    float[] current = which == 0 ? params.weightIh(k, d) : params.weightHh(k, d);
+                    float[] seen = packedFrom[k][2 * d + which];
+                    if (seen == null || !Arrays.equals(current, seen)) {
+                        packedFrom[k][2 * d + which] = current.clone();
+                        same = false;
+                    }
+                }
+                if (!same) {
+                    forwardPacked[k][d] = false;
+                    backwardPacked[k][d] = false;
+                }
+            }
+        }
+    }
+
+    private void packForward(int k, int d) {
+        int kin = config.layerInputSize(k), kp = paddedInput(k);
+        if (forwardIh[k][d] == 0) {
+            forwardIh[k][d] = memory.allocate(4L * 4 * paddedHidden * kp);
+            forwardHh[k][d] = memory.allocate(4L * 4 * paddedHidden * paddedHidden);
+            if (config.bias()) {
+                bias[k][d] = memory.allocate(4L * 4 * paddedHidden);
+            }
+        }
+        NativeKernels.packForward(params.weightIh(k, d), unitBlock, hidden, paddedHidden, kin, kp, blockIn(k),
+                blockPad(k), forwardIh[k][d]);
+        NativeKernels.packForward(params.weightHh(k, d), unitBlock, hidden, paddedHidden, hidden, paddedHidden,
+                hidden, paddedHidden, forwardHh[k][d]);
+        forwardPacked[k][d] = true;
+    }
+
+    private void packBackward(int k, int d) {
+        int kin = config.layerInputSize(k), kp = paddedInput(k), nr = 4 * unitBlock;
+        if (backwardIh[k][d] == 0) {
+            backwardIh[k][d] = memory.allocate(4L * ceilDiv(kp, nr) * nr * 4 * paddedHidden);
+            backwardHh[k][d] = memory.allocate(4L * ceilDiv(paddedHidden, nr) * nr * 4 * paddedHidden);
+        }
+        NativeKernels.packBackward(params.weightIh(k, d), unitBlock, hidden, paddedHidden, kin, kp, blockIn(k),
+                blockPad(k), backwardIh[k][d]);
+        NativeKernels.packBackward(params.weightHh(k, d), unitBlock, hidden, paddedHidden, hidden, paddedHidden,
+                hidden, paddedHidden, backwardHh[k][d]);
+        backwardPacked[k][d] = true;
+    }
+
+    // ---------------------------------------------------------------- workspace
+
+    private void ensureWorkspace(int t, int b) {
+        if (t == steps && b == batch && input != 0) {
+            return;
+        }
+        for (long address : shapeBuffers) {
+            memory.free(address);
+        }
+        shapeBuffers.clear();
+        steps = t;
+        batch = b;
+        trained = false;
+        long rows = (long) t * b, hp = paddedHidden, g4 = 4L * hp;
+        input = shapeBuffer(rows * config.inputSize());
+        outputs = new long[layers];
+        inputGrads = new long[layers];
+        gates = new long[layers][dirs];
+        cells = new long[layers][dirs];
+        initialH = new long[layers][dirs];
+        initialC = new long[layers][dirs];
+        for (int k = 0; k < layers; k++) {
+            outputs[k] = shapeBuffer(rows * dirs * hp);
+            for (int d = 0; d < dirs; d++) {
+                gates[k][d] = shapeBuffer(rows * g4);
+                cells[k][d] = shapeBuffer(rows * hp);
+                initialH[k][d] = shapeBuffer(b * hp);
+                initialC[k][d] = shapeBuffer(b * hp);
+            }
+        }
+        // Backward buffers on first use (inference never needs them).
+        outputGrad = 0;
+        gateGrads = 0;
+    }
+
+    private void ensureBackwardWorkspace() {
+        if (gateGrads != 0) {
+            return;
+        }
+        long rows = (long) steps * batch, hp = paddedHidden, g4 = 4L * hp;
+        int widest = 0;
+        for (int k = 0; k < layers; k++) {
+            widest = Math.max(widest, paddedInput(k));
+            inputGrads[k] = shapeBuffer(rows * paddedInput(k));
+        }
+        outputGrad = shapeBuffer(rows * dirs * hp);
+        gateGrads = shapeBuffer(rows * g4);
+        dhCarry = shapeBuffer(batch * hp);
+        dcCarry = shapeBuffer(batch * hp);
+        gradIh = shapeBuffer(g4 * widest);
+        gradHh = shapeBuffer(g4 * hp);
+        gradBias = shapeBuffer(g4);
+    }
+
+    /** Zeroed native floats that live until the shape changes or the engine closes. */
+    private long shapeBuffer(long floats) {
+        long address = memory.allocate(4 * floats);
+        shapeBuffers.add(address);
+        return address;
+    }
+
+    // ---------------------------------------------------------------- forward
+
+    /** As {@link jlstm.LstmEngine#forward}: time-major arrays, sizes trusted. */
+    void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
+                 boolean training) {
+        ensureOpen();
+        ensureWorkspace(t, b);
+        checkParameters();
+        trained = false;
+        int rows = t * b, inSize = config.inputSize(), hp = paddedHidden, width = dirs * hp;
+        NativeKernels.rowsIn(x, 0, rows, inSize, inSize, input, inSize);
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                int slot = (k * dirs + d) * b * hidden;
+                NativeKernels.rowsIn(h0, h0 == null ? 0 : slot, b, hidden, hidden, initialH[k][d], hp);
+                NativeKernels.rowsIn(c0, c0 == null ? 0 : slot, b, hidden, hidden, initialC[k][d], hp);
+            }
+        }
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                if (!forwardPacked[k][d]) {
+                    packForward(k, d);
+                }
+                long[] args = new long[ARGS_FORWARD];
+                args[A_X] = k == 0 ? input : outputs[k - 1];
+                args[A_LDX] = k == 0 ? inSize : width;
+                args[A_K] = paddedInput(k);
+                args[A_WIH] = forwardIh[k][d];
+                args[A_WHH] = forwardHh[k][d];
+                args[A_BIAS] = bias[k][d];
+                if (config.bias()) {
+                    NativeKernels.packBias(params.biasIh(k, d), params.biasHh(k, d), unitBlock, hidden, hp, bias[k][d]);
+                }
+                args[A_G] = gates[k][d];
+                args[A_C] = cells[k][d];
+                args[A_HOUT] = outputs[k] + 4L * d * hp;
+                args[A_LDH] = width;
+                args[A_H0] = initialH[k][d];
+                args[A_C0] = initialC[k][d];
+                args[A_T] = t;
+                args[A_B] = b;
+                args[A_HP] = hp;
+                args[A_REVERSE] = d;
+                args[A_TRAINING] = training ? 1 : 0;
+                args[A_BARRIER] = barrier;
+                pool.run((worker, workers) -> NativeKernels.forward(args, unitBlock, worker, workers));
+            }
+        }
+        long last = outputs[layers - 1];
+        for (int d = 0; d < dirs; d++) {
+            NativeKernels.rowsOut(last + 4L * d * hp, width, rows, hidden, y, d * hidden, dirs * hidden);
+        }
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                long lastRow = (long) (d == 0 ? t - 1 : 0) * b;
+                int slot = (k * dirs + d) * b * hidden;
+                NativeKernels.rowsOut(outputs[k] + 4L * (lastRow * width + (long) d * hp), width, b, hidden, hn, slot,
+                        hidden);
+                NativeKernels.rowsOut(cells[k][d] + 4L * lastRow * hp, hp, b, hidden, cn, slot, hidden);
+            }
+        }
+        trained = training;
+    }
+
+    // ---------------------------------------------------------------- backward
+
+    /** As {@link jlstm.LstmEngine#backward}, after a training-mode {@link #forward}. */
+    void backward(float[] dy, float[] dhn, float[] dcn, float[] dx, float[] dh0, float[] dc0,
+                  LstmParameters gradients) {
+        ensureOpen();
+        if (!trained) {
+            throw new IllegalStateException("backward needs a training-mode forward pass first");
+        }
+        checkParameters();
+        ensureBackwardWorkspace();
+        int t = steps, b = batch, rows = t * b, hp = paddedHidden, width = dirs * hp;
+        for (int d = 0; d < dirs; d++) {
+            NativeKernels.rowsIn(dy, d * hidden, rows, hidden, dirs * hidden, outputGrad + 4L * d * hp, width);
+        }
+        for (int k = layers - 1; k >= 0; k--) {
+            long outGrad = k == layers - 1 ? outputGrad : inputGrads[k + 1];
+            int kp = paddedInput(k), kin = config.layerInputSize(k);
+            for (int d = 0; d < dirs; d++) {
+                if (!backwardPacked[k][d]) {
+                    packBackward(k, d);
+                }
+                int slot = (k * dirs + d) * b * hidden;
+                NativeKernels.rowsIn(dhn, dhn == null ? 0 : slot, b, hidden, hidden, dhCarry, hp);
+                NativeKernels.rowsIn(dcn, dcn == null ? 0 : slot, b, hidden, hidden, dcCarry, hp);
+                long[] args = new long[ARGS_BACKWARD];
+                args[B_X] = k == 0 ? input : outputs[k - 1];
+                args[B_LDX] = k == 0 ? config.inputSize() : width;
+                args[B_K] = kp;
+                args[B_WIH] = backwardIh[k][d];
+                args[B_WHH] = backwardHh[k][d];
+                args[B_G] = gates[k][d];
+                args[B_C] = cells[k][d];
+                args[B_HOUT] = outputs[k] + 4L * d * hp;
+                args[B_LDH] = width;
+                args[B_H0] = initialH[k][d];
+                args[B_C0] = initialC[k][d];
+                args[B_DY] = outGrad + 4L * d * hp;
+                args[B_LDY] = width;
+                args[B_DG] = gateGrads;
+                args[B_DHC] = dhCarry;
+                args[B_DCC] = dcCarry;
+                args[B_DX] = inputGrads[k];
+                args[B_DX_ACCUMULATE] = d;
+                args[B_DWIH] = gradIh;
+                args[B_DWHH] = gradHh;
+                args[B_DB] = config.bias() ? gradBias : 0;
+                args[B_T] = t;
+                args[B_B] = b;
+                args[B_HP] = hp;
+                args[B_REVERSE] = d;
+                args[B_BARRIER] = barrier;
+                pool.run((worker, workers) -> NativeKernels.backward(args, unitBlock, worker, workers));
+                NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
+                        gradients.weightIh(k, d));
+                NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, hp, hidden, hp, hidden, hp,
+                        gradients.weightHh(k, d));
+                if (config.bias()) {
+                    NativeKernels.unpackBiasGradient(gradBias, unitBlock, hidden, hp, gradients.biasIh(k, d),
+                            gradients.biasHh(k, d));
+                }
+                NativeKernels.rowsOut(dhCarry, hp, b, hidden, dh0, slot, hidden);
+                NativeKernels.rowsOut(dcCarry, hp, b, hidden, dc0, slot, hidden);
+            }
+        }
+        int inSize = config.inputSize();
+        NativeKernels.rowsOut(inputGrads[0], inSize, rows, inSize, dx, 0, inSize);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        cleanable.clean();
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the engine is closed");
+        }
+    }
+
+    // ---------------------------------------------------------------- self-check
+
+    /**
+     * Runs a small bidirectional two-layer case (odd sizes, so the padding is exercised) through
+     * these kernels and through the pure-Java engine; null when every output and gradient agrees,
+     * else the first mismatch. Guards against a build or CPU quirk giving wrong numbers quietly.
+     */
+    static String selfCheck(int unitBlock) {
+        LstmConfig config = new LstmConfig(5, 7, 2, true, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 3);
+        int t = 4, b = 3, state = config.numLayers() * config.directions() * b * config.hiddenSize();
+        int out = t * b * config.outputSize();
+        Random random = new Random(5);
+        float[] x = randoms(random, t * b * config.inputSize()), h0 = randoms(random, state);
+        float[] c0 = randoms(random, state), dy = randoms(random, out), dhn = randoms(random, state);
+        float[] dcn = randoms(random, state);
+        float[][] expected = runBoth(new CpuLstmEngine(params, null, 0, 0, false, false), null, config, params, t, b,
+                x, h0, c0, dy, dhn, dcn);
+        float[][] got;
+        try (NativeLstm fast = new NativeLstm(params, unitBlock)) {
+            got = runBoth(null, fast, config, params, t, b, x, h0, c0, dy, dhn, dcn);
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return "it threw " + e;
+        }
+        String[] names = {"y", "hn", "cn", "dx", "dh0", "dc0", "dW_ih", "dW_hh", "db"};
+        for (int i = 0; i < expected.length; i++) {
+            for (int j = 0; j < expected[i].length; j++) {
+                if (!(Math.abs(expected[i][j] - got[i][j]) <= 1e-4 * Math.max(1, Math.abs(expected[i][j])))) {
+                    return String.format(Locale.ROOT, "%s[%d] = %g, the Java path gives %g", names[i], j, got[i][j],
+                            expected[i][j]);
+                }
+            }
+        }
+        return null;
+    }
+
+    private static float[][] runBoth(CpuLstmEngine java, NativeLstm fast, LstmConfig config, LstmParameters params,
+                                     int t, int b, float[] x, float[] h0, float[] c0, float[] dy, float[] dhn,
+                                     float[] dcn) {
+        int state = h0.length;
+        float[] y = new float[dy.length], hn = new float[state], cn = new float[state];
+        float[] dx = new float[x.length], dh0 = new float[state], dc0 = new float[state];
+        LstmParameters grads = LstmParameters.zeros(config);
+        if (java != null) {
+            try (java) {
+                java.forward(t, b, x, h0, c0, y, hn, cn, true);
+                java.backward(dy, dhn, dcn, dx, dh0, dc0, grads);
+            }
+        } else {
+            fast.forward(t, b, x, h0, c0, y, hn, cn, true);
+            fast.backward(dy, dhn, dcn, dx, dh0, dc0, grads);
+        }
+        int last = config.numLayers() - 1;
+        return new float[][] {y, hn, cn, dx, dh0, dc0, grads.weightIh(last, 1), grads.weightHh(0, 0),
+                grads.biasIh(last, 0)};
+    }
+
+    private static float[] randoms(Random random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    // ---------------------------------------------------------------- argument slots (src/main/native/args.h)
+
+    static final int A_X = 0, A_LDX = 1, A_K = 2, A_WIH = 3, A_WHH = 4, A_BIAS = 5, A_G = 6, A_C = 7, A_HOUT = 8,
+            A_LDH = 9, A_H0 = 10, A_C0 = 11, A_T = 12, A_B = 13, A_HP = 14, A_REVERSE = 15, A_TRAINING = 16,
+            A_BARRIER = 17, ARGS_FORWARD = 18;
+    static final int B_X = 0, B_LDX = 1, B_K = 2, B_WIH = 3, B_WHH = 4, B_G = 5, B_C = 6, B_HOUT = 7, B_LDH = 8,
+            B_H0 = 9, B_C0 = 10, B_DY = 11, B_LDY = 12, B_DG = 13, B_DHC = 14, B_DCC = 15, B_DX = 16,
+            B_DX_ACCUMULATE = 17, B_DWIH = 18, B_DWHH = 19, B_DB = 20, B_T = 21, B_B = 22, B_HP = 23, B_REVERSE = 24,
+            B_BARRIER = 25, ARGS_BACKWARD = 26;
+
+    /** The native blocks of one engine; also the Cleaner's action (it must not reference the engine). */
+    private static final class Memory implements Runnable {
+        private final List<Long> blocks = new ArrayList<>();
+
+        long allocate(long bytes) {
+            long address = NativeKernels.allocate(bytes);
+            if (address == 0) {
+                throw new OutOfMemoryError("jlstm CPU kernels: cannot allocate " + bytes + " bytes of native memory");
+            }
+            synchronized (blocks) {
+                blocks.add(address);
+            }
+            return address;
+        }
+
+        void free(long address) {
+            synchronized (blocks) {
+                if (blocks.remove(Long.valueOf(address))) {
+                    NativeKernels.release(address);
+                }
+            }
+        }
+
+        @Override
+        public void run() {
+            synchronized (blocks) {
+                for (long address : blocks) {
+                    NativeKernels.release(address);
+                }
+                blocks.clear();
+            }
+        }
+    }
+}
