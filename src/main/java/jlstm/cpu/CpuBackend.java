@@ -5,9 +5,9 @@ import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 
 /**
- * The CPU backend: pure Java, with optional native BLAS for the large products (see
- * {@link NativeBlas}; system property {@code jlstm.cpu.blas} = auto | native | java). Always
- * available, except when {@code jlstm.cpu.blas=native} demands a native BLAS that is not usable.
+ * The CPU backend: native kernels shipped in the jar where the CPU has AVX-512 or AVX2 (see
+ * {@link NativeKernels}; system property {@code jlstm.cpu.kernels} = auto | avx512 | avx2 | java),
+ * else pure Java. Always available, except when the property demands kernels that cannot run here.
  */
 public final class CpuBackend implements LstmBackend {
     public static final CpuBackend INSTANCE = new CpuBackend();
@@ -24,23 +24,15 @@ public final class CpuBackend implements LstmBackend {
     public Availability availability() {
         String cores = threadsDescription();
         NativeKernels.Status kernels;
-        NativeBlas.Status blas;
         try {
             kernels = NativeKernels.status();
-            blas = NativeBlas.status();
         } catch (IllegalArgumentException e) {
             return Availability.no(e.getMessage());
         }
         if (kernels.required() && !kernels.usable()) {
             return Availability.no(kernels.description());
         }
-        if (kernels.usable()) {
-            return Availability.yes(kernels.description() + "; " + cores);
-        }
-        if (blas.required() && !blas.usable()) {
-            return Availability.no(NativeBlas.PROPERTY + "=native, but " + blas.description());
-        }
-        return Availability.yes(kernels.description() + "; " + blas.description() + "; " + cores);
+        return Availability.yes(kernels.description() + "; " + cores);
     }
 
     /** How many workers the engine uses, and why that many. */

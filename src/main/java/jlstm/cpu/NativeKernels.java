@@ -86,7 +86,7 @@ final class NativeKernels {
         return unitBlock == 16 ? "AVX-512" : unitBlock == 8 ? "AVX2+FMA" : "none";
     }
 
-    private static Status probe(String property) {
+    static Status probe(String property) {
         String mode = property.trim().toLowerCase(Locale.ROOT);
         if (!mode.equals("auto") && !mode.equals("avx512") && !mode.equals("avx2") && !mode.equals("java")) {
             throw new IllegalArgumentException(PROPERTY + " must be auto, avx512, avx2 or java, got '" + property + "'");

@@ -392,7 +392,7 @@ final class NativeLstm implements AutoCloseable {
         float[] x = randoms(random, t * b * config.inputSize()), h0 = randoms(random, state);
         float[] c0 = randoms(random, state), dy = randoms(random, out), dhn = randoms(random, state);
         float[] dcn = randoms(random, state);
-        float[][] expected = runBoth(new CpuLstmEngine(params, null, 0, 0, false, false), null, config, params, t, b,
+        float[][] expected = runBoth(new CpuLstmEngine(params, 0), null, config, params, t, b,
                 x, h0, c0, dy, dhn, dcn);
         float[][] got;
         try (NativeLstm fast = new NativeLstm(params, unitBlock)) {
