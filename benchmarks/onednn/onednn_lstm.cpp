@@ -55,9 +55,9 @@ struct Stack {
     stream strm;
     lstm_forward::primitive_desc infer_pd, train_pd;
     lstm_backward::primitive_desc back_pd;
-    memory w_layer_user, w_iter_user, bias, src, dst, dst_iter, dst_iter_c;
+    memory w_layer_user, w_iter_user, bias, src, src_iter, src_iter_c, dst, dst_iter, dst_iter_c;
     memory w_layer_infer, w_iter_infer, w_layer_train, w_iter_train, w_layer_back, w_iter_back;
-    memory workspace, diff_src, diff_dst, diff_dst_iter, diff_dst_iter_c, diff_w_layer, diff_w_iter, diff_bias;
+    memory workspace, diff_src, diff_src_iter, diff_src_iter_c, diff_dst, diff_dst_iter, diff_dst_iter_c, diff_w_layer, diff_w_iter, diff_bias;
     std::string impl;
 
     Stack(engine &e, stream &s, int T_, int B_, int in_, int H_, int layers_)
@@ -75,20 +75,20 @@ struct Stack {
         auto dir = rnn_direction::unidirectional_left2right;
 
         infer_pd = lstm_forward::primitive_desc(
-                lstm_forward::desc(prop_kind::forward_inference, dir, src_md, none, none, wl_any, wi_any,
+                lstm_forward::desc(prop_kind::forward_inference, dir, src_md, iter_md, iter_md, wl_any, wi_any,
                                    bias_md, dst_md, iter_md, iter_md),
                 eng);
         train_pd = lstm_forward::primitive_desc(
-                lstm_forward::desc(prop_kind::forward_training, dir, src_md, none, none, wl_any, wi_any,
+                lstm_forward::desc(prop_kind::forward_training, dir, src_md, iter_md, iter_md, wl_any, wi_any,
                                    bias_md, dst_md, iter_md, iter_md),
                 eng);
         // Diff weights in the plain layout, as a user (and PyTorch) gets them.
         auto dwl_md = memory::desc(wl_dims, dt::f32, tag::ldigo);
         auto dwi_md = memory::desc(wi_dims, dt::f32, tag::ldigo);
         back_pd = lstm_backward::primitive_desc(
-                lstm_backward::desc(prop_kind::backward, dir, src_md, none, none, wl_any, wi_any, bias_md, dst_md,
-                                    iter_md, iter_md, src_md, none, none, dwl_md, dwi_md, bias_md, dst_md, iter_md,
-                                    iter_md),
+                lstm_backward::desc(prop_kind::backward, dir, src_md, iter_md, iter_md, wl_any, wi_any, bias_md,
+                                    dst_md, iter_md, iter_md, src_md, iter_md, iter_md, dwl_md, dwi_md, bias_md,
+                                    dst_md, iter_md, iter_md),
                 eng, train_pd);
         impl = std::string(infer_pd.impl_info_str()) + " / " + train_pd.impl_info_str() + " / " +
                back_pd.impl_info_str();
@@ -97,6 +97,13 @@ struct Stack {
         w_iter_user = memory({wi_dims, dt::f32, tag::ldigo}, eng);
         bias = memory(bias_md, eng);
         src = memory(src_md, eng);
+        // Zero initial states, given explicitly (as jlstm's and PyTorch's benchmarks start from zeros).
+        src_iter = memory(iter_md, eng);
+        src_iter_c = memory(iter_md, eng);
+        std::memset(src_iter.get_data_handle(), 0, iter_md.get_size());
+        std::memset(src_iter_c.get_data_handle(), 0, iter_md.get_size());
+        diff_src_iter = memory(iter_md, eng);
+        diff_src_iter_c = memory(iter_md, eng);
         dst = memory(dst_md, eng);
         dst_iter = memory(iter_md, eng);
         dst_iter_c = memory(iter_md, eng);
@@ -134,6 +141,8 @@ struct Stack {
     void forward(bool training) {
         std::unordered_map<int, memory> args = {
                 {DNNL_ARG_SRC_LAYER, src},
+                {DNNL_ARG_SRC_ITER, src_iter},
+                {DNNL_ARG_SRC_ITER_C, src_iter_c},
                 {DNNL_ARG_WEIGHTS_LAYER, training ? w_layer_train : w_layer_infer},
                 {DNNL_ARG_WEIGHTS_ITER, training ? w_iter_train : w_iter_infer},
                 {DNNL_ARG_BIAS, bias},
@@ -155,6 +164,10 @@ struct Stack {
         std::memset(diff_w_iter.get_data_handle(), 0, diff_w_iter.get_desc().get_size());
         std::memset(diff_bias.get_data_handle(), 0, diff_bias.get_desc().get_size());
         lstm_backward(back_pd).execute(strm, {{DNNL_ARG_SRC_LAYER, src},
+                                              {DNNL_ARG_SRC_ITER, src_iter},
+                                              {DNNL_ARG_SRC_ITER_C, src_iter_c},
+                                              {DNNL_ARG_DIFF_SRC_ITER, diff_src_iter},
+                                              {DNNL_ARG_DIFF_SRC_ITER_C, diff_src_iter_c},
                                               {DNNL_ARG_WEIGHTS_LAYER, w_layer_back},
                                               {DNNL_ARG_WEIGHTS_ITER, w_iter_back},
                                               {DNNL_ARG_BIAS, bias},
