@@ -6,7 +6,8 @@
 #
 # usage: benchmarks/compare.sh [THREADS] [OUT_DIR] [ROUNDS] [--large]
 #   THREADS  cores to use (default: all, nproc); ROUNDS (default 2): every engine runs once per
-#   round, in turn, and each keeps its best round (the machine is shared: the load is printed).
+#   round, in turn, and each keeps its best round. On a shared machine each run first waits (up
+#   to 5 minutes) for the CPUs to be idle (< 15% busy over a second); the load is printed.
 #   --large  adds T=100 B=256 I=H=1024 (a large training batch; several minutes).
 # needs: target/jlstm.jar (mvn -B package -DskipTests); libdnnl-dev and g++ (the oneDNN peer);
 #        python3-torch and libopenblas0-pthread (/usr/bin/python3) for the PyTorch peer.
@@ -27,6 +28,22 @@ rounds="${args[2]:-2}"
 mkdir -p "$out"
 [ -f target/jlstm.jar ] || { echo "target/jlstm.jar is missing: run mvn -B package -DskipTests first" >&2; exit 1; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+busy() {  # percent of CPU time not idle over the next second, all cores
+    local a b
+    a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+    local total=0 i
+    for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+    echo $(( 100 - 100 * (b[4] + b[5] - a[4] - a[5]) / (total > 0 ? total : 1) ))
+}
+quiet() {  # waits until other processes leave the CPUs alone (at most 5 minutes)
+    local i b
+    for i in $(seq 1 60); do
+        b=$(busy)
+        [ "$b" -lt 15 ] && return 0
+        sleep 4
+    done
+    echo "   (CPUs still ${b}% busy after 5 minutes: timing anyway)"
+}
 shapes=(--shape 100,1,256,256,1 --shape 100,32,256,256,1 --shape 100,64,512,512,1 --shape 50,16,128,128,2)
 $large && shapes+=(--shape 100,256,1024,1024,1)
 
@@ -62,13 +79,20 @@ torch() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u OPENBLAS_NUM_THREADS "
 
 for r in $(seq 1 "$rounds"); do
     echo "== round $r/$rounds, load $(load)"
+    quiet; echo "-- jlstm, $threads threads (load $(load))"
     java -jar target/jlstm.jar bench --device cpu --threads "$threads" "${shapes[@]}" --json "$out/jlstm-r$r.json" \
         2>/dev/null | grep -v '^wrote'
+    quiet; echo "-- oneDNN, $threads threads (load $(load))"
     "$onednn" --threads "$threads" "${shapes[@]}" --json "$out/onednn-r$r.json"
+    quiet; echo "-- oneDNN, 1 thread (load $(load))"
     "$onednn" --threads 1 "${shapes[@]}" --json "$out/onednn1-r$r.json"
+    quiet; echo "-- PyTorch (load $(load))"
     torch --threads "$threads" --blas-threads 1 --json "$out/torch-a-r$r.json"
+    quiet
     torch --threads 1 --blas-threads "$threads" --json "$out/torch-b-r$r.json"
+    quiet
     torch --threads "$threads" --blas-threads "$threads" --json "$out/torch-c-r$r.json"
+    quiet; echo "-- jlstm, 1 thread (load $(load))"
     java -jar target/jlstm.jar bench --device cpu --threads 1 "${shapes[@]}" --json "$out/jlstm1-r$r.json" \
         2>/dev/null | grep -v '^wrote'
 done

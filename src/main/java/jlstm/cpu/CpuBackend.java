@@ -11,6 +11,8 @@ import jlstm.LstmParameters;
  */
 public final class CpuBackend implements LstmBackend {
     public static final CpuBackend INSTANCE = new CpuBackend();
+    private static final System.Logger LOG = System.getLogger("jlstm");
+    private static volatile boolean warned;
 
     private CpuBackend() {
     }
@@ -50,6 +52,13 @@ public final class CpuBackend implements LstmBackend {
         Availability availability = availability();
         if (!availability.available()) {
             throw new IllegalStateException("the CPU backend cannot run: " + availability.detail());
+        }
+        NativeKernels.Status kernels = NativeKernels.status();
+        if (!kernels.usable() && !kernels.description().contains(NativeKernels.PROPERTY + "=java") && !warned) {
+            // Never slower than the CPU allows without saying so: once per JVM, with the reason.
+            warned = true;
+            LOG.log(System.Logger.Level.WARNING, "jlstm: the CPU engine runs its pure-Java path: "
+                    + kernels.description());
         }
         return new CpuLstmEngine(parameters);
     }
