@@ -7,7 +7,7 @@
 # usage: benchmarks/compare.sh [THREADS] [OUT_DIR] [ROUNDS] [--large]
 #   THREADS  cores to use (default: all, nproc); ROUNDS (default 2): every engine runs once per
 #   round, in turn, and each keeps its best round. On a shared machine each run first waits (up
-#   to 5 minutes) for the CPUs to be idle (< 15% busy over a second); the load is printed.
+#   to 2 minutes) for the CPUs to be idle (< 15% busy over a second); the load is printed.
 #   --large  adds T=100 B=256 I=H=1024 (a large training batch; several minutes).
 # needs: target/jlstm.jar (mvn -B package -DskipTests); libdnnl-dev and g++ (the oneDNN peer);
 #        python3-torch and libopenblas0-pthread (/usr/bin/python3) for the PyTorch peer.
@@ -35,14 +35,14 @@ busy() {  # percent of CPU time not idle over the next second, all cores
     for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
     echo $(( 100 - 100 * (b[4] + b[5] - a[4] - a[5]) / (total > 0 ? total : 1) ))
 }
-quiet() {  # waits until other processes leave the CPUs alone (at most 5 minutes)
+quiet() {  # waits until other processes leave the CPUs alone (at most 2 minutes)
     local i b
-    for i in $(seq 1 60); do
+    for i in $(seq 1 30); do
         b=$(busy)
         [ "$b" -lt 15 ] && return 0
         sleep 4
     done
-    echo "   (CPUs still ${b}% busy after 5 minutes: timing anyway)"
+    echo "   (CPUs still ${b}% busy after 2 minutes: timing anyway)"
 }
 shapes=(--shape 100,1,256,256,1 --shape 100,32,256,256,1 --shape 100,64,512,512,1 --shape 50,16,128,128,2)
 $large && shapes+=(--shape 100,256,1024,1024,1)
