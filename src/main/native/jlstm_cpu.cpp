@@ -10,6 +10,7 @@
 // kBlockIn = kBlockPad = I (no padding).
 #include <jni.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -85,6 +86,13 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_backward(JNIEnv *env, jclass
     } else if (W == 8 && cpu_level() >= 1) {
         jlstm_avx2::backward(a, worker, workers);
     }
+}
+
+// The stall time summed by the barrier at `address` (kernels.inc: Barrier::stalled_ns), then zeroed.
+JNIEXPORT jlong JNICALL Java_jlstm_cpu_NativeKernels_takeStalls(JNIEnv *, jclass, jlong address) {
+    // Barrier layout: two 64-byte lines (arrived, phase), then stalled_ns.
+    auto *stalled = reinterpret_cast<std::atomic<long> *>((char *)(intptr_t)address + 128);
+    return stalled->exchange(0);
 }
 
 // Zeroed, 64-byte aligned native memory; 0 when out of memory.

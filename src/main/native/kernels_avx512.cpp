@@ -2,6 +2,7 @@
 // (see build.sh); jlstm_cpu.cpp calls them only on a CPU that has the ISA.
 #include <immintrin.h>
 #include <sched.h>
+#include <time.h>
 
 #include <atomic>
 #include <cstdint>

@@ -168,6 +168,9 @@ final class NativeKernels {
     /** One worker's share of one layer and direction, backward; args: the slots of args.h. */
     static native void backward(long[] args, int unitBlock, int worker, int workers);
 
+    /** Nanoseconds the workers spent in long barrier waits (another process had their partner's core) since the last call. */
+    static native long takeStalls(long barrier);
+
     /** Zeroed, 64-byte aligned native memory (0 when out of memory). */
     static native long allocate(long bytes);
 

@@ -51,7 +51,8 @@ final class NativeLstm implements AutoCloseable {
     private final long[][] bias;          // [4Hp], 0 without bias
     private final boolean[][] forwardPacked;
     private final boolean[][] backwardPacked;
-    private final long barrier;           // 128 bytes shared by the workers of one call
+    private final long barrier;           // 256 bytes shared by the workers of one call (kernels.inc: Barrier)
+    private int soloCalls;                // calls left to run on one worker (see runLayer)
 
     // Workspace for the current (T, B).
     private int steps;
@@ -96,7 +97,7 @@ final class NativeLstm implements AutoCloseable {
         bias = new long[layers][dirs];
         forwardPacked = new boolean[layers][dirs];
         backwardPacked = new boolean[layers][dirs];
-        barrier = memory.allocate(128);
+        barrier = memory.allocate(256);
     }
 
     /** The unit block (kernel vector width) this instance packs for: 16 (AVX-512) or 8 (AVX2). */
@@ -276,7 +277,7 @@ final class NativeLstm implements AutoCloseable {
                 args[A_REVERSE] = d;
                 args[A_TRAINING] = training ? 1 : 0;
                 args[A_BARRIER] = barrier;
-                pool.run((worker, workers) -> NativeKernels.forward(args, unitBlock, worker, workers));
+                runLayer(args, true);
             }
         }
         long last = outputs[layers - 1];
@@ -347,7 +348,7 @@ final class NativeLstm implements AutoCloseable {
                 args[B_HP] = hp;
                 args[B_REVERSE] = d;
                 args[B_BARRIER] = barrier;
-                pool.run((worker, workers) -> NativeKernels.backward(args, unitBlock, worker, workers));
+                runLayer(args, false);
                 NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
                         gradients.weightIh(k, d));
                 NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, hp, hidden, hp, hidden, hp,
@@ -363,6 +364,39 @@ final class NativeLstm implements AutoCloseable {
         int inSize = config.inputSize();
         NativeKernels.rowsOut(inputGrads[0], inSize, rows, inSize, dx, 0, inSize);
     }
+
+    /**
+     * Runs one layer and direction on the pool. The workers meet at a barrier every step, so when
+     * another process takes one worker's core, the others wait for it (each wait up to a scheduler
+     * time slice, milliseconds against a step of microseconds), and a split run can be many times
+     * slower than one worker alone. The barrier sums such waits; when they cost more than a
+     * quarter of the workers' time in a call, the next calls run on the calling thread alone
+     * (no barriers), and all workers are tried again after {@value #SOLO_CALLS} of them.
+     */
+    private void runLayer(long[] args, boolean forward) {
+        int workers = soloCalls > 0 ? 1 : pool.size();
+        long start = System.nanoTime();
+        if (workers == 1) {
+            if (forward) {
+                NativeKernels.forward(args, unitBlock, 0, 1);
+            } else {
+                NativeKernels.backward(args, unitBlock, 0, 1);
+            }
+        } else if (forward) {
+            pool.run((worker, n) -> NativeKernels.forward(args, unitBlock, worker, n));
+        } else {
+            pool.run((worker, n) -> NativeKernels.backward(args, unitBlock, worker, n));
+        }
+        long elapsed = System.nanoTime() - start;
+        if (workers == 1) {
+            soloCalls = Math.max(0, soloCalls - 1);
+        } else if (NativeKernels.takeStalls(barrier) > elapsed * workers / 4) {
+            soloCalls = SOLO_CALLS;
+        }
+    }
+
+    /** How many layer runs stay on one worker after contention was seen (then all workers again). */
+    static final int SOLO_CALLS = 8;
 
     @Override
     public void close() {
