@@ -4,11 +4,14 @@
 # on OpenBLAS), on the benchmark shapes; prints the ratio tables (ours / peer time, forward and
 # train; <= 1 means jlstm is at least as fast) and writes every JSON file and a chart.
 #
-# usage: benchmarks/compare.sh [THREADS] [OUT_DIR] [ROUNDS] [--large]
+# usage: benchmarks/compare.sh [THREADS] [OUT_DIR] [ROUNDS] [--large] [--nice]
 #   THREADS  cores to use (default: all, nproc); ROUNDS (default 2): every engine runs once per
 #   round, in turn, and each keeps its best round. On a shared machine each run first waits (up
-#   to 2 minutes) for the CPUs to be idle (< 15% busy over a second); the load is printed.
+#   to 2 minutes) for the CPUs to be idle (< 15% busy over a second), unless --nice; the load is
+#   printed.
 #   --large  adds T=100 B=256 I=H=1024 (a large training batch; several minutes).
+#   --nice   runs every timed command (all engines alike) at nice -20 (root only), so that other
+#            work on a shared machine takes the cores from them as little as possible.
 # needs: target/jlstm.jar (mvn -B package -DskipTests); libdnnl-dev and g++ (the oneDNN peer);
 #        python3-torch and libopenblas0-pthread (/usr/bin/python3) for the PyTorch peer.
 #
@@ -20,8 +23,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 large=false
+prio=()
 args=()
-for a in "$@"; do [[ "$a" == "--large" ]] && large=true || args+=("$a"); done
+for a in "$@"; do
+    case "$a" in
+        --large) large=true ;;
+        --nice) prio=(nice -n -20) ;;
+        *) args+=("$a") ;;
+    esac
+done
 threads="${args[0]:-$(nproc)}"
 out="${args[1]:-benchmarks/results}"
 rounds="${args[2]:-2}"
@@ -35,8 +45,9 @@ busy() {  # percent of CPU time not idle over the next second, all cores
     for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
     echo $(( 100 - 100 * (b[4] + b[5] - a[4] - a[5]) / (total > 0 ? total : 1) ))
 }
-quiet() {  # waits until other processes leave the CPUs alone (at most 2 minutes)
+quiet() {  # waits until other processes leave the CPUs alone (at most 2 minutes; not with --nice)
     local i b
+    [ ${#prio[@]} -gt 0 ] && return 0
     for i in $(seq 1 30); do
         b=$(busy)
         [ "$b" -lt 15 ] && return 0
@@ -73,19 +84,20 @@ case "$core" in
         if grep -q -w avx512bw /proc/cpuinfo; then coretype=(OPENBLAS_CORETYPE=SkylakeX)
         elif grep -q -w avx2 /proc/cpuinfo; then coretype=(OPENBLAS_CORETYPE=Haswell); fi ;;
 esac
+echo "== priority: ${prio[*]:-normal}"
 echo "== OpenBLAS (PyTorch peer) picks '$core' by itself; running it with: ${coretype[*]:-its own choice}"
-torch() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u OPENBLAS_NUM_THREADS "${coretype[@]}" \
+torch() { "${prio[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u OPENBLAS_NUM_THREADS "${coretype[@]}" \
     /usr/bin/python3 benchmarks/torch_anchor.py --device cpu "${shapes[@]}" "$@"; }
 
 for r in $(seq 1 "$rounds"); do
     echo "== round $r/$rounds, load $(load)"
     quiet; echo "-- jlstm, $threads threads (load $(load))"
-    java -jar target/jlstm.jar bench --device cpu --threads "$threads" "${shapes[@]}" --json "$out/jlstm-r$r.json" \
+    "${prio[@]}" java -jar target/jlstm.jar bench --device cpu --threads "$threads" "${shapes[@]}" --json "$out/jlstm-r$r.json" \
         2>/dev/null | grep -v '^wrote'
     quiet; echo "-- oneDNN, $threads threads (load $(load))"
-    "$onednn" --threads "$threads" "${shapes[@]}" --json "$out/onednn-r$r.json"
+    "${prio[@]}" "$onednn" --threads "$threads" "${shapes[@]}" --json "$out/onednn-r$r.json"
     quiet; echo "-- oneDNN, 1 thread (load $(load))"
-    "$onednn" --threads 1 "${shapes[@]}" --json "$out/onednn1-r$r.json"
+    "${prio[@]}" "$onednn" --threads 1 "${shapes[@]}" --json "$out/onednn1-r$r.json"
     quiet; echo "-- PyTorch (load $(load))"
     torch --threads "$threads" --blas-threads 1 --json "$out/torch-a-r$r.json"
     quiet
@@ -93,7 +105,7 @@ for r in $(seq 1 "$rounds"); do
     quiet
     torch --threads "$threads" --blas-threads "$threads" --json "$out/torch-c-r$r.json"
     quiet; echo "-- jlstm, 1 thread (load $(load))"
-    java -jar target/jlstm.jar bench --device cpu --threads 1 "${shapes[@]}" --json "$out/jlstm1-r$r.json" \
+    "${prio[@]}" java -jar target/jlstm.jar bench --device cpu --threads 1 "${shapes[@]}" --json "$out/jlstm1-r$r.json" \
         2>/dev/null | grep -v '^wrote'
 done
 best() { local name="$1"; shift; /usr/bin/python3 benchmarks/ratio_table.py --best "$out/$name.json" "$@"; }

@@ -23,16 +23,17 @@ skip() {
     exit 0
 }
 command -v "$cxx" >/dev/null 2>&1 || skip "$cxx not found"
+command -v "${CC:-gcc}" >/dev/null 2>&1 || skip "${CC:-gcc} not found"
 [[ "$(uname -s)-$(uname -m)" == "Linux-x86_64" ]] || skip "kernels are built for Linux x86-64 only, not $(uname -s)-$(uname -m)"
 [[ -f "$jdk/include/jni.h" ]] || skip "no jni.h under $jdk/include (a JDK is needed)"
 mkdir -p "$out_dir"
 obj="$(mktemp -d)"
 trap 'rm -rf "$obj"' EXIT
-flags=(-O3 -std=c++17 -fPIC -fvisibility=hidden -fno-exceptions -fno-rtti -Wall -Wextra -Werror -Wno-maybe-uninitialized)  # (GCC 12 warns falsely inside its own AVX-512 headers)
+flags=(-O3 -std=c++17 -fPIC -fvisibility=hidden -fno-exceptions -fno-rtti -fno-threadsafe-statics -Wall -Wextra -Werror -Wno-maybe-uninitialized)  # (GCC 12 warns falsely inside its own AVX-512 headers)
 "$cxx" "${flags[@]}" -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma -c "$here/kernels_avx512.cpp" -o "$obj/avx512.o"
 "$cxx" "${flags[@]}" -mavx2 -mfma -c "$here/kernels_avx2.cpp" -o "$obj/avx2.o"
 "$cxx" "${flags[@]}" -I"$jdk/include" -I"$jdk/include/linux" -c "$here/jlstm_cpu.cpp" -o "$obj/jni.o"
-# libstdc++/libgcc linked statically: the library then needs only glibc at run time.
-"$cxx" -shared -static-libstdc++ -static-libgcc -Wl,-z,noexecstack -Wl,--as-needed \
-    -o "$out_dir/libjlstm_cpu.so" "$obj/jni.o" "$obj/avx512.o" "$obj/avx2.o"
+# Linked without libstdc++ (the code uses none of it): the library needs only glibc 2.17 or later.
+"${CC:-gcc}" -shared -Wl,-z,noexecstack -Wl,--no-undefined -Wl,--as-needed \
+    -o "$out_dir/libjlstm_cpu.so" "$obj/jni.o" "$obj/avx512.o" "$obj/avx2.o" -lc
 echo "[native/build.sh] wrote $out_dir/libjlstm_cpu.so ($(stat -c %s "$out_dir/libjlstm_cpu.so") bytes)"

@@ -38,10 +38,9 @@ int detect_level() {
     return 0;
 }
 
-int cpu_level() {
-    static const int level = detect_level();
-    return level;
-}
+const int level_at_load = detect_level();  // computed when the library loads (no lazy guard needed)
+
+int cpu_level() { return level_at_load; }
 
 inline long eng(int q, int u, int W) { return (long)(u / W) * 4 * W + (long)q * W + u % W; }
 inline int padded_feature(int f, int block_in, int block_pad) { return f / block_in * block_pad + f % block_in; }
