@@ -4,12 +4,15 @@
 # on OpenBLAS), on the benchmark shapes; prints the ratio tables (ours / peer time, forward and
 # train; <= 1 means jlstm is at least as fast) and writes every JSON file and a chart.
 #
-# usage: benchmarks/compare.sh [THREADS] [OUT_DIR] [ROUNDS] [--large] [--nice]
+# usage: benchmarks/compare.sh [THREADS] [OUT_DIR] [ROUNDS] [--large] [--nice] [--isa avx2]
 #   THREADS  cores to use (default: all, nproc); ROUNDS (default 2): every engine runs once per
 #   round, in turn, and each keeps its best round. On a shared machine each run first waits (up
 #   to 2 minutes) for the CPUs to be idle (< 15% busy over a second), unless --nice; the load is
 #   printed.
 #   --large  adds T=100 B=256 I=H=1024 (a large training batch; several minutes).
+#   --isa avx2  all three engines limited to AVX2 + FMA, as on a processor without AVX-512: jlstm
+#            -Djlstm.cpu.kernels=avx2 (what auto picks on such a CPU), oneDNN ONEDNN_MAX_CPU_ISA=AVX2,
+#            OpenBLAS OPENBLAS_CORETYPE=Haswell.
 #   --nice   runs every timed command (all engines alike) at nice -20 (root only), so that other
 #            work on a shared machine takes the cores from them as little as possible.
 # needs: target/jlstm.jar (mvn -B package -DskipTests); libdnnl-dev and g++ (the oneDNN peer);
@@ -24,13 +27,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 large=false
 prio=()
+jprops=()     # jlstm: only with --isa (a user on an AVX2 machine gets the same without it)
+dnnl_env=()
+isa=native
 args=()
-for a in "$@"; do
-    case "$a" in
+while [ $# -gt 0 ]; do
+    case "$1" in
         --large) large=true ;;
         --nice) prio=(nice -n -20) ;;
-        *) args+=("$a") ;;
+        --isa) shift; isa="$1"
+            [ "$isa" = avx2 ] || { echo "--isa takes avx2" >&2; exit 2; }
+            jprops=(-Djlstm.cpu.kernels=avx2); dnnl_env=(ONEDNN_MAX_CPU_ISA=AVX2 DNNL_MAX_CPU_ISA=AVX2) ;;
+        *) args+=("$1") ;;
     esac
+    shift
 done
 threads="${args[0]:-$(nproc)}"
 out="${args[1]:-benchmarks/results}"
@@ -59,7 +69,7 @@ shapes=(--shape 100,1,256,256,1 --shape 100,32,256,256,1 --shape 100,64,512,512,
 $large && shapes+=(--shape 100,256,1024,1024,1)
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), ISA: $(grep -o -w -E 'avx512f|avx512bw|avx512vl|avx512_bf16|avx2|fma' /proc/cpuinfo | sort -u | xargs); load: $(load)"
-echo "== jlstm: $(java -jar target/jlstm.jar info | grep '^cpu')"
+echo "== jlstm: $(java "${jprops[@]}" -jar target/jlstm.jar info | grep '^cpu')"
 
 # oneDNN peer: build, then prove it computes the same LSTM as PyTorch before timing it.
 onednn=benchmarks/onednn/target/onednn_lstm
@@ -79,6 +89,7 @@ print(lib.openblas_get_corename().decode())'
 }
 core="$(openblas_core)"
 coretype=()
+[ "$isa" = avx2 ] && core="$core (overridden: --isa avx2)" && coretype=(OPENBLAS_CORETYPE=Haswell)
 case "$core" in
     Prescott|Nehalem|Core2|Penryn|Dunnington|Atom|Barcelona|Bulldozer|Piledriver|Steamroller|Excavator|Sandybridge|Katmai|Coppermine|Northwood)
         if grep -q -w avx512bw /proc/cpuinfo; then coretype=(OPENBLAS_CORETYPE=SkylakeX)
@@ -92,27 +103,33 @@ torch() { "${prio[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u OPENBLAS_
 for r in $(seq 1 "$rounds"); do
     echo "== round $r/$rounds, load $(load)"
     quiet; echo "-- jlstm, $threads threads (load $(load))"
-    "${prio[@]}" java -jar target/jlstm.jar bench --device cpu --threads "$threads" "${shapes[@]}" --json "$out/jlstm-r$r.json" \
+    "${prio[@]}" java "${jprops[@]}" -jar target/jlstm.jar bench --device cpu --threads "$threads" "${shapes[@]}" \
+        --json "$out/jlstm-r$r.json" \
         2>/dev/null | grep -v '^wrote'
     quiet; echo "-- oneDNN, $threads threads (load $(load))"
-    "${prio[@]}" "$onednn" --threads "$threads" "${shapes[@]}" --json "$out/onednn-r$r.json"
+    "${prio[@]}" env "${dnnl_env[@]}" "$onednn" --threads "$threads" "${shapes[@]}" --json "$out/onednn-r$r.json"
     quiet; echo "-- oneDNN, 1 thread (load $(load))"
-    "${prio[@]}" "$onednn" --threads 1 "${shapes[@]}" --json "$out/onednn1-r$r.json"
+    "${prio[@]}" env "${dnnl_env[@]}" "$onednn" --threads 1 "${shapes[@]}" --json "$out/onednn1-r$r.json"
     quiet; echo "-- PyTorch (load $(load))"
     torch --threads "$threads" --blas-threads 1 --json "$out/torch-a-r$r.json"
     quiet
     torch --threads 1 --blas-threads "$threads" --json "$out/torch-b-r$r.json"
     quiet
     torch --threads "$threads" --blas-threads "$threads" --json "$out/torch-c-r$r.json"
-    quiet; echo "-- jlstm, 1 thread (load $(load))"
-    "${prio[@]}" java -jar target/jlstm.jar bench --device cpu --threads 1 "${shapes[@]}" --json "$out/jlstm1-r$r.json" \
-        2>/dev/null | grep -v '^wrote'
+    # One thread each, timed by the thread's CPU time: per-core speed, which other processes on a
+    # shared machine do not distort the way they distort the wall clock.
+    quiet; echo "-- jlstm, 1 thread, CPU time (load $(load))"
+    "${prio[@]}" java "${jprops[@]}" -jar target/jlstm.jar bench --device cpu --threads 1 --cpu-time "${shapes[@]}" \
+        --json "$out/jlstm1-r$r.json" 2>/dev/null | grep -v '^wrote'
+    quiet; echo "-- oneDNN, 1 thread, CPU time (load $(load))"
+    "${prio[@]}" env "${dnnl_env[@]}" "$onednn" --threads 1 --cpu-time "${shapes[@]}" --json "$out/onednn1cpu-r$r.json"
 done
 best() { local name="$1"; shift; /usr/bin/python3 benchmarks/ratio_table.py --best "$out/$name.json" "$@"; }
 best jlstm "$out"/jlstm-r*.json
 best jlstm1 "$out"/jlstm1-r*.json
 best onednn "$out"/onednn-r*.json
 best onednn1 "$out"/onednn1-r*.json
+best onednn1cpu "$out"/onednn1cpu-r*.json
 best onednn-best "$out"/onednn-r*.json "$out"/onednn1-r*.json
 best torch-best "$out"/torch-[abc]-r*.json
 echo "== load after: $(load)"
@@ -122,5 +139,5 @@ echo "== jlstm ($threads threads) / oneDNN (its faster of $threads and 1 threads
 /usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm.json" "$out/onednn-best.json"
 echo "== jlstm ($threads threads) / PyTorch (its fastest thread split)"
 /usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm.json" "$out/torch-best.json"
-echo "== jlstm (1 thread) / oneDNN (1 thread)"
-/usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm1.json" "$out/onednn1.json"
+echo "== jlstm (1 thread) / oneDNN (1 thread), both by CPU time"
+/usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm1.json" "$out/onednn1cpu.json"
