@@ -57,7 +57,7 @@ public final class CpuBackend implements LstmBackend {
         if (!kernels.usable() && !kernels.description().contains(NativeKernels.PROPERTY + "=java") && !warned) {
             // Never slower than the CPU allows without saying so: once per JVM, with the reason.
             warned = true;
-            LOG.log(System.Logger.Level.WARNING, "jlstm: the CPU engine runs its pure-Java path: "
+            LOG.log(System.Logger.Level.WARNING, "jlstm CPU engine: "
                     + kernels.description());
         }
         return new CpuLstmEngine(parameters);
