@@ -4,7 +4,7 @@
 # on OpenBLAS), on the benchmark shapes; prints the ratio tables (ours / peer time, forward and
 # train; <= 1 means jlstm is at least as fast) and writes every JSON file and a chart.
 #
-# usage: benchmarks/compare.sh [THREADS] [OUT_DIR] [ROUNDS] [--large] [--nice] [--isa avx2]
+# usage: benchmarks/compare.sh [THREADS] [OUT_DIR] [ROUNDS] [--large] [--nice] [--isa avx2] [--no-torch]
 #   THREADS  cores to use (default: all, nproc); ROUNDS (default 2): every engine runs once per
 #   round, in turn, and each keeps its best round. On a shared machine each run first waits (up
 #   to 2 minutes) for the CPUs to be idle (< 15% busy over a second), unless --nice; the load is
@@ -13,6 +13,7 @@
 #   --isa avx2  all three engines limited to AVX2 + FMA, as on a processor without AVX-512: jlstm
 #            -Djlstm.cpu.kernels=avx2 (what auto picks on such a CPU), oneDNN ONEDNN_MAX_CPU_ISA=AVX2,
 #            OpenBLAS OPENBLAS_CORETYPE=Haswell.
+#   --no-torch  oneDNN only as the peer (PyTorch takes most of the run's time).
 #   --nice   runs every timed command (all engines alike) at nice -20 (root only), so that other
 #            work on a shared machine takes the cores from them as little as possible.
 # needs: target/jlstm.jar (mvn -B package -DskipTests); libdnnl-dev and g++ (the oneDNN peer);
@@ -26,6 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 large=false
+no_torch=false
 prio=()
 jprops=()     # jlstm: only with --isa (a user on an AVX2 machine gets the same without it)
 dnnl_env=()
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --large) large=true ;;
         --nice) prio=(nice -n -20) ;;
+        --no-torch) no_torch=true ;;
         --isa) shift; isa="$1"
             [ "$isa" = avx2 ] || { echo "--isa takes avx2" >&2; exit 2; }
             jprops=(-Djlstm.cpu.kernels=avx2); dnnl_env=(ONEDNN_MAX_CPU_ISA=AVX2 DNNL_MAX_CPU_ISA=AVX2) ;;
@@ -110,12 +113,14 @@ for r in $(seq 1 "$rounds"); do
     "${prio[@]}" env "${dnnl_env[@]}" "$onednn" --threads "$threads" "${shapes[@]}" --json "$out/onednn-r$r.json"
     quiet; echo "-- oneDNN, 1 thread (load $(load))"
     "${prio[@]}" env "${dnnl_env[@]}" "$onednn" --threads 1 "${shapes[@]}" --json "$out/onednn1-r$r.json"
-    quiet; echo "-- PyTorch (load $(load))"
-    torch --threads "$threads" --blas-threads 1 --json "$out/torch-a-r$r.json"
-    quiet
-    torch --threads 1 --blas-threads "$threads" --json "$out/torch-b-r$r.json"
-    quiet
-    torch --threads "$threads" --blas-threads "$threads" --json "$out/torch-c-r$r.json"
+    if ! $no_torch; then
+        quiet; echo "-- PyTorch (load $(load))"
+        torch --threads "$threads" --blas-threads 1 --json "$out/torch-a-r$r.json"
+        quiet
+        torch --threads 1 --blas-threads "$threads" --json "$out/torch-b-r$r.json"
+        quiet
+        torch --threads "$threads" --blas-threads "$threads" --json "$out/torch-c-r$r.json"
+    fi
     # One thread each, timed by the thread's CPU time: per-core speed, which other processes on a
     # shared machine do not distort the way they distort the wall clock.
     quiet; echo "-- jlstm, 1 thread, CPU time (load $(load))"
@@ -131,13 +136,15 @@ best onednn "$out"/onednn-r*.json
 best onednn1 "$out"/onednn1-r*.json
 best onednn1cpu "$out"/onednn1cpu-r*.json
 best onednn-best "$out"/onednn-r*.json "$out"/onednn1-r*.json
-best torch-best "$out"/torch-[abc]-r*.json
+$no_torch || best torch-best "$out"/torch-[abc]-r*.json
 echo "== load after: $(load)"
 echo "== jlstm ($threads threads) / oneDNN ($threads threads)"
 /usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm.json" "$out/onednn.json"
 echo "== jlstm ($threads threads) / oneDNN (its faster of $threads and 1 threads)"
 /usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm.json" "$out/onednn-best.json"
-echo "== jlstm ($threads threads) / PyTorch (its fastest thread split)"
-/usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm.json" "$out/torch-best.json"
+if ! $no_torch; then
+    echo "== jlstm ($threads threads) / PyTorch (its fastest thread split)"
+    /usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm.json" "$out/torch-best.json"
+fi
 echo "== jlstm (1 thread) / oneDNN (1 thread), both by CPU time"
 /usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm1.json" "$out/onednn1cpu.json"

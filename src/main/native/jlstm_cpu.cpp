@@ -87,9 +87,9 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_backward(JNIEnv *env, jclass
     }
 }
 
-// The stall time summed by the barrier at `address` (kernels.inc: Barrier::stalled_ns), then zeroed.
+// The wait time summed by the barrier at `address` (kernels.inc: Barrier::waited_ns), then zeroed.
 JNIEXPORT jlong JNICALL Java_jlstm_cpu_NativeKernels_takeStalls(JNIEnv *, jclass, jlong address) {
-    // Barrier layout: two 64-byte lines (arrived, phase), then stalled_ns.
+    // Barrier layout: two 64-byte lines (arrived, phase), then waited_ns.
     auto *stalled = reinterpret_cast<std::atomic<long> *>((char *)(intptr_t)address + 128);
     return stalled->exchange(0);
 }

@@ -168,7 +168,7 @@ final class NativeKernels {
     /** One worker's share of one layer and direction, backward; args: the slots of args.h. */
     static native void backward(long[] args, int unitBlock, int worker, int workers);
 
-    /** Nanoseconds the workers spent in long barrier waits (another process had their partner's core) since the last call. */
+    /** Nanoseconds the workers spent waiting at the barrier at this address since the last call (then zeroed). */
     static native long takeStalls(long barrier);
 
     /** Zeroed, 64-byte aligned native memory (0 when out of memory). */

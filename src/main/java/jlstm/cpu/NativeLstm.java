@@ -367,11 +367,12 @@ final class NativeLstm implements AutoCloseable {
 
     /**
      * Runs one layer and direction on the pool. The workers meet at a barrier every step, so when
-     * another process takes one worker's core, the others wait for it (each wait up to a scheduler
-     * time slice, milliseconds against a step of microseconds), and a split run can be many times
-     * slower than one worker alone. The barrier sums such waits; when they cost more than a
-     * quarter of the workers' time in a call, the next calls run on the calling thread alone
-     * (no barriers), and all workers are tried again after {@value #SOLO_CALLS} of them.
+     * another process takes one worker's core, the others wait for it (up to a scheduler time
+     * slice, milliseconds, against a step of microseconds), and a split run can be slower than
+     * one worker alone. The barrier times its waits; when they add up to more than
+     * {@link #CONTENDED} of the call's time, the next {@value #SOLO_CALLS} layer runs go to the
+     * calling thread alone (no barriers), then all workers are tried again. On an idle machine
+     * the waits are the small imbalance between the workers' shares and this never triggers.
      */
     private void runLayer(long[] args, boolean forward) {
         int workers = soloCalls > 0 ? 1 : pool.size();
@@ -390,13 +391,15 @@ final class NativeLstm implements AutoCloseable {
         long elapsed = System.nanoTime() - start;
         if (workers == 1) {
             soloCalls = Math.max(0, soloCalls - 1);
-        } else if (NativeKernels.takeStalls(barrier) > elapsed * workers / 4) {
+        } else if (NativeKernels.takeStalls(barrier) > CONTENDED * elapsed) {
             soloCalls = SOLO_CALLS;
         }
     }
 
     /** How many layer runs stay on one worker after contention was seen (then all workers again). */
     static final int SOLO_CALLS = 8;
+    /** The share of a call's time spent waiting at barriers (summed over the workers) that means contention. */
+    static final double CONTENDED = 0.3;
 
     @Override
     public void close() {
