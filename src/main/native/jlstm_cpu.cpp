@@ -184,6 +184,14 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_unpackBiasGradient(JNIEnv *e
         for (int u = 0; u < H; u++) a.data[q * H + u] = b.data[q * H + u] = s[eng(q, u, W)];
 }
 
+// Whether the Java array holds exactly the floats at `copy` (bitwise): the parameter check.
+JNIEXPORT jboolean JNICALL Java_jlstm_cpu_NativeKernels_sameFloats(JNIEnv *env, jclass, jfloatArray array,
+                                                                   jlong copy) {
+    jsize n = env->GetArrayLength(array);
+    Critical a(env, array);
+    return std::memcmp(a.data, (const void *)(intptr_t)copy, sizeof(float) * (size_t)n) == 0;
+}
+
 // rows × cols floats from src[srcOff + r·srcLd + c] (a Java array; null: zeros) to dst + r·dstLd + c.
 JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsIn(JNIEnv *env, jclass, jfloatArray src, jint src_off,
                                                            jint rows, jint cols, jint src_ld, jlong dst, jint dst_ld) {

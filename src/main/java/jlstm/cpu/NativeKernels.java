@@ -195,6 +195,9 @@ final class NativeKernels {
     static native void unpackBiasGradient(long src, int unitBlock, int hidden, int paddedHidden, float[] biasIh,
                                           float[] biasHh);
 
+    /** Whether the array holds exactly (bitwise) the floats at the address. */
+    static native boolean sameFloats(float[] array, long copy);
+
     /** rows × cols floats: src[srcOff + r·srcLd + c] (null: zeros) → dst + 4·(r·dstLd + c). */
     static native void rowsIn(float[] src, int srcOff, int rows, int cols, int srcLd, long dst, int dstLd);
 

@@ -2,7 +2,6 @@ package jlstm.cpu;
 
 import java.lang.ref.Cleaner;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -43,7 +42,7 @@ final class NativeLstm implements AutoCloseable {
     private final Cleaner.Cleanable cleanable;
 
     // Packed weights [layer][dir], re-packed when the parameters differ from the copies last packed.
-    private final float[][][] packedFrom; // [layer][dir·2 + (0 = W_ih, 1 = W_hh)]
+    private final long[][] packedFrom;    // [layer][dir·2 + (0 = W_ih, 1 = W_hh)]: native copy last packed, 0 = none
     private final long[][] forwardIh;     // Hp/W panels [K_k][4W]
     private final long[][] forwardHh;     // Hp/W panels [Hp][4W]
     private final long[][] backwardIh;    // ⌈K_k/4W⌉ panels [4Hp][4W]
@@ -89,7 +88,7 @@ final class NativeLstm implements AutoCloseable {
         this.paddedHidden = (hidden + unitBlock - 1) / unitBlock * unitBlock;
         this.pool = WorkerPool.shared();
         this.cleanable = CLEANER.register(this, memory);
-        packedFrom = new float[layers][2 * dirs][];
+        packedFrom = new long[layers][2 * dirs];
         forwardIh = new long[layers][dirs];
         forwardHh = new long[layers][dirs];
         backwardIh = new long[layers][dirs];
@@ -121,17 +120,27 @@ final class NativeLstm implements AutoCloseable {
 
     // ---------------------------------------------------------------- weights
 
-    /** Marks packed weights stale where a parameter changed since it was packed (cheap: a vectorised compare). */
+    /**
+     * Marks packed weights stale where a parameter changed since it was packed: a bitwise compare
+     * with a native copy (memcmp, a fraction of a millisecond for megabytes of weights), so that
+     * parameters updated in place are always seen, without any call from the code that updates them.
+     */
     private void checkParameters() {
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
                 boolean same = true;
                 for (int which = 0; which < 2; which++) {
                     float[] current = which == 0 ? params.weightIh(k, d) : params.weightHh(k, d);
-                    float[] seen = packedFrom[k][2 * d + which];
-                    if (seen == null || !Arrays.equals(current, seen)) {
-                        packedFrom[k][2 * d + which] = current.clone();
+                    long seen = packedFrom[k][2 * d + which];
+                    if (seen == 0) {
+                        seen = memory.allocate(4L * current.length);
+                        packedFrom[k][2 * d + which] = seen;
                         same = false;
+                    } else if (!NativeKernels.sameFloats(current, seen)) {
+                        same = false;
+                    }
+                    if (!same) {
+                        NativeKernels.rowsIn(current, 0, 1, current.length, current.length, seen, current.length);
                     }
                 }
                 if (!same) {
@@ -141,6 +150,33 @@ final class NativeLstm implements AutoCloseable {
             }
         }
     }
+
+    /** rows × cols floats from a Java array into native memory; large copies split across the workers. */
+    private void copyIn(float[] src, int srcOff, int rows, int cols, int srcLd, long dst, int dstLd) {
+        if (src == null || (long) rows * cols < PARALLEL_COPY || pool.size() == 1) {
+            NativeKernels.rowsIn(src, srcOff, rows, cols, srcLd, dst, dstLd);
+            return;
+        }
+        pool.run((worker, workers) -> {
+            int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
+            NativeKernels.rowsIn(src, srcOff + r0 * srcLd, r1 - r0, cols, srcLd, dst + 4L * r0 * dstLd, dstLd);
+        });
+    }
+
+    /** rows × cols floats from native memory into a Java array; large copies split across the workers. */
+    private void copyOut(long src, int srcLd, int rows, int cols, float[] dst, int dstOff, int dstLd) {
+        if ((long) rows * cols < PARALLEL_COPY || pool.size() == 1) {
+            NativeKernels.rowsOut(src, srcLd, rows, cols, dst, dstOff, dstLd);
+            return;
+        }
+        pool.run((worker, workers) -> {
+            int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
+            NativeKernels.rowsOut(src + 4L * r0 * srcLd, srcLd, r1 - r0, cols, dst, dstOff + r0 * dstLd, dstLd);
+        });
+    }
+
+    /** From this many floats a copy at the edges is split across the workers (a memcpy of 256 KiB and more). */
+    private static final long PARALLEL_COPY = 1 << 16;
 
     private void packForward(int k, int d) {
         int kin = config.layerInputSize(k), kp = paddedInput(k);
@@ -242,7 +278,7 @@ final class NativeLstm implements AutoCloseable {
         checkParameters();
         trained = false;
         int rows = t * b, inSize = config.inputSize(), hp = paddedHidden, width = dirs * hp;
-        NativeKernels.rowsIn(x, 0, rows, inSize, inSize, input, inSize);
+        copyIn(x, 0, rows, inSize, inSize, input, inSize);
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
                 int slot = (k * dirs + d) * b * hidden;
@@ -282,7 +318,7 @@ final class NativeLstm implements AutoCloseable {
         }
         long last = outputs[layers - 1];
         for (int d = 0; d < dirs; d++) {
-            NativeKernels.rowsOut(last + 4L * d * hp, width, rows, hidden, y, d * hidden, dirs * hidden);
+            copyOut(last + 4L * d * hp, width, rows, hidden, y, d * hidden, dirs * hidden);
         }
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
@@ -309,7 +345,7 @@ final class NativeLstm implements AutoCloseable {
         ensureBackwardWorkspace();
         int t = steps, b = batch, rows = t * b, hp = paddedHidden, width = dirs * hp;
         for (int d = 0; d < dirs; d++) {
-            NativeKernels.rowsIn(dy, d * hidden, rows, hidden, dirs * hidden, outputGrad + 4L * d * hp, width);
+            copyIn(dy, d * hidden, rows, hidden, dirs * hidden, outputGrad + 4L * d * hp, width);
         }
         for (int k = layers - 1; k >= 0; k--) {
             long outGrad = k == layers - 1 ? outputGrad : inputGrads[k + 1];
@@ -362,7 +398,7 @@ final class NativeLstm implements AutoCloseable {
             }
         }
         int inSize = config.inputSize();
-        NativeKernels.rowsOut(inputGrads[0], inSize, rows, inSize, dx, 0, inSize);
+        copyOut(inputGrads[0], inSize, rows, inSize, dx, 0, inSize);
     }
 
     /**
