@@ -411,7 +411,7 @@ final class NativeLstm implements AutoCloseable {
      * the waits are the small imbalance between the workers' shares and this never triggers.
      */
     private void runLayer(long[] args, boolean forward) {
-        int workers = soloCalls > 0 ? 1 : pool.size();
+        int workers = soloCalls > 0 || !worthSplitting((int) args[forward ? A_B : B_B]) ? 1 : pool.size();
         long start = System.nanoTime();
         if (workers == 1) {
             if (forward) {
@@ -426,11 +426,28 @@ final class NativeLstm implements AutoCloseable {
         }
         long elapsed = System.nanoTime() - start;
         if (workers == 1) {
-            soloCalls = Math.max(0, soloCalls - 1);
+            soloCalls = Math.max(0, soloCalls - 1);  // (counts down only while contention keeps it solo)
         } else if (NativeKernels.takeStalls(barrier) > CONTENDED * elapsed) {
             soloCalls = SOLO_CALLS;
         }
     }
+
+    /**
+     * Whether the time loop is worth splitting between the workers. Split, each worker keeps its
+     * share of W_hh in its own L2 cache but they meet at a barrier every step, so a split pays
+     * when a step is large (from {@value #SPLIT_STEP_FLOPS} FLOPs, 2·B·4H·H) or when W_hh is too
+     * big for one core's cache (more than {@value #SPLIT_WEIGHT_BYTES} bytes). Measured on 2 cores
+     * (benchmarks/RESULTS.md): (B, H) = (1, 256), 0.5 MFLOP a step but 1 MiB of W_hh: split 0.94 ms
+     * against 1.50 on one worker; (16, 128), 2 MFLOP and 256 KiB: one worker 3.0 ms, split 3.1-3.4.
+     */
+    private boolean worthSplitting(int b) {
+        long stepFlops = 2L * b * 4 * paddedHidden * paddedHidden;
+        long weightBytes = 16L * paddedHidden * paddedHidden;
+        return stepFlops >= SPLIT_STEP_FLOPS || weightBytes > SPLIT_WEIGHT_BYTES;
+    }
+
+    static final long SPLIT_STEP_FLOPS = 8_000_000;
+    static final long SPLIT_WEIGHT_BYTES = 512 * 1024;
 
     /** How many layer runs stay on one worker after contention was seen (then all workers again). */
     static final int SOLO_CALLS = 8;
