@@ -443,8 +443,11 @@ final class NativeLstm implements AutoCloseable {
     private boolean worthSplitting(int b) {
         long stepFlops = 2L * b * 4 * paddedHidden * paddedHidden;
         long weightBytes = 16L * paddedHidden * paddedHidden;
-        return stepFlops >= SPLIT_STEP_FLOPS || weightBytes > SPLIT_WEIGHT_BYTES;
+        return alwaysSplit || stepFlops >= SPLIT_STEP_FLOPS || weightBytes > SPLIT_WEIGHT_BYTES;
     }
+
+    /** Tests: split every time loop, whatever its size, so that small shapes cover the split schedule. */
+    static volatile boolean alwaysSplit;
 
     static final long SPLIT_STEP_FLOPS = 8_000_000;
     static final long SPLIT_WEIGHT_BYTES = 512 * 1024;

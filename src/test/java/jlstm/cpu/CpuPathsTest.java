@@ -90,10 +90,24 @@ class CpuPathsTest {
         return Stream.of(Path.AVX512, Path.AVX2);
     }
 
-    @ParameterizedTest
-    @MethodSource("nativePaths")
-    void nativeKernelsMatchThePureJavaPath(Path path) {
+    static Stream<Arguments> nativePathsSplitOrNot() {
+        return nativePaths().flatMap(p -> Stream.of(Arguments.of(p, false), Arguments.of(p, true)));
+    }
+
+    /** Split: every time loop divided between the workers (the schedule of large shapes), even for these small ones. */
+    @ParameterizedTest(name = "{0} split {1}")
+    @MethodSource("nativePathsSplitOrNot")
+    void nativeKernelsMatchThePureJavaPath(Path path, boolean split) {
         int block = path.unitBlock();
+        NativeLstm.alwaysSplit = split;
+        try {
+            compareWithJava(path, block);
+        } finally {
+            NativeLstm.alwaysSplit = false;
+        }
+    }
+
+    private static void compareWithJava(Path path, int block) {
         // (I, H, layers, bidirectional, bias): odd sizes (padding inside the engine), H = 100 and
         // 200 (several unit groups, split unevenly between workers), a 3-layer stack without bias.
         LstmConfig[] configs = {new LstmConfig(6, 100, 2, true, true, false),
