@@ -123,7 +123,7 @@ final class NativeKernels {
     }
 
     /** Appended to every fallback reason: what the user loses (measured, benchmarks/RESULTS.md). */
-    private static final String SLOWER = "; the pure-Java path is about 2-6x slower than the native kernels on the "
+    private static final String SLOWER = "; the pure-Java path takes 1.6-4.9x the native kernels' time on the "
             + "benchmark shapes (benchmarks/RESULTS.md)";
 
     /** Loads the library once; null when loaded, else why not. */
