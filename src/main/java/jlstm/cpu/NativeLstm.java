@@ -405,8 +405,8 @@ final class NativeLstm implements AutoCloseable {
      * Runs one layer and direction on the pool. The workers meet at a barrier every step, so when
      * another process takes one worker's core, the others wait for it (up to a scheduler time
      * slice, milliseconds, against a step of microseconds), and a split run can be slower than
-     * one worker alone. The barrier times its waits; when they add up to more than
-     * {@link #CONTENDED} of the call's time, the next {@value #SOLO_CALLS} layer runs go to the
+     * one worker alone. The barrier times its waits; when they add up to nearly a whole worker's
+     * time ({@link #CONTENDED}), the next {@value #SOLO_CALLS} layer runs go to the
      * calling thread alone (no barriers), then all workers are tried again. On an idle machine
      * the waits are the small imbalance between the workers' shares and this never triggers.
      */
@@ -427,7 +427,7 @@ final class NativeLstm implements AutoCloseable {
         long elapsed = System.nanoTime() - start;
         if (workers == 1) {
             soloCalls = Math.max(0, soloCalls - 1);  // (counts down only while contention keeps it solo)
-        } else if (NativeKernels.takeStalls(barrier) > CONTENDED * elapsed) {
+        } else if (NativeKernels.takeStalls(barrier) > CONTENDED * (workers - 1) * elapsed) {
             soloCalls = SOLO_CALLS;
         }
     }
@@ -454,8 +454,12 @@ final class NativeLstm implements AutoCloseable {
 
     /** How many layer runs stay on one worker after contention was seen (then all workers again). */
     static final int SOLO_CALLS = 8;
-    /** The share of a call's time spent waiting at barriers (summed over the workers) that means contention. */
-    static final double CONTENDED = 0.3;
+    /**
+     * Barrier waits (summed over the workers) beyond this share of (workers − 1) × the call's time
+     * mean that the split run did hardly more work than one worker alone would have: the cores
+     * are taken by other processes, and one worker without barriers does better.
+     */
+    static final double CONTENDED = 0.75;
 
     @Override
     public void close() {
