@@ -20,7 +20,8 @@ enum ForwardArg {
     A_HP,        // Hp: H rounded up to the unit block
     A_REVERSE,   // 1: the direction walks time backwards
     A_TRAINING,  // 1: keep the activated gates for the backward pass
-    A_BARRIER,   // a zeroed 128-byte block, 64-byte aligned, shared by the workers
+    A_BARRIER,   // a zeroed 256-byte block, 64-byte aligned, shared by the workers
+    A_SOLO_LOOP, // 1: worker 0 runs the time loop alone (small steps); the products stay split
     A_COUNT
 };
 
@@ -51,5 +52,6 @@ enum BackwardArg {
     B_HP,
     B_REVERSE,
     B_BARRIER,
+    B_SOLO_LOOP,       // 1: worker 0 runs the time loop alone; the weight gradients and dX stay split
     B_COUNT
 };

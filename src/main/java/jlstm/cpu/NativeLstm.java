@@ -313,6 +313,7 @@ final class NativeLstm implements AutoCloseable {
                 args[A_REVERSE] = d;
                 args[A_TRAINING] = training ? 1 : 0;
                 args[A_BARRIER] = barrier;
+                args[A_SOLO_LOOP] = worthSplitting(b) ? 0 : 1;
                 runLayer(args, true);
             }
         }
@@ -384,6 +385,7 @@ final class NativeLstm implements AutoCloseable {
                 args[B_HP] = hp;
                 args[B_REVERSE] = d;
                 args[B_BARRIER] = barrier;
+                args[B_SOLO_LOOP] = worthSplitting(b) ? 0 : 1;
                 runLayer(args, false);
                 NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
                         gradients.weightIh(k, d));
@@ -411,7 +413,7 @@ final class NativeLstm implements AutoCloseable {
      * the waits are the small imbalance between the workers' shares and this never triggers.
      */
     private void runLayer(long[] args, boolean forward) {
-        int workers = soloCalls > 0 || !worthSplitting((int) args[forward ? A_B : B_B]) ? 1 : pool.size();
+        int workers = soloCalls > 0 ? 1 : pool.size();
         long start = System.nanoTime();
         if (workers == 1) {
             if (forward) {
@@ -433,7 +435,8 @@ final class NativeLstm implements AutoCloseable {
     }
 
     /**
-     * Whether the time loop is worth splitting between the workers. Split, each worker keeps its
+     * Whether the time loop is worth splitting between the workers (else worker 0 runs it alone
+     * while the big products before and after it stay split). Split, each worker keeps its
      * share of W_hh in its own L2 cache but they meet at a barrier every step, so a split pays
      * when a step is large (from {@value #SPLIT_STEP_FLOPS} FLOPs, 2·B·4H·H) or when W_hh is too
      * big for one core's cache (more than {@value #SPLIT_WEIGHT_BYTES} bytes). Measured on 2 cores
@@ -546,11 +549,11 @@ final class NativeLstm implements AutoCloseable {
 
     static final int A_X = 0, A_LDX = 1, A_K = 2, A_WIH = 3, A_WHH = 4, A_BIAS = 5, A_G = 6, A_C = 7, A_HOUT = 8,
             A_LDH = 9, A_H0 = 10, A_C0 = 11, A_T = 12, A_B = 13, A_HP = 14, A_REVERSE = 15, A_TRAINING = 16,
-            A_BARRIER = 17, ARGS_FORWARD = 18;
+            A_BARRIER = 17, A_SOLO_LOOP = 18, ARGS_FORWARD = 19;
     static final int B_X = 0, B_LDX = 1, B_K = 2, B_WIH = 3, B_WHH = 4, B_G = 5, B_C = 6, B_HOUT = 7, B_LDH = 8,
             B_H0 = 9, B_C0 = 10, B_DY = 11, B_LDY = 12, B_DG = 13, B_DHC = 14, B_DCC = 15, B_DX = 16,
             B_DX_ACCUMULATE = 17, B_DWIH = 18, B_DWHH = 19, B_DB = 20, B_T = 21, B_B = 22, B_HP = 23, B_REVERSE = 24,
-            B_BARRIER = 25, ARGS_BACKWARD = 26;
+            B_BARRIER = 25, B_SOLO_LOOP = 26, ARGS_BACKWARD = 27;
 
     /** The native blocks of one engine; also the Cleaner's action (it must not reference the engine). */
     private static final class Memory implements Runnable {
