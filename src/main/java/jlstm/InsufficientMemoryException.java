@@ -2,8 +2,9 @@ package jlstm;
 
 /**
  * Thrown before a large allocation that the Java heap cannot hold: the message says how much is
- * needed, how much the heap can still give, and how to give Java more ({@code -Xmx}). Nothing has
- * been allocated or changed when it is thrown.
+ * needed, how much the heap can still give, and how to give Java more ({@code -Xmx}); or, for the
+ * CPU kernels' native workspace (outside the heap), how much the machine has available. Nothing
+ * has been allocated or changed when it is thrown.
  */
 public final class InsufficientMemoryException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
@@ -22,7 +23,7 @@ public final class InsufficientMemoryException extends IllegalStateException {
         return neededBytes;
     }
 
-    /** Bytes the heap could still provide when the estimate was checked. */
+    /** Bytes the heap (or, for native memory, the machine) could still provide when the estimate was checked. */
     public long availableBytes() {
         return availableBytes;
     }

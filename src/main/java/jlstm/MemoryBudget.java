@@ -47,6 +47,46 @@ public final class MemoryBudget {
                 human(max), suggested), bytes, available);
     }
 
+    /**
+     * Throws when {@code bytes} more of native memory (outside the Java heap: the CPU kernels'
+     * workspace) cannot fit what the machine has available ({@code MemAvailable} of
+     * /proc/meminfo); nothing is checked where that is unknown. Nothing has been allocated when it
+     * throws.
+     *
+     * @param bytes the estimate
+     * @param what  what needs it, for the message
+     * @throws InsufficientMemoryException when it does not fit
+     */
+    public static void requireNative(long bytes, String what) {
+        requireNative(bytes, what, machineAvailable());
+    }
+
+    /** {@link #requireNative(long, String)} against a given amount of available memory. */
+    public static void requireNative(long bytes, String what, long available) {
+        if (bytes < SMALL_BYTES || bytes <= available) {
+            return;
+        }
+        throw new InsufficientMemoryException(String.format(Locale.ROOT,
+                "not enough memory: %s needs about %s of native memory (outside the Java heap), but the machine"
+                        + " has only %s available; use a smaller batch or shorter sequences, or free memory",
+                what, human(bytes), human(available)), bytes, available);
+    }
+
+    /** The machine's available memory (Linux {@code MemAvailable}), or Long.MAX_VALUE where unknown. */
+    public static long machineAvailable() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    String[] parts = line.trim().split("\\s+");
+                    return Long.parseLong(parts[1]) * 1024; // kB
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or an unexpected format: no check
+        }
+        return Long.MAX_VALUE;
+    }
+
     /** Bytes the heap can still grow into: maximum minus used. */
     public static long available() {
         Runtime rt = Runtime.getRuntime();

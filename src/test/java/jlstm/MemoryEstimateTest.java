@@ -7,9 +7,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The heap check before a call: a shape the heap cannot hold is refused at once with how much it
- * needs and the -Xmx to use; the CPU engine's estimate agrees with what it really holds (so that
- * the check neither refuses calls that fit nor lets through ones that do not); inference holds no
- * backward buffers.
+ * needs and the -Xmx to use; the pure-Java CPU path's estimate agrees with what it really holds (so
+ * that the check neither refuses calls that fit nor lets through ones that do not); inference holds
+ * no backward buffers. (The native kernels' workspace is native memory: NativeMemoryTest.)
  */
 class MemoryEstimateTest {
 
@@ -17,7 +17,7 @@ class MemoryEstimateTest {
     void aShapeTooLargeForTheHeapIsRefusedBeforeAnyWork() {
         LstmParameters p = LstmParameters.initialize(LstmConfig.of(1, 512), 1);
         Tensor x = Tensor.zeros(20_000, 64, 1); // workspace ≈ 16 GB: G alone is T·B·4H floats
-        try (LstmLayer layer = LstmLayer.create(p, Backends.cpu())) {
+        try (LstmLayer layer = LstmLayer.create(p, new jlstm.cpu.PureJava())) { // its workspace is heap
             long start = System.nanoTime();
             InsufficientMemoryException e = assertThrows(InsufficientMemoryException.class, () -> layer.forward(x));
             assertTrue((System.nanoTime() - start) / 1e9 < 5, "the refusal must come before the work");
@@ -39,13 +39,14 @@ class MemoryEstimateTest {
         int steps = 50_000;
         for (boolean training : new boolean[] {false, true}) {
             long measured = heldAfterOneCall(c, steps, training);
-            long estimate = Backends.cpu().workspaceBytes(c, steps, 1, training) + 4L * steps * 32;
+            long estimate = new jlstm.cpu.PureJava().workspaceBytes(c, steps, 1, training) + 4L * steps * 32;
             double ratio = (double) estimate / measured;
             assertTrue(ratio > 0.7 && ratio < 1.4, (training ? "training" : "inference") + ": estimate "
                     + estimate + " bytes, held " + measured + " bytes");
         }
-        assertTrue(Backends.cpu().workspaceBytes(c, steps, 1, false)
-                < 0.7 * Backends.cpu().workspaceBytes(c, steps, 1, true), "inference estimate includes backward buffers");
+        jlstm.cpu.PureJava java = new jlstm.cpu.PureJava();
+        assertTrue(java.workspaceBytes(c, steps, 1, false) < 0.7 * java.workspaceBytes(c, steps, 1, true),
+                "inference estimate includes backward buffers");
     }
 
     private static long heldAfterOneCall(LstmConfig c, int steps, boolean training) {

@@ -54,6 +54,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: the jlstm.cpu.threads property, else all cores)")
     private Integer threads;
 
+    @Option(names = "--cpu-time",
+            description = "time by the calling thread's CPU time instead of the wall clock (with --threads 1 only: "
+                    + "per-core speed on a machine shared with other work, which the wall clock would count too)")
+    private boolean cpuTime;
+
     @Option(names = "--json", paramLabel = "FILE", description = "write the results as a JSON array")
     private Path json;
 
@@ -84,6 +89,9 @@ final class BenchCommand implements Callable<Integer> {
             if (file != null) {
                 OutputGuard.requireWritableFile(file, file == json ? "--json" : "--chart");
             }
+        }
+        if (cpuTime && !"1".equals(System.getProperty("jlstm.cpu.threads"))) {
+            throw new ParameterException(spec.commandLine(), "--cpu-time needs --threads 1 (the CPU time of one thread)");
         }
         List<LstmBackend> backends = selectBackends();
         List<BenchResult> results = new ArrayList<>();
@@ -283,10 +291,11 @@ final class BenchCommand implements Callable<Integer> {
     private double medianMs(Runnable run) {
         run.run();
         double[] ms = new double[reps];
+        java.lang.management.ThreadMXBean clock = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int i = 0; i < reps; i++) {
-            long start = System.nanoTime();
+            long start = cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime();
             run.run();
-            ms[i] = (System.nanoTime() - start) / 1e6;
+            ms[i] = ((cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime()) - start) / 1e6;
         }
         java.util.Arrays.sort(ms);
         return reps % 2 == 1 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2;

@@ -6,12 +6,14 @@ import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 
 /**
- * The CPU backend: pure Java, with optional native BLAS for the large products (see
- * {@link NativeBlas}; system property {@code jlstm.cpu.blas} = auto | native | java). Always
- * available, except when {@code jlstm.cpu.blas=native} demands a native BLAS that is not usable.
+ * The CPU backend: native kernels shipped in the jar where the CPU has AVX-512 or AVX2 (see
+ * {@link NativeKernels}; system property {@code jlstm.cpu.kernels} = auto | avx512 | avx2 | java),
+ * else pure Java. Always available, except when the property demands kernels that cannot run here.
  */
 public final class CpuBackend implements LstmBackend {
     public static final CpuBackend INSTANCE = new CpuBackend();
+    private static final System.Logger LOG = System.getLogger("jlstm");
+    private static volatile boolean warned;
 
     private CpuBackend() {
     }
@@ -23,60 +25,59 @@ public final class CpuBackend implements LstmBackend {
 
     @Override
     public Availability availability() {
-        String cores = WorkerPool.configuredThreads() + " threads";
-        NativeBlas.Status blas;
+        String cores = threadsDescription();
+        NativeKernels.Status kernels;
         try {
-            blas = NativeBlas.status();
+            kernels = NativeKernels.status();
         } catch (IllegalArgumentException e) {
             return Availability.no(e.getMessage());
         }
-        if (blas.required() && !blas.usable()) {
-            return Availability.no(NativeBlas.PROPERTY + "=native, but " + blas.description());
+        if (kernels.required() && !kernels.usable()) {
+            return Availability.no(kernels.description());
         }
-        return Availability.yes(blas.description() + ", " + cores);
+        return Availability.yes(kernels.description() + "; " + cores);
+    }
+
+    /** How many workers the engine uses, and why that many. */
+    static String threadsDescription() {
+        int threads = WorkerPool.configuredThreads();
+        String property = System.getProperty("jlstm.cpu.threads");
+        String why = property == null || property.isBlank() ? "one per available core; -Djlstm.cpu.threads=N to change"
+                : "-Djlstm.cpu.threads=" + property.trim();
+        return threads + (threads == 1 ? " thread (" : " threads (") + why
+                + "), the engine's own pool: no BLAS threads";
     }
 
     /**
-     * The heap {@link CpuLstmEngine} allocates for a shape, array by array (kept in step with its
-     * {@code ensureWorkspace} and {@code ensureBackwardWorkspace}): row-stored matrices cost a
-     * 16-byte array header per row; the native-BLAS path's flat copies count where the engine
-     * would take that path.
+     * The heap {@link CpuLstmEngine} allocates for a shape. The native kernels keep their
+     * workspace in native memory and check it themselves before allocating
+     * ({@link jlstm.MemoryBudget#requireNative}), so with them this is 0; the pure-Java path's is
+     * {@link #javaWorkspaceBytes}.
      */
     @Override
     public long workspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
-        NativeBlas.Status status = NativeBlas.status();
-        boolean usable = status.usable();
-        return workspaceBytes(config, steps, batch, training, usable, usable && status.blas().singleThreaded());
+        return NativeKernels.status().usable() ? 0 : javaWorkspaceBytes(config, steps, batch, training);
     }
 
     /**
-     * {@link #workspaceBytes(LstmConfig, int, int, boolean)} for an engine with or without native
-     * BLAS ({@code split}: its native work split across the workers).
+     * The heap of the pure-Java path for a shape, array by array (kept in step with
+     * {@code CpuLstmEngine.ensureWorkspace} and {@code ensureBackwardWorkspace}): row-stored
+     * matrices cost a 16-byte array header per row. The weight copies, made by the first call, are
+     * counted in every estimate.
      */
-    static long workspaceBytes(LstmConfig config, int steps, int batch, boolean training, boolean nativeBlas,
-                               boolean split) {
+    static long javaWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
         long rows = (long) steps * batch;
         int layers = config.numLayers(), dirs = config.directions(), h = config.hiddenSize(), gates = 4 * h;
-        boolean nativeSteps = nativeBlas && 2.0 * batch * gates * h >= CpuLstmEngine.NATIVE_STEP_MIN_FLOPS;
-        long widest = 0, inputs = 0, flatInputs = 0;
+        long inputs = 0, weights = 0;
         for (int k = 0; k < layers; k++) {
             int in = config.layerInputSize(k);
-            widest = Math.max(widest, in);
             inputs += rowBytes(rows, in);
-            boolean nativeLayer = nativeBlas && 2.0 * rows * gates * in >= CpuLstmEngine.NATIVE_MIN_FLOPS
-                    && (split || nativeSteps);
-            flatInputs += nativeLayer ? rows * in : 0;
+            weights += dirs * (rowBytes(in, gates) + rowBytes(h, gates));            // W_ihᵀ, W_hhᵀ
         }
-        long bytes = rowBytes(rows, config.inputSize())                              // x
+        long bytes = rowBytes(rows, config.inputSize()) + weights                    // x
                 + (long) layers * dirs * (2 * rowBytes(batch, h)                      // h0, c0
                 + 2 * rowBytes(rows, h) + rowBytes(rows, gates))                      // h_t, c_t, G
                 + (dirs == 2 ? layers * rowBytes(rows, 2L * h) : 0);                  // [h_fwd | h_rev]
-        if (flatInputs > 0) {
-            bytes += 4 * (flatInputs + (rows + 1) * gates);                           // flat X_k, G
-        }
-        if (nativeSteps) {
-            bytes += 4 * 2 * (batch + 1) * (5L * h);                                  // step buffers
-        }
         if (training) {
             bytes += rowBytes(rows, gates) + 2 * rowBytes(batch, h)                   // dG, dh, dc carried
                     + rowBytes(rows, (long) dirs * h) + inputs;                       // dy, dX_k
@@ -84,9 +85,6 @@ public final class CpuBackend implements LstmBackend {
                 bytes += (1L + dirs) * rowBytes(gates, config.layerInputSize(k)) + dirs * rowBytes(gates, h);
             }
             bytes += rowBytes(gates, h);
-            if (nativeBlas) {
-                bytes += 4 * (rows * h + rows * widest + (long) gates * (widest + h));
-            }
         }
         return bytes;
     }
@@ -101,6 +99,13 @@ public final class CpuBackend implements LstmBackend {
         Availability availability = availability();
         if (!availability.available()) {
             throw new IllegalStateException("the CPU backend cannot run: " + availability.detail());
+        }
+        NativeKernels.Status kernels = NativeKernels.status();
+        if (!kernels.usable() && !kernels.description().contains(NativeKernels.PROPERTY + "=java") && !warned) {
+            // Never slower than the CPU allows without saying so: once per JVM, with the reason.
+            warned = true;
+            LOG.log(System.Logger.Level.WARNING, "jlstm CPU engine: "
+                    + kernels.description());
         }
         return new CpuLstmEngine(parameters);
     }

@@ -35,20 +35,20 @@ import jlstm.LstmParameters;
  * product instead of four narrow ones). With one worker this is PyTorch's order. {@link #gateOrder}
  * maps a PyTorch gate row to its column; parameters and gradients are permuted at the edges.
  *
- * <p>Native BLAS (optional, {@link NativeBlas}): when usable, the big products of a layer and,
- * for large enough steps, the per-step recurrent products are handed to it on flat copies of the
- * operands (flat weights in engine gate order, the layer input, G and dG); the cell math, and
- * everything when no native BLAS is usable, stays on the Java path above.
+ * <p>Native kernels ({@link NativeLstm}): where usable (see {@link NativeKernels}), every call
+ * goes to them instead, and this Java code is the fallback and the reference they are tested
+ * against.
  *
  * <p>Workspaces are sized on the first call of a shape and reused; nothing is allocated per step.
- * The backward pass's buffers (dG, carried gradients, dX, the row-major weight copies and the
- * weight-gradient scratch) are made by the first backward pass, so inference never holds them.
+ * The Java path's buffers are made by its first call (none while the native kernels run every
+ * call), and the backward pass's (dG, carried gradients, dX, the row-major weight copies and the
+ * weight-gradient scratch) by the first backward pass, so inference never holds them.
  * Weights are compared with the copy last packed on every call and re-packed when they changed, so
  * in-place parameter updates are always seen.
  *
  * <p>Per-sequence lengths, projections ({@code proj_size}) and dropout masks are run by
  * {@link PackedLstmEngine} (work proportional to the real lengths); this engine hands such calls
- * to it and keeps the padded path above free of them.
+ * to it and keeps the padded paths (native and Java) free of them.
  */
 final class CpuLstmEngine implements LstmEngine {
     /** Hidden-unit slices start at multiples of this, so that vector loops start aligned. */
@@ -63,34 +63,21 @@ final class CpuLstmEngine implements LstmEngine {
      */
     private static final double PARALLEL_STEP_FLOPS =
             Double.parseDouble(System.getProperty("jlstm.cpu.parallelStepFlops", "1e5"));
-    /**
-     * With native BLAS, a layer's four big products (input projection, dW_ih, dW_hh, dX) go to it
-     * from this many FLOPs each (2·T·B·4H·I_k); below, the copies to flat arrays and the call cost
-     * more than the faster kernel saves. Property {@code jlstm.cpu.blas.minFlops}.
-     */
-    static final double NATIVE_MIN_FLOPS =
-            Double.parseDouble(System.getProperty("jlstm.cpu.blas.minFlops", "2e7"));
-    /**
-     * With native BLAS, the per-step recurrent products (h·W_hhᵀ forward, dG_t·W_hh backward) go to
-     * it from this many FLOPs a step (2·B·4H·H); the time loop then splits the sequences between
-     * the workers, or runs on the calling thread when OpenBLAS runs its own threads. Measured on
-     * 2 cores: (B, H) = (16, 128), 2 MFLOP, is faster in Java; (16, 256), 8 MFLOP, native.
-     * Property {@code jlstm.cpu.blas.stepFlops}.
-     */
-    static final double NATIVE_STEP_MIN_FLOPS =
-            Double.parseDouble(System.getProperty("jlstm.cpu.blas.stepFlops", "4e6"));
-
     private final LstmParameters params;
     private final LstmConfig config;
     private final int layers;
     private final int dirs;
     private final int hidden;
     private final WorkerPool pool;
-    private final NativeBlas blas;         // null: every product in Java
-    private final double nativeMinFlops;
-    private final double nativeStepMinFlops;
-    private final boolean nativeSplit;
-    private final boolean nativeSplitUnits;
+    /**
+     * The fast path (native kernels) when usable here, else null; it runs every call this engine
+     * gets while it can handle the configuration ({@link #useFast}), the Java code below the rest.
+     */
+    private final NativeLstm fast;
+    private boolean lastForwardFast;
+    // Lengths, projections and dropout: handed to the packed engine (created on first use).
+    private PackedLstmEngine packedEngine;
+    private boolean packedTrained;      // the last training-mode forward ran there: so does backward
 
     // Packed weights, re-packed whenever the parameters differ from the copy last packed.
     private final float[][][] packedFrom;     // [layer][dir·2 + (0 = W_ih, 1 = W_hh)] → flat copy
@@ -100,10 +87,6 @@ final class CpuLstmEngine implements LstmEngine {
     private final float[][][][] weightHhT;  // [layer][dir] → [H][4H]    (forward recurrent product)
     private final float[][][][] weightIh;   // [layer][dir] → [4H][I_k]  (backward dX)
     private final float[][][][] weightHh;   // [layer][dir] → [4H][H]    (backward dh)
-    // Native path: flat row-major copies in engine gate order (rows permuted by gateOrder).
-    private final float[][][] flatIh;       // [layer][dir] → [4H·I_k]
-    private final float[][][] flatHh;       // [layer][dir] → [4H·H]
-    private final boolean[][] flatPacked;   // [layer][dir]
 
     // Workspace for the current (T, B).
     private int steps;
@@ -128,39 +111,17 @@ final class CpuLstmEngine implements LstmEngine {
     private int[] gateOrder;            // [4H]: PyTorch gate row → engine column
     private int layoutWorkers;          // the step-worker count gateOrder was built for
     private final float[][] scratch;    // [worker][H]: each worker's tanh(c_t) row
-    // Native-path workspace (allocated on first use).
-    private float[][] layerInputFlat;   // [layer] → [T·B·I_k]: the layer's input, flat, from the forward pass
-    private float[] gatesFlat;          // [T·B·4H]: G of the projection, then dG for the weight gradients
-    private float[] statesFlat;         // [T·B·H]: h_prev of every step
-    private float[] inputGradFlat;      // [T·B·max I_k]: dX of one direction
-    private float[] stepH;              // [B·H]: h_prev of a step, then dh
-    private float[] stepG;              // [B·4H]: h_prev · W_hhᵀ of a step, then dG_t
-    private float[] gradIhFlat;         // [4H·max I_k]: dW_ih in engine row order
-    private float[] gradHhFlat;         // [4H·H]: dW_hh in engine row order
-    // Lengths, projections and dropout: handed to the packed engine (created on first use).
-    private PackedLstmEngine packedEngine;
-    private boolean packedTrained;      // the last training-mode forward ran there: so does backward
-
+    /** The engine, with the native kernels when they are usable here ({@link NativeKernels#status}). */
     CpuLstmEngine(LstmParameters params) {
-        this(params, NativeBlas.status().blas(), NATIVE_MIN_FLOPS, NATIVE_STEP_MIN_FLOPS,
-                NativeBlas.status().usable() && NativeBlas.status().blas().singleThreaded(), NATIVE_UNIT_STEPS);
+        this(params, NativeKernels.status().unitBlock());
     }
 
     /**
-     * @param blas               native products, or null for pure Java
-     * @param nativeMinFlops     the size (FLOPs) from which a layer's big products use {@code blas}
-     * @param nativeStepMinFlops the step size (FLOPs) from which the per-step products use {@code blas}
-     * @param nativeSplit        split the native work across the workers (each call on one core), else
-     *                           call from one thread and let the library thread each product
-     * @param nativeSplitUnits   when split, native steps split the hidden units (else the sequences)
+     * @param unitBlock the native kernels to use (16: AVX-512, 8: AVX2; the CPU must have them), or
+     *                  0 for the pure-Java path
      */
-    CpuLstmEngine(LstmParameters params, NativeBlas blas, double nativeMinFlops, double nativeStepMinFlops,
-                  boolean nativeSplit, boolean nativeSplitUnits) {
-        this.blas = blas;
-        this.nativeMinFlops = nativeMinFlops;
-        this.nativeStepMinFlops = nativeStepMinFlops;
-        this.nativeSplit = nativeSplit;
-        this.nativeSplitUnits = nativeSplitUnits;
+    CpuLstmEngine(LstmParameters params, int unitBlock) {
+        this.fast = unitBlock > 0 ? new NativeLstm(params, unitBlock) : null;
         this.params = params;
         this.config = params.config();
         this.layers = config.numLayers();
@@ -168,21 +129,12 @@ final class CpuLstmEngine implements LstmEngine {
         this.hidden = config.hiddenSize();
         this.pool = WorkerPool.shared();
         int gates4 = 4 * hidden;
+        // The weight copies themselves: by the Java path's first forward (ensureWorkspace) and
+        // first backward (ensureBackwardWorkspace).
         weightIhT = new float[layers][dirs][][];
         weightHhT = new float[layers][dirs][][];
         weightIh = new float[layers][dirs][][];
         weightHh = new float[layers][dirs][][];
-        flatIh = new float[layers][dirs][];
-        flatHh = new float[layers][dirs][];
-        flatPacked = new boolean[layers][dirs];
-        for (int k = 0; k < layers; k++) {
-            int inSize = config.layerInputSize(k);
-            for (int d = 0; d < dirs; d++) {
-                weightIhT[k][d] = new float[inSize][gates4];
-                weightHhT[k][d] = new float[hidden][gates4];
-            }
-        }
-        // weightIh, weightHh, gradIh, gradHh, gradBias: backward only, see ensureBackwardWorkspace
         biasSum = new float[gates4];
         scratch = new float[pool.size()][hidden];
         packedFrom = new float[layers][2 * dirs][];
@@ -210,7 +162,6 @@ final class CpuLstmEngine implements LstmEngine {
                 if (!same) {
                     forwardPacked[k][d] = false;
                     backwardPacked[k][d] = false;
-                    flatPacked[k][d] = false;
                 }
             }
         }
@@ -234,6 +185,14 @@ final class CpuLstmEngine implements LstmEngine {
         batch = b;
         int rows = t * b;
         int gates4 = 4 * hidden;
+        if (weightIhT[0][0] == null) {
+            for (int k = 0; k < layers; k++) {
+                for (int d = 0; d < dirs; d++) {
+                    weightIhT[k][d] = new float[config.layerInputSize(k)][gates4];
+                    weightHhT[k][d] = new float[hidden][gates4];
+                }
+            }
+        }
         input = new float[rows][config.inputSize()];
         initialH = new float[layers][dirs][b][hidden];
         initialC = new float[layers][dirs][b][hidden];
@@ -244,8 +203,6 @@ final class CpuLstmEngine implements LstmEngine {
         for (int k = 0; k < layers; k++) {
             layerOutput[k] = dirs == 1 ? hiddenStates[k][0] : new float[rows][dirs * hidden];
         }
-        layerInputFlat = null;
-        gatesFlat = null;
         // Backward-only buffers of the old shape go; ensureBackwardWorkspace makes them when needed,
         // so that inference never holds them.
         dGates = null;
@@ -253,8 +210,6 @@ final class CpuLstmEngine implements LstmEngine {
         dcCarry = null;
         outputGrad = null;
         inputGrad = null;
-        statesFlat = null;
-        inputGradFlat = null;
     }
 
     /** The backward pass's buffers for the current (T, B), and the per-model ones, on first need. */
@@ -283,21 +238,17 @@ final class CpuLstmEngine implements LstmEngine {
                 inputGrad[k] = new float[rows][config.layerInputSize(k)];
             }
         }
-        if (blas != null && statesFlat == null) {
-            int widest = 0;
-            for (int layer = 0; layer < layers; layer++) {
-                widest = Math.max(widest, config.layerInputSize(layer));
-            }
-            statesFlat = new float[rows * hidden];
-            inputGradFlat = new float[rows * widest];
-            if (gradHhFlat == null) {
-                gradIhFlat = new float[gates4 * widest];
-                gradHhFlat = new float[gates4 * hidden];
-            }
-        }
     }
 
     // ---------------------------------------------------------------- forward
+
+    /**
+     * Whether the native kernels run this call: they cover every padded call (lengths,
+     * projections and dropout masks never reach them: see the forward with lengths).
+     */
+    private boolean useFast() {
+        return fast != null;
+    }
 
     @Override
     public void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
@@ -307,6 +258,7 @@ final class CpuLstmEngine implements LstmEngine {
             return;
         }
         trained = false;
+        lastForwardFast = false;
         packedTrained = false;
         if (packedEngine == null) {
             packedEngine = new PackedLstmEngine(params);
@@ -318,16 +270,19 @@ final class CpuLstmEngine implements LstmEngine {
     @Override
     public void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
                         boolean training) {
-        if (config.projSize() > 0) { // the padded path below has no projection
+        if (config.projSize() > 0) { // the padded paths have no projection
             forward(t, b, x, h0, c0, y, hn, cn, training, null, null);
             return;
         }
         packedTrained = false;
+        lastForwardFast = useFast();
+        if (lastForwardFast) {
+            fast.forward(t, b, x, h0, c0, y, hn, cn, training);
+            return;
+        }
         ensureWorkspace(t, b);
         checkParameters();
-        boolean nativeSteps = nativeSteps();
-        boolean unitSteps = nativeSteps ? nativeUnitSteps() : stepSplit(pool.size()) == StepSplit.UNITS;
-        ensureGateOrder(unitSteps ? pool.size() : 1);
+        ensureGateOrder(stepSplit(pool.size()) == StepSplit.UNITS ? pool.size() : 1);
         trained = false;
         toRows(x, input);
         for (int k = 0; k < layers; k++) {
@@ -339,35 +294,11 @@ final class CpuLstmEngine implements LstmEngine {
         }
         for (int k = 0; k < layers; k++) {
             float[][] in = k == 0 ? input : layerOutput[k - 1];
-            boolean nativeLayer = nativeLayer(k);
-            if (nativeLayer) {
-                flattenLayerInput(k, in);
-            }
             for (int d = 0; d < dirs; d++) {
                 int layer = k, direction = d;
                 sumBiases(params.biasIh(k, d), params.biasHh(k, d));
-                if (nativeLayer || nativeSteps) {
-                    packFlatWeights(k, d);
-                }
-                if (nativeLayer) {
-                    runNative((worker, workers) -> nativeProjection(layer, direction, !nativeSteps, worker, workers));
-                }
-                if (!nativeLayer || !nativeSteps) {
-                    boolean javaProjection = !nativeLayer, javaSteps = !nativeSteps;
-                    pool.run((worker, workers) -> forwardDirection(layer, direction, in, javaProjection, javaSteps,
-                            worker, workers));
-                    forwardPacked[k][d] = true;
-                }
-                if (nativeSteps) {
-                    ensureStepBuffers();
-                    if (nativeUnitSteps()) {
-                        pool.run((worker, workers) -> nativeForwardUnitSteps(layer, direction, nativeLayer, worker,
-                                workers));
-                    } else {
-                        runNative((worker, workers) -> nativeForwardSteps(layer, direction, nativeLayer, worker,
-                                workers));
-                    }
-                }
+                pool.run((worker, workers) -> forwardDirection(layer, direction, in, worker, workers));
+                forwardPacked[k][d] = true;
             }
             if (dirs == 2) {
                 concatenateDirections(k);
@@ -378,12 +309,8 @@ final class CpuLstmEngine implements LstmEngine {
         trained = training;
     }
 
-    /**
-     * One layer, one direction: the share of one worker of the input projection (when
-     * {@code projection}) and of the time loop (when {@code recurrence}).
-     */
-    private void forwardDirection(int k, int d, float[][] in, boolean projection, boolean recurrence, int worker,
-                                  int workers) {
+    /** One layer, one direction: the share of one worker of the input projection and of the time loop. */
+    private void forwardDirection(int k, int d, float[][] in, int worker, int workers) {
         int inSize = config.layerInputSize(k);
         int gates4 = 4 * hidden;
         int rows = steps * batch;
@@ -399,15 +326,10 @@ final class CpuLstmEngine implements LstmEngine {
         }
 
         // Input projection of every step at once, on top of the biases: this worker's rows of G.
-        if (projection) {
-            int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
-            setBiases(g, r0, r1, biasSum);
-            Gemm.nnRows(r1 - r0, inSize, 0, gates4, in, r0, 0, weightIhT[k][d], 0, g, r0);
-            pool.barrier();
-        }
-        if (!recurrence) {
-            return;
-        }
+        int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
+        setBiases(g, r0, r1, biasSum);
+        Gemm.nnRows(r1 - r0, inSize, 0, gates4, in, r0, 0, weightIhT[k][d], 0, g, r0);
+        pool.barrier();
 
         // The recurrence: this worker's tile of every step (sequences [b0, b1), units [u0, u1)).
         StepSplit split = stepSplit(workers);
@@ -464,9 +386,6 @@ final class CpuLstmEngine implements LstmEngine {
             Arrays.fill(row, false);
         }
         for (boolean[] row : backwardPacked) {
-            Arrays.fill(row, false);
-        }
-        for (boolean[] row : flatPacked) {
             Arrays.fill(row, false);
         }
     }
@@ -560,6 +479,10 @@ final class CpuLstmEngine implements LstmEngine {
             packedEngine.backward(dy, dhn, dcn, dx, dh0, dc0, gradients);
             return;
         }
+        if (lastForwardFast) {
+            fast.backward(dy, dhn, dcn, dx, dh0, dc0, gradients);
+            return;
+        }
         if (!trained) {
             throw new IllegalStateException("backward needs a training-mode forward pass first");
         }
@@ -577,30 +500,9 @@ final class CpuLstmEngine implements LstmEngine {
                 int slot = (k * dirs + d) * batch * hidden;
                 toRows(dhn, slot, dhCarry);
                 toRows(dcn, slot, dcCarry);
-                boolean nativeLayer = nativeLayer(k), nativeSteps = nativeSteps();
-                if (nativeLayer || nativeSteps) {
-                    packFlatWeights(k, d);
-                }
-                if (nativeSteps) {
-                    ensureStepBuffers();
-                    if (nativeUnitSteps()) {
-                        pool.run((worker, workers) -> nativeBackwardUnitSteps(layer, direction, outGrad, worker,
-                                workers));
-                    } else {
-                        runNative((worker, workers) -> nativeBackwardSteps(layer, direction, outGrad, worker,
-                                workers));
-                    }
-                }
-                if (!nativeLayer || !nativeSteps) {
-                    boolean javaSteps = !nativeSteps, javaWeights = !nativeLayer;
-                    pool.run((worker, workers) -> backwardDirection(layer, direction, in, outGrad, gradients,
-                            javaSteps, javaWeights, worker, workers));
-                    backwardPacked[k][d] = true;
-                }
-                if (nativeLayer) {
-                    runNative((worker, workers) -> nativeWeightGradients(layer, direction, gradients, worker,
-                            workers));
-                }
+                pool.run((worker, workers) -> backwardDirection(layer, direction, in, outGrad, gradients, worker,
+                        workers));
+                backwardPacked[k][d] = true;
                 fromRows(dhCarry, dh0, slot);
                 fromRows(dcCarry, dc0, slot);
             }
@@ -608,12 +510,9 @@ final class CpuLstmEngine implements LstmEngine {
         fromRows(inputGrad[0], dx);
     }
 
-    /**
-     * Back-propagation through one layer and direction, the share of one worker: the time loop
-     * (when {@code timeLoop}) and the weight gradients and dX (when {@code weightGradients}).
-     */
+    /** Back-propagation through one layer and direction, the share of one worker: the time loop, the weight gradients and dX. */
     private void backwardDirection(int k, int d, float[][] in, float[][] outGrad, LstmParameters gradients,
-                                   boolean timeLoop, boolean weightGradients, int worker, int workers) {
+                                   int worker, int workers) {
         int inSize = config.layerInputSize(k);
         int gates4 = 4 * hidden;
         int rows = steps * batch;
@@ -634,8 +533,8 @@ final class CpuLstmEngine implements LstmEngine {
         StepSplit split = stepSplit(workers);
         int[] tile = split.tile(batch, hidden, worker, workers);
         int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
-        boolean hasTile = timeLoop && b0 < b1 && u0 < u1;
-        for (int s = 0; timeLoop && !hasTile && split == StepSplit.UNITS && s < steps; s++) {
+        boolean hasTile = b0 < b1 && u0 < u1;
+        for (int s = 0; !hasTile && split == StepSplit.UNITS && s < steps; s++) {
             pool.barrier(); // no units of its own: still meets every step's barrier (see forwardDirection)
         }
         for (int s = steps - 1; s >= 0 && hasTile; s--) {
@@ -657,9 +556,6 @@ final class CpuLstmEngine implements LstmEngine {
         }
 
         pool.barrier(); // every dG_t complete
-        if (!weightGradients) {
-            return;
-        }
 
         // Weight gradients: this worker's rows [w0, w1) of dW_ih [4H, I_k] and dW_hh [4H, H].
         float[][] dWih = gradIh[k];
@@ -700,352 +596,6 @@ final class CpuLstmEngine implements LstmEngine {
         // dX_k += dG · W_ih: this worker's rows of dX.
         int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
         Gemm.nnRows(r1 - r0, gates4, 0, inSize, dGates, r0, 0, wIh, 0, inputGrad[k], r0);
-    }
-
-    // ---------------------------------------------------------------- native BLAS path
-
-    /**
-     * Whether layer k's big products (2·T·B·4H·I_k FLOPs each) go to native BLAS. Called from one
-     * thread (OpenBLAS threading each product), only together with native steps: after a call,
-     * OpenBLAS's threads spin for a while, and a Java time loop on the pool running meanwhile
-     * loses its cores to them (measured: (50,16,128,128,2) forward 7.9 ms against 4.4 split).
-     */
-    private boolean nativeLayer(int k) {
-        return blas != null && 2.0 * steps * batch * 4 * hidden * config.layerInputSize(k) >= nativeMinFlops
-                && (nativeSplit || nativeSteps());
-    }
-
-    /** Whether the per-step recurrent products go to native BLAS. */
-    private boolean nativeSteps() {
-        return blas != null && 2.0 * batch * 4 * hidden * hidden >= nativeStepMinFlops;
-    }
-
-    /** Flat copies of W_ih [4H, I_k] and W_hh [4H, H] with rows in engine gate order (when they changed). */
-    private void packFlatWeights(int k, int d) {
-        if (flatPacked[k][d]) {
-            return;
-        }
-        int inSize = config.layerInputSize(k);
-        if (flatIh[k][d] == null) {
-            flatIh[k][d] = new float[4 * hidden * inSize];
-            flatHh[k][d] = new float[4 * hidden * hidden + hidden]; // padded: see gatesFlat
-        }
-        float[] wIh = params.weightIh(k, d), wHh = params.weightHh(k, d);
-        for (int r = 0; r < 4 * hidden; r++) {
-            System.arraycopy(wIh, r * inSize, flatIh[k][d], gateOrder[r] * inSize, inSize);
-            System.arraycopy(wHh, r * hidden, flatHh[k][d], gateOrder[r] * hidden, hidden);
-        }
-        flatPacked[k][d] = true;
-    }
-
-    /** Layer k's input rows [T·B][I_k] → layerInputFlat[k], kept for dW_ih in the backward pass. */
-    private void flattenLayerInput(int k, float[][] in) {
-        int rows = steps * batch, inSize = config.layerInputSize(k);
-        if (layerInputFlat == null) {
-            layerInputFlat = new float[layers][];
-            // One row of padding: netlib's bounds check for a transposed operand at a column offset
-            // (a worker's gate columns of dG) counts whole rows of lda, beyond the last element used.
-            gatesFlat = new float[(rows + 1) * 4 * hidden];
-            // statesFlat, inputGradFlat, gradIhFlat, gradHhFlat: backward only (ensureBackwardWorkspace)
-        }
-        if (layerInputFlat[k] == null) {
-            layerInputFlat[k] = new float[rows * inSize];
-        }
-        fromRows(in, layerInputFlat[k]);
-    }
-
-    /**
-     * Runs a native-path task: split across the engine's workers when OpenBLAS itself is
-     * single-threaded ({@code OPENBLAS_NUM_THREADS=1}), so that each worker's calls use one core;
-     * otherwise on the calling thread alone while the workers wait, and OpenBLAS's own threads
-     * share each product. Either way the products use as many cores as the pool has (when the two
-     * counts agree), never both pools at once.
-     */
-    private void runNative(WorkerPool.Task task) {
-        if (nativeSplit) {
-            pool.run(task);
-        } else {
-            task.run(0, 1);
-        }
-    }
-
-    private void barrier(int workers) {
-        if (workers > 1) {
-            pool.barrier();
-        }
-    }
-
-    /**
-     * This worker's rows of G [T·B, 4H] = X_k · W_ihᵀ (native) + b_ih + b_hh, into gatesFlat; also
-     * into the row-stored gates when {@code toRows} (a Java time loop follows). Native steps
-     * instead add their product in gatesFlat and copy each step's rows once.
-     */
-    private void nativeProjection(int k, int d, boolean toRows, int worker, int workers) {
-        int rows = steps * batch, inSize = config.layerInputSize(k), gates4 = 4 * hidden;
-        int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
-        for (int r = r0; r < r1; r++) {
-            System.arraycopy(biasSum, 0, gatesFlat, r * gates4, gates4);
-        }
-        blas.gemm(false, true, r1 - r0, gates4, inSize, 1f, layerInputFlat[k], r0 * inSize, inSize, flatIh[k][d], 0,
-                inSize, 1f, gatesFlat, r0 * gates4, gates4);
-        if (toRows) {
-            float[][] g = gates[k][d];
-            for (int r = r0; r < r1; r++) {
-                System.arraycopy(gatesFlat, r * gates4, g[r], 0, gates4);
-            }
-        }
-    }
-
-    /**
-     * The forward time loop for this worker's sequences [b0, b1) (no barriers: sequences are
-     * independent): G_t += h_prev · W_hhᵀ (native), then the cell update. {@code projected}: G is
-     * in gatesFlat (from {@link #nativeProjection}), not yet in the row-stored gates.
-     */
-    private void nativeForwardSteps(int k, int d, boolean projected, int worker, int workers) {
-        int gates4 = 4 * hidden;
-        int b0 = WorkerPool.start(batch, worker, workers, 1), b1 = WorkerPool.start(batch, worker + 1, workers, 1);
-        int count = b1 - b0;
-        if (count == 0) {
-            return;
-        }
-        float[][] g = gates[k][d], c = cells[k][d], h = hiddenStates[k][d];
-        for (int s = 0; s < steps; s++) {
-            int t = d == 0 ? s : steps - 1 - s;
-            int prev = d == 0 ? t - 1 : t + 1;
-            boolean first = s == 0;
-            float[][] hPrev = first ? initialH[k][d] : h;
-            float[][] cPrev = first ? initialC[k][d] : c;
-            int prevRow = (first ? 0 : prev * batch) + b0;
-            int row = t * batch + b0;
-            for (int b = 0; b < count; b++) {
-                System.arraycopy(hPrev[prevRow + b], 0, stepH, (b0 + b) * hidden, hidden);
-            }
-            if (projected) { // G_t already holds the projection in gatesFlat: add to it there, copy the rows once
-                blas.gemm(false, true, count, gates4, hidden, 1f, stepH, b0 * hidden, hidden, flatHh[k][d], 0, hidden,
-                        1f, gatesFlat, row * gates4, gates4);
-                for (int b = 0; b < count; b++) {
-                    System.arraycopy(gatesFlat, (row + b) * gates4, g[row + b], 0, gates4);
-                }
-            } else {
-                blas.gemm(false, true, count, gates4, hidden, 1f, stepH, b0 * hidden, hidden, flatHh[k][d], 0,
-                        hidden, 0f, stepG, b0 * gates4, gates4);
-                for (int b = 0; b < count; b++) {
-                    float[] gRow = g[row + b];
-                    int base = (b0 + b) * gates4;
-                    for (int j = 0; j < gates4; j++) {
-                        gRow[j] += stepG[base + j];
-                    }
-                }
-            }
-            CellMath.forwardPointwiseRows(count, 0, hidden, 0, g, row, cPrev, prevRow, c, row, h, row,
-                    scratch[worker]);
-        }
-    }
-
-    /** The backward time loop for this worker's sequences: the cell update, then dh = dG_t · W_hh (native). */
-    private void nativeBackwardSteps(int k, int d, float[][] outGrad, int worker, int workers) {
-        int gates4 = 4 * hidden;
-        int b0 = WorkerPool.start(batch, worker, workers, 1), b1 = WorkerPool.start(batch, worker + 1, workers, 1);
-        int count = b1 - b0;
-        if (count == 0) {
-            return;
-        }
-        float[][] g = gates[k][d], c = cells[k][d];
-        for (int s = steps - 1; s >= 0; s--) {
-            int t = d == 0 ? s : steps - 1 - s;
-            int prev = d == 0 ? t - 1 : t + 1;
-            boolean first = s == 0;
-            int row = t * batch + b0;
-            CellMath.backwardPointwiseRows(count, 0, hidden, 0, g, row, c, row, first ? initialC[k][d] : c,
-                    (first ? 0 : prev * batch) + b0, outGrad, row, d * hidden, dhCarry, dcCarry, b0, dGates, row,
-                    scratch[worker]);
-            for (int b = 0; b < count; b++) {
-                System.arraycopy(dGates[row + b], 0, stepG, (b0 + b) * gates4, gates4);
-            }
-            blas.gemm(false, false, count, hidden, gates4, 1f, stepG, b0 * gates4, gates4, flatHh[k][d], 0, hidden,
-                    0f, stepH, b0 * hidden, hidden);
-            for (int b = b0; b < b1; b++) {
-                System.arraycopy(stepH, b * hidden, dhCarry[b], 0, hidden);
-            }
-        }
-    }
-
-    private void ensureStepBuffers() {
-        if (stepH == null || stepH.length != 2 * (batch + 1) * hidden) {
-            // Two buffers each (alternate steps), padded by a row for netlib's bounds check.
-            stepH = new float[2 * (batch + 1) * hidden];
-            stepG = new float[2 * (batch + 1) * 4 * hidden];
-        }
-    }
-
-    /**
-     * Whether native steps split the hidden units between the workers (one barrier a step) rather
-     * than the sequences (no barrier). By units, each worker's product reads only its block of
-     * W_hh, which OpenBLAS re-packs on every call; by sequences, each packs all of it. Measured on
-     * 2 busy cores, 3 interleaved runs each: (100,32,256,256,1) forward 27-31 ms both ways, train
-     * 76-129 ms by units against 77-79 by sequences; (100,64,512,512,1) forward 169-191 against
-     * 175-196 ms. No clear gain, and a barrier per step stalls when another process takes a core,
-     * so sequences are the default; property {@code jlstm.cpu.blas.unitSteps=true} for units.
-     */
-    private boolean nativeUnitSteps() {
-        return nativeSplit && pool.size() > 1 && nativeSplitUnits;
-    }
-
-    private static final boolean NATIVE_UNIT_STEPS =
-            Boolean.parseBoolean(System.getProperty("jlstm.cpu.blas.unitSteps", "false"));
-
-    /**
-     * The forward time loop, hidden units [u0, u1) of every sequence per worker (gate block
-     * [4·u0, 4·u1)): G_t[:, block] += h_prev · W_hh[block rows]ᵀ (native), then the cell update of
-     * those units; h_t is published in a flat buffer (two, alternating) and a barrier ends each step.
-     */
-    private void nativeForwardUnitSteps(int k, int d, boolean projected, int worker, int workers) {
-        int gates4 = 4 * hidden;
-        int u0 = WorkerPool.start(hidden, worker, workers, UNIT_ALIGN);
-        int u1 = WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN);
-        int n = u1 - u0, half = (batch + 1) * hidden;
-        float[][] g = gates[k][d], c = cells[k][d], h = hiddenStates[k][d];
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(initialH[k][d][b], u0, stepH, b * hidden + u0, n);
-        }
-        pool.barrier();
-        for (int s = 0; s < steps; s++) {
-            int t = d == 0 ? s : steps - 1 - s;
-            int prev = d == 0 ? t - 1 : t + 1;
-            boolean first = s == 0;
-            float[][] cPrev = first ? initialC[k][d] : c;
-            int prevRow = first ? 0 : prev * batch;
-            int row = t * batch;
-            int hIn = (s & 1) * half, hOut = half - hIn;
-            if (n > 0) {
-                if (projected) {
-                    blas.gemm(false, true, batch, 4 * n, hidden, 1f, stepH, hIn, hidden, flatHh[k][d], 4 * u0 * hidden,
-                            hidden, 1f, gatesFlat, row * gates4 + 4 * u0, gates4);
-                    for (int b = 0; b < batch; b++) {
-                        System.arraycopy(gatesFlat, (row + b) * gates4 + 4 * u0, g[row + b], 4 * u0, 4 * n);
-                    }
-                } else {
-                    blas.gemm(false, true, batch, 4 * n, hidden, 1f, stepH, hIn, hidden, flatHh[k][d], 4 * u0 * hidden,
-                            hidden, 0f, stepG, 4 * u0, gates4);
-                    for (int b = 0; b < batch; b++) {
-                        float[] gRow = g[row + b];
-                        int base = b * gates4;
-                        for (int j = 4 * u0; j < 4 * u1; j++) {
-                            gRow[j] += stepG[base + j];
-                        }
-                    }
-                }
-                CellMath.forwardPointwiseRows(batch, u0, u1, 4 * u0, g, row, cPrev, prevRow, c, row, h, row,
-                        scratch[worker]);
-                for (int b = 0; b < batch; b++) {
-                    System.arraycopy(h[row + b], u0, stepH, hOut + b * hidden + u0, n);
-                }
-            }
-            pool.barrier(); // h_t complete before anyone reads it as h_prev
-        }
-    }
-
-    /**
-     * The backward time loop, hidden units [u0, u1) per worker: the cell update of those units
-     * (dG_t of their gate block, published in a flat buffer, two alternating), a barrier, then
-     * dh[:, u0..u1) = dG_t · W_hh[:, u0..u1) (native).
-     */
-    private void nativeBackwardUnitSteps(int k, int d, float[][] outGrad, int worker, int workers) {
-        int gates4 = 4 * hidden;
-        int u0 = WorkerPool.start(hidden, worker, workers, UNIT_ALIGN);
-        int u1 = WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN);
-        int n = u1 - u0, half = (batch + 1) * gates4;
-        float[][] g = gates[k][d], c = cells[k][d];
-        for (int s = steps - 1; s >= 0; s--) {
-            int t = d == 0 ? s : steps - 1 - s;
-            int prev = d == 0 ? t - 1 : t + 1;
-            boolean first = s == 0;
-            int row = t * batch;
-            int buffer = (s & 1) * half;
-            if (n > 0) {
-                CellMath.backwardPointwiseRows(batch, u0, u1, 4 * u0, g, row, c, row, first ? initialC[k][d] : c,
-                        first ? 0 : prev * batch, outGrad, row, d * hidden, dhCarry, dcCarry, 0, dGates, row,
-                        scratch[worker]);
-                for (int b = 0; b < batch; b++) {
-                    System.arraycopy(dGates[row + b], 4 * u0, stepG, buffer + b * gates4 + 4 * u0, 4 * n);
-                }
-            }
-            pool.barrier(); // dG_t complete
-            if (n > 0) {
-                blas.gemm(false, false, batch, n, gates4, 1f, stepG, buffer, gates4, flatHh[k][d], u0, hidden, 0f,
-                        stepH, u0, hidden);
-                for (int b = 0; b < batch; b++) {
-                    System.arraycopy(stepH, b * hidden + u0, dhCarry[b], u0, n);
-                }
-            }
-        }
-    }
-
-    /**
-     * This worker's share of dW_ih = dGᵀ · X_k, dW_hh = dGᵀ · H_prev (every step's h_prev stacked),
-     * db = column sums of dG, and dX_k += dG · W_ih: native products from the finished dG.
-     */
-    private void nativeWeightGradients(int k, int d, LstmParameters gradients, int worker, int workers) {
-        int rows = steps * batch, inSize = config.layerInputSize(k), gates4 = 4 * hidden;
-        int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
-        int w0 = WorkerPool.start(gates4, worker, workers, 2), w1 = WorkerPool.start(gates4, worker + 1, workers, 2);
-
-        // Flat dG and h_prev, rows [r0, r1): h_prev of the step in row block t is h_{t-1} forward
-        // (h0 at t = 0) and h_{t+1} reverse (h0 at t = T-1).
-        float[][] h = hiddenStates[k][d];
-        int firstBlock = d == 0 ? 0 : rows - batch;
-        for (int r = r0; r < r1; r++) {
-            System.arraycopy(dGates[r], 0, gatesFlat, r * gates4, gates4);
-            float[] source;
-            if (r >= firstBlock && r < firstBlock + batch) {
-                source = initialH[k][d][r - firstBlock];
-            } else {
-                source = h[d == 0 ? r - batch : r + batch];
-            }
-            System.arraycopy(source, 0, statesFlat, r * hidden, hidden);
-        }
-        barrier(workers);
-
-        // Engine-order gradient rows [w0, w1).
-        blas.gemm(true, false, w1 - w0, inSize, rows, 1f, gatesFlat, w0, gates4, layerInputFlat[k], 0, inSize, 0f,
-                gradIhFlat, w0 * inSize, inSize);
-        blas.gemm(true, false, w1 - w0, hidden, rows, 1f, gatesFlat, w0, gates4, statesFlat, 0, hidden, 0f,
-                gradHhFlat, w0 * hidden, hidden);
-        if (config.bias()) {
-            Arrays.fill(gradBias, w0, w1, 0f);
-            for (int r = 0; r < rows; r++) {
-                int base = r * gates4;
-                for (int j = w0; j < w1; j++) {
-                    gradBias[j] += gatesFlat[base + j];
-                }
-            }
-        }
-        // dX rows [r0, r1).
-        blas.gemm(false, false, r1 - r0, inSize, gates4, 1f, gatesFlat, r0 * gates4, gates4, flatIh[k][d], 0, inSize,
-                0f, inputGradFlat, r0 * inSize, inSize);
-        float[][] dX = inputGrad[k];
-        for (int r = r0; r < r1; r++) {
-            float[] row = dX[r];
-            int base = r * inSize;
-            for (int j = 0; j < inSize; j++) {
-                row[j] += inputGradFlat[base + j];
-            }
-        }
-        barrier(workers); // every engine-order gradient row done
-
-        // PyTorch-order rows [w0, w1) of the gradients.
-        float[] dWih = gradients.weightIh(k, d), dWhh = gradients.weightHh(k, d);
-        for (int r = w0; r < w1; r++) {
-            System.arraycopy(gradIhFlat, gateOrder[r] * inSize, dWih, r * inSize, inSize);
-            System.arraycopy(gradHhFlat, gateOrder[r] * hidden, dWhh, r * hidden, hidden);
-        }
-        if (config.bias()) {
-            float[] dbIh = gradients.biasIh(k, d), dbHh = gradients.biasHh(k, d);
-            for (int row = w0; row < w1; row++) {
-                dbIh[row] = gradBias[gateOrder[row]];
-                dbHh[row] = dbIh[row];
-            }
-        }
     }
 
     // ---------------------------------------------------------------- copies at the edges
@@ -1095,6 +645,9 @@ final class CpuLstmEngine implements LstmEngine {
 
     @Override
     public void close() {
+        if (fast != null) {
+            fast.close();
+        }
         if (packedEngine != null) {
             packedEngine.close();
         }

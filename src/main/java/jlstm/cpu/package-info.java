@@ -1,21 +1,26 @@
 /**
- * The CPU engine: pure Java, the reference every other backend is checked against, and the
- * fallback without a GPU; optionally with native BLAS for its large products. Float32 storage; the input projection of all steps is one matrix product; the
+ * The CPU engine: native kernels shipped in the jar for speed, and a pure-Java path that is the
+ * reference every other path and backend is checked against and the fallback where the kernels
+ * cannot run. Float32 storage; the input projection of all steps is one matrix product; the
  * recurrent product and the fused cell update run per step on reused workspaces.
  *
- * <p>Speed without native code: matrices of the hot path are stored as arrays of rows so that
- * C2 vectorises the products ({@link jlstm.cpu.Gemm}); the activations are computed in
- * vectorisable passes ({@link jlstm.cpu.CellMath}); work is split across a persistent pool of
- * daemon threads ({@link jlstm.cpu.WorkerPool}, system property {@code jlstm.cpu.threads},
- * default: all available processors). Benchmarks and the comparison with PyTorch:
- * {@code benchmarks/RESULTS.md}. Glossary and layouts: see {@link jlstm}.
+ * <p>Native kernels ({@link jlstm.cpu.NativeKernels}, {@link jlstm.cpu.NativeLstm}; C++ in
+ * {@code src/main/native}, built with g++ when the jar is packaged): one JNI library with the
+ * kernels for AVX-512 and for AVX2 + FMA, chosen by cpuid at start-up. Weights are packed once (per
+ * change of the parameters) into the panels the register tile reads; the recurrent product and the
+ * cell update are fused per step; backward computes dG per step and the weight gradients and dX
+ * as big products after the time loop. No BLAS and no environment variable is involved. System
+ * property {@code jlstm.cpu.kernels} = auto (default) | avx512 | avx2 | java.
  *
- * <p>Optional native BLAS ({@link jlstm.cpu.NativeBlas}, system property {@code jlstm.cpu.blas}
- * = auto | native | java, default auto): when netlib's JNI binding to the system
- * {@code libblas.so.3} (e.g. OpenBLAS) loads and passes a self-check, a layer's input projection,
- * dW_ih, dW_hh and dX (from {@code jlstm.cpu.blas.minFlops}, default 2e7 FLOPs) and the per-step
- * recurrent products (from {@code jlstm.cpu.blas.stepFlops}, default 4e6 FLOPs a step) use it;
- * the cell math stays in Java. Best with {@code OPENBLAS_NUM_THREADS=1}: the workers then split the
- * native work as they split the Java work. Without the library everything runs in pure Java.
+ * <p>Threads: one persistent pool of daemon threads ({@link jlstm.cpu.WorkerPool}, system property
+ * {@code jlstm.cpu.threads}, default: all available processors) runs both paths; nothing else
+ * starts threads, so nothing oversubscribes the cores (no BLAS pool, whatever
+ * {@code OPENBLAS_NUM_THREADS} says). The hidden units are split between the workers, one barrier
+ * per step.
+ *
+ * <p>Pure Java: matrices of the hot path are stored as arrays of rows so that C2 vectorises the
+ * products ({@link jlstm.cpu.Gemm}); the activations are computed in vectorisable passes
+ * ({@link jlstm.cpu.CellMath}). {@code jlstm info} says which path runs and why. Benchmarks against
+ * oneDNN and PyTorch: {@code benchmarks/RESULTS.md}. Glossary and layouts: see {@link jlstm}.
  */
 package jlstm.cpu;

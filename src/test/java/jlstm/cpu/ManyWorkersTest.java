@@ -12,7 +12,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import jlstm.LstmConfig;
@@ -24,21 +25,24 @@ import jlstm.Tensor;
 import jlstm.io.Safetensors;
 
 /**
- * The pure-Java engine on more workers than this machine has cores (16, in a child JVM, as on a
- * 16-core machine): with H = 100 the time loop splits the hidden units in 16-aligned slices, so
- * some workers get none, and they must still meet every step's barrier (a deadlock before). The
- * results must agree with this JVM's own.
+ * The CPU engine on more workers than this machine has cores (16, in a child JVM, as on a 16-core
+ * machine), on each of its paths: with H = 100 the time loop splits the hidden units in aligned
+ * slices (16 units in Java, one 16- or 8-unit block in the kernels, whose time loop is forced to
+ * split), so some workers get none, and they must still meet every step's barrier (a deadlock
+ * before, in Java). The results must agree with this JVM's own on the same path.
  */
 class ManyWorkersTest {
     static final LstmConfig CONFIG = new LstmConfig(6, 100, 2, true, true, false);
     static final int[] BATCHES = {1, 2, 3, 40};
 
-    @Test
-    void sixteenWorkersFinishAndAgree(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @EnumSource(CpuPathsTest.Path.class)
+    void sixteenWorkersFinishAndAgree(CpuPathsTest.Path path, @TempDir Path dir) throws Exception {
+        path.unitBlock(); // skips a path this CPU cannot run
         Path out = dir.resolve("sixteen.safetensors");
         String javaCommand = ProcessHandle.current().info().command().orElse("java");
-        Process child = new ProcessBuilder(javaCommand, "-Djlstm.cpu.threads=16", "-Djlstm.cpu.blas=java", "-cp",
-                System.getProperty("java.class.path"), ManyWorkersTest.class.getName(), out.toString())
+        Process child = new ProcessBuilder(javaCommand, "-Djlstm.cpu.threads=16", "-cp",
+                System.getProperty("java.class.path"), ManyWorkersTest.class.getName(), out.toString(), path.name())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
         boolean finished = child.waitFor(2, TimeUnit.MINUTES);
         if (!finished) {
@@ -47,20 +51,21 @@ class ManyWorkersTest {
         assertTrue(finished, "16 workers did not finish within 2 minutes (a barrier some worker never meets?)");
         assertEquals(0, child.exitValue(), java.nio.file.Files.readString(dir.resolve("child.log")));
         Map<String, Tensor> theirs = Safetensors.readFloatTensors(out);
-        Map<String, Tensor> ours = results();
+        Map<String, Tensor> ours = results(path);
         assertEquals(ours.keySet(), theirs.keySet());
         ours.forEach((name, t) -> assertClose(name, t, theirs.get(name), 1e-5));
     }
 
-    /** Child: the results with this JVM's worker count, written to the file named by args[0]. */
+    /** Child: the results of path args[1] with this JVM's worker count, written to the file named by args[0]. */
     public static void main(String[] args) throws IOException {
-        Safetensors.write(Path.of(args[0]), results(), Map.of());
+        Safetensors.write(Path.of(args[0]), results(CpuPathsTest.Path.valueOf(args[1])), Map.of());
     }
 
-    static Map<String, Tensor> results() {
+    static Map<String, Tensor> results(CpuPathsTest.Path path) {
         Map<String, Tensor> all = new LinkedHashMap<>();
         LstmParameters p = LstmParameters.initialize(CONFIG, 3);
-        try (LstmLayer layer = LstmLayer.create(p, new PureJava())) {
+        NativeLstm.alwaysSplit = true; // the kernels' time loop on every worker, even at these sizes
+        try (LstmLayer layer = LstmLayer.create(p, path.backend())) {
             for (int b : BATCHES) {
                 Tensor x = random(b, 4, b, 6);
                 LstmOutput out = layer.forwardTraining(x, null, null);
@@ -70,6 +75,8 @@ class ManyWorkersTest {
                     all.put("B" + b + "." + e.getKey(), e.getValue());
                 }
             }
+        } finally {
+            NativeLstm.alwaysSplit = false;
         }
         return all;
     }

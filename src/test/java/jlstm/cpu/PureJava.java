@@ -5,7 +5,7 @@ import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 
-/** The CPU backend with no native BLAS, whatever the machine has (for tests that need one path). */
+/** The CPU backend on its pure-Java path, whatever the machine has (for tests that need one path). */
 public final class PureJava implements LstmBackend {
     @Override
     public String name() {
@@ -19,12 +19,11 @@ public final class PureJava implements LstmBackend {
 
     @Override
     public LstmEngine open(LstmParameters parameters) {
-        return new CpuLstmEngine(parameters, null, CpuLstmEngine.NATIVE_MIN_FLOPS, CpuLstmEngine.NATIVE_STEP_MIN_FLOPS,
-                false, false);
+        return new CpuLstmEngine(parameters, 0);
     }
 
     @Override
     public long workspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
-        return CpuBackend.workspaceBytes(config, steps, batch, training, false, false);
+        return CpuBackend.javaWorkspaceBytes(config, steps, batch, training);
     }
 }

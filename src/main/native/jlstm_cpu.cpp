@@ -1,0 +1,217 @@
+// JNI side of jlstm.cpu.NativeKernels: ISA detection and dispatch, native memory, and the copies
+// between PyTorch's layouts (Java float[]) and the engine's padded, gate-blocked layouts.
+// Built without ISA flags, so loading it is safe on any x86-64 CPU; the kernels of the chosen ISA
+// (kernels_avx512.cpp / kernels_avx2.cpp) are reached only after cpuid says the CPU has it.
+//
+// Layouts: PyTorch weight W [4H][K_in] (rows gate-major: q·H + u, gates i, f, g, o). Engine row
+// (or column) of gate q of unit u: eng(q, u) = (u / W)·4W + q·W + u % W, W = the unit block.
+// Input features of layer k > 0 are the previous layer's [forward | reverse] outputs, each padded
+// from H to Hp: feature f ↦ (f / H)·Hp + f % H ("kBlockIn" = H, "kBlockPad" = Hp); for layer 0
+// kBlockIn = kBlockPad = I (no padding).
+#include <jni.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "args.h"
+
+namespace jlstm_avx512 {
+void forward(const int64_t *args, int worker, int workers);
+void backward(const int64_t *args, int worker, int workers);
+}  // namespace jlstm_avx512
+namespace jlstm_avx2 {
+void forward(const int64_t *args, int worker, int workers);
+void backward(const int64_t *args, int worker, int workers);
+}  // namespace jlstm_avx2
+
+namespace {
+
+// 2: AVX-512 F/VL/BW/DQ (with OS support for the zmm state), 1: AVX2 + FMA, 0: neither.
+int detect_level() {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+        return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    return 0;
+}
+
+const int level_at_load = detect_level();  // computed when the library loads (no lazy guard needed)
+
+int cpu_level() { return level_at_load; }
+
+inline long eng(int q, int u, int W) { return (long)(u / W) * 4 * W + (long)q * W + u % W; }
+inline int padded_feature(int f, int block_in, int block_pad) { return f / block_in * block_pad + f % block_in; }
+
+// Reads a Java float[] without copying (GC briefly held off while the copy loops run).
+struct Critical {
+    JNIEnv *env;
+    jfloatArray array;
+    float *data;
+    Critical(JNIEnv *e, jfloatArray a) : env(e), array(a), data(nullptr) {
+        if (a) data = static_cast<float *>(e->GetPrimitiveArrayCritical(a, nullptr));
+    }
+    ~Critical() {
+        if (data) env->ReleasePrimitiveArrayCritical(array, data, 0);
+    }
+};
+
+}  // namespace
+
+extern "C" {
+
+JNIEXPORT jint JNICALL Java_jlstm_cpu_NativeKernels_cpuLevel(JNIEnv *, jclass) { return cpu_level(); }
+
+// The kernels for unit block W (16: AVX-512, 8: AVX2); the Java side asks only for what cpuLevel allows.
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_forward(JNIEnv *env, jclass, jlongArray args, jint W,
+                                                            jint worker, jint workers) {
+    int64_t a[A_COUNT];
+    env->GetLongArrayRegion(args, 0, A_COUNT, reinterpret_cast<jlong *>(a));
+    if (W == 16 && cpu_level() >= 2) {
+        jlstm_avx512::forward(a, worker, workers);
+    } else if (W == 8 && cpu_level() >= 1) {
+        jlstm_avx2::forward(a, worker, workers);
+    }
+}
+
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_backward(JNIEnv *env, jclass, jlongArray args, jint W,
+                                                             jint worker, jint workers) {
+    int64_t a[B_COUNT];
+    env->GetLongArrayRegion(args, 0, B_COUNT, reinterpret_cast<jlong *>(a));
+    if (W == 16 && cpu_level() >= 2) {
+        jlstm_avx512::backward(a, worker, workers);
+    } else if (W == 8 && cpu_level() >= 1) {
+        jlstm_avx2::backward(a, worker, workers);
+    }
+}
+
+// The wait time summed by the barrier at `address` (kernels.inc: Barrier::waited_ns), then zeroed.
+JNIEXPORT jlong JNICALL Java_jlstm_cpu_NativeKernels_takeStalls(JNIEnv *, jclass, jlong address) {
+    // Barrier layout: two 64-byte lines (arrived, phase), then waited_ns.
+    auto *stalled = reinterpret_cast<std::atomic<long> *>((char *)(intptr_t)address + 128);
+    return stalled->exchange(0);
+}
+
+// Zeroed, 64-byte aligned native memory; 0 when out of memory.
+JNIEXPORT jlong JNICALL Java_jlstm_cpu_NativeKernels_allocate(JNIEnv *, jclass, jlong bytes) {
+    size_t size = ((size_t)bytes + 63) / 64 * 64;
+    void *p = std::aligned_alloc(64, size == 0 ? 64 : size);
+    if (p) std::memset(p, 0, size);
+    return (jlong)(intptr_t)p;
+}
+
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_release(JNIEnv *, jclass, jlong address) {
+    std::free((void *)(intptr_t)address);
+}
+
+// Forward panels of W ([4H][kin] PyTorch) for G = X · Wᵀ: Hp/W panels [kp][4W], panel j holding
+// the four gates of units [jW, jW+W) in engine column order; padded rows and columns are zero.
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packForward(JNIEnv *env, jclass, jfloatArray weights, jint W, jint H,
+                                                                jint Hp, jint kin, jint kp, jint block_in,
+                                                                jint block_pad, jlong out) {
+    Critical w(env, weights);
+    float *o = (float *)(intptr_t)out;
+    int nr = 4 * W;
+    std::memset(o, 0, sizeof(float) * (size_t)4 * Hp * kp);
+    for (int q = 0; q < 4; q++)
+        for (int u = 0; u < H; u++) {
+            const float *row = w.data + (long)(q * H + u) * kin;
+            float *panel = o + (long)(u / W) * kp * nr + q * W + u % W;
+            for (int f = 0; f < kin; f++) panel[(long)padded_feature(f, block_in, block_pad) * nr] = row[f];
+        }
+}
+
+// Backward panels of W for products · W (dX = dG · W_ih, dh = dG · W_hh): W's rows in engine order
+// (4Hp of them), its kp (padded) columns cut into panels of 4W columns: ⌈kp/4W⌉ × [4Hp][4W].
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packBackward(JNIEnv *env, jclass, jfloatArray weights, jint W, jint H,
+                                                                 jint Hp, jint kin, jint kp, jint block_in,
+                                                                 jint block_pad, jlong out) {
+    Critical w(env, weights);
+    float *o = (float *)(intptr_t)out;
+    int nr = 4 * W, panels = (kp + nr - 1) / nr;
+    std::memset(o, 0, sizeof(float) * (size_t)panels * 4 * Hp * nr);
+    for (int q = 0; q < 4; q++)
+        for (int u = 0; u < H; u++) {
+            const float *row = w.data + (long)(q * H + u) * kin;
+            long r = eng(q, u, W);
+            for (int f = 0; f < kin; f++) {
+                int c = padded_feature(f, block_in, block_pad);
+                o[(long)(c / nr) * 4 * Hp * nr + r * nr + c % nr] = row[f];
+            }
+        }
+}
+
+// b_ih + b_hh in engine order [4Hp].
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packBias(JNIEnv *env, jclass, jfloatArray bih, jfloatArray bhh,
+                                                             jint W, jint H, jint Hp, jlong out) {
+    float *o = (float *)(intptr_t)out;
+    std::memset(o, 0, sizeof(float) * 4 * (size_t)Hp);
+    Critical a(env, bih);
+    Critical b(env, bhh);
+    for (int q = 0; q < 4; q++)
+        for (int u = 0; u < H; u++) o[eng(q, u, W)] = a.data[q * H + u] + b.data[q * H + u];
+}
+
+// A weight gradient [4Hp][kp] in engine row order → PyTorch's [4H][kin].
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_unpackWeightGradient(JNIEnv *env, jclass, jlong src, jint W,
+                                                                         jint H, jint Hp, jint kin, jint kp, jint block_in,
+                                                                         jint block_pad, jfloatArray out) {
+    (void)Hp;
+    const float *s = (const float *)(intptr_t)src;
+    Critical o(env, out);
+    for (int q = 0; q < 4; q++)
+        for (int u = 0; u < H; u++) {
+            const float *row = s + eng(q, u, W) * kp;
+            float *dst = o.data + (long)(q * H + u) * kin;
+            if (block_in == block_pad) {
+                std::memcpy(dst, row, sizeof(float) * kin);
+            } else {
+                for (int f = 0; f < kin; f++) dst[f] = row[padded_feature(f, block_in, block_pad)];
+            }
+        }
+}
+
+// The bias gradient [4Hp] (engine order) → both of PyTorch's bias gradients [4H].
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_unpackBiasGradient(JNIEnv *env, jclass, jlong src, jint W,
+                                                                       jint H, jint Hp, jfloatArray out1, jfloatArray out2) {
+    (void)Hp;
+    const float *s = (const float *)(intptr_t)src;
+    Critical a(env, out1);
+    Critical b(env, out2);
+    for (int q = 0; q < 4; q++)
+        for (int u = 0; u < H; u++) a.data[q * H + u] = b.data[q * H + u] = s[eng(q, u, W)];
+}
+
+// Whether the Java array holds exactly the floats at `copy` (bitwise): the parameter check.
+JNIEXPORT jboolean JNICALL Java_jlstm_cpu_NativeKernels_sameFloats(JNIEnv *env, jclass, jfloatArray array,
+                                                                   jlong copy) {
+    jsize n = env->GetArrayLength(array);
+    Critical a(env, array);
+    return std::memcmp(a.data, (const void *)(intptr_t)copy, sizeof(float) * (size_t)n) == 0;
+}
+
+// rows × cols floats from src[srcOff + r·srcLd + c] (a Java array; null: zeros) to dst + r·dstLd + c.
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsIn(JNIEnv *env, jclass, jfloatArray src, jint src_off,
+                                                           jint rows, jint cols, jint src_ld, jlong dst, jint dst_ld) {
+    float *d = (float *)(intptr_t)dst;
+    Critical s(env, src);
+    for (long r = 0; r < rows; r++) {
+        if (s.data) {
+            std::memcpy(d + r * dst_ld, s.data + src_off + r * src_ld, sizeof(float) * cols);
+        } else {
+            std::memset(d + r * dst_ld, 0, sizeof(float) * cols);
+        }
+    }
+}
+
+// rows × cols floats from src + r·srcLd + c to dst[dstOff + r·dstLd + c] (a Java array).
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsOut(JNIEnv *env, jclass, jlong src, jint src_ld, jint rows,
+                                                            jint cols, jfloatArray dst, jint dst_off, jint dst_ld) {
+    const float *s = (const float *)(intptr_t)src;
+    Critical d(env, dst);
+    for (long r = 0; r < rows; r++) std::memcpy(d.data + dst_off + r * dst_ld, s + r * src_ld, sizeof(float) * cols);
+}
+
+}  // extern "C"

@@ -1,0 +1,283 @@
+package jlstm.cpu;
+
+import static jlstm.TensorAssert.PYTORCH_RELATIVE_TOLERANCE;
+import static jlstm.TensorAssert.assertClose;
+import static jlstm.TensorAssert.toDoubles;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import jlstm.GoldenCase;
+import jlstm.LstmBackend;
+import jlstm.LstmConfig;
+import jlstm.LstmEngine;
+import jlstm.LstmLayer;
+import jlstm.LstmParameters;
+import jlstm.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every path of the CPU engine, forced one at a time: the pure-Java reference, and the native
+ * kernels for AVX-512 and for AVX2 (each where this CPU can run it; skipped with the reason
+ * otherwise). Each against PyTorch's golden cases, and the native ones against the Java path on
+ * shapes the golden cases do not cover (bidirectional stacks, no bias, batches that split into
+ * uneven row chunks, hidden sizes that are not a multiple of the vector width, several unit groups
+ * per worker), twice on one engine with the parameters changed in place in between.
+ */
+class CpuPathsTest {
+
+    enum Path {
+        JAVA, AVX512, AVX2;
+
+        /** The engine's unit block for this path, 0 for pure Java; skips the test when this CPU cannot run it. */
+        int unitBlock() {
+            if (this == JAVA) {
+                return 0;
+            }
+            int block = NativeKernels.unitBlockFor(this == AVX512 ? "avx512" : "avx2");
+            assumeTrue(block > 0, () -> this + " kernels cannot run here: " + NativeKernels.status().description());
+            return block;
+        }
+
+        LstmBackend backend() {
+            int block = unitBlock();
+            return new LstmBackend() {
+                @Override
+                public String name() {
+                    return "cpu";
+                }
+
+                @Override
+                public Availability availability() {
+                    return Availability.yes("CPU engine forced to " + Path.this);
+                }
+
+                @Override
+                public LstmEngine open(LstmParameters parameters) {
+                    return new CpuLstmEngine(parameters, block);
+                }
+            };
+        }
+    }
+
+    static Stream<Arguments> goldenCasesOnEveryPath() {
+        return GoldenCase.all().stream().flatMap(c -> Stream.of(Path.values()).map(p -> Arguments.of(c, p)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("goldenCasesOnEveryPath")
+    void everyPathMatchesPyTorch(GoldenCase golden, Path path) throws Exception {
+        LstmBackend backend = path.backend();
+        Map<String, Tensor> actual;
+        try (LstmLayer layer = LstmLayer.create(golden.parameters(), backend)) {
+            actual = golden.runThrough(layer);
+        }
+        for (Map.Entry<String, Tensor> e : golden.expected().entrySet()) {
+            Tensor got = actual.get(e.getKey());
+            assertTrue(got != null, golden + ": no '" + e.getKey() + "'");
+            assertClose(golden + " " + e.getKey() + " (" + path + ")", e.getValue(), got, PYTORCH_RELATIVE_TOLERANCE);
+        }
+    }
+
+    static Stream<Path> nativePaths() {
+        return Stream.of(Path.AVX512, Path.AVX2);
+    }
+
+    static Stream<Arguments> nativePathsSplitOrNot() {
+        return nativePaths().flatMap(p -> Stream.of(Arguments.of(p, false), Arguments.of(p, true)));
+    }
+
+    /** Split: every time loop divided between the workers (the schedule of large shapes), even for these small ones. */
+    @ParameterizedTest(name = "{0} split {1}")
+    @MethodSource("nativePathsSplitOrNot")
+    void nativeKernelsMatchThePureJavaPath(Path path, boolean split) {
+        int block = path.unitBlock();
+        NativeLstm.alwaysSplit = split;
+        try {
+            compareWithJava(path, block);
+        } finally {
+            NativeLstm.alwaysSplit = false;
+        }
+    }
+
+    private static void compareWithJava(Path path, int block) {
+        // (I, H, layers, bidirectional, bias): odd sizes (padding inside the engine), H = 100 and
+        // 200 (several unit groups, split unevenly between workers), a 3-layer stack without bias.
+        LstmConfig[] configs = {new LstmConfig(6, 100, 2, true, true, false),
+                new LstmConfig(33, 17, 3, false, false, false), new LstmConfig(64, 200, 1, true, true, false),
+                new LstmConfig(1, 1, 1, false, true, false)};
+        for (LstmConfig config : configs) {
+            LstmParameters params = LstmParameters.initialize(config, 11);
+            for (int batch : new int[] {40, 7, 3, 1}) {
+                try (LstmEngine fast = new CpuLstmEngine(params, block)) {
+                    for (int round = 0; round < 2; round++) {
+                        float[][] reference;
+                        try (LstmEngine java = new CpuLstmEngine(params, 0)) {
+                            reference = runForwardBackward(java, config, batch, 7 + round);
+                        }
+                        float[][] got = runForwardBackward(fast, config, batch, 7 + round);
+                        for (int i = 0; i < got.length; i++) {
+                            String name = config + " batch " + batch + " " + path + " round " + round + ": "
+                                    + OUTPUT_NAMES[i];
+                            assertClose(name, new int[] {got[i].length}, toDoubles(reference[i]), got[i],
+                                    PYTORCH_RELATIVE_TOLERANCE);
+                        }
+                        // In-place update (as an optimizer does): the next round must see it.
+                        float[] w = params.weightHh(0, 0);
+                        for (int j = 0; j < w.length; j++) {
+                            w[j] *= 0.9f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A NaN in the input reaches exactly the outputs it reaches in PyTorch (and on the Java path):
+     * its sequence's every later step and state, no other sequence. (The kernels' activations clamp
+     * their argument; a clamp that swallowed NaN would turn a diverged model into plausible numbers.)
+     */
+    @ParameterizedTest
+    @EnumSource(Path.class)
+    void aNanInTheInputPropagatesAsInPyTorch(Path path) {
+        LstmConfig config = new LstmConfig(4, 20, 1, false, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 3);
+        int t = 4, b = 3, hidden = 20;
+        float[] x = random(t * b * 4, 9);
+        x[(1 * b + 2) * 4 + 1] = Float.NaN; // step 1, sequence 2
+        float[] y = new float[t * b * hidden], hn = new float[b * hidden], cn = new float[b * hidden];
+        try (LstmEngine engine = path.backend().open(params)) {
+            engine.forward(t, b, x, null, null, y, hn, cn, false);
+        }
+        for (int step = 0; step < t; step++) {
+            for (int seq = 0; seq < b; seq++) {
+                for (int u = 0; u < hidden; u++) {
+                    boolean reached = seq == 2 && step >= 1;
+                    assertEquals(reached, Float.isNaN(y[(step * b + seq) * hidden + u]),
+                            path + ": y[" + step + ", " + seq + ", " + u + "]");
+                }
+            }
+        }
+        for (int i = 0; i < b * hidden; i++) {
+            assertEquals(i / hidden == 2, Float.isNaN(hn[i]), path + ": hn[" + i + "]");
+            assertEquals(i / hidden == 2, Float.isNaN(cn[i]), path + ": cn[" + i + "]");
+        }
+    }
+
+    /**
+     * The same call gives the same bits whether the kernels' time loops and products are split
+     * across the workers or run on one (a loaded machine makes the engine run on fewer): T·B from
+     * 1 to 21 covers products whose share of a worker is one row.
+     */
+    @ParameterizedTest
+    @MethodSource("nativePaths")
+    void theKernelsGiveTheSameBitsSplitOrNot(Path path) {
+        int block = path.unitBlock();
+        LstmConfig config = new LstmConfig(6, 100, 2, true, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 4);
+        for (int steps = 1; steps <= 3; steps++) {
+            for (int batch = 1; batch <= 7; batch++) {
+                float[][] split, solo;
+                try (LstmEngine engine = new CpuLstmEngine(params, block)) {
+                    NativeLstm.alwaysSplit = true;
+                    split = runForwardBackward(engine, config, steps, batch, 21);
+                } finally {
+                    NativeLstm.alwaysSplit = false;
+                }
+                try (LstmEngine engine = new CpuLstmEngine(params, block)) {
+                    NativeLstm.soloForTests = true;
+                    solo = runForwardBackward(engine, config, steps, batch, 21);
+                } finally {
+                    NativeLstm.soloForTests = false;
+                }
+                for (int i = 0; i < split.length; i++) {
+                    assertArrayEquals(solo[i], split[i], path + " T=" + steps + " B=" + batch + ": " + OUTPUT_NAMES[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void inferenceOnlyPassesAgreeAndBackwardNeedsATrainingPass() {
+        LstmConfig config = new LstmConfig(8, 24, 2, false, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 5);
+        int block = NativeKernels.status().unitBlock();
+        assumeTrue(block > 0, () -> "no native kernels here: " + NativeKernels.status().description());
+        int t = 6, b = 5, state = 2 * b * 24;
+        float[] x = random(t * b * 8, 1), y = new float[t * b * 24], y2 = new float[y.length];
+        float[] hn = new float[state], cn = new float[state];
+        try (LstmEngine fast = new CpuLstmEngine(params, block); LstmEngine java = new CpuLstmEngine(params, 0)) {
+            fast.forward(t, b, x, null, null, y, hn, cn, false);
+            java.forward(t, b, x, null, null, y2, hn, cn, false);
+            assertClose("inference y", new int[] {y.length}, toDoubles(y2), y, PYTORCH_RELATIVE_TOLERANCE);
+            float[] g = new float[state];
+            assertThrows(IllegalStateException.class, () -> fast.backward(new float[y.length], null, null,
+                    new float[x.length], g, g, LstmParameters.zeros(config)));
+            fast.close();
+            assertThrows(IllegalStateException.class, () -> fast.forward(t, b, x, null, null, y, hn, cn, false));
+        }
+    }
+
+    @Test
+    void theKernelsOfThisBuildLoadAndSayWhatTheyRun() {
+        assumeTrue(NativeKernels.class.getClassLoader().getResource(NativeKernels.RESOURCE) != null,
+                "this build has no native kernels (packaged without g++)");
+        NativeKernels.Status status = NativeKernels.probe("auto");
+        if (NativeKernels.unitBlockFor("avx2") > 0) {
+            assertTrue(status.usable(), status.description());
+            assertTrue(status.description().contains(status.isa()), status.description());
+        } else {
+            assertTrue(status.description().startsWith("pure Java: this CPU has neither"), status.description());
+        }
+        assertTrue(NativeKernels.probe("java").description().startsWith("pure Java"));
+        assertThrows(IllegalArgumentException.class, () -> NativeKernels.probe("sse"));
+        assertTrue(CpuBackend.threadsDescription().contains(WorkerPool.configuredThreads() + " thread"));
+    }
+
+    private static final String[] OUTPUT_NAMES = {"y", "hn", "cn", "dx", "dh0", "dc0", "dW_ih_l0", "dW_hh_last",
+            "db_ih_l0", "db_hh_last"};
+
+    private static float[][] runForwardBackward(LstmEngine engine, LstmConfig config, int batch, long seed) {
+        return runForwardBackward(engine, config, 5, batch, seed);
+    }
+
+    private static float[][] runForwardBackward(LstmEngine engine, LstmConfig config, int steps, int batch,
+                                                long seed) {
+        int dirs = config.directions(), hidden = config.hiddenSize();
+        int state = config.numLayers() * dirs * batch * hidden;
+        float[] x = random(steps * batch * config.inputSize(), seed);
+        float[] h0 = random(state, seed + 1), c0 = random(state, seed + 2);
+        float[] dy = random(steps * batch * dirs * hidden, seed + 3);
+        float[] dhn = random(state, seed + 4), dcn = random(state, seed + 5);
+        float[] y = new float[steps * batch * dirs * hidden], hn = new float[state], cn = new float[state];
+        float[] dx = new float[x.length], dh0 = new float[state], dc0 = new float[state];
+        LstmParameters gradients = LstmParameters.zeros(config);
+        engine.forward(steps, batch, x, h0, c0, y, hn, cn, true);
+        engine.backward(dy, dhn, dcn, dx, dh0, dc0, gradients);
+        int last = config.numLayers() - 1;
+        float[] biasIh = config.bias() ? gradients.biasIh(0, 0).clone() : new float[0];
+        float[] biasHh = config.bias() ? gradients.biasHh(last, dirs - 1).clone() : new float[0];
+        return new float[][] {y, hn, cn, dx, dh0, dc0, gradients.weightIh(0, 0).clone(),
+                gradients.weightHh(last, dirs - 1).clone(), biasIh, biasHh};
+    }
+
+    private static float[] random(int n, long seed) {
+        Random random = new Random(seed);
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+}
