@@ -85,6 +85,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             System.setProperty("jlstm.cpu.threads", Integer.toString(threads));
         }
+        if (chart != null && TrainingCharts.unavailableReason() != null) {
+            throw new ParameterException(spec.commandLine(), "--chart: " + TrainingCharts.unavailableReason());
+        }
         for (Path file : new Path[] {json, chart}) {
             if (file != null) {
                 OutputGuard.requireWritableFile(file, file == json ? "--json" : "--chart");

@@ -56,7 +56,7 @@ import picocli.CommandLine.Spec;
                 "  stocks  : the seed's layer example: tomorrow's DAX close from the last 10 days of 4 indices,",
                 "            metric rmse (index points) on the last 20% of days, baseline: random walk (tomorrow = today)",
                 "Writes to --out: checkpoint.safetensors, learning-curve.png (and forecast.png for airline and",
-                "stocks, confusion-matrix.png for digits).",
+                "stocks, confusion-matrix.png for digits; the charts only where the Java runtime has java.desktop).",
                 "The last line is: result: task=<task> device=<cpu|cuda> metric=<name> value=<v> baseline=<b>"})
 final class TrainCommand implements Callable<Integer> {
 
@@ -280,17 +280,25 @@ final class TrainCommand implements Callable<Integer> {
             }
             evaluation = trainingTask.evaluate(model); // the held-out score, once training is done
 
+            String noCharts = TrainingCharts.unavailableReason();
             Path curve = outDir.resolve("learning-curve.png");
             String metricLabel = evaluation.metric() + (taskName.equals("airline") ? " (thousands of passengers)"
                     : taskName.equals("stocks") ? " (index points)" : "");
-            TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(), trainingTask.loss().name(),
-                    trainHistory, monitorName, metricLabel, evalHistory,
-                    trainingTask.loss().name().equals(evaluation.metric()), monitored.baselineName(),
-                    monitored.baseline());
+            if (noCharts == null) {
+                TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(),
+                        trainingTask.loss().name(), trainHistory, monitorName, metricLabel, evalHistory,
+                        trainingTask.loss().name().equals(evaluation.metric()), monitored.baselineName(),
+                        monitored.baseline());
+            }
             stdout.printf(Locale.ROOT, "held-out %s: %s (baseline %s: %s)%n", evaluation.metric(),
                     number(evaluation.value()), evaluation.baselineName(), number(evaluation.baseline()));
-            stdout.printf("wrote %s, %s", checkpointFile, curve);
-            if (evaluation.forecast() != null) {
+            if (noCharts != null) {
+                stdout.println("no charts: " + noCharts);
+                stdout.printf("wrote %s", checkpointFile);
+            } else {
+                stdout.printf("wrote %s, %s", checkpointFile, curve);
+            }
+            if (evaluation.forecast() != null && noCharts == null) {
                 Path forecast = outDir.resolve("forecast.png");
                 if (trainingTask instanceof StockForecast) {
                     ExampleCharts.dailyForecast(forecast, "stocks: DAX close, held-out days, one day ahead",

@@ -125,6 +125,15 @@ final class TrainingCharts {
     }
 
     /** Renders a chart to PNG and writes it atomically (no partial file on failure). */
+    /**
+     * Why charts cannot be drawn in this Java runtime, or null when they can: XChart draws with
+     * java.awt (module java.desktop), which a jlinked runtime may leave out.
+     */
+    static String unavailableReason() {
+        return ModuleLayer.boot().findModule("java.desktop").isPresent() ? null
+                : "this Java runtime has no java.desktop module (charts are drawn with java.awt)";
+    }
+
     static void savePng(Chart<?, ?> chart, Path file) throws IOException {
         AtomicFiles.write(file, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
     }
