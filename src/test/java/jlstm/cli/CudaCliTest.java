@@ -57,7 +57,7 @@ class CudaCliTest {
     @Test
     void trainOnCudaRunsTheStepOnTheDevice() throws Exception {
         Path out = dir.resolve("run");
-        TrainCommandTest.Outcome o = TrainCommandTest.execute("train", "--device", "cuda", "--epochs", "1",
+        CommandRun.Outcome o = CommandRun.execute("train", "--device", "cuda", "--epochs", "1",
                 "--samples", "64", "--hidden", "4", "--seq-len", "6", "--batch", "16", "--out", out.toString());
         assertEquals(0, o.status(), o.err());
         assertTrue(o.out().contains("head, loss, clipping and optimizer run on the GPU too"), o.out());

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,27 +24,6 @@ import jlstm.train.SequenceModel;
 /** The train command: a tiny end-to-end run, resuming, the checkpoint in run, and bad arguments. */
 class TrainCommandTest {
 
-    /** Exit status, stdout and stderr of one command line. */
-    record Outcome(int status, String out, String err) {
-        String lastLine() {
-            String[] lines = out.strip().split("\n");
-            return lines[lines.length - 1];
-        }
-    }
-
-    static synchronized Outcome execute(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     private static final String[] TINY = {"--epochs", "2", "--hidden", "4", "--seq-len", "6", "--samples", "64",
             "--batch", "16", "--device", "cpu"};
@@ -65,7 +41,7 @@ class TrainCommandTest {
 
     @Test
     void tinyRunWritesCheckpointChartAndSummaryLine(@TempDir Path dir) throws Exception {
-        Outcome o = execute(tiny(dir));
+        CommandRun.Outcome o = CommandRun.execute(tiny(dir));
         assertEquals(0, o.status(), o.err());
         assertTrue(o.lastLine().matches(
                 "result: task=adding device=cpu metric=mse value=[0-9.]+ baseline=[0-9.]+"), o.lastLine());
@@ -81,7 +57,7 @@ class TrainCommandTest {
 
     @Test
     void airlineRunWritesTheForecastChart(@TempDir Path dir) throws Exception {
-        Outcome o = execute("train", "--task", "airline", "--epochs", "1", "--hidden", "4", "--device", "cpu", "--out",
+        CommandRun.Outcome o = CommandRun.execute("train", "--task", "airline", "--epochs", "1", "--hidden", "4", "--device", "cpu", "--out",
                 dir.toString());
         assertEquals(0, o.status(), o.err());
         assertTrue(o.lastLine().matches(
@@ -92,9 +68,9 @@ class TrainCommandTest {
     @Test
     void resumeContinuesTheEpochCountAndTheSameRunGivesTheSameParameters(@TempDir Path dir) throws Exception {
         Path twoEpochs = dir.resolve("a");
-        assertEquals(0, execute(tiny(twoEpochs)).status());
+        assertEquals(0, CommandRun.execute(tiny(twoEpochs)).status());
         Path resumed = dir.resolve("b");
-        Outcome o = execute("train", "--resume", twoEpochs.resolve("checkpoint.safetensors").toString(), "--epochs",
+        CommandRun.Outcome o = CommandRun.execute("train", "--resume", twoEpochs.resolve("checkpoint.safetensors").toString(), "--epochs",
                 "1", "--batch", "16", "--device", "cpu", "--out", resumed.toString());
         assertEquals(0, o.status(), o.err());
         assertTrue(o.out().contains("epoch   3/3"), o.out());
@@ -103,7 +79,7 @@ class TrainCommandTest {
         Path straight = dir.resolve("c");
         String[] args = tiny(straight);
         args[3] = "3";
-        assertEquals(0, execute(args).status());
+        assertEquals(0, CommandRun.execute(args).status());
         Map<String, Tensor> a = Safetensors.readFloatTensors(resumed.resolve("checkpoint.safetensors"));
         Map<String, Tensor> b = Safetensors.readFloatTensors(straight.resolve("checkpoint.safetensors"));
         assertEquals(a.keySet(), b.keySet());
@@ -114,7 +90,7 @@ class TrainCommandTest {
 
     @Test
     void checkpointRoundTripsAndItsLstmPartRunsInTheRunCommand(@TempDir Path dir) throws Exception {
-        assertEquals(0, execute(tiny(dir)).status());
+        assertEquals(0, CommandRun.execute(tiny(dir)).status());
         Path file = dir.resolve("checkpoint.safetensors");
         Checkpoint c = Checkpoint.load(file);
         Tensor x = Tensor.zeros(6, 3, 2);
@@ -136,7 +112,7 @@ class TrainCommandTest {
         assertEquals(c.lstm().names(), lstmOnly.names());
         Path input = dir.resolve("x.safetensors"), output = dir.resolve("y.safetensors");
         Safetensors.write(input, Map.of("x", x), Map.of());
-        Outcome run = execute("run", "--model", file.toString(), "--input", input.toString(), "--output",
+        CommandRun.Outcome run = CommandRun.execute("run", "--model", file.toString(), "--input", input.toString(), "--output",
                 output.toString(), "--device", "cpu");
         assertEquals(0, run.status(), run.err());
         LstmOutput expected;
@@ -146,7 +122,7 @@ class TrainCommandTest {
         assertArrayEquals(expected.y().data(), Safetensors.readFloatTensors(output).get("y").data());
     }
 
-    private static void assertFailsWith(Outcome o, String fragment) {
+    private static void assertFailsWith(CommandRun.Outcome o, String fragment) {
         assertNotEquals(0, o.status(), "should fail: " + o.out());
         assertTrue(o.err().contains(fragment), "stderr should mention '" + fragment + "':\n" + o.err());
         assertTrue(!o.err().contains("\tat jlstm."), "no stack trace expected:\n" + o.err());
@@ -154,32 +130,32 @@ class TrainCommandTest {
 
     @Test
     void badArgumentsGiveClearErrors(@TempDir Path dir) throws Exception {
-        assertFailsWith(execute("train", "--task", "sorting"), "unknown --task 'sorting'");
-        assertFailsWith(execute("train", "--hidden", "0"), "--hidden must be at least 1, got 0");
-        assertFailsWith(execute("train", "--epochs", "-3"), "--epochs must be at least 1, got -3");
-        assertFailsWith(execute("train", "--batch", "0"), "--batch must be at least 1");
-        assertFailsWith(execute("train", "--lr", "-0.1"), "--lr must be a positive number");
-        assertFailsWith(execute("train", "--device", "tpu"), "unknown device 'tpu'");
-        assertFailsWith(execute("train", "--task", "airline", "--seq-len", "500", "--out", dir.resolve("w").toString()),
+        assertFailsWith(CommandRun.execute("train", "--task", "sorting"), "unknown --task 'sorting'");
+        assertFailsWith(CommandRun.execute("train", "--hidden", "0"), "--hidden must be at least 1, got 0");
+        assertFailsWith(CommandRun.execute("train", "--epochs", "-3"), "--epochs must be at least 1, got -3");
+        assertFailsWith(CommandRun.execute("train", "--batch", "0"), "--batch must be at least 1");
+        assertFailsWith(CommandRun.execute("train", "--lr", "-0.1"), "--lr must be a positive number");
+        assertFailsWith(CommandRun.execute("train", "--device", "tpu"), "unknown device 'tpu'");
+        assertFailsWith(CommandRun.execute("train", "--task", "airline", "--seq-len", "500", "--out", dir.resolve("w").toString()),
                 "window (--seq-len) must be 1 to 60");
-        assertFailsWith(execute("train", "--task", "airline", "--samples", "10"), "--samples applies to the adding task only");
-        assertFailsWith(execute("train", "--optimizer", "rmsprop"), "unknown --optimizer 'rmsprop'");
-        assertFailsWith(execute("train", "--resume", dir.resolve("missing.safetensors").toString()), "file not found");
+        assertFailsWith(CommandRun.execute("train", "--task", "airline", "--samples", "10"), "--samples applies to the adding task only");
+        assertFailsWith(CommandRun.execute("train", "--optimizer", "rmsprop"), "unknown --optimizer 'rmsprop'");
+        assertFailsWith(CommandRun.execute("train", "--resume", dir.resolve("missing.safetensors").toString()), "file not found");
         Path garbage = dir.resolve("garbage.safetensors");
         Files.writeString(garbage, "this is not a checkpoint");
-        assertFailsWith(execute("train", "--resume", garbage.toString()), "garbage.safetensors");
+        assertFailsWith(CommandRun.execute("train", "--resume", garbage.toString()), "garbage.safetensors");
     }
 
     @Test
     void checkpointOfAnotherShapeOrTaskIsRejected(@TempDir Path dir) throws Exception {
-        assertEquals(0, execute(tiny(dir.resolve("a"))).status());
+        assertEquals(0, CommandRun.execute(tiny(dir.resolve("a"))).status());
         String ckpt = dir.resolve("a").resolve("checkpoint.safetensors").toString();
-        assertFailsWith(execute("train", "--resume", ckpt, "--hidden", "8"),
+        assertFailsWith(CommandRun.execute("train", "--resume", ckpt, "--hidden", "8"),
                 "--hidden 8 does not match the checkpoint");
-        assertFailsWith(execute("train", "--resume", ckpt, "--task", "airline"), "was trained on adding");
+        assertFailsWith(CommandRun.execute("train", "--resume", ckpt, "--task", "airline"), "was trained on adding");
         // A bare LSTM model (no head) is not a training checkpoint.
         Path bare = dir.resolve("bare.safetensors");
         LstmParameters.load(Path.of(ckpt)).save(bare);
-        assertFailsWith(execute("train", "--resume", bare.toString()), "not a training checkpoint");
+        assertFailsWith(CommandRun.execute("train", "--resume", bare.toString()), "not a training checkpoint");
     }
 }

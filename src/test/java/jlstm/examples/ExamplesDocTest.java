@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +16,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import jlstm.cli.Main;
+import jlstm.cli.CommandRun;
 import jlstm.train.DigitsExample;
 import jlstm.train.Evaluation;
 
@@ -71,7 +69,7 @@ class ExamplesDocTest {
     @Test
     void theStocksProgramScoresWhatTheTrainCommandScores(@TempDir Path dir) {
         Evaluation e = StocksProgram.run(2, 1);
-        Outcome o = execute("train", "--task", "stocks", "--epochs", "2", "--seed", "1", "--device", "cpu", "--out",
+        CommandRun.Outcome o = CommandRun.execute("train", "--task", "stocks", "--epochs", "2", "--seed", "1", "--device", "cpu", "--out",
                 dir.toString());
         assertEquals(0, o.status(), o.err());
         Matcher m = Pattern.compile("result: task=stocks device=cpu metric=rmse value=([0-9.]+) baseline=([0-9.]+)")
@@ -90,17 +88,17 @@ class ExamplesDocTest {
 
     @Test
     void theDigitsTaskPrintsItsResultLineAndWritesItsCharts(@TempDir Path dir) throws IOException {
-        Outcome o = execute("train", "--task", "digits", "--epochs", "1", "--hidden", "16", "--out", dir.toString());
+        CommandRun.Outcome o = CommandRun.execute("train", "--task", "digits", "--epochs", "1", "--hidden", "16", "--out", dir.toString());
         assertEquals(0, o.status(), o.err());
         assertTrue(o.lastLine().matches(
                 "result: task=digits device=cpu metric=accuracy value=[0-9.]+ baseline=0\\.0975"), o.lastLine());
         for (String file : List.of("learning-curve.png", "confusion-matrix.png", "checkpoint.safetensors")) {
             assertTrue(Files.size(dir.resolve(file)) > 500, file);
         }
-        Outcome cuda = execute("train", "--task", "digits", "--device", "cuda", "--out", dir.toString());
+        CommandRun.Outcome cuda = CommandRun.execute("train", "--task", "digits", "--device", "cuda", "--out", dir.toString());
         assertEquals(2, cuda.status());
         assertTrue(cuda.err().contains("--task digits runs on the CPU: its LstmCell loop steps one row"), cuda.err());
-        Outcome layers = execute("train", "--task", "digits", "--layers", "2", "--out", dir.toString());
+        CommandRun.Outcome layers = CommandRun.execute("train", "--task", "digits", "--layers", "2", "--out", dir.toString());
         assertTrue(layers.err().contains("--layers does not apply to --task digits"), layers.err());
     }
 
@@ -134,25 +132,4 @@ class ExamplesDocTest {
         return "none";
     }
 
-    /** Exit status, stdout and stderr of one command line. */
-    record Outcome(int status, String out, String err) {
-        String lastLine() {
-            String[] lines = out.strip().split("\n");
-            return lines[lines.length - 1];
-        }
-    }
-
-    static synchronized Outcome execute(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 }
