@@ -203,6 +203,24 @@ CUAPI CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, std::size_
 }
 
 namespace {
+/**
+ * A synchronous call's work runs now (refused during a capture, as CUDA does); an Async call's is
+ * stream work.
+ */
+CUresult run_now_or_on(CUstream stream, bool async, const char* call, std::function<void()> work) {
+    if (!async) {
+        if (CUresult r = refuse_during_capture(call)) {
+            return r;
+        }
+        work();
+        return CUDA_SUCCESS;
+    }
+    if (!known_stream(stream)) {
+        return CUDA_ERROR_INVALID_HANDLE;
+    }
+    return submit(stream, std::move(work));
+}
+
 CUresult copy_2d(const CUDA_MEMCPY2D* c, CUstream stream, bool async) {
     if (CUresult r = need_context()) {
         return r;
@@ -243,17 +261,7 @@ CUresult copy_2d(const CUDA_MEMCPY2D* c, CUstream stream, bool async) {
                          reinterpret_cast<const void*>(src + row * src_pitch), width);
         }
     };
-    if (!async) {
-        if (CUresult r = refuse_during_capture(call)) {
-            return r;
-        }
-        work();
-        return CUDA_SUCCESS;
-    }
-    if (!known_stream(stream)) {
-        return CUDA_ERROR_INVALID_HANDLE;
-    }
-    return submit(stream, work);
+    return run_now_or_on(stream, async, call, work);
 }
 
 CUresult memset_elements(CUdeviceptr dst, unsigned value, std::size_t count, std::size_t element_bytes,
@@ -270,17 +278,7 @@ CUresult memset_elements(CUdeviceptr dst, unsigned value, std::size_t count, std
             std::memcpy(p + n * element_bytes, &value, element_bytes);   // little-endian: the low bytes
         }
     };
-    if (!async) {
-        if (CUresult r = refuse_during_capture(call)) {
-            return r;
-        }
-        work();
-        return CUDA_SUCCESS;
-    }
-    if (!known_stream(stream)) {
-        return CUDA_ERROR_INVALID_HANDLE;
-    }
-    return submit(stream, work);
+    return run_now_or_on(stream, async, call, work);
 }
 }  // namespace
 
