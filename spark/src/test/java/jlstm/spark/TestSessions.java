@@ -1,0 +1,75 @@
+package jlstm.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.apache.spark.sql.SparkSession;
+
+import jlstm.LstmConfig;
+import jlstm.LstmParameters;
+import jlstm.train.LinearHead;
+
+/** Spark sessions and small models for the tests. */
+final class TestSessions {
+    private TestSessions() {
+    }
+
+    /** A session on {@code master} (local[2], local-cluster[2,1,1024], …), bound to loopback, no UI. */
+    static SparkSession start(String master) {
+        SparkSession.Builder builder = SparkSession.builder().master(master).appName("jlstm-spark-test")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "2")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+        if (master.startsWith("local-cluster")) {
+            // Executors are separate JVMs started by the in-process standalone worker: they need
+            // this test's classpath (surefire names it) and the module options spark-submit adds.
+            String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+            builder.config("spark.executor.extraClassPath", classpath)
+                    .config("spark.executor.extraJavaOptions", System.getProperty("jlstm.test.sparkJavaOptions", ""))
+                    .config("spark.executor.memory", "768m");
+        }
+        return builder.getOrCreate();
+    }
+
+    /** An LSTM (seeded PyTorch-style init) with a head. */
+    static ModelPayload model(LstmConfig config, int outputs, LinearHead.Mode mode, long seed) {
+        LstmParameters lstm = LstmParameters.initialize(config, seed);
+        return ModelPayload.of(lstm, LinearHead.initialize(config.outputSize(), outputs, mode, seed + 1));
+    }
+
+    /** [T][I] values from U(−1, 1). */
+    static float[][] sequence(SplittableRandom random, int steps, int inputs) {
+        float[][] x = new float[steps][inputs];
+        for (float[] step : x) {
+            for (int i = 0; i < inputs; i++) {
+                step[i] = (float) random.nextDouble(-1, 1);
+            }
+        }
+        return x;
+    }
+
+    /** A Scala Seq of the values, nested lists converted too (what a Row built for an RDD must hold). */
+    static scala.collection.immutable.Seq<Object> seq(List<?> values) {
+        List<Object> converted = new ArrayList<>();
+        for (Object v : values) {
+            converted.add(v instanceof List<?> l ? seq(l) : v);
+        }
+        return scala.jdk.javaapi.CollectionConverters.asScala(converted).toSeq();
+    }
+
+    /** A Row-friendly nested list of a [T][I] array (what a Dataset's array<array<float>> holds). */
+    static List<List<Float>> nested(float[][] x) {
+        List<List<Float>> out = new ArrayList<>();
+        for (float[] step : x) {
+            List<Float> s = new ArrayList<>();
+            for (float v : step) {
+                s.add(v);
+            }
+            out.add(s);
+        }
+        return out;
+    }
+}
