@@ -147,6 +147,37 @@ class ScoringTest {
         }
     }
 
+    /** The Transformer in a Pipeline, saved and loaded back: same params, same model, same bits. */
+    @Test
+    void transformerSavesAndLoadsInAPipeline(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        LstmConfig config = LstmConfig.of(3, 5);
+        ModelPayload model = TestSessions.model(config, 1, LinearHead.Mode.LAST_STEP, 21);
+        SplittableRandom random = new SplittableRandom(4);
+        List<Row> rows = new ArrayList<>();
+        for (int id = 0; id < 24; id++) {
+            rows.add(RowFactory.create(id, TestSessions.seq(TestSessions.nested(TestSessions.sequence(random, 4, 3)))));
+        }
+        Dataset<Row> df = spark.createDataFrame(jsc().parallelize(rows, 2), NESTED);
+        LstmTransformer stage = new LstmTransformer(model).setInputCol("x").setHiddenCol("h").setBatchSize(8);
+        org.apache.spark.ml.PipelineModel fitted = new org.apache.spark.ml.Pipeline()
+                .setStages(new org.apache.spark.ml.PipelineStage[] {stage}).fit(df);
+        List<Row> before = fitted.transform(df).collectAsList();
+        String path = dir.resolve("pipeline").toString();
+        try {
+            fitted.write().overwrite().save(path);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        org.apache.spark.ml.PipelineModel loaded = org.apache.spark.ml.PipelineModel.load(path);
+        LstmTransformer back = (LstmTransformer) loaded.stages()[0];
+        assertEquals(stage.uid(), back.uid());
+        assertEquals(model.sha256(), back.model().sha256());
+        assertEquals("h", back.getOrDefault(back.hiddenCol()));
+        assertEquals(8, (int) (Integer) back.getOrDefault(back.batchSize()));
+        assertEquals(List.of("id", "x", "h", "prediction"), List.of(loaded.transform(df).schema().fieldNames()));
+        assertEquals(before, loaded.transform(df).collectAsList());
+    }
+
     @Test
     void badInputsFailOnTheDriverWithTheColumnNamed() {
         ModelPayload bare = ModelPayload.of(jlstm.LstmParameters.initialize(LstmConfig.of(3, 4), 1), null);
