@@ -24,6 +24,15 @@ final class TestSessions {
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
         if (master.startsWith("local-cluster")) {
+            String home = System.getenv("SPARK_HOME");
+            if (home == null) {
+                throw new IllegalStateException("local-cluster tests need SPARK_HOME (the pom sets it)");
+            }
+            try {
+                java.nio.file.Files.createDirectories(java.nio.file.Path.of(home, "jars"));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             // Executors are separate JVMs started by the in-process standalone worker: they need
             // this test's classpath (surefire names it) and the module options spark-submit adds.
             String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
