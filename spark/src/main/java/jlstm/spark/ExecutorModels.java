@@ -36,7 +36,7 @@ final class ExecutorModels {
         Loaded loaded = LOADED.get(key);
         if (loaded == null) {
             ModelPayload.Decoded model = payload.decode();
-            loaded = new Loaded(LstmLayer.create(model.lstm(), device), model.head());
+            loaded = new Loaded(LstmLayer.create(model.lstm(), device, TaskResources.engineOptions()), model.head());
             loads++;
             LOADED.put(key, loaded);
             if (LOADED.size() > CAPACITY) {

@@ -96,7 +96,8 @@ final class ReplicaTask extends scala.runtime.AbstractFunction1<scala.collection
         Device device = TaskResources.deviceFor(options.device());
         String deviceName = device.label() + (TaskResources.gpuOrdinal() >= 0
                 ? " (Spark GPU " + TaskResources.gpuOrdinal() + ")" : "");
-        try (ring; SequenceModel model = new SequenceModel(LstmLayer.create(start.lstm(), device), start.head())) {
+        try (ring; SequenceModel model = new SequenceModel(
+                LstmLayer.create(start.lstm(), device, TaskResources.engineOptions()), start.head())) {
             if (start.head() == null) {
                 throw new IllegalArgumentException("training needs a model with a head (head.weight, head.bias)");
             }

@@ -8,6 +8,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
 import jlstm.Device;
+import jlstm.EngineOptions;
 
 /**
  * What Spark gave the running task, as jlstm settings: the GPU (from Spark's resource scheduling,
@@ -65,10 +66,17 @@ public final class TaskResources {
     }
 
     /**
-     * The CPU threads one task may use: {@code spark.task.cpus} (default 1). The core reads its CPU
-     * thread count from {@code -Djlstm.cpu.threads} once per JVM, so docs/SPARK.md has executors
-     * started with {@code -Djlstm.cpu.threads} equal to this value.
+     * The engine options of a task's layer: those of {@code -Djlstm.*} on the executor, with the CPU
+     * engine's threads set to {@code spark.task.cpus} unless {@code -Djlstm.cpu.threads} names a
+     * count itself (without either, a task would start one worker per core of the machine, and N
+     * tasks N times that).
      */
+    public static EngineOptions engineOptions() {
+        EngineOptions options = EngineOptions.fromSystemProperties();
+        return options.cpuThreads() > 0 ? options : options.withCpuThreads(cpuThreads());
+    }
+
+    /** The CPU threads one task may use: {@code spark.task.cpus} (default 1). */
     public static int cpuThreads() {
         SparkEnv env = SparkEnv.get();
         SparkConf conf = env == null ? null : env.conf();
