@@ -32,7 +32,7 @@ class LocalClusterTest {
 
     @BeforeAll
     static void start() {
-        spark = TestSessions.start("local-cluster[2,1,1024]");
+        spark = TestSessions.start("local-cluster[2,1,1024]", TestSessions.fakeGpus());
         // Executors register a moment after the session starts; a barrier stage needs both.
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3 && System.nanoTime() < deadline) {
@@ -64,7 +64,9 @@ class LocalClusterTest {
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, 2), ScoringTest.NESTED);
-        ScoringOptions options = ScoringOptions.predictions("x").withHiddenCol("h").withBatchSize(16);
+        // CPU: the executors have (fake) GPUs from Spark's scheduling, so AUTO would pick CUDA.
+        ScoringOptions options = ScoringOptions.predictions("x").withHiddenCol("h").withBatchSize(16)
+                .withDevice(Device.CPU);
         List<Row> scored = LstmScorer.score(df, model, options).collectAsList();
         ModelPayload.Decoded decoded = model.decode();
         try (LstmLayer lstm = LstmLayer.create(decoded.lstm(), Device.CPU)) {
@@ -83,6 +85,23 @@ class LocalClusterTest {
             }
         }
         assertEquals(0, ExecutorModels.loads(), "the driver never loaded the model: the executors did");
+    }
+
+    /**
+     * Spark's GPU scheduling reaches the task: each worker offers GPUs "0" and "1" (a discovery
+     * script, no real GPU), each executor and task takes one, and the task's device follows.
+     */
+    @Test
+    void eachTaskSeesTheGpuSparkAssignedIt() {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        List<String> seen = jsc.parallelize(List.of(0, 1), 2)
+                .map(i -> TaskResources.gpuOrdinal() + ":" + TaskResources.deviceFor(Device.AUTO)
+                        + ":" + TaskResources.deviceFor(Device.CPU) + ":" + TaskResources.engineOptions().cpuThreads())
+                .collect();
+        assertEquals(2, seen.size());
+        for (String s : seen) {
+            assertTrue(s.matches("[01]:CUDA:CPU:1"), "task saw " + s);
+        }
     }
 
     @Test

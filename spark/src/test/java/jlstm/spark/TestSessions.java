@@ -17,6 +17,11 @@ final class TestSessions {
 
     /** A session on {@code master} (local[2], local-cluster[2,1,1024], …), bound to loopback, no UI. */
     static SparkSession start(String master) {
+        return start(master, java.util.Map.of());
+    }
+
+    /** A session with extra settings. */
+    static SparkSession start(String master, java.util.Map<String, String> extra) {
         SparkSession.Builder builder = SparkSession.builder().master(master).appName("jlstm-spark-test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "2")
@@ -40,7 +45,29 @@ final class TestSessions {
                     .config("spark.executor.extraJavaOptions", System.getProperty("jlstm.test.sparkJavaOptions", ""))
                     .config("spark.executor.memory", "768m");
         }
+        extra.forEach(builder::config);
         return builder.getOrCreate();
+    }
+
+    /**
+     * Settings for local-cluster workers that each offer two GPUs "0" and "1" (a discovery script
+     * that prints them; there is no GPU), with one GPU per executor and per task.
+     */
+    static java.util.Map<String, String> fakeGpus() {
+        try {
+            java.nio.file.Path script = java.nio.file.Files.createTempFile("jlstm-gpus-", ".sh");
+            java.nio.file.Files.writeString(script,
+                    "#!/usr/bin/env bash\necho '{\"name\": \"gpu\", \"addresses\": [\"0\", \"1\"]}'\n");
+            script.toFile().setExecutable(true);
+            script.toFile().deleteOnExit();
+            return java.util.Map.of(
+                    "spark.worker.resource.gpu.amount", "2",
+                    "spark.worker.resource.gpu.discoveryScript", script.toString(),
+                    "spark.executor.resource.gpu.amount", "1",
+                    "spark.task.resource.gpu.amount", "1");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** An LSTM (seeded PyTorch-style init) with a head. */

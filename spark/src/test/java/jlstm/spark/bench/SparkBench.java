@@ -67,10 +67,15 @@ public final class SparkBench {
         System.out.printf(Locale.ROOT, "%n## Training steps, local[8], %s, T=%d, %d rows per replica, %,d parameters"
                 + " (%.0f KB of gradients), %d full-batch steps in one barrier stage%n%n", config, seqLen, perReplica,
                 params, params * 4 / 1e3, steps);
-        System.out.printf(Locale.ROOT, "One JVM without Spark, the same %d-row step: %.2f ms%n%n", perReplica, oneJvm);
+        System.out.printf(Locale.ROOT, "One JVM without Spark, the same %d-row step on 1 CPU thread: %.2f ms%n%n",
+                perReplica, oneJvm);
         System.out.println("| N | stage wall s | steps/s (stage) | step ms in task | of which all-reduce ms |"
                 + " step overhead vs one JVM ms |");
         System.out.println("|---|---|---|---|---|---|");
+        // Warm-up (JIT, Spark's first jobs), not reported.
+        Dataset<Row> warm = rows(spark, 2 * perReplica, seqLen, config.inputSize()).repartition(2);
+        DataParallelTrainer.fit(warm, model, TrainingOptions.of("x", "y", 2, steps).withEpochsPerStage(steps)
+                .withDevice(Device.CPU));
         for (int n : new int[] {1, 2, 4, 8}) {
             Dataset<Row> data = rows(spark, n * perReplica, seqLen, config.inputSize()).repartition(n).cache();
             data.count();
@@ -101,7 +106,9 @@ public final class SparkBench {
             x[i] = (float) random.nextDouble(-1, 1);
         }
         double[] times = new double[steps];
-        try (SequenceModel m = new SequenceModel(LstmLayer.create(d.lstm(), Device.CPU), d.head())) {
+        // One CPU thread, as a task with spark.task.cpus=1 gets (TaskResources.engineOptions).
+        jlstm.EngineOptions oneThread = jlstm.EngineOptions.fromSystemProperties().withCpuThreads(1);
+        try (SequenceModel m = new SequenceModel(LstmLayer.create(d.lstm(), Device.CPU, oneThread), d.head())) {
             Adam adam = new Adam(1e-3);
             for (int s = 0; s < steps; s++) {
                 long begin = System.nanoTime();
