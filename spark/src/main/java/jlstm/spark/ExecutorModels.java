@@ -32,7 +32,10 @@ final class ExecutorModels {
 
     /** The model of the payload on the device, loaded on first use in this JVM. */
     static synchronized Loaded get(ModelPayload payload, Device device) {
-        String key = payload.sha256() + "@" + device.label() + ":" + TaskResources.gpuOrdinal();
+        // One layer per GPU a task may be given (until the core opens a chosen ordinal, see
+        // TaskResources.deviceFor); on the CPU one per JVM.
+        String key = payload.sha256() + "@" + device.label()
+                + (device == Device.CPU ? "" : ":" + TaskResources.gpuOrdinal());
         Loaded loaded = LOADED.get(key);
         if (loaded == null) {
             ModelPayload.Decoded model = payload.decode();

@@ -119,4 +119,43 @@ class LocalClusterTest {
         TrainingTest.assertEqualsOneMachine(run, 8, 0.5);
         assertTrue(replicas[0].ringBytes() > 0);
     }
+
+    /**
+     * A real kill: replica 1's executor JVM halts at epoch 2 (of 4, two per stage). Its peer sees
+     * the ring break, the stage fails, Spark replaces the executor and resubmits the stage, which
+     * starts again from the checkpoint of epoch 2: the result has the same bits as a run without
+     * the kill.
+     */
+    @Test
+    void aKilledExecutorFailsTheStageWhichRetriesFromTheCheckpoint(@org.junit.jupiter.api.io.TempDir
+                                                                   java.nio.file.Path dir) throws Exception {
+        TrainingTest.buildData(spark);
+        TrainingOptions options = TrainingOptions.of("x", "y", 2, 4).withEpochsPerStage(2).withBatchSize(8)
+                .withOptimizer(OptimizerSpec.sgd(0.05, 0.9)).withDevice(Device.CPU).withTimeoutMillis(60_000);
+        String uninterrupted = TrainingTest.digest(
+                DataParallelTrainer.fit(TrainingTest.data(), TrainingTest.initialModel(), options).model());
+
+        java.util.concurrent.atomic.AtomicInteger lostExecutors = new java.util.concurrent.atomic.AtomicInteger();
+        org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onExecutorRemoved(org.apache.spark.scheduler.SparkListenerExecutorRemoved removed) {
+                lostExecutors.incrementAndGet();
+            }
+        };
+        spark.sparkContext().addSparkListener(listener);
+        java.nio.file.Path checkpoint = dir.resolve("killed.safetensors");
+        spark.sparkContext().setLocalProperty(ReplicaTask.FAULT_PROPERTY, "1:2:halt");
+        DataParallelTrainer.TrainingRun run;
+        try {
+            run = DataParallelTrainer.fit(TrainingTest.data(), TrainingTest.initialModel(),
+                    options.withCheckpoint(checkpoint));
+        } finally {
+            spark.sparkContext().setLocalProperty(ReplicaTask.FAULT_PROPERTY, null);
+        }
+        spark.sparkContext().listenerBus().waitUntilEmpty();
+        spark.sparkContext().removeSparkListener(listener);
+        assertTrue(lostExecutors.get() >= 1, "an executor JVM died (the injected halt)");
+        assertEquals(uninterrupted, TrainingTest.digest(run.model()), "the retried stage restarted from epoch 2");
+        assertEquals("4", ModelPayload.read(checkpoint).decode().metadata().get("epoch"));
+    }
 }

@@ -223,7 +223,7 @@ class TrainingTest {
         }
         }
 
-    private static String digest(ModelPayload model) {
+    static String digest(ModelPayload model) {
         ModelPayload.Decoded d = model.decode();
         Map<String, Tensor> all = new java.util.LinkedHashMap<>(d.lstm().asMap());
         all.put(LinearHead.WEIGHT, d.head().weight());
