@@ -15,7 +15,6 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-import jlstm.Device;
 import jlstm.LstmConfig;
 import jlstm.LstmOutput;
 import jlstm.Tensor;
@@ -155,7 +154,7 @@ public final class LstmScorer {
             SequenceRows in = SequenceRows.read(rows, column, options.inputCol(), config.inputSize(), batchFirst);
             LstmOutput out = model.lstm().forward(in.x(), null, null, in.allFull() ? null : in.lengths());
             Tensor y = batchFirst ? out.y().swapFirstTwoAxes() : out.y();   // [T, B, F]
-            int batch = rows.size(), f = config.outputSize();
+            int batch = rows.size();
             Object[] predictions = ScoringOptions.produced(options.predictionCol())
                     ? predictions(y, in.lengths()) : null;
             List<Row> result = new ArrayList<>(batch);
@@ -182,7 +181,7 @@ public final class LstmScorer {
         /** The head on each row's own steps: float[O] (last step) or float[T_b][O] per row. */
         private Object[] predictions(Tensor y, int[] lengths) {
             LinearHead head = model.head();
-            int steps = y.dim(0), batch = y.dim(1), f = y.dim(2);
+            int batch = y.dim(1), f = y.dim(2);
             Object[] out = new Object[batch];
             if (head.mode() == LinearHead.Mode.LAST_STEP) {
                 // The row's last valid step (not the padded last one): [1, B, F] → [B, O].
@@ -220,10 +219,5 @@ public final class LstmScorer {
         private static float[][] slicesOfRow(Tensor t, int b) {
             return stepsOfRow(t, b, t.dim(0));
         }
-    }
-
-    /** The model's device for a caller outside Spark's tasks (tests, one-JVM reference). */
-    static ExecutorModels.Loaded loadHere(ModelPayload model, Device device) {
-        return ExecutorModels.get(model, device);
     }
 }
