@@ -194,7 +194,8 @@ void fused_step(int batch, int hidden, int split, bool training, bool bias) {
     CUdeviceptr null_ptr = 0;
     CUdeviceptr bias_ih = bias ? d_bih.p : null_ptr, bias_hh = bias ? d_bhh.p : null_ptr;
     // c in place (the engine's inference schedule) and gates over Xp_t (its training schedule).
-    std::vector<void*> args = {&batch, &hidden, &split, &d_xp.p, &d_hp.p, &h_prev_ld, &d_w.p, &bias_ih, &bias_hh,
+    int precision = 0;   // fp32 (kPrecisionFp32): the double reference multiplies the operands as they are
+    std::vector<void*> args = {&batch, &hidden, &split, &precision, &d_xp.p, &d_hp.p, &h_prev_ld, &d_w.p, &bias_ih, &bias_hh,
                                &d_c.p, &d_c.p, &d_h.p, &ld};
     if (training) {
         args.push_back(&d_xp.p);
@@ -325,8 +326,9 @@ void persistent(int steps, int batch, int hidden, int units, int direction) {
         Device d_cells((std::size_t) steps * batch * hidden), d_c_last((std::size_t) batch * hidden);
         CUdeviceptr out = d_out.p + (CUdeviceptr) column * sizeof(float);
         std::size_t shared = ((std::size_t) 4 * units * hidden + (std::size_t) units * batch) * sizeof(float);
-        std::vector<void*> args = {&steps, &batch, &hidden, &direction, &d_xp.p, &d_w.p, &d_bih.p, &d_bhh.p, &d_h0.p,
-                                   &d_c0.p, &out, &out_ld};
+        int precision = 0;   // fp32 (kPrecisionFp32)
+        std::vector<void*> args = {&steps, &batch, &hidden, &direction, &precision, &d_xp.p, &d_w.p, &d_bih.p,
+                                   &d_bhh.p, &d_h0.p, &d_c0.p, &out, &out_ld};
         if (training) {
             args.push_back(&d_cells.p);
         }
@@ -382,8 +384,9 @@ void persistent(int steps, int batch, int hidden, int units, int direction) {
     Device d_dg((std::size_t) steps * batch * g4), d_dh0((std::size_t) batch * hidden), d_dc0((std::size_t) batch * hidden);
     CUdeviceptr dy_at = d_dy.p + (CUdeviceptr) column * sizeof(float);
     std::size_t shared = ((std::size_t) units * g4 + 2 * (std::size_t) units * batch) * sizeof(float);
-    std::vector<void*> args = {&steps, &batch, &hidden, &direction, &d_gates.p, &d_cells.p, &d_c0.p, &dy_at, &out_ld,
-                               &d_w.p, &d_dhn.p, &d_dcn.p, &d_dg.p, &d_dh0.p, &d_dc0.p};
+    int precision = 0;   // fp32 (kPrecisionFp32)
+    std::vector<void*> args = {&steps, &batch, &hidden, &direction, &precision, &d_gates.p, &d_cells.p, &d_c0.p,
+                               &dy_at, &out_ld, &d_w.p, &d_dhn.p, &d_dcn.p, &d_dg.p, &d_dh0.p, &d_dc0.p};
     cooperative("lstm_persistent_backward", blocks, threads, shared, args);
     expect(what + " backward dG", d_dg.download(), want_dg);
     expect(what + " backward dh0", d_dh0.download(), dh);

@@ -4,6 +4,7 @@ import jlstm.LstmBackend;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
+import jlstm.Precision;
 
 /**
  * The CPU backend: native kernels shipped in the jar where the CPU has AVX-512 or AVX2 (see
@@ -94,8 +95,15 @@ public final class CpuBackend implements LstmBackend {
         return rows * ((16 + 4 * cols + 7) / 8 * 8);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws UnsupportedOperationException when {@value Precision#PROPERTY} asks for tf32 or bf16:
+     *         the CPU engine computes in fp32 only
+     */
     @Override
     public LstmEngine open(LstmParameters parameters) {
+        requireFp32(Precision.fromProperty(), "-D" + Precision.PROPERTY);
         Availability availability = availability();
         if (!availability.available()) {
             throw new IllegalStateException("the CPU backend cannot run: " + availability.detail());
@@ -108,5 +116,17 @@ public final class CpuBackend implements LstmBackend {
                     + kernels.description());
         }
         return new CpuLstmEngine(parameters);
+    }
+
+    /**
+     * Refuses every precision but fp32: the CPU kernels have no tensor-core modes.
+     *
+     * @param where how the precision was asked for, for the message
+     */
+    public static void requireFp32(Precision precision, String where) {
+        if (precision != Precision.FP32) {
+            throw new UnsupportedOperationException("the CPU engine computes in fp32 only; precision "
+                    + precision.label() + " (" + where + ") needs the CUDA engine (--device cuda)");
+        }
     }
 }
