@@ -14,7 +14,7 @@ import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
 import jcuda.jcublas.cublasStatus;
 import jcuda.runtime.cudaStream_t;
-import jlstm.Precision;
+import jlstm.EngineOptions.Precision;
 
 /**
  * The one wrapper around cuBLAS: a handle created in the current context and bound to one
@@ -110,7 +110,7 @@ final class Cublas implements AutoCloseable {
                     cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
         }
         if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
-            throw new CudaException((precision == Precision.FP32 ? "cublasSgemm(" : "cublasGemmEx(" + precision.label()
+            throw new CudaException((precision == Precision.FP32 ? "cublasSgemm(" : "cublasGemmEx(" + precision.name().toLowerCase(java.util.Locale.ROOT)
                     + ", ") + ColumnMajorCall.of(transA, transB, m, n, k, lda, ldb, ldc)
                     + ") for row-major m=" + m + ", n=" + n + ", k=" + k + " failed: " + cublasStatus.stringFor(status));
         }

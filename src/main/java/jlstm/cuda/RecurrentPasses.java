@@ -3,7 +3,7 @@ package jlstm.cuda;
 import static jlstm.cuda.DeviceAddress.at;
 
 import jlstm.LstmConfig;
-import jlstm.Precision;
+import jlstm.EngineOptions.Precision;
 
 /**
  * The launch schedule of the CUDA engine: what {@link CudaLstmEngine} issues for one forward or

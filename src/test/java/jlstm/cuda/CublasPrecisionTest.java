@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import jlstm.Backends;
 import jlstm.LstmConfig;
 import jlstm.LstmParameters;
-import jlstm.Precision;
+import jlstm.EngineOptions.Precision;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

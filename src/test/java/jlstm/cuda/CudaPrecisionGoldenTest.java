@@ -19,7 +19,7 @@ import jlstm.Backends;
 import jlstm.LstmBackend;
 import jlstm.LstmConfig;
 import jlstm.LstmParameters;
-import jlstm.Precision;
+import jlstm.EngineOptions.Precision;
 import jlstm.Tensor;
 import jlstm.io.Safetensors;
 import org.junit.jupiter.api.BeforeEach;
@@ -109,7 +109,7 @@ class CudaPrecisionGoldenTest {
                     engine.setSchedule(schedule);
                     engine.setGraphs(graphs);
                     assertEquals(precision, engine.precision());
-                    String label = name + " " + precision.label() + " " + schedule + (graphs ? " with graphs" : "")
+                    String label = name + " " + label(precision) + " " + schedule + (graphs ? " with graphs" : "")
                             + " (ran as " + engine.effectiveSchedule(batch) + ")";
                     Map<String, float[]> got = pass(engine, config, steps, batch, in);
                     for (Map.Entry<String, Tensor> e : expected.entrySet()) {
@@ -160,7 +160,7 @@ class CudaPrecisionGoldenTest {
             double distance = caseDistance(expected, pass(engine, config, steps, batch, in));
             assertTrue(distance > caseTolerance(precision), String.format(Locale.ROOT,
                     "%s: fp32 products lie only %.3g from the %s golden (bound %.3g): the case cannot tell the modes "
-                            + "apart", name, distance, precision.label(), caseTolerance(precision)));
+                            + "apart", name, distance, label(precision), caseTolerance(precision)));
         }
     }
 
@@ -214,7 +214,7 @@ class CudaPrecisionGoldenTest {
     }
 
     private static String expectedFile(Precision precision) {
-        return "expected." + precision.label() + ".safetensors";
+        return "expected." + label(precision) + ".safetensors";
     }
 
     private static Path root() {
@@ -237,5 +237,10 @@ class CudaPrecisionGoldenTest {
             }
             return folders;
         }
+    }
+
+    /** fp32, tf32 or bf16: the mode as the command line and the golden files name it. */
+    private static String label(Precision precision) {
+        return precision.name().toLowerCase(Locale.ROOT);
     }
 }

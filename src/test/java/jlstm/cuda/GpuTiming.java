@@ -11,7 +11,7 @@ import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jlstm.LstmConfig;
 import jlstm.LstmParameters;
-import jlstm.Precision;
+import jlstm.EngineOptions.Precision;
 
 /**
  * Times every variant of the CUDA engine — schedule gemm, fused, persistent, each with CUDA graphs
@@ -66,7 +66,7 @@ public final class GpuTiming {
         List<String> shapes = args.length > 0 ? List.of(args) : DEFAULT_SHAPES;
         List<Precision> precisions = new ArrayList<>();
         for (String p : System.getProperty(PRECISIONS_PROPERTY, "fp32,tf32,bf16").split(",")) {
-            precisions.add(Precision.parse(p, "-D" + PRECISIONS_PROPERTY + "="));
+            precisions.add(jlstm.EngineOptions.parse(Precision.class, "-D" + PRECISIONS_PROPERTY, p));
         }
         System.out.println("# " + CudaBackend.instance().availability().detail());
         for (String shape : shapes) {
@@ -87,7 +87,7 @@ public final class GpuTiming {
                             engine.setSchedule(schedule);
                             engine.setGraphs(graphs);
                             String variant = schedule.name().toLowerCase(Locale.ROOT) + (graphs ? "+graphs" : "")
-                                    + (precision == Precision.FP32 ? "" : "@" + precision.label()) + suffix;
+                                    + (precision == Precision.FP32 ? "" : "@" + label(precision)) + suffix;
                             String ranAs = engine.effectiveSchedule(b).name().toLowerCase(Locale.ROOT);
                             for (boolean training : new boolean[] {false, true}) {
                                 double ms = time(engine, config, t, b, training);
@@ -143,5 +143,10 @@ public final class GpuTiming {
                 }
             }
         });
+    }
+
+    /** fp32, tf32 or bf16: the mode as the command line and the golden files name it. */
+    private static String label(Precision precision) {
+        return precision.name().toLowerCase(Locale.ROOT);
     }
 }
