@@ -38,7 +38,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * as the mode says.
  */
 @Tag("cuda")
-class CudaPrecisionGoldenTest {
+public class CudaPrecisionGoldenTest {
     private static final List<CudaLstmEngine.Schedule> SCHEDULES = List.of(CudaLstmEngine.Schedule.GEMM,
             CudaLstmEngine.Schedule.FUSED, CudaLstmEngine.Schedule.PERSISTENT);
 
@@ -51,7 +51,7 @@ class CudaPrecisionGoldenTest {
      * and 1.2e-5 (bf16; its one-ulp flips are 8× larger but rarer): about 3× that for tf32, and 8× a
      * tf32-sized flip for bf16. This bound catches wrong elements; the norm bound tells modes apart.
      */
-    static double tolerance(Precision precision) {
+    public static double tolerance(Precision precision) {
         return switch (precision) {
             case FP32 -> 1e-4;
             case TF32 -> 1e-3;
@@ -65,7 +65,7 @@ class CudaPrecisionGoldenTest {
      * golden, and each mode's golden at least 3.3e-4 (tf32) and 2.7e-3 (bf16) from fp32's; the
      * bounds sit between, and the test checks on every case that the engine in fp32 fails them.
      */
-    static double caseTolerance(Precision precision) {
+    public static double caseTolerance(Precision precision) {
         return switch (precision) {
             case FP32 -> 1e-5;
             case TF32 -> 2e-4;
@@ -169,7 +169,7 @@ class CudaPrecisionGoldenTest {
      * max(1, max|golden|) first (as make_precision_golden.py's case_norm): the mode's rounding moves
      * every element, one operand rounding the other way moves a few.
      */
-    static double caseDistance(Map<String, Tensor> expected, Map<String, float[]> got) {
+    public static double caseDistance(Map<String, Tensor> expected, Map<String, float[]> got) {
         double diff = 0, ref = 0;
         for (Map.Entry<String, Tensor> e : expected.entrySet()) {
             float[] want = e.getValue().data();
@@ -215,6 +215,11 @@ class CudaPrecisionGoldenTest {
 
     private static String expectedFile(Precision precision) {
         return "expected." + label(precision) + ".safetensors";
+    }
+
+    /** The folder of a committed case (src/test/resources/golden-precision/NAME). */
+    public static Path caseFolder(String name) {
+        return root().resolve(name);
     }
 
     private static Path root() {
