@@ -45,7 +45,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * serves one call at a time. Training is one thread's job at a time:
  * <ul>
  *   <li>{@link #forwardTraining} and {@link #backward} form a pass that stays on one thread; the
- *       pass keeps its engine (inference from other threads meanwhile uses others), and a
+ *       pass keeps its engine until its backward returns (inference from other threads meanwhile
+ *       uses others, or waits for that backward when the bound is reached), then the engine serves
+ *       every thread again (a repeated backward works only while no other call used it), and a
  *       {@code backward} on another thread, or while another training call runs, fails at once
  *       with an {@link IllegalStateException} saying so;</li>
  *   <li>parameters are changed in place (an optimizer step) only while no call runs, and then
@@ -359,8 +361,9 @@ public final class LstmLayer implements AutoCloseable {
             requireShape("dcn", dcn, cellStateShape(batch));
             if (!pool.resume(p.slot(), p.id())) {
                 pass = null;
-                throw new IllegalStateException("backward needs a forwardTraining call first (a forward on this thread"
-                        + " since the last forwardTraining discarded its activations)");
+                throw new IllegalStateException("backward needs a forwardTraining call first (its activations are gone:"
+                        + " a forward on this thread since the last forwardTraining discarded them, or after this pass's"
+                        + " backward its engine served another call)");
             }
             try {
                 Tensor dyTimeMajor = config.batchFirst() ? dy.swapFirstTwoAxes() : dy;
@@ -373,7 +376,7 @@ public final class LstmLayer implements AutoCloseable {
                 Map<String, Tensor> byName = new LinkedHashMap<>(grads.asMap());
                 return new LstmGradients(config.batchFirst() ? dx.swapFirstTwoAxes() : dx, dh0, dc0, byName);
             } finally {
-                pool.giveBack(p.slot(), p.id()); // still pinned: backward may be repeated
+                pool.finish(p.slot(), p.id()); // the pass is over: its engine may serve others now
             }
         } finally {
             exitTraining();
