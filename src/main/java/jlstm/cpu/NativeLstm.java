@@ -329,6 +329,7 @@ final class NativeLstm implements AutoCloseable {
                 args[A_TRAINING] = training ? 1 : 0;
                 args[A_BARRIER] = barrier;
                 args[A_SOLO_LOOP] = worthSplitting(b) ? 0 : 1;
+                args[A_H] = hidden;
                 runLayer(args, true);
             }
         }
@@ -401,6 +402,7 @@ final class NativeLstm implements AutoCloseable {
                 args[B_REVERSE] = d;
                 args[B_BARRIER] = barrier;
                 args[B_SOLO_LOOP] = worthSplitting(b) ? 0 : 1;
+                args[B_H] = hidden;
                 runLayer(args, false);
                 NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
                         gradients.weightIh(k, d));
@@ -567,11 +569,11 @@ final class NativeLstm implements AutoCloseable {
 
     static final int A_X = 0, A_LDX = 1, A_K = 2, A_WIH = 3, A_WHH = 4, A_BIAS = 5, A_G = 6, A_C = 7, A_HOUT = 8,
             A_LDH = 9, A_H0 = 10, A_C0 = 11, A_T = 12, A_B = 13, A_HP = 14, A_REVERSE = 15, A_TRAINING = 16,
-            A_BARRIER = 17, A_SOLO_LOOP = 18, ARGS_FORWARD = 19;
+            A_BARRIER = 17, A_SOLO_LOOP = 18, A_H = 19, ARGS_FORWARD = 20;
     static final int B_X = 0, B_LDX = 1, B_K = 2, B_WIH = 3, B_WHH = 4, B_G = 5, B_C = 6, B_HOUT = 7, B_LDH = 8,
             B_H0 = 9, B_C0 = 10, B_DY = 11, B_LDY = 12, B_DG = 13, B_DHC = 14, B_DCC = 15, B_DX = 16,
             B_DX_ACCUMULATE = 17, B_DWIH = 18, B_DWHH = 19, B_DB = 20, B_T = 21, B_B = 22, B_HP = 23, B_REVERSE = 24,
-            B_BARRIER = 25, B_SOLO_LOOP = 26, ARGS_BACKWARD = 27;
+            B_BARRIER = 25, B_SOLO_LOOP = 26, B_H = 27, ARGS_BACKWARD = 28;
 
     /** The native blocks of one engine; also the Cleaner's action (it must not reference the engine). */
     private static final class Memory implements Runnable {
