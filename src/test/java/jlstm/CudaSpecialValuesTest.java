@@ -17,6 +17,7 @@ class CudaSpecialValuesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("jlstm.GoldenCase#specialValues")
     void cudaMatchesPyTorch(GoldenCase golden) throws Exception {
+        CudaTestSupport.requireOrSkip(Backends.cuda().availability());
         Map<String, Tensor> actual;
         try (LstmLayer layer = LstmLayer.create(golden.parameters(), Backends.cuda())) {
             actual = golden.runThrough(layer);
