@@ -59,6 +59,8 @@ final class EnginePool implements AutoCloseable {
         boolean dedicated;
         /** The heap estimate of its current workspace (see {@link LstmBackend#workspaceBytes}). */
         long workspaceBytes;
+        /** The estimate of its native workspace (see {@link LstmBackend#nativeWorkspaceBytes}). */
+        long nativeWorkspaceBytes;
         int steps = -1;
         int batch = -1;
         boolean trainingWorkspace;

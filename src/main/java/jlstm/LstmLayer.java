@@ -320,12 +320,18 @@ public final class LstmLayer implements AutoCloseable {
         boolean trainingWorkspace = training || (sameShape && slot.trainingWorkspace);
         long workspace = pool.backend().workspaceBytes(config, steps, batch, trainingWorkspace);
         long growth = Math.max(0, workspace - slot.workspaceBytes);
-        MemoryBudget.require(Float.BYTES * io + growth, (training ? "a training pass" : "a forward pass") + " of T="
-                + steps + ", B=" + batch + " through " + config);
+        // Native memory is counted against the heap's limit as well, so -Xmx bounds a call on every path.
+        long nativeWorkspace = pool.backend().nativeWorkspaceBytes(config, steps, batch, trainingWorkspace);
+        long nativeGrowth = Math.max(0, nativeWorkspace - slot.nativeWorkspaceBytes);
+        MemoryBudget.require(Float.BYTES * io + growth + nativeGrowth, (training ? "a training pass" : "a forward pass")
+                + " of T=" + steps + ", B=" + batch + " through " + config + (nativeGrowth >= MemoryBudget.SMALL_BYTES
+                ? " (" + MemoryBudget.human(nativeGrowth) + " of it the CPU kernels' native workspace, counted against"
+                + " -Xmx)" : ""));
         slot.steps = steps;
         slot.batch = batch;
         slot.trainingWorkspace = trainingWorkspace;
         slot.workspaceBytes = workspace;
+        slot.nativeWorkspaceBytes = nativeWorkspace;
     }
 
     /**

@@ -13,7 +13,7 @@ import java.util.Locale;
  */
 public final class MemoryBudget {
     /** Below this an allocation is too small to be worth a check. */
-    static final long SMALL_BYTES = 16L << 20;
+    public static final long SMALL_BYTES = 16L << 20;
 
     private MemoryBudget() {
     }

@@ -59,6 +59,13 @@ public final class CpuBackend implements LstmBackend {
         return NativeKernels.status().usable() ? 0 : javaWorkspaceBytes(config, steps, batch, training);
     }
 
+    /** The native kernels' workspace for a shape ({@link NativeLstm#workspaceBytes}), 0 without them. */
+    @Override
+    public long nativeWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
+        NativeKernels.Status kernels = NativeKernels.status();
+        return kernels.usable() ? NativeLstm.workspaceBytes(config, kernels.unitBlock(), steps, batch, training) : 0;
+    }
+
     /**
      * The heap of the pure-Java path for a shape, array by array (kept in step with
      * {@code CpuLstmEngine.ensureWorkspace} and {@code ensureBackwardWorkspace}): row-stored

@@ -211,6 +211,27 @@ final class NativeLstm implements AutoCloseable {
 
     // ---------------------------------------------------------------- workspace
 
+    /**
+     * The bytes {@link #ensureWorkspace} (and, training, {@link #ensureBackwardWorkspace}) allocate
+     * for a shape, by the same sums.
+     */
+    static long workspaceBytes(LstmConfig config, int unitBlock, int t, int b, boolean training) {
+        long rows = (long) t * b;
+        long hp = (config.hiddenSize() + unitBlock - 1) / unitBlock * unitBlock, g4 = 4L * hp;
+        int layers = config.numLayers(), dirs = config.directions();
+        long floats = rows * config.inputSize() + layers * (rows * dirs * hp + dirs * (rows * (g4 + hp) + 2L * b * hp));
+        if (training) {
+            long widest = 0, inputs = 0;
+            for (int k = 0; k < layers; k++) {
+                long in = k == 0 ? config.inputSize() : dirs * hp;
+                widest = Math.max(widest, in);
+                inputs += rows * in;
+            }
+            floats += inputs + rows * dirs * hp + rows * g4 + 2L * b * hp + g4 * (widest + hp + 1);
+        }
+        return 4 * floats;
+    }
+
     private void ensureWorkspace(int t, int b) {
         if (t == steps && b == batch && input != 0) {
             return;
