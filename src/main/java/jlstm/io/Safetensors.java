@@ -205,9 +205,9 @@ public final class Safetensors {
         } catch (SafetensorsFormatException e) {
             throw e;
         } catch (MalformedJsonException | IllegalStateException | NumberFormatException e) {
-            throw new SafetensorsFormatException(file, "invalid JSON header: " + e.getMessage());
+            throw new SafetensorsFormatException(file, "invalid JSON header: " + jsonProblem(e.getMessage()));
         } catch (IOException e) {
-            throw new SafetensorsFormatException(file, "invalid JSON header: " + e.getMessage());
+            throw new SafetensorsFormatException(file, "invalid JSON header: " + jsonProblem(e.getMessage()));
         }
 
         // Offsets: inside the data, not overlapping, no holes (the format indexes every byte).
@@ -234,6 +234,26 @@ public final class Safetensors {
                     + " bytes but the tensors cover " + expectedBegin);
         }
         return new Parsed(headers, metadata);
+    }
+
+    /** The longest JSON path quoted in a message (a header nested 255 deep has one of 800 characters). */
+    private static final int MAX_JSON_PATH_CHARS = 60;
+
+    /**
+     * A parser's message cut to one short line: its first line, without the advice to parse
+     * leniently, its JSON path shortened.
+     */
+    static String jsonProblem(String message) {
+        if (message == null) {
+            return "malformed JSON";
+        }
+        String line = message.strip().lines().findFirst().orElse("");
+        line = line.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
+        int path = line.indexOf(" path ");
+        if (path >= 0 && line.length() - path - 6 > MAX_JSON_PATH_CHARS) {
+            line = line.substring(0, path + 6 + MAX_JSON_PATH_CHARS) + "…";
+        }
+        return line;
     }
 
     private record Header(String name, DType dtype, int[] shape, long begin, long end) {
