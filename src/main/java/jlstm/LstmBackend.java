@@ -48,8 +48,10 @@ public interface LstmBackend {
      * path runs it, and a call too large is refused at once with the {@code -Xmx} that would do.
      *
      * @param training whether the workspace must also serve a backward pass
+     * @param options  the options the engine was opened with
      */
-    default long nativeWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
+    default long nativeWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training,
+                                      EngineOptions options) {
         return 0;
     }
 

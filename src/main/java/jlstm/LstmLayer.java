@@ -338,7 +338,8 @@ public final class LstmLayer implements AutoCloseable {
         long workspace = pool.backend().workspaceBytes(config, steps, batch, trainingWorkspace, pool.options());
         long growth = Math.max(0, workspace - slot.workspaceBytes);
         // Native memory is counted against the heap's limit as well, so -Xmx bounds a call on every path.
-        long nativeWorkspace = pool.backend().nativeWorkspaceBytes(config, steps, batch, trainingWorkspace);
+        long nativeWorkspace = pool.backend().nativeWorkspaceBytes(config, steps, batch, trainingWorkspace,
+                pool.options());
         long nativeGrowth = Math.max(0, nativeWorkspace - slot.nativeWorkspaceBytes);
         MemoryBudget.require(Float.BYTES * io + growth + nativeGrowth, (training ? "a training pass" : "a forward pass")
                 + " of T=" + steps + ", B=" + batch + " through " + config + (nativeGrowth >= MemoryBudget.SMALL_BYTES

@@ -58,12 +58,12 @@ class EnginePoolTest {
         }
 
         @Override
-        public Availability availability() {
+        public Availability availability(EngineOptions options) {
             return Availability.yes("test");
         }
 
         @Override
-        public LstmEngine open(LstmParameters parameters) {
+        public LstmEngine open(LstmParameters parameters, EngineOptions options) {
             return new CachingEngine(parameters);
         }
     }
@@ -71,7 +71,7 @@ class EnginePoolTest {
     @Test
     void everyBorrowedEngineSeesAnAnnouncedChangeBeforeItsNextCall() {
         LstmParameters p = LstmParameters.initialize(LstmConfig.of(2, 3), 1);
-        try (EnginePool pool = new EnginePool(new CachingBackend(), p, 3)) {
+        try (EnginePool pool = new EnginePool(new CachingBackend(), p, EngineOptions.defaults().withMaxEngines(3))) {
             EnginePool.Slot a = pool.borrow();
             EnginePool.Slot b = pool.borrow(); // a is out: a second engine opens
             assertNotSame(a.engine, b.engine);

@@ -63,8 +63,9 @@ public final class CpuBackend implements LstmBackend {
 
     /** The native kernels' workspace for a shape ({@link NativeLstm#workspaceBytes}), 0 without them. */
     @Override
-    public long nativeWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
-        NativeKernels.Status kernels = NativeKernels.status();
+    public long nativeWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training,
+                                     EngineOptions options) {
+        NativeKernels.Status kernels = NativeKernels.status(options.cpuKernels());
         return kernels.usable() ? NativeLstm.workspaceBytes(config, kernels.unitBlock(), steps, batch, training) : 0;
     }
 
