@@ -72,6 +72,25 @@ public final class MemoryBudget {
                 what, human(bytes), human(available)), bytes, available);
     }
 
+    /**
+     * Throws when {@code bytes} of GPU memory cannot fit what the device has free; nothing has been
+     * allocated when it throws.
+     *
+     * @param bytes     the estimate
+     * @param what      what needs it, for the message
+     * @param available the device's free memory (including what the caller would free first)
+     * @throws InsufficientMemoryException when it does not fit
+     */
+    public static void requireDevice(long bytes, String what, long available) {
+        if (bytes <= available) {
+            return;
+        }
+        throw new InsufficientMemoryException(String.format(Locale.ROOT,
+                "not enough GPU memory: %s needs about %s of device memory, but the GPU has only %s free; use a"
+                        + " smaller batch or shorter sequences, a GPU with more memory, or the CPU (--device cpu)",
+                what, human(bytes), human(available)), bytes, available);
+    }
+
     /** The machine's available memory (Linux {@code MemAvailable}), or Long.MAX_VALUE where unknown. */
     public static long machineAvailable() {
         try {
