@@ -62,7 +62,8 @@ final class EnginePool implements AutoCloseable {
     private final LstmParameters parameters;
     private final EngineOptions options;
     private final int maxEngines;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Fair: a caller woken when an engine comes back is served before one that arrives just then. */
+    private final ReentrantLock lock = new ReentrantLock(true);
     private final Condition changed = lock.newCondition();
     private final List<Slot> slots = new ArrayList<>();
     private int opening;
