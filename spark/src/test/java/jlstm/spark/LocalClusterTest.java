@@ -123,17 +123,20 @@ class LocalClusterTest {
     /**
      * A real kill: replica 1's executor JVM halts at epoch 2 (of 4, two per stage). Its peer sees
      * the ring break, the stage fails, Spark replaces the executor and resubmits the stage, which
-     * starts again from the checkpoint of epoch 2: the result has the same bits as a run without
-     * the kill.
+     * starts again from the checkpoint of epoch 2: the result equals a run without the kill
+     * (within float rounding: see below).
      */
     @Test
     void aKilledExecutorFailsTheStageWhichRetriesFromTheCheckpoint(@org.junit.jupiter.api.io.TempDir
                                                                    java.nio.file.Path dir) throws Exception {
         TrainingTest.buildData(spark);
-        TrainingOptions options = TrainingOptions.of("x", "y", 2, 4).withEpochsPerStage(2).withBatchSize(8)
+        // Full-shard steps: the lost executor's shuffle output is recomputed, and Spark does not keep
+        // the order of rows within a partition across that, so mini-batches would differ (and the
+        // bits of a full-shard sum may): compared within float rounding, not bit for bit.
+        TrainingOptions options = TrainingOptions.of("x", "y", 2, 4).withEpochsPerStage(2).withBatchSize(0)
                 .withOptimizer(OptimizerSpec.sgd(0.05, 0.9)).withDevice(Device.CPU).withTimeoutMillis(60_000);
-        String uninterrupted = TrainingTest.digest(
-                DataParallelTrainer.fit(TrainingTest.data(), TrainingTest.initialModel(), options).model());
+        ModelPayload uninterrupted =
+                DataParallelTrainer.fit(TrainingTest.data(), TrainingTest.initialModel(), options).model();
 
         java.util.concurrent.atomic.AtomicInteger lostExecutors = new java.util.concurrent.atomic.AtomicInteger();
         org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
@@ -155,7 +158,12 @@ class LocalClusterTest {
         spark.sparkContext().listenerBus().waitUntilEmpty();
         spark.sparkContext().removeSparkListener(listener);
         assertTrue(lostExecutors.get() >= 1, "an executor JVM died (the injected halt)");
-        assertEquals(uninterrupted, TrainingTest.digest(run.model()), "the retried stage restarted from epoch 2");
+        ModelPayload.Decoded expected = uninterrupted.decode(), actual = run.model().decode();
+        for (String name : expected.lstm().names()) {
+            assertArrayEquals(expected.lstm().get(name).data(), actual.lstm().get(name).data(), 1e-5f,
+                    "the retried stage restarted from epoch 2: " + name);
+        }
+        assertArrayEquals(expected.head().weight().data(), actual.head().weight().data(), 1e-5f, "head.weight");
         assertEquals("4", ModelPayload.read(checkpoint).decode().metadata().get("epoch"));
     }
 }
