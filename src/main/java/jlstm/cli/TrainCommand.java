@@ -23,18 +23,16 @@ import jlstm.train.Adam;
 import jlstm.train.AddingProblem;
 import jlstm.train.AirlinePassengers;
 import jlstm.train.Checkpoint;
+import jlstm.train.EpochRecord;
 import jlstm.train.Evaluation;
+import jlstm.train.FitCallback;
+import jlstm.train.FitOptions;
 import jlstm.train.LinearHead;
 import jlstm.train.Optimizer;
 import jlstm.train.SequenceModel;
 import jlstm.train.Sgd;
 import jlstm.train.StockForecast;
-import jlstm.train.Trainer;
 import jlstm.train.TrainingTask;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -236,43 +234,50 @@ final class TrainCommand implements Callable<Integer> {
                         : "note: the head, loss and optimizer run on the host; each step copies through host memory");
             }
 
-            int sequences = trainingTask.trainingSet().size();
-            Evaluation evaluation = null;
             String monitorName = trainingTask.monitorName(); // held-out, or validation for stocks
             Path checkpointFile = outDir.resolve(CHECKPOINT_FILE);
-            for (int epoch = startEpoch + 1; epoch <= startEpoch + runEpochs; epoch++) {
-                Trainer.EpochResult result;
-                try (ProgressBar bar = progressBar("epoch " + epoch + "/" + (startEpoch + runEpochs), sequences)) {
-                    result = Trainer.runEpoch(model, trainingTask.trainingSet(), trainingTask.loss(), optimizer,
-                            runBatch, clip, Trainer.shuffleSeed(runSeed, epoch), (n, loss) -> {
-                                if (bar != null) {
-                                    bar.stepBy(n);
-                                    bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", loss));
-                                }
-                            });
+            Evaluation[] lastMonitored = new Evaluation[1];
+            int lastEpoch = startEpoch + runEpochs;
+            FitCallback report = new FitCallback() {
+                @Override
+                public void epochDone(EpochRecord epoch) {
+                    Evaluation evaluation = trainingTask.monitor(model);
+                    lastMonitored[0] = evaluation;
+                    trainHistory.add(epoch.trainLoss());
+                    evalHistory.add(evaluation.value());
+                    stdout.printf(Locale.ROOT, "epoch %3d/%d  loss %.6f  %s %s %s  %,.0f seq/s  %.1f s%n",
+                            epoch.epoch(), lastEpoch, epoch.trainLoss(), monitorName, evaluation.metric(),
+                            number(evaluation.value()), epoch.sequencesPerSecond(), epoch.seconds());
+                    Map<String, String> meta = new LinkedHashMap<>();
+                    meta.put("task", taskName);
+                    meta.putAll(trainingTask.metadata());
+                    meta.put("seed", Long.toString(runSeed));
+                    meta.put("epoch", Integer.toString(epoch.epoch()));
+                    meta.put("input_size", Integer.toString(inputSize));
+                    meta.put("hidden", Integer.toString(lstmParameters.config().hiddenSize()));
+                    meta.put("layers", Integer.toString(lstmParameters.config().numLayers()));
+                    meta.put("batch", Integer.toString(runBatch));
+                    meta.put("clip", Double.toString(clip));
+                    meta.put("loss", trainingTask.loss().name());
+                    meta.put("metric", evaluation.metric());
+                    meta.put("history.train_loss", joinHistory(trainHistory));
+                    meta.put("history.heldout", joinHistory(evalHistory));
+                    try {
+                        Checkpoint.save(checkpointFile, model, optimizer, meta);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
                 }
-                evaluation = trainingTask.monitor(model);
-                trainHistory.add(result.meanLoss());
-                evalHistory.add(evaluation.value());
-                stdout.printf(Locale.ROOT, "epoch %3d/%d  loss %.6f  %s %s %s  %,.0f seq/s  %.1f s%n", epoch,
-                        startEpoch + runEpochs, result.meanLoss(), monitorName, evaluation.metric(),
-                        number(evaluation.value()), result.sequencesPerSecond(), result.seconds());
-                Map<String, String> meta = new LinkedHashMap<>();
-                meta.put("task", taskName);
-                meta.putAll(trainingTask.metadata());
-                meta.put("seed", Long.toString(runSeed));
-                meta.put("epoch", Integer.toString(epoch));
-                meta.put("input_size", Integer.toString(inputSize));
-                meta.put("hidden", Integer.toString(lstmParameters.config().hiddenSize()));
-                meta.put("layers", Integer.toString(lstmParameters.config().numLayers()));
-                meta.put("batch", Integer.toString(runBatch));
-                meta.put("clip", Double.toString(clip));
-                meta.put("loss", trainingTask.loss().name());
-                meta.put("metric", evaluation.metric());
-                meta.put("history.train_loss", joinHistory(trainHistory));
-                meta.put("history.heldout", joinHistory(evalHistory));
-                Checkpoint.save(checkpointFile, model, optimizer, meta);
+            };
+            try {
+                model.fit(trainingTask.trainingSet(), FitOptions.epochs(runEpochs).initialEpoch(lastEpoch - runEpochs)
+                        .batchSize(runBatch).loss(trainingTask.loss()).optimizer(optimizer).clipGradientNorm(clip)
+                        .seed(runSeed).callbacks(TrainingProgress.onConsole(lastEpoch,
+                                trainingTask.trainingSet().size()), report));
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
             }
+            Evaluation evaluation = lastMonitored[0];
             Evaluation monitored = evaluation != null ? evaluation : trainingTask.monitor(model);
             if (!monitorName.equals("held-out")) {
                 stdout.printf(Locale.ROOT, "%s %s: %s (baseline %s: %s)%n", monitorName, monitored.metric(),
@@ -392,19 +397,6 @@ final class TrainCommand implements Callable<Integer> {
         }
         return "airline passengers, window " + t.trainingSet().steps() + " months, " + t.trainingSet().size()
                 + " training windows (1949-1958), held out: the last 24 months, loss mse on scaled log-changes";
-    }
-
-    /**
-     * A progress bar on stderr when the console is interactive; null otherwise (redirected output,
-     * CI), where the per-epoch lines alone report progress.
-     */
-    private static ProgressBar progressBar(String name, long total) {
-        if (System.console() == null || Boolean.getBoolean("jlstm.noProgress")) {
-            return null;
-        }
-        return new ProgressBarBuilder().setTaskName(name).setInitialMax(total).setUnit(" seq", 1)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).showSpeed()
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).clearDisplayOnFinish().build();
     }
 
     private void requirePositive(String option, Integer value) {
