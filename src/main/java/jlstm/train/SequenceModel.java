@@ -1,8 +1,11 @@
 package jlstm.train;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import jlstm.Device;
 import jlstm.LstmGradients;
 import jlstm.LstmLayer;
 import jlstm.LstmOutput;
@@ -57,6 +60,31 @@ public final class SequenceModel implements AutoCloseable {
      */
     public static SequenceModel create(LstmLayer lstm, int outputs, LinearHead.Mode mode, long seed) {
         return new SequenceModel(lstm, LinearHead.initialize(lstm.config(), outputs, mode, seed));
+    }
+
+    /**
+     * A model from a checkpoint written by {@link #save} or {@code train}, or from a PyTorch
+     * export of a module with an {@code nn.LSTM} and an {@code nn.Linear} (whatever their names):
+     * see {@link Checkpoint#load(Path, Checkpoint.Options)}. The layout (batch-first or not) and
+     * the head's mode come from the file's metadata, or from {@code options}.
+     */
+    public static SequenceModel load(Path file, Device device, Checkpoint.Options options) throws IOException {
+        Checkpoint c = Checkpoint.load(file, options);
+        return new SequenceModel(LstmLayer.create(c.lstm(), device), c.head());
+    }
+
+    /** {@link #load(Path, Device, Checkpoint.Options)} with everything from the file. */
+    public static SequenceModel load(Path file, Device device) throws IOException {
+        return load(file, device, Checkpoint.Options.fromFile());
+    }
+
+    /**
+     * Writes the parameters (PyTorch names: the LSTM's, then {@code head.weight}, {@code head.bias})
+     * with the layout and head mode in the metadata, so that {@link #load} gives back the same
+     * model. Written atomically.
+     */
+    public void save(Path file) throws IOException {
+        Checkpoint.save(file, this, null, Map.of());
     }
 
     public LstmLayer lstm() {
