@@ -50,6 +50,9 @@ final class RunCommand implements Callable<Integer> {
     /** Dropout masks of an input file: {@code dropout_mask_l{k}} for layers k = 0 … L−2. */
     static final Pattern MASK_NAME = Pattern.compile("dropout_mask_l(\\d{1,4})");
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "model parameters (safetensors, PyTorch nn.LSTM names)")
     Path model;
 
@@ -60,7 +63,7 @@ final class RunCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
-    String device;
+    Device device;
 
     @Option(names = "--batch-first", description = "x, y, dy, dx and dropout masks are [B,T,.] instead of [T,B,.]")
     boolean batchFirst;
@@ -84,7 +87,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Device chosen = Device.parse(device);
+        Device chosen = device;
+        if (dropout != null && !(dropout >= 0 && dropout <= 1)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--dropout must be a probability in [0, 1], got " + dropout);
+        }
         OutputGuard.requireWritableFile(output, "--output");
         OutputGuard.refuseToReplace(output, "--output", Map.of("--model", model, "--input", input),
                 "choose another --output");
@@ -114,9 +121,6 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--head-prefix applies to inference: the input must not hold dy");
         }
         if (dropout != null) {
-            if (!(dropout >= 0 && dropout <= 1)) {
-                throw new IllegalArgumentException("--dropout must be a probability in [0, 1], got " + dropout);
-            }
             if (dy == null || read.dropoutMasks() != null) {
                 throw new IllegalArgumentException("--dropout needs an input with dy (training) and without "
                         + "dropout_mask_l* tensors");

@@ -44,18 +44,21 @@ import picocli.CommandLine.Spec;
  * The last line printed to stdout is the summary {@code result: task=… device=… metric=… value=…
  * baseline=…}.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 100,
+        versionProvider = Main.Version.class,
         description = {"Trains an LSTM with a linear head on an embedded task and reports a held-out score.",
-                "  adding  : the adding problem (Hochreiter & Schmidhuber 1997), metric mse, baseline: always 1.0",
-                "  airline : next month's airline passengers from the previous 12, trained on 1949-1958,",
-                "            metric rmse (thousands) on 1959-1960, baseline: seasonal naive (same month last year)",
-                "  digits  : the seed's cell example: 8x8 handwritten digits read row by row by an LstmCell loop,",
-                "            metric accuracy on the last 400 images, baseline: the most frequent digit (CPU only)",
-                "  stocks  : the seed's layer example: tomorrow's DAX close from the last 10 days of 4 indices,",
-                "            metric rmse (index points) on the last 20% of days, baseline: random walk (tomorrow = today)",
-                "Writes to --out: checkpoint.safetensors, learning-curve.png (and forecast.png for airline and",
-                "stocks, confusion-matrix.png for digits; the charts only where the Java runtime has java.desktop).",
-                "The last line is: result: task=<task> device=<cpu|cuda> metric=<name> value=<v> baseline=<b>"})
+                "Tasks (--task):",
+                "  adding   the adding problem (Hochreiter & Schmidhuber 1997); metric mse; baseline: always 1.0",
+                "  airline  next month's airline passengers from the previous 12, trained on 1949-1958;",
+                "           metric rmse (thousands) on 1959-1960; baseline: seasonal naive (same month last year)",
+                "  digits   the seed's cell example: 8x8 handwritten digits read row by row by an LstmCell loop;",
+                "           metric accuracy on the last 400 images; baseline: the most frequent digit; CPU only",
+                "  stocks   the seed's layer example: tomorrow's DAX close from the last 10 days of 4 indices;",
+                "           metric rmse (index points) on the last 20%% of days; baseline: random walk",
+                "Writes to --out: checkpoint.safetensors, learning-curve.png, and forecast.png (airline, stocks)",
+                "or confusion-matrix.png (digits); the charts only where the Java runtime has java.desktop.",
+                "The last line is: result: task=<task> device=<cpu|cuda> metric=<name> value=<v> baseline=<b>",
+                ""})
 final class TrainCommand implements Callable<Integer> {
 
     /** Defaults per task, chosen so that the default run learns the task in well under 3 minutes on 2 cores. */
@@ -69,6 +72,10 @@ final class TrainCommand implements Callable<Integer> {
             // stocks: chosen on the validation days only, never on the held-out ones (docs/EXAMPLES.md)
             "stocks", new TaskDefaults(20, 16, 1, 10, 32, 0.001, 0));
     static final int ADDING_TEST_SAMPLES = 1000;
+    /** Upper bounds of the options (an epoch number must not overflow; H as LstmConfig allows: 4H·H in one array). */
+    static final int MAX_EPOCHS = 1_000_000;
+    static final int MAX_HIDDEN = 23_170;
+    static final int MAX_LAYERS = 100;
     static final String CHECKPOINT_FILE = "checkpoint.safetensors";
 
     @Spec
@@ -78,24 +85,24 @@ final class TrainCommand implements Callable<Integer> {
     String task;
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
-    String device;
+    Device device;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "epochs to run (on --resume: further epochs); default adding 15, airline 150")
+    @Option(names = "--epochs", paramLabel = "N", description = "epochs to run (on --resume: further ones), 1 to " + MAX_EPOCHS + "; default: per task")
     Integer epochs;
 
-    @Option(names = "--hidden", paramLabel = "H", description = "hidden size; default adding 32, airline 16")
+    @Option(names = "--hidden", paramLabel = "H", description = "hidden size H, 1 to " + MAX_HIDDEN + "; default: per task")
     Integer hidden;
 
-    @Option(names = "--layers", paramLabel = "L", description = "stacked LSTM layers (default 1)")
+    @Option(names = "--layers", paramLabel = "L", description = "stacked LSTM layers, 1 to " + MAX_LAYERS + " (default 1)")
     Integer layers;
 
-    @Option(names = "--seq-len", paramLabel = "T", description = "sequence length: adding T (default 50), airline window in months (default 12)")
+    @Option(names = "--seq-len", paramLabel = "T", description = "sequence length: adding T, airline and stocks the window; default: per task")
     Integer seqLen;
 
-    @Option(names = "--batch", paramLabel = "B", description = "mini-batch size; default adding 32, airline 12")
+    @Option(names = "--batch", paramLabel = "B", description = "mini-batch size; default: per task")
     Integer batch;
 
-    @Option(names = "--lr", paramLabel = "X", description = "learning rate; default adding 0.01, airline 0.005")
+    @Option(names = "--lr", paramLabel = "X", description = "learning rate; default: per task")
     Double lr;
 
     @Option(names = "--seed", paramLabel = "S", description = "seed of data, initialisation and shuffling (default 1)")
@@ -122,10 +129,10 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream stdout = System.out;
-        Device chosenDevice = Device.parse(device);
-        requirePositive("--epochs", epochs);
-        requirePositive("--hidden", hidden);
-        requirePositive("--layers", layers);
+        Device chosenDevice = device;
+        requireRange("--epochs", epochs, MAX_EPOCHS);
+        requireRange("--hidden", hidden, MAX_HIDDEN);
+        requireRange("--layers", layers, MAX_LAYERS);
         requirePositive("--seq-len", seqLen);
         requirePositive("--batch", batch);
         requirePositive("--samples", samples);
@@ -168,7 +175,12 @@ final class TrainCommand implements Callable<Integer> {
             throw bad("--samples applies to the adding task only");
         }
 
-        TrainingTask trainingTask = createTask(taskName, runSeqLen, runSamples, runSeed);
+        TrainingTask trainingTask;
+        try {
+            trainingTask = createTask(taskName, runSeqLen, runSamples, runSeed);
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage()); // a --seq-len or --samples out of the task's range
+        }
         int inputSize = trainingTask.trainingSet().inputSize();
         int outputSize = trainingTask.trainingSet().outputSize();
 
@@ -348,7 +360,12 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(resume + ": checkpoint metadata has no 'task'; was it written by train?");
         }
         if (resume != null && !DEFAULTS.containsKey(fromCheckpoint)) {
-            throw new IllegalArgumentException(resume + ": checkpoint is for unknown task '" + fromCheckpoint + "'");
+            throw new IllegalArgumentException(resume + ": checkpoint is for unknown task '" + fromCheckpoint
+                    + "' (known tasks: " + String.join(", ", new java.util.TreeSet<>(DEFAULTS.keySet())) + ")");
+        }
+        if (resume != null && fromCheckpoint.equals("digits")) {
+            throw bad(resume + ": a checkpoint of task digits cannot be resumed (the cell example trains from the"
+                    + " start each time: run train --task digits without --resume)");
         }
         if (task != null && !DEFAULTS.containsKey(task)) {
             throw bad("unknown --task '" + task + "' (expected adding, airline, digits or stocks)");
@@ -387,6 +404,20 @@ final class TrainCommand implements Callable<Integer> {
         };
     }
 
+    /** The defaults of every task, as the footer of {@code train --help}. */
+    static String defaultsFooter() {
+        StringBuilder sb = new StringBuilder("Defaults per task (an option given overrides them; on --resume the"
+                + " checkpoint's sizes apply):%n");
+        sb.append(String.format(Locale.ROOT, "  %-8s %7s %7s %7s %8s %6s %7s %8s%%n", "task", "epochs", "hidden",
+                "layers", "seq-len", "batch", "lr", "samples"));
+        for (String name : new java.util.TreeSet<>(DEFAULTS.keySet())) {
+            TaskDefaults d = DEFAULTS.get(name);
+            sb.append(String.format(Locale.ROOT, "  %-8s %7d %7d %7d %8d %6d %7s %8s%%n", name, d.epochs(), d.hidden(),
+                    d.layers(), d.seqLen(), d.batch(), number(d.lr()), d.samples() == 0 ? "-" : d.samples()));
+        }
+        return sb.toString();
+    }
+
     private static String describeTask(TrainingTask t) {
         if (t instanceof AddingProblem a) {
             return "adding problem, T=" + a.trainingSet().steps() + ", " + a.trainingSet().size() + " training and "
@@ -397,6 +428,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         return "airline passengers, window " + t.trainingSet().steps() + " months, " + t.trainingSet().size()
                 + " training windows (1949-1958), held out: the last 24 months, loss mse on scaled log-changes";
+    }
+
+    private void requireRange(String option, Integer value, int max) {
+        if (value != null && (value < 1 || value > max)) {
+            throw bad(option + " must be 1 to " + max + ", got " + value);
+        }
     }
 
     private void requirePositive(String option, Integer value) {

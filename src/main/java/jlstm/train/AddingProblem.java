@@ -34,6 +34,14 @@ public final class AddingProblem implements TrainingTask {
         if (trainingSamples < 1 || testSamples < 1) {
             throw new IllegalArgumentException("adding: sample counts must be at least 1");
         }
+        // The sequences are one array of (training + test)·T·2 floats.
+        long floats = ((long) trainingSamples + testSamples) * steps * 2;
+        if (floats > Integer.MAX_VALUE - 8) {
+            long most = (Integer.MAX_VALUE - 8) / (2L * steps) - testSamples;
+            throw new IllegalArgumentException("adding: " + trainingSamples + " training and " + testSamples
+                    + " test sequences of " + steps + " steps need " + floats + " values, more than one Java array"
+                    + " holds; at most " + Math.max(most, 0) + " training sequences (--samples) at this --seq-len");
+        }
         this.steps = steps;
         this.seed = seed;
         SplittableRandom root = new SplittableRandom(seed);
