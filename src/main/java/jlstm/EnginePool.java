@@ -31,7 +31,7 @@ final class EnginePool implements AutoCloseable {
         /** The pinned pass's number (0 when none) and the thread that ran its forwardTraining. */
         long pass;
         Thread pinnedBy;
-        /** Handed out by {@link LstmLayer#engine()}: never lent again. */
+        /** Handed out by {@link LstmLayer#dedicateEngine()}: never lent again. */
         boolean dedicated;
         /** The heap estimate of its current workspace (see {@link LstmBackend#workspaceBytes}). */
         long workspaceBytes;
@@ -77,7 +77,7 @@ final class EnginePool implements AutoCloseable {
         return options;
     }
 
-    /** The first engine, which the caller then owns (see {@link LstmLayer#engine()}). */
+    /** The first engine, which the caller then owns (see {@link LstmLayer#dedicateEngine()}). */
     LstmEngine dedicateFirst() {
         lock.lock();
         try {
