@@ -1,5 +1,7 @@
 package jlstm.cli;
 
+import jlstm.train.Adam;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -13,8 +15,8 @@ import java.util.Map;
 import jlstm.Device;
 import jlstm.Tensor;
 import jlstm.io.Safetensors;
-import jlstm.train.DigitsExample;
-import jlstm.train.HandwrittenDigits;
+import jlstm.examples.DigitsExample;
+import jlstm.examples.HandwrittenDigits;
 
 /**
  * {@code train --task digits}: the seed's cell example ({@link DigitsExample}). It steps an

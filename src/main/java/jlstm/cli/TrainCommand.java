@@ -20,19 +20,17 @@ import jlstm.LstmConfig;
 import jlstm.LstmLayer;
 import jlstm.LstmParameters;
 import jlstm.train.Adam;
-import jlstm.train.AddingProblem;
-import jlstm.train.AirlinePassengers;
 import jlstm.train.Checkpoint;
 import jlstm.train.EpochRecord;
-import jlstm.train.Evaluation;
+import jlstm.examples.Evaluation;
 import jlstm.train.FitCallback;
 import jlstm.train.FitOptions;
 import jlstm.train.LinearHead;
 import jlstm.train.Optimizer;
 import jlstm.train.SequenceModel;
 import jlstm.train.Sgd;
-import jlstm.train.StockForecast;
-import jlstm.train.TrainingTask;
+import jlstm.examples.Tasks;
+import jlstm.examples.TrainingTask;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -71,7 +69,6 @@ final class TrainCommand implements Callable<Integer> {
             "digits", new TaskDefaults(25, 64, 1, 8, 32, 0.01, 0),
             // stocks: chosen on the validation days only, never on the held-out ones (docs/EXAMPLES.md)
             "stocks", new TaskDefaults(20, 16, 1, 10, 32, 0.001, 0));
-    static final int ADDING_TEST_SAMPLES = 1000;
     /** Upper bounds of the options (an epoch number must not overflow; H as LstmConfig allows: 4H·H in one array). */
     static final int MAX_EPOCHS = 1_000_000;
     static final int MAX_HIDDEN = 23_170;
@@ -149,7 +146,7 @@ final class TrainCommand implements Callable<Integer> {
             throw bad("--momentum must be in [0, 1), got " + momentum);
         }
 
-        if ("digits".equals(task)) {
+        if (Tasks.CELL_TASK.equals(task)) {
             return DigitsTraining.run(this, chosenDevice, stdout);
         }
         Checkpoint checkpoint = resume == null ? null : Checkpoint.load(resume);
@@ -177,7 +174,7 @@ final class TrainCommand implements Callable<Integer> {
 
         TrainingTask trainingTask;
         try {
-            trainingTask = createTask(taskName, runSeqLen, runSamples, runSeed);
+            trainingTask = Tasks.create(taskName, runSeqLen, runSamples, runSeed);
         } catch (IllegalArgumentException e) {
             throw bad(e.getMessage()); // a --seq-len or --samples out of the task's range
         }
@@ -233,7 +230,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             String deviceName = model.lstm().deviceName();
             long parameterCount = model.parameters().values().stream().mapToLong(t -> t.numel()).sum();
-            stdout.printf(Locale.ROOT, "task %s: %s%n", taskName, describeTask(trainingTask));
+            stdout.printf(Locale.ROOT, "task %s: %s%n", taskName, trainingTask.description());
             stdout.printf(Locale.ROOT, "model %s + linear head -> %d, %d parameters, device %s%n",
                     lstmParameters.config(), outputSize, parameterCount, deviceName);
             stdout.printf(Locale.ROOT, "training: %s lr=%s batch=%d clip=%s epochs %d..%d%s%s%n", optimizer.name(),
@@ -299,8 +296,8 @@ final class TrainCommand implements Callable<Integer> {
 
             String noCharts = TrainingCharts.unavailableReason();
             Path curve = outDir.resolve("learning-curve.png");
-            String metricLabel = evaluation.metric() + (taskName.equals("airline") ? " (thousands of passengers)"
-                    : taskName.equals("stocks") ? " (index points)" : "");
+            String metricLabel = evaluation.metric() + (trainingTask.metricUnit().isEmpty() ? ""
+                    : " (" + trainingTask.metricUnit() + ")");
             if (noCharts == null) {
                 TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(),
                         trainingTask.loss().name(), trainHistory, monitorName, metricLabel, evalHistory,
@@ -317,17 +314,17 @@ final class TrainCommand implements Callable<Integer> {
             }
             if (evaluation.forecast() != null && noCharts == null) {
                 Path forecast = outDir.resolve("forecast.png");
-                if (trainingTask instanceof StockForecast) {
-                    ExampleCharts.dailyForecast(forecast, "stocks: DAX close, held-out days, one day ahead",
-                            "DAX (index points)", evaluation.forecast(), evaluation.baselineName(), false);
+                if (trainingTask.dailyForecast()) {
+                    ExampleCharts.dailyForecast(forecast, taskName + ": held-out days, one day ahead",
+                            trainingTask.forecastAxis(), evaluation.forecast(), evaluation.baselineName(), false);
                     Path zoom = outDir.resolve("forecast-last-40-days.png");
-                    ExampleCharts.dailyForecast(zoom, "stocks: DAX close, the last 40 held-out days, one day ahead",
-                            "DAX (index points)", ExampleCharts.last(evaluation.forecast(), 40),
+                    ExampleCharts.dailyForecast(zoom, taskName + ": the last 40 held-out days, one day ahead",
+                            trainingTask.forecastAxis(), ExampleCharts.last(evaluation.forecast(), 40),
                             evaluation.baselineName(), true);
                     stdout.printf(", %s, %s", forecast, zoom);
                 } else {
                     TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
-                            evaluation.forecast(), evaluation.baselineName(), "passengers (thousands)");
+                            evaluation.forecast(), evaluation.baselineName(), trainingTask.forecastAxis());
                     stdout.printf(", %s", forecast);
                 }
             }
@@ -395,15 +392,6 @@ final class TrainCommand implements Callable<Integer> {
         return given != null ? given : fallback;
     }
 
-    private static TrainingTask createTask(String name, int seqLen, int samples, long seed) {
-        return switch (name) {
-            case "adding" -> new AddingProblem(seqLen, samples, ADDING_TEST_SAMPLES, seed);
-            case "airline" -> new AirlinePassengers(seqLen);
-            case "stocks" -> new StockForecast(seqLen);
-            default -> throw new IllegalStateException("no task " + name);
-        };
-    }
-
     /** The defaults of every task, as the footer of {@code train --help}. */
     static String defaultsFooter() {
         StringBuilder sb = new StringBuilder("Defaults per task (an option given overrides them; on --resume the"
@@ -416,18 +404,6 @@ final class TrainCommand implements Callable<Integer> {
                     d.layers(), d.seqLen(), d.batch(), number(d.lr()), d.samples() == 0 ? "-" : d.samples()));
         }
         return sb.toString();
-    }
-
-    private static String describeTask(TrainingTask t) {
-        if (t instanceof AddingProblem a) {
-            return "adding problem, T=" + a.trainingSet().steps() + ", " + a.trainingSet().size() + " training and "
-                    + a.testSet().size() + " held-out sequences, loss mse";
-        }
-        if (t instanceof StockForecast s) {
-            return s.describe();
-        }
-        return "airline passengers, window " + t.trainingSet().steps() + " months, " + t.trainingSet().size()
-                + " training windows (1949-1958), held out: the last 24 months, loss mse on scaled log-changes";
     }
 
     private void requireRange(String option, Integer value, int max) {

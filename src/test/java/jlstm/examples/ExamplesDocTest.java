@@ -1,5 +1,7 @@
 package jlstm.examples;
 
+import jlstm.train.History;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -17,8 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import jlstm.cli.CommandRun;
-import jlstm.train.DigitsExample;
-import jlstm.train.Evaluation;
 
 /**
  * docs/EXAMPLES.md cannot drift from the code: every block it shows is identical to the marked

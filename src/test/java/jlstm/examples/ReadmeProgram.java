@@ -10,7 +10,6 @@ import jlstm.LstmLayer;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
 import jlstm.train.Adam;
-import jlstm.train.AddingProblem;
 import jlstm.train.FitOptions;
 import jlstm.train.History;
 import jlstm.train.LearningRateSchedule;

@@ -1,4 +1,13 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.Adam;
+import jlstm.train.EpochRecord;
+import jlstm.train.FitCallback;
+import jlstm.train.FitOptions;
+import jlstm.train.History;
+import jlstm.train.LearningRateSchedule;
+import jlstm.train.SequenceDataset;
+import jlstm.train.Trainer;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,10 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.LinearHead;
+import jlstm.train.Loss;
+import jlstm.train.MeanSquaredError;
+import jlstm.train.SequenceDataset;
+import jlstm.train.SequenceModel;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -112,5 +118,11 @@ public final class AddingProblem implements TrainingTask {
         m.put("task.test_samples", Integer.toString(test.size()));
         m.put("task.data_seed", Long.toString(seed));
         return m;
+    }
+
+    @Override
+    public String description() {
+        return "adding problem, T=" + trainingSet().steps() + ", " + trainingSet().size() + " training and "
+                + testSet().size() + " held-out sequences, loss mse";
     }
 }

@@ -1,4 +1,14 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.Adam;
+import jlstm.train.LinearHead;
+import jlstm.train.Loss;
+import jlstm.train.LossValue;
+import jlstm.train.Optimizer;
+import jlstm.train.SequenceDataset;
+import jlstm.train.SoftmaxCrossEntropy;
+import jlstm.train.Trainable;
+import jlstm.train.Trainer;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
