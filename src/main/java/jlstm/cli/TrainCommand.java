@@ -156,7 +156,19 @@ final class TrainCommand implements Callable<Integer> {
                 throw bad("--precision " + PrecisionOption.label(options.precision()) + ": the digits task trains an "
                         + "LstmCell on the CPU, in fp32 only");
             }
-            return DigitsTraining.run(this, chosenDevice, stdout);
+            java.util.List<String> notApplicable = new ArrayList<>();
+            for (Object[] option : new Object[][] {{"--resume", resume}, {"--layers", layers}, {"--seq-len", seqLen},
+                    {"--samples", samples}}) {
+                if (option[1] != null) {
+                    notApplicable.add((String) option[0]);
+                }
+            }
+            try {
+                return DigitsTraining.run(new DigitsTraining.Request(chosenDevice, epochs, hidden, batch, lr, seed, out,
+                        notApplicable, optimizerName), DEFAULTS.get(Tasks.CELL_TASK), stdout);
+            } catch (DigitsTraining.UsageError e) {
+                throw bad(e.getMessage());
+            }
         }
         Checkpoint checkpoint = resume == null ? null : Checkpoint.load(resume);
         Map<String, String> resumed = checkpoint == null ? Map.of() : checkpoint.metadata();
