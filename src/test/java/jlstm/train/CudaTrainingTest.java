@@ -5,7 +5,6 @@ import jlstm.examples.AddingProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +42,7 @@ class CudaTrainingTest {
     @BeforeEach
     void requireCuda() {
         LstmBackend.Availability cuda = Backends.cuda().availability();
-        assumeTrue(cuda.available(), "no usable CUDA backend: " + cuda.detail());
+        jlstm.CudaTestSupport.requireOrSkip(cuda);
     }
 
     private static double trainAndEvaluate(LstmBackend backend) {
