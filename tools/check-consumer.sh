@@ -4,7 +4,10 @@
 #   - its runtime dependency list holds what the library needs (gson, JCuda) and none
 #     of the command line's libraries (picocli, progressbar/jline, XChart/PDFBox) nor any test
 #     library (JUnit, opentest4j);
-#   - it compiles and runs against that classpath alone (one forward pass on the CPU).
+#   - it compiles and runs against that classpath alone: one forward pass on the CPU, training with
+#     fit and a validation set, a PyTorch LSTM + Linear export with its head named fc
+#     (src/test/resources/model-export, from tools/make_model_export.py) predicting what PyTorch
+#     predicted, and a batch-first model saved and loaded predicting the same.
 # The artifact is installed (jar, pom, sources and javadoc jars) into a temporary local repository,
 # so the user's ~/.m2 keeps its own jlstm snapshot; released artifacts are taken from ~/.m2 when
 # there (as a read-only file repository), else from Maven Central.
@@ -69,6 +72,7 @@ while IFS= read -r -d: entry || [[ -n "$entry" ]]; do
 done < <(tr -d '\n' < "$work/classpath.txt")
 echo "their jars: $((bytes / 1024)) KiB"
 
-java -cp "$work/consumer/target/classes:$(cat "$work/classpath.txt")" consumer.Main
+java -cp "$work/consumer/target/classes:$(cat "$work/classpath.txt")" consumer.Main "$repo/src/test/resources/model-export" \
+    || failed=1
 [[ $failed == 0 ]] && echo "check-consumer: PASS"
 exit $failed

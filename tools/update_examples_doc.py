@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Refreshes the code blocks of docs/EXAMPLES.md from the source regions they show.
+"""Refreshes the code blocks of docs/EXAMPLES.md, docs/API.md and README.md from the source regions they show.
 
-    python3 tools/update_examples_doc.py            # rewrites docs/EXAMPLES.md in place
+    python3 tools/update_examples_doc.py            # rewrites the three files in place
 
 A block is announced by a comment line  <!-- example NAME: PATH -->  directly followed by a ```java
 fence; its content is the region of PATH between the lines  // [example NAME]  and  // [end],
@@ -31,8 +31,11 @@ def region(path, name):
     return [line[indent:] if line.strip() else "" for line in body]
 
 
-def main():
-    doc = os.path.join(ROOT, "docs", "EXAMPLES.md")
+DOCS = ["docs/EXAMPLES.md", "docs/API.md", "README.md"]
+
+
+def refresh(name):
+    doc = os.path.join(ROOT, name)
     with open(doc, encoding="utf-8") as f:
         lines = f.read().split("\n")
     out, i, count = [], 0, 0
@@ -41,10 +44,10 @@ def main():
         m = MARKER.match(lines[i])
         if m:
             if i + 1 >= len(lines) or lines[i + 1] != "```java":
-                sys.exit(f"docs/EXAMPLES.md line {i + 2}: expected ```java after the marker of '{m.group(1)}'")
+                sys.exit(f"{name} line {i + 2}: expected ```java after the marker of '{m.group(1)}'")
             end = next((j for j in range(i + 2, len(lines)) if lines[j] == "```"), None)
             if end is None:
-                sys.exit(f"docs/EXAMPLES.md: the block of '{m.group(1)}' is not closed")
+                sys.exit(f"{name}: the block of '{m.group(1)}' is not closed")
             out.append("```java")
             out.extend(region(m.group(2), m.group(1)))
             out.append("```")
@@ -53,7 +56,12 @@ def main():
         i += 1
     with open(doc, "w", encoding="utf-8") as f:
         f.write("\n".join(out))
-    print(f"docs/EXAMPLES.md: {count} block(s) refreshed")
+    print(f"{name}: {count} block(s) refreshed")
+
+
+def main():
+    for name in DOCS:
+        refresh(name)
 
 
 if __name__ == "__main__":

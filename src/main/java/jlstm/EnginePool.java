@@ -38,7 +38,7 @@ final class EnginePool implements AutoCloseable {
          */
         long pass;
         Thread pinnedBy;
-        /** Handed out by {@link LstmLayer#engine()}: never lent again. */
+        /** Handed out by {@link LstmLayer#dedicateEngine()}: never lent again. */
         boolean dedicated;
         /** The heap estimate of its current workspace (see {@link LstmBackend#workspaceBytes}). */
         long workspaceBytes;
@@ -87,7 +87,7 @@ final class EnginePool implements AutoCloseable {
         return options;
     }
 
-    /** The first engine, which the caller then owns (see {@link LstmLayer#engine()}). */
+    /** The first engine, which the caller then owns (see {@link LstmLayer#dedicateEngine()}). */
     LstmEngine dedicateFirst() {
         lock.lock();
         try {

@@ -456,11 +456,12 @@ public final class LstmLayer implements AutoCloseable {
     }
 
     /**
-     * The first engine of this layer, handed to the caller for device-resident extensions
-     * (training on the GPU). From the first call on it is the caller's alone: the layer's own
-     * calls use other engines. It follows the engine rule: one call at a time.
+     * Dedicates this layer's first engine to the caller for good, for device-resident extensions
+     * (training on the GPU): from the first call on it is the caller's alone and the layer's own
+     * calls use other engines (so a layer allowed one engine has none left for itself). It follows
+     * the engine rule: one call at a time. Not a getter: call it once and keep the engine.
      */
-    public LstmEngine engine() {
+    public LstmEngine dedicateEngine() {
         return pool.dedicateFirst();
     }
 

@@ -105,7 +105,7 @@ class EnginePoolTest {
             assertEquals(-7f, layer.forward(x).y().data()[0]);
             p.weightIh(0, 0)[0] = 5f;
             layer.parametersUpdated();
-            assertEquals(5f, ((CachingEngine) layer.engine()).cached);
+            assertEquals(5f, ((CachingEngine) layer.dedicateEngine()).cached);
         }
     }
 }

@@ -30,7 +30,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Times forward (inference) and forward+backward (training) on benchmark shapes.")
 final class BenchCommand implements Callable<Integer> {
-    /** The benchmark shapes of ARCHITECTURE.md: T, B, I, H, L. */
+    /** The benchmark shapes (docs/ARCHITECTURE.md): T, B, I, H, L. */
     static final List<BenchShape> DEFAULT_SHAPES = List.of(
             new BenchShape(100, 1, 256, 256, 1), new BenchShape(100, 32, 256, 256, 1),
             new BenchShape(100, 64, 512, 512, 1), new BenchShape(50, 16, 128, 128, 2));
@@ -43,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
     private String device;
 
     @Option(names = "--shape", paramLabel = "T,B,I,H,L",
-            description = "a shape to time (repeatable); default: the ARCHITECTURE.md benchmark shapes")
+            description = "a shape to time (repeatable); default: the benchmark shapes of docs/ARCHITECTURE.md")
     private List<String> shapes = new ArrayList<>();
 
     @Option(names = "--reps", defaultValue = "7", paramLabel = "N", description = "timed repetitions (median reported; default: ${DEFAULT-VALUE})")
@@ -85,8 +85,9 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         List<BenchShape> parsed = parseShapes();
         options = precision.options();
-        if (reps < 1 || warmup < 0) {
-            throw new ParameterException(spec.commandLine(), "--reps must be at least 1 and --warmup at least 0");
+        if (reps < 1 || reps > 10_000 || warmup < 0 || warmup > 10_000) {
+            throw new ParameterException(spec.commandLine(), "--reps must be 1 to 10000 and --warmup 0 to 10000, got "
+                    + reps + " and " + warmup);
         }
         if (threads != null) {
             if (threads < 1 || threads > 1024) {

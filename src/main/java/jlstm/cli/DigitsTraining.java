@@ -1,5 +1,7 @@
 package jlstm.cli;
 
+import jlstm.train.Adam;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -13,43 +15,61 @@ import java.util.Map;
 import jlstm.Device;
 import jlstm.Tensor;
 import jlstm.io.Safetensors;
-import jlstm.train.DigitsExample;
-import jlstm.train.HandwrittenDigits;
+import jlstm.examples.DigitsExample;
+import jlstm.examples.HandwrittenDigits;
 
 /**
  * {@code train --task digits}: the seed's cell example ({@link DigitsExample}). It steps an
  * {@code LstmCell} on the CPU (a GPU cell would move each 8-pixel step to the device and back) and
- * writes no resumable checkpoint; the options of {@link TrainCommand} that do not apply are refused.
+ * writes no resumable checkpoint; the options of {@code train} that do not apply are refused. It
+ * gets the command line's values as a {@link Request}, not the command itself.
  */
 final class DigitsTraining {
     private DigitsTraining() {
     }
 
-    static int run(TrainCommand cmd, Device device, PrintStream stdout) throws IOException {
-        if (device == Device.CUDA) {
-            throw cmd.bad("--task digits runs on the CPU: its LstmCell loop steps one row of 8 pixels at a time, and "
-                    + "on a GPU every step would cross to the device and back (LstmCell.on(Device.CUDA) runs a cell "
-                    + "there); use --device cpu or auto");
+    /**
+     * What the command line asked for: epochs, hidden, batch, lr, seed and out as given, or null for
+     * the defaults.
+     *
+     * @param notApplicable the names of options given that do not apply to this task (--resume, --layers …)
+     * @param optimizer     the --optimizer value
+     */
+    record Request(Device device, Integer epochs, Integer hidden, Integer batch, Double lr, Long seed, Path out,
+                   java.util.List<String> notApplicable, String optimizer) {
+    }
+
+    /** A bad command line for this task: the caller reports it as a usage error (exit 2). */
+    static final class UsageError extends IllegalArgumentException {
+        UsageError(String message) {
+            super(message);
         }
-        for (Object[] option : new Object[][] {{"--resume", cmd.resume}, {"--layers", cmd.layers},
-                {"--seq-len", cmd.seqLen}, {"--samples", cmd.samples}}) {
-            if (option[1] != null) {
-                throw cmd.bad(option[0] + " does not apply to --task digits (one cell, 8 rows per image, fixed data)");
-            }
+    }
+
+    static int run(Request request, TrainCommand.TaskDefaults defaults, PrintStream stdout) throws IOException {
+        if (request.device() == Device.CUDA) {
+            throw new UsageError("--task digits runs on the CPU: its LstmCell loop steps one row of 8 pixels at a time,"
+                    + " and on a GPU every step would cross to the device and back (LstmCell.on(Device.CUDA) runs a"
+                    + " cell there); use --device cpu or auto");
         }
-        if (!cmd.optimizerName.equals("adam")) {
-            throw cmd.bad("--task digits trains with Adam only");
+        if (!request.notApplicable().isEmpty()) {
+            throw new UsageError(request.notApplicable().get(0) + " does not apply to --task digits (one cell, 8 rows"
+                    + " per image, fixed data)");
         }
-        TrainCommand.TaskDefaults defaults = TrainCommand.DEFAULTS.get("digits");
+        if (!request.optimizer().equals("adam")) {
+            throw new UsageError("--task digits trains with Adam only");
+        }
         DigitsExample.Options options = new DigitsExample.Options(
-                cmd.epochs != null ? cmd.epochs : defaults.epochs(), cmd.hidden != null ? cmd.hidden : defaults.hidden(),
-                cmd.batch != null ? cmd.batch : defaults.batch(), cmd.lr != null ? cmd.lr : defaults.lr(),
-                cmd.seed != null ? cmd.seed : 1L, DigitsExample.Options.defaults().noise(), 0);
-        Path outDir = cmd.out != null ? cmd.out : Path.of("runs", "digits-"
+                request.epochs() != null ? request.epochs() : defaults.epochs(),
+                request.hidden() != null ? request.hidden() : defaults.hidden(),
+                request.batch() != null ? request.batch() : defaults.batch(),
+                request.lr() != null ? request.lr() : defaults.lr(),
+                request.seed() != null ? request.seed() : 1L, DigitsExample.Options.defaults().noise(), 0);
+        Path outDir = request.out() != null ? request.out() : Path.of("runs", "digits-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
-            throw cmd.bad("--out " + outDir + " exists and is not a folder (train writes a checkpoint and charts into "
-                    + "a folder)");
+            throw new UsageError("--out " + outDir + " exists and is not a folder (train writes a checkpoint and"
+                    + " charts into a folder)");
         }
         int trainingImages = HandwrittenDigits.load().training().size();
         int parameters = 4 * options.hidden() * (HandwrittenDigits.PIXELS + options.hidden() + 2)

@@ -19,7 +19,7 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-import jlstm.train.Evaluation;
+import jlstm.examples.Evaluation;
 
 /** The PNG charts of the seed's examples: a confusion matrix and a day-by-day forecast. */
 final class ExampleCharts {

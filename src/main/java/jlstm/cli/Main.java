@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "LSTM layers on the CPU and NVIDIA GPUs, cross-checked against PyTorch.",
         subcommands = {RunCommand.class, InfoCommand.class, TrainCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {
         // One plain line per log record ("INFO: jlstm: using the CPU engine ...") instead of JUL's two.
@@ -26,6 +26,15 @@ public final class Main implements Runnable {
      */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        // Devices are parsed by picocli, so that a bad --device is a usage error (exit 2) like any bad option value.
+        cli.registerConverter(jlstm.Device.class, text -> {
+            try {
+                return jlstm.Device.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        });
+        cli.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.defaultsFooter());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + describe(ex));
             if (Boolean.getBoolean("jlstm.debug")) {
@@ -108,9 +117,13 @@ public final class Main implements Runnable {
         return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 
+    /** No command: one usage line on stderr and the status of a bad command line. */
     @Override
-    public void run() {
-        new CommandLine(this).usage(System.out);
+    public Integer call() {
+        CommandLine cmd = new CommandLine(this);
+        cmd.getErr().println("usage: jlstm <command> [options]   (commands: "
+                + String.join(", ", cmd.getSubcommands().keySet()) + "; 'jlstm --help' describes them)");
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** The version from the jar's manifest, or "development" when run from classes. */

@@ -22,6 +22,8 @@ import jlstm.io.DType;
 import jlstm.io.Safetensors;
 import jlstm.io.SafetensorsEntry;
 import jlstm.io.SafetensorsFormatException;
+import jlstm.train.Checkpoint;
+import jlstm.train.LinearHead;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,6 +40,7 @@ import picocli.CommandLine.Option;
                 "        layer's output before the next reads it)",
                 "        (R = H, or P for a model with weight_hr_l* projections)",
                 "output: y [T,B,D*R], hn [L*D,B,R], cn [L*D,B,H]; with dy also dx, dh0, dc0 (when h0/c0 given)",
+                "        and with --head-prefix P the head's prediction [B,O];",
                 "        and grad.<parameter> for every parameter; with --dropout the masks drawn",
                 "model:  a PyTorch state_dict: nn.LSTM names, optionally under a module prefix",
                 "        (encoder.lstm.weight_ih_l0); other tensors are ignored",
@@ -47,6 +50,9 @@ final class RunCommand implements Callable<Integer> {
     static final Set<String> INPUT_NAMES = Set.of("x", "h0", "c0", "dy", "dhn", "dcn", "lengths");
     /** Dropout masks of an input file: {@code dropout_mask_l{k}} for layers k = 0 … L−2. */
     static final Pattern MASK_NAME = Pattern.compile("dropout_mask_l(\\d{1,4})");
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "model parameters (safetensors, PyTorch nn.LSTM names)")
     Path model;
@@ -58,7 +64,7 @@ final class RunCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
-    String device;
+    Device device;
 
     @Mixin
     PrecisionOption precision;
@@ -78,13 +84,29 @@ final class RunCommand implements Callable<Integer> {
             "needed only when the file holds several LSTMs (default: the only one)"})
     String prefix;
 
+    @Option(names = "--head-prefix", paramLabel = "P", description = {"also apply the model's nn.Linear head under "
+            + "this module name (fc for fc.weight, fc.bias) and write 'prediction':",
+            "[B,O] from each sequence's last step, or [T,B,O] for a head saved by train as every_step (inference only)"})
+    String headPrefix;
+
     @Override
     public Integer call() throws Exception {
-        Device chosen = Device.parse(device);
+        Device chosen = device;
+        if (dropout != null && !(dropout >= 0 && dropout <= 1)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--dropout must be a probability in [0, 1], got " + dropout);
+        }
         OutputGuard.requireWritableFile(output, "--output");
         OutputGuard.refuseToReplace(output, "--output", Map.of("--model", model, "--input", input),
                 "choose another --output");
         LstmParameters params = LstmParameters.load(model, batchFirst, prefix);
+        Map<String, String> modelMetadata = Safetensors.read(model).metadata();
+        warnOnLayout(modelMetadata);
+        LinearHead head = null;
+        if (headPrefix != null) {
+            head = Checkpoint.load(model, Checkpoint.Options.fromFile().withHeadPrefix(headPrefix)
+                    .withLstmPrefix(prefix).withBatchFirst(batchFirst)).head();
+        }
         Input read = readInput(input);
         Map<String, Tensor> in = read.tensors();
         Tensor x = in.get("x");
@@ -99,10 +121,10 @@ final class RunCommand implements Callable<Integer> {
             throw new SafetensorsFormatException(input, "dropout masks given without dy: dropout acts in training "
                     + "(with backward) only");
         }
+        if (head != null && dy != null) {
+            throw new IllegalArgumentException("--head-prefix applies to inference: the input must not hold dy");
+        }
         if (dropout != null) {
-            if (!(dropout >= 0 && dropout <= 1)) {
-                throw new IllegalArgumentException("--dropout must be a probability in [0, 1], got " + dropout);
-            }
             if (dy == null || read.dropoutMasks() != null) {
                 throw new IllegalArgumentException("--dropout needs an input with dy (training) and without "
                         + "dropout_mask_l* tensors");
@@ -120,9 +142,14 @@ final class RunCommand implements Callable<Integer> {
                         : lstm.forwardTraining(x, in.get("h0"), in.get("c0"), read.lengths(), read.dropoutMasks());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(input + ": " + e.getMessage() + " (model " + model + ": "
-                        + params.config() + ")", e);
+                        + params.config() + ")" + layoutHint(x, in.get("h0"), read.lengths()), e);
             }
             out.put("y", result.y());
+            if (head != null) {
+                Tensor y = batchFirst ? result.y().swapFirstTwoAxes() : result.y();
+                Tensor prediction = head.apply(y, read.lengths());
+                out.put("prediction", batchFirst && prediction.rank() == 3 ? prediction.swapFirstTwoAxes() : prediction);
+            }
             out.put("hn", result.hn());
             out.put("cn", result.cn());
             if (read.dropoutMasks() == null) {
@@ -152,6 +179,36 @@ final class RunCommand implements Callable<Integer> {
                     PrecisionOption.label(options.precision()), dy == null ? "" : ", with gradients");
         }
         return 0;
+    }
+
+    /**
+     * A model saved with its layout (train, SequenceModel.save) whose layout differs from
+     * --batch-first: one warning line, since a [B, T, I] input read as [T, B, I] (or the reverse)
+     * runs without any error and gives wrong numbers.
+     */
+    private void warnOnLayout(Map<String, String> modelMetadata) {
+        String saved = modelMetadata.get(Checkpoint.BATCH_FIRST);
+        if ("true".equals(saved) && !batchFirst) {
+            System.err.println("warning: " + model + " was saved batch-first (inputs [B, T, I]) but --batch-first is"
+                    + " not given: x is read as [T, B, I]; add --batch-first if x is [B, T, I]");
+        } else if ("false".equals(saved) && batchFirst) {
+            System.err.println("warning: " + model + " was saved time-major (inputs [T, B, I]) but --batch-first is"
+                    + " given: x is read as [B, T, I]");
+        }
+    }
+
+    /** When the shapes fit the other layout: a hint to add or drop --batch-first. */
+    private String layoutHint(Tensor x, Tensor h0, int[] lengths) {
+        if (x.rank() != 3) {
+            return "";
+        }
+        int batchAxis = batchFirst ? 0 : 1, otherAxis = batchFirst ? 1 : 0;
+        int batch = h0 != null && h0.rank() == 3 ? h0.dim(1) : lengths != null ? lengths.length : -1;
+        if (batch >= 0 && x.dim(batchAxis) != batch && x.dim(otherAxis) == batch) {
+            return "; x " + x.shapeString() + " looks " + (batchFirst ? "time-major: drop" : "batch-first: add")
+                    + " --batch-first";
+        }
+        return "";
     }
 
     /**

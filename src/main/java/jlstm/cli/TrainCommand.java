@@ -20,21 +20,17 @@ import jlstm.LstmConfig;
 import jlstm.LstmLayer;
 import jlstm.LstmParameters;
 import jlstm.train.Adam;
-import jlstm.train.AddingProblem;
-import jlstm.train.AirlinePassengers;
 import jlstm.train.Checkpoint;
-import jlstm.train.Evaluation;
+import jlstm.train.EpochRecord;
+import jlstm.examples.Evaluation;
+import jlstm.train.FitCallback;
+import jlstm.train.FitOptions;
 import jlstm.train.LinearHead;
 import jlstm.train.Optimizer;
 import jlstm.train.SequenceModel;
 import jlstm.train.Sgd;
-import jlstm.train.StockForecast;
-import jlstm.train.Trainer;
-import jlstm.train.TrainingTask;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import jlstm.examples.Tasks;
+import jlstm.examples.TrainingTask;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,18 +43,21 @@ import picocli.CommandLine.Spec;
  * The last line printed to stdout is the summary {@code result: task=… device=… metric=… value=…
  * baseline=…}.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 100,
+        versionProvider = Main.Version.class,
         description = {"Trains an LSTM with a linear head on an embedded task and reports a held-out score.",
-                "  adding  : the adding problem (Hochreiter & Schmidhuber 1997), metric mse, baseline: always 1.0",
-                "  airline : next month's airline passengers from the previous 12, trained on 1949-1958,",
-                "            metric rmse (thousands) on 1959-1960, baseline: seasonal naive (same month last year)",
-                "  digits  : the seed's cell example: 8x8 handwritten digits read row by row by an LstmCell loop,",
-                "            metric accuracy on the last 400 images, baseline: the most frequent digit (CPU only)",
-                "  stocks  : the seed's layer example: tomorrow's DAX close from the last 10 days of 4 indices,",
-                "            metric rmse (index points) on the last 20% of days, baseline: random walk (tomorrow = today)",
-                "Writes to --out: checkpoint.safetensors, learning-curve.png (and forecast.png for airline and",
-                "stocks, confusion-matrix.png for digits; the charts only where the Java runtime has java.desktop).",
-                "The last line is: result: task=<task> device=<cpu|cuda> metric=<name> value=<v> baseline=<b>"})
+                "Tasks (--task):",
+                "  adding   the adding problem (Hochreiter & Schmidhuber 1997); metric mse; baseline: always 1.0",
+                "  airline  next month's airline passengers from the previous 12, trained on 1949-1958;",
+                "           metric rmse (thousands) on 1959-1960; baseline: seasonal naive (same month last year)",
+                "  digits   the seed's cell example: 8x8 handwritten digits read row by row by an LstmCell loop;",
+                "           metric accuracy on the last 400 images; baseline: the most frequent digit; CPU only",
+                "  stocks   the seed's layer example: tomorrow's DAX close from the last 10 days of 4 indices;",
+                "           metric rmse (index points) on the last 20%% of days; baseline: random walk",
+                "Writes to --out: checkpoint.safetensors, learning-curve.png, and forecast.png (airline, stocks)",
+                "or confusion-matrix.png (digits); the charts only where the Java runtime has java.desktop.",
+                "The last line is: result: task=<task> device=<cpu|cuda> metric=<name> value=<v> baseline=<b>",
+                ""})
 final class TrainCommand implements Callable<Integer> {
 
     /** Defaults per task, chosen so that the default run learns the task in well under 3 minutes on 2 cores. */
@@ -71,7 +70,10 @@ final class TrainCommand implements Callable<Integer> {
             "digits", new TaskDefaults(25, 64, 1, 8, 32, 0.01, 0),
             // stocks: chosen on the validation days only, never on the held-out ones (docs/EXAMPLES.md)
             "stocks", new TaskDefaults(20, 16, 1, 10, 32, 0.001, 0));
-    static final int ADDING_TEST_SAMPLES = 1000;
+    /** Upper bounds of the options (an epoch number must not overflow; H as LstmConfig allows: 4H·H in one array). */
+    static final int MAX_EPOCHS = 1_000_000;
+    static final int MAX_HIDDEN = 23_170;
+    static final int MAX_LAYERS = 100;
     static final String CHECKPOINT_FILE = "checkpoint.safetensors";
 
     @Spec
@@ -81,24 +83,24 @@ final class TrainCommand implements Callable<Integer> {
     String task;
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
-    String device;
+    Device device;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "epochs to run (on --resume: further epochs); default adding 15, airline 150")
+    @Option(names = "--epochs", paramLabel = "N", description = "epochs to run (on --resume: further ones), 1 to " + MAX_EPOCHS + "; default: per task")
     Integer epochs;
 
-    @Option(names = "--hidden", paramLabel = "H", description = "hidden size; default adding 32, airline 16")
+    @Option(names = "--hidden", paramLabel = "H", description = "hidden size H, 1 to " + MAX_HIDDEN + "; default: per task")
     Integer hidden;
 
-    @Option(names = "--layers", paramLabel = "L", description = "stacked LSTM layers (default 1)")
+    @Option(names = "--layers", paramLabel = "L", description = "stacked LSTM layers, 1 to " + MAX_LAYERS + " (default 1)")
     Integer layers;
 
-    @Option(names = "--seq-len", paramLabel = "T", description = "sequence length: adding T (default 50), airline window in months (default 12)")
+    @Option(names = "--seq-len", paramLabel = "T", description = "sequence length: adding T, airline and stocks the window; default: per task")
     Integer seqLen;
 
-    @Option(names = "--batch", paramLabel = "B", description = "mini-batch size; default adding 32, airline 12")
+    @Option(names = "--batch", paramLabel = "B", description = "mini-batch size; default: per task")
     Integer batch;
 
-    @Option(names = "--lr", paramLabel = "X", description = "learning rate; default adding 0.01, airline 0.005")
+    @Option(names = "--lr", paramLabel = "X", description = "learning rate; default: per task")
     Double lr;
 
     @Option(names = "--seed", paramLabel = "S", description = "seed of data, initialisation and shuffling (default 1)")
@@ -128,10 +130,10 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream stdout = System.out;
-        Device chosenDevice = Device.parse(device);
-        requirePositive("--epochs", epochs);
-        requirePositive("--hidden", hidden);
-        requirePositive("--layers", layers);
+        Device chosenDevice = device;
+        requireRange("--epochs", epochs, MAX_EPOCHS);
+        requireRange("--hidden", hidden, MAX_HIDDEN);
+        requireRange("--layers", layers, MAX_LAYERS);
         requirePositive("--seq-len", seqLen);
         requirePositive("--batch", batch);
         requirePositive("--samples", samples);
@@ -149,12 +151,24 @@ final class TrainCommand implements Callable<Integer> {
         }
 
         jlstm.EngineOptions options = precision.options();
-        if ("digits".equals(task)) {
+        if (Tasks.CELL_TASK.equals(task)) {
             if (options.precision() != jlstm.EngineOptions.Precision.FP32) {
                 throw bad("--precision " + PrecisionOption.label(options.precision()) + ": the digits task trains an "
                         + "LstmCell on the CPU, in fp32 only");
             }
-            return DigitsTraining.run(this, chosenDevice, stdout);
+            java.util.List<String> notApplicable = new ArrayList<>();
+            for (Object[] option : new Object[][] {{"--resume", resume}, {"--layers", layers}, {"--seq-len", seqLen},
+                    {"--samples", samples}}) {
+                if (option[1] != null) {
+                    notApplicable.add((String) option[0]);
+                }
+            }
+            try {
+                return DigitsTraining.run(new DigitsTraining.Request(chosenDevice, epochs, hidden, batch, lr, seed, out,
+                        notApplicable, optimizerName), DEFAULTS.get(Tasks.CELL_TASK), stdout);
+            } catch (DigitsTraining.UsageError e) {
+                throw bad(e.getMessage());
+            }
         }
         Checkpoint checkpoint = resume == null ? null : Checkpoint.load(resume);
         Map<String, String> resumed = checkpoint == null ? Map.of() : checkpoint.metadata();
@@ -179,7 +193,12 @@ final class TrainCommand implements Callable<Integer> {
             throw bad("--samples applies to the adding task only");
         }
 
-        TrainingTask trainingTask = createTask(taskName, runSeqLen, runSamples, runSeed);
+        TrainingTask trainingTask;
+        try {
+            trainingTask = Tasks.create(taskName, runSeqLen, runSamples, runSeed);
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage()); // a --seq-len or --samples out of the task's range
+        }
         int inputSize = trainingTask.trainingSet().inputSize();
         int outputSize = trainingTask.trainingSet().outputSize();
 
@@ -235,7 +254,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             String deviceName = model.lstm().deviceName();
             long parameterCount = model.parameters().values().stream().mapToLong(t -> t.numel()).sum();
-            stdout.printf(Locale.ROOT, "task %s: %s%n", taskName, describeTask(trainingTask));
+            stdout.printf(Locale.ROOT, "task %s: %s%n", taskName, trainingTask.description());
             stdout.printf(Locale.ROOT, "model %s + linear head -> %d, %d parameters, device %s, precision %s%n",
                     lstmParameters.config(), outputSize, parameterCount, deviceName,
                     PrecisionOption.label(options.precision()));
@@ -249,43 +268,50 @@ final class TrainCommand implements Callable<Integer> {
                         : "note: the head, loss and optimizer run on the host; each step copies through host memory");
             }
 
-            int sequences = trainingTask.trainingSet().size();
-            Evaluation evaluation = null;
             String monitorName = trainingTask.monitorName(); // held-out, or validation for stocks
             Path checkpointFile = outDir.resolve(CHECKPOINT_FILE);
-            for (int epoch = startEpoch + 1; epoch <= startEpoch + runEpochs; epoch++) {
-                Trainer.EpochResult result;
-                try (ProgressBar bar = progressBar("epoch " + epoch + "/" + (startEpoch + runEpochs), sequences)) {
-                    result = Trainer.runEpoch(model, trainingTask.trainingSet(), trainingTask.loss(), optimizer,
-                            runBatch, clip, Trainer.shuffleSeed(runSeed, epoch), (n, loss) -> {
-                                if (bar != null) {
-                                    bar.stepBy(n);
-                                    bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", loss));
-                                }
-                            });
+            Evaluation[] lastMonitored = new Evaluation[1];
+            int lastEpoch = startEpoch + runEpochs;
+            FitCallback report = new FitCallback() {
+                @Override
+                public void epochDone(EpochRecord epoch) {
+                    Evaluation evaluation = trainingTask.monitor(model);
+                    lastMonitored[0] = evaluation;
+                    trainHistory.add(epoch.trainLoss());
+                    evalHistory.add(evaluation.value());
+                    stdout.printf(Locale.ROOT, "epoch %3d/%d  loss %.6f  %s %s %s  %,.0f seq/s  %.1f s%n",
+                            epoch.epoch(), lastEpoch, epoch.trainLoss(), monitorName, evaluation.metric(),
+                            number(evaluation.value()), epoch.sequencesPerSecond(), epoch.seconds());
+                    Map<String, String> meta = new LinkedHashMap<>();
+                    meta.put("task", taskName);
+                    meta.putAll(trainingTask.metadata());
+                    meta.put("seed", Long.toString(runSeed));
+                    meta.put("epoch", Integer.toString(epoch.epoch()));
+                    meta.put("input_size", Integer.toString(inputSize));
+                    meta.put("hidden", Integer.toString(lstmParameters.config().hiddenSize()));
+                    meta.put("layers", Integer.toString(lstmParameters.config().numLayers()));
+                    meta.put("batch", Integer.toString(runBatch));
+                    meta.put("clip", Double.toString(clip));
+                    meta.put("loss", trainingTask.loss().name());
+                    meta.put("metric", evaluation.metric());
+                    meta.put("history.train_loss", joinHistory(trainHistory));
+                    meta.put("history.heldout", joinHistory(evalHistory));
+                    try {
+                        Checkpoint.save(checkpointFile, model, optimizer, meta);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
                 }
-                evaluation = trainingTask.monitor(model);
-                trainHistory.add(result.meanLoss());
-                evalHistory.add(evaluation.value());
-                stdout.printf(Locale.ROOT, "epoch %3d/%d  loss %.6f  %s %s %s  %,.0f seq/s  %.1f s%n", epoch,
-                        startEpoch + runEpochs, result.meanLoss(), monitorName, evaluation.metric(),
-                        number(evaluation.value()), result.sequencesPerSecond(), result.seconds());
-                Map<String, String> meta = new LinkedHashMap<>();
-                meta.put("task", taskName);
-                meta.putAll(trainingTask.metadata());
-                meta.put("seed", Long.toString(runSeed));
-                meta.put("epoch", Integer.toString(epoch));
-                meta.put("input_size", Integer.toString(inputSize));
-                meta.put("hidden", Integer.toString(lstmParameters.config().hiddenSize()));
-                meta.put("layers", Integer.toString(lstmParameters.config().numLayers()));
-                meta.put("batch", Integer.toString(runBatch));
-                meta.put("clip", Double.toString(clip));
-                meta.put("loss", trainingTask.loss().name());
-                meta.put("metric", evaluation.metric());
-                meta.put("history.train_loss", joinHistory(trainHistory));
-                meta.put("history.heldout", joinHistory(evalHistory));
-                Checkpoint.save(checkpointFile, model, optimizer, meta);
+            };
+            try {
+                model.fit(trainingTask.trainingSet(), FitOptions.epochs(runEpochs).initialEpoch(lastEpoch - runEpochs)
+                        .batchSize(runBatch).loss(trainingTask.loss()).optimizer(optimizer).clipGradientNorm(clip)
+                        .seed(runSeed).callbacks(TrainingProgress.onConsole(lastEpoch,
+                                trainingTask.trainingSet().size()), report));
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
             }
+            Evaluation evaluation = lastMonitored[0];
             Evaluation monitored = evaluation != null ? evaluation : trainingTask.monitor(model);
             if (!monitorName.equals("held-out")) {
                 stdout.printf(Locale.ROOT, "%s %s: %s (baseline %s: %s)%n", monitorName, monitored.metric(),
@@ -295,8 +321,8 @@ final class TrainCommand implements Callable<Integer> {
 
             String noCharts = TrainingCharts.unavailableReason();
             Path curve = outDir.resolve("learning-curve.png");
-            String metricLabel = evaluation.metric() + (taskName.equals("airline") ? " (thousands of passengers)"
-                    : taskName.equals("stocks") ? " (index points)" : "");
+            String metricLabel = evaluation.metric() + (trainingTask.metricUnit().isEmpty() ? ""
+                    : " (" + trainingTask.metricUnit() + ")");
             if (noCharts == null) {
                 TrainingCharts.learningCurve(curve, taskName + ": " + lstmParameters.config(),
                         trainingTask.loss().name(), trainHistory, monitorName, metricLabel, evalHistory,
@@ -313,17 +339,17 @@ final class TrainCommand implements Callable<Integer> {
             }
             if (evaluation.forecast() != null && noCharts == null) {
                 Path forecast = outDir.resolve("forecast.png");
-                if (trainingTask instanceof StockForecast) {
-                    ExampleCharts.dailyForecast(forecast, "stocks: DAX close, held-out days, one day ahead",
-                            "DAX (index points)", evaluation.forecast(), evaluation.baselineName(), false);
+                if (trainingTask.dailyForecast()) {
+                    ExampleCharts.dailyForecast(forecast, taskName + ": held-out days, one day ahead",
+                            trainingTask.forecastAxis(), evaluation.forecast(), evaluation.baselineName(), false);
                     Path zoom = outDir.resolve("forecast-last-40-days.png");
-                    ExampleCharts.dailyForecast(zoom, "stocks: DAX close, the last 40 held-out days, one day ahead",
-                            "DAX (index points)", ExampleCharts.last(evaluation.forecast(), 40),
+                    ExampleCharts.dailyForecast(zoom, taskName + ": the last 40 held-out days, one day ahead",
+                            trainingTask.forecastAxis(), ExampleCharts.last(evaluation.forecast(), 40),
                             evaluation.baselineName(), true);
                     stdout.printf(", %s, %s", forecast, zoom);
                 } else {
                     TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
-                            evaluation.forecast(), evaluation.baselineName(), "passengers (thousands)");
+                            evaluation.forecast(), evaluation.baselineName(), trainingTask.forecastAxis());
                     stdout.printf(", %s", forecast);
                 }
             }
@@ -356,7 +382,12 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(resume + ": checkpoint metadata has no 'task'; was it written by train?");
         }
         if (resume != null && !DEFAULTS.containsKey(fromCheckpoint)) {
-            throw new IllegalArgumentException(resume + ": checkpoint is for unknown task '" + fromCheckpoint + "'");
+            throw new IllegalArgumentException(resume + ": checkpoint is for unknown task '" + fromCheckpoint
+                    + "' (known tasks: " + String.join(", ", new java.util.TreeSet<>(DEFAULTS.keySet())) + ")");
+        }
+        if (resume != null && fromCheckpoint.equals("digits")) {
+            throw bad(resume + ": a checkpoint of task digits cannot be resumed (the cell example trains from the"
+                    + " start each time: run train --task digits without --resume)");
         }
         if (task != null && !DEFAULTS.containsKey(task)) {
             throw bad("unknown --task '" + task + "' (expected adding, airline, digits or stocks)");
@@ -386,38 +417,24 @@ final class TrainCommand implements Callable<Integer> {
         return given != null ? given : fallback;
     }
 
-    private static TrainingTask createTask(String name, int seqLen, int samples, long seed) {
-        return switch (name) {
-            case "adding" -> new AddingProblem(seqLen, samples, ADDING_TEST_SAMPLES, seed);
-            case "airline" -> new AirlinePassengers(seqLen);
-            case "stocks" -> new StockForecast(seqLen);
-            default -> throw new IllegalStateException("no task " + name);
-        };
+    /** The defaults of every task, as the footer of {@code train --help}. */
+    static String defaultsFooter() {
+        StringBuilder sb = new StringBuilder("Defaults per task (an option given overrides them; on --resume the"
+                + " checkpoint's sizes apply):%n");
+        sb.append(String.format(Locale.ROOT, "  %-8s %7s %7s %7s %8s %6s %7s %8s%%n", "task", "epochs", "hidden",
+                "layers", "seq-len", "batch", "lr", "samples"));
+        for (String name : new java.util.TreeSet<>(DEFAULTS.keySet())) {
+            TaskDefaults d = DEFAULTS.get(name);
+            sb.append(String.format(Locale.ROOT, "  %-8s %7d %7d %7d %8d %6d %7s %8s%%n", name, d.epochs(), d.hidden(),
+                    d.layers(), d.seqLen(), d.batch(), number(d.lr()), d.samples() == 0 ? "-" : d.samples()));
+        }
+        return sb.toString();
     }
 
-    private static String describeTask(TrainingTask t) {
-        if (t instanceof AddingProblem a) {
-            return "adding problem, T=" + a.trainingSet().steps() + ", " + a.trainingSet().size() + " training and "
-                    + a.testSet().size() + " held-out sequences, loss mse";
+    private void requireRange(String option, Integer value, int max) {
+        if (value != null && (value < 1 || value > max)) {
+            throw bad(option + " must be 1 to " + max + ", got " + value);
         }
-        if (t instanceof StockForecast s) {
-            return s.describe();
-        }
-        return "airline passengers, window " + t.trainingSet().steps() + " months, " + t.trainingSet().size()
-                + " training windows (1949-1958), held out: the last 24 months, loss mse on scaled log-changes";
-    }
-
-    /**
-     * A progress bar on stderr when the console is interactive; null otherwise (redirected output,
-     * CI), where the per-epoch lines alone report progress.
-     */
-    private static ProgressBar progressBar(String name, long total) {
-        if (System.console() == null || Boolean.getBoolean("jlstm.noProgress")) {
-            return null;
-        }
-        return new ProgressBarBuilder().setTaskName(name).setInitialMax(total).setUnit(" seq", 1)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).showSpeed()
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).clearDisplayOnFinish().build();
     }
 
     private void requirePositive(String option, Integer value) {

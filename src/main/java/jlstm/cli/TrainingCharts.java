@@ -19,7 +19,7 @@ import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import jlstm.io.AtomicFiles;
-import jlstm.train.Evaluation;
+import jlstm.examples.Evaluation;
 
 /**
  * The PNG charts of {@code train}: the learning curve and, for forecasts, forecast vs actual.

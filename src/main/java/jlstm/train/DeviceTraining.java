@@ -14,7 +14,7 @@ import jlstm.cuda.CudaTrainingStep;
  * {@link SoftmaxCrossEntropy} with {@link Adam} or {@link Sgd} on a time-major model without
  * projection or dropout, unless
  * {@code -Djlstm.cuda.deviceTraining=off}; other combinations train on the host. It takes the
- * layer's first engine for itself ({@code LstmLayer#engine()}); the layer's own calls use others.
+ * layer's first engine for itself ({@code LstmLayer#dedicateEngine()}); the layer's own calls use others.
  *
  * <p>While it runs, the device holds the current parameters and optimizer state; the host copies
  * go stale until {@link #synchronizeHost()} (the model calls it before it predicts or hands out
@@ -45,7 +45,7 @@ final class DeviceTraining implements AutoCloseable {
         if (model.batchFirst() || model.lstm().config().projSize() > 0 || model.lstm().config().dropout() > 0
                 || !"cuda".equals(model.lstm().deviceName())
                 || !model.lstm().options().deviceTraining()
-                || !(model.lstm().engine() instanceof CudaLstmEngine engine)) {
+                || !(model.lstm().dedicateEngine() instanceof CudaLstmEngine engine)) {
             return null;   // batch-first, projections, dropout, other backends, switched off: host steps
         }
         CudaTrainingStep.Objective objective = loss instanceof MeanSquaredError

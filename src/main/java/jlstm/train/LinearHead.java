@@ -2,6 +2,8 @@ package jlstm.train;
 
 import java.util.SplittableRandom;
 
+import jlstm.LstmConfig;
+import jlstm.LstmOutput;
 import jlstm.Tensor;
 
 /**
@@ -11,7 +13,12 @@ import jlstm.Tensor;
  * <p>In {@link Mode#LAST_STEP} mode it reads only the last time step, y[T−1] → [B, O] (sequence
  * regression or classification); in {@link Mode#EVERY_STEP} mode every step, y → [T, B, O].
  * For a bidirectional LSTM the last step holds the reverse direction's state after one step
- * only, exactly as {@code y[-1]} in PyTorch.
+ * only, exactly as {@code y[-1]} in PyTorch. With lengths, the last-step head reads each sequence's
+ * own last step, y[len_b − 1, b].
+ *
+ * <p>y is time-major here. Given an {@link LstmOutput} ({@link #apply(LstmOutput)}), the head
+ * checks y against the batch size that hn shows and refuses a batch-first y with the shape it
+ * expected; {@link SequenceModel} converts a batch-first LSTM's output itself.
  */
 public final class LinearHead {
     /** Checkpoint name of the weight. */
@@ -32,6 +39,7 @@ public final class LinearHead {
     private final Mode mode;
     private Tensor lastInput;    // rows the last forward read: [R, F], R = B or T·B
     private int[] lastYShape;    // shape of the y of the last forward
+    private int[] lastSteps;     // last-step mode: the step read per batch row, [B]
 
     /** A head with the given tensors (kept, not copied): weight [O, F], bias [O]. */
     public LinearHead(Tensor weight, Tensor bias, Mode mode) {
@@ -59,6 +67,14 @@ public final class LinearHead {
             }
         }
         return new LinearHead(w, b, mode);
+    }
+
+    /**
+     * A new head for an LSTM's output: F is the LSTM's output width (H, 2·H bidirectional, or the
+     * projection size), so it need not be worked out by hand.
+     */
+    public static LinearHead initialize(LstmConfig lstm, int outputs, Mode mode, long seed) {
+        return initialize(lstm.outputSize(), outputs, mode, seed);
     }
 
     /** W [O, F]; its data is live (optimizers update it in place). */
@@ -90,9 +106,21 @@ public final class LinearHead {
      * @return [B, O] in last-step mode, [T, B, O] in every-step mode
      */
     public Tensor forward(Tensor y) {
-        Tensor rows = rowsRead(y);
+        return forward(y, null);
+    }
+
+    /**
+     * As {@link #forward(Tensor)} for sequences of different lengths.
+     *
+     * @param y       time-major [T, B, F]
+     * @param lengths [B], each in [1, T], or null for all T: the last-step head reads y[len_b − 1, b]
+     */
+    public Tensor forward(Tensor y, int[] lengths) {
+        int[] steps = stepsRead(y, lengths);
+        Tensor rows = rowsRead(y, steps);
         lastInput = rows;
         lastYShape = y.shape();
+        lastSteps = steps;
         return affine(rows, y);
     }
 
@@ -104,22 +132,77 @@ public final class LinearHead {
      * @return [B, O] in last-step mode, [T, B, O] in every-step mode
      */
     public Tensor apply(Tensor y) {
-        return affine(rowsRead(y), y);
+        return apply(y, null);
     }
 
-    /** The rows of y the head reads: [B, F] (last step) or [T·B, F]. */
-    private Tensor rowsRead(Tensor y) {
+    /**
+     * As {@link #apply(Tensor)} for sequences of different lengths.
+     *
+     * @param y       time-major [T, B, F]
+     * @param lengths [B], each in [1, T], or null for all T
+     */
+    public Tensor apply(Tensor y, int[] lengths) {
+        return affine(rowsRead(y, stepsRead(y, lengths)), y);
+    }
+
+    /**
+     * Applies the head to an LSTM's output, checking its layout: y must be time-major [T, B, F]
+     * with the B of hn [L·D, B, R]. A batch-first y [B, T, F] is refused with the shape expected
+     * (convert it with {@code y.swapFirstTwoAxes()}), except when T = B, where the shapes alone
+     * cannot tell.
+     */
+    public Tensor apply(LstmOutput out) {
+        requireTimeMajor(out);
+        return apply(out.y());
+    }
+
+    private void requireTimeMajor(LstmOutput out) {
+        Tensor y = out.y();
+        int batch = out.hn().dim(1);
+        if (y.rank() == 3 && y.dim(1) != batch) {
+            throw new IllegalArgumentException("head: LSTM output y has shape " + y.shapeString() + " but hn shows B = "
+                    + batch + "; the head reads time-major y [T, B, F] = [" + (y.dim(0) == batch ? y.dim(1) : "T")
+                    + ", " + batch + ", " + features() + "]" + (y.dim(0) == batch
+                    ? " (this y is batch-first: pass y.swapFirstTwoAxes(), or use a SequenceModel)" : ""));
+        }
+    }
+
+    /** Last-step mode: the step read in each batch row (len_b − 1, or T − 1); null in every-step mode. */
+    private int[] stepsRead(Tensor y, int[] lengths) {
         if (y.rank() != 3 || y.dim(2) != features()) {
             throw new IllegalArgumentException("head: LSTM output has shape " + y.shapeString() + ", expected [T, B, "
                     + features() + "]");
         }
-        int steps = y.dim(0), batch = y.dim(1), f = features();
+        int steps = y.dim(0), batch = y.dim(1);
+        if (lengths != null && lengths.length != batch) {
+            throw new IllegalArgumentException("head: " + lengths.length + " lengths for a batch of " + batch);
+        }
+        if (mode != Mode.LAST_STEP) {
+            return null;
+        }
+        int[] read = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            int length = lengths == null ? steps : lengths[b];
+            if (length < 1 || length > steps) {
+                throw new IllegalArgumentException("head: lengths[" + b + "] = " + length + ", expected 1 to T = "
+                        + steps);
+            }
+            read[b] = length - 1;
+        }
+        return read;
+    }
+
+    /** The rows of y the head reads: [B, F] (y[steps[b], b] in last-step mode) or [T·B, F]. */
+    private Tensor rowsRead(Tensor y, int[] steps) {
+        int batch = y.dim(1), f = features();
         if (mode == Mode.LAST_STEP) {
             float[] rows = new float[batch * f];
-            System.arraycopy(y.data(), (steps - 1) * batch * f, rows, 0, rows.length);
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(y.data(), (steps[b] * batch + b) * f, rows, b * f, f);
+            }
             return Tensor.of(rows, batch, f);
         }
-        return y.reshape(steps * batch, f);
+        return y.reshape(y.dim(0) * batch, f);
     }
 
     private Tensor affine(Tensor rows, Tensor y) {
@@ -173,9 +256,16 @@ public final class LinearHead {
                 }
             }
         }
-        // d loss / d y: zeros except where the head read (only y[T−1] in last-step mode).
+        // d loss / d y: zeros except where the head read (only y[len_b − 1, b] in last-step mode).
         Tensor dy = Tensor.zeros(lastYShape);
-        System.arraycopy(dRows, 0, dy.data(), dy.numel() - dRows.length, dRows.length);
+        if (lastSteps == null) {
+            System.arraycopy(dRows, 0, dy.data(), 0, dRows.length);
+        } else {
+            int batch = lastYShape[1];
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(dRows, b * f, dy.data(), (lastSteps[b] * batch + b) * f, f);
+            }
+        }
         return new Gradients(Tensor.of(dw, o, f), Tensor.of(db, o), dy);
     }
 

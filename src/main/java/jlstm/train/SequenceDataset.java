@@ -5,14 +5,24 @@ import java.util.SplittableRandom;
 import jlstm.Tensor;
 
 /**
- * N fixed-length sequences with one target each, stored sample-major so that a shuffled
- * mini-batch is a gather of contiguous rows. A target is a vector (regression, or anything
+ * N sequences with one target each, stored sample-major so that a shuffled mini-batch is a
+ * gather of contiguous rows. A target is a vector (regression, or anything
  * {@link MeanSquaredError} compares) or a class index (for {@link SoftmaxCrossEntropy}).
+ * Sequences may be shorter than T ({@link #withLengths}: the steps past a sequence's length are
+ * padding, never read) and may start from their own initial state ({@link #withInitialState}).
  *
  * @param inputs  [N, T, I]
  * @param targets [N, O] vectors, or [N] class indices (whole numbers ≥ 0 stored as float)
+ * @param lengths [N] each in [1, T], or null: every sequence has T steps
+ * @param h0      [N, L·D, R] initial hidden state of each sequence, or null for zeros
+ * @param c0      [N, L·D, H] initial cell state of each sequence, or null for zeros
  */
-public record SequenceDataset(Tensor inputs, Tensor targets) {
+public record SequenceDataset(Tensor inputs, Tensor targets, int[] lengths, Tensor h0, Tensor c0) {
+
+    /** Sequences of T steps from a zero state. */
+    public SequenceDataset(Tensor inputs, Tensor targets) {
+        this(inputs, targets, null, null, null);
+    }
 
     public SequenceDataset {
         if (inputs.rank() != 3 || (targets.rank() != 2 && targets.rank() != 1) || inputs.dim(0) != targets.dim(0)
@@ -30,6 +40,53 @@ public record SequenceDataset(Tensor inputs, Tensor targets) {
                 }
             }
         }
+        if (lengths != null) {
+            if (lengths.length != inputs.dim(0)) {
+                throw new IllegalArgumentException("dataset: " + lengths.length + " lengths for " + inputs.dim(0)
+                        + " sequences");
+            }
+            lengths = lengths.clone();
+            for (int n = 0; n < lengths.length; n++) {
+                if (lengths[n] < 1 || lengths[n] > inputs.dim(1)) {
+                    throw new IllegalArgumentException("dataset: lengths[" + n + "] = " + lengths[n]
+                            + ", expected 1 to T = " + inputs.dim(1));
+                }
+            }
+        }
+        if ((h0 == null) != (c0 == null)) {
+            throw new IllegalArgumentException("dataset: give both initial states h0 and c0, or neither");
+        }
+        if (h0 != null && (h0.rank() != 3 || c0.rank() != 3 || h0.dim(0) != inputs.dim(0) || c0.dim(0) != inputs.dim(0)
+                || h0.dim(1) != c0.dim(1))) {
+            throw new IllegalArgumentException("dataset: expected initial states h0 [N, L·D, R] and c0 [N, L·D, H] with N = "
+                    + inputs.dim(0) + ", got " + h0.shapeString() + " and " + c0.shapeString());
+        }
+    }
+
+    /**
+     * The same sequences with lengths: sequence n has {@code lengths[n]} real steps, the rest of
+     * its T steps are padding. A last-step head reads each sequence's own last step.
+     *
+     * @param lengths [N], each in [1, T] (copied)
+     */
+    public SequenceDataset withLengths(int[] lengths) {
+        return new SequenceDataset(inputs, targets, lengths, h0, c0);
+    }
+
+    /**
+     * The same sequences, each starting from its own state (PyTorch's h0, c0 per batch row).
+     *
+     * @param h0 [N, L·D, R]
+     * @param c0 [N, L·D, H]
+     */
+    public SequenceDataset withInitialState(Tensor h0, Tensor c0) {
+        return new SequenceDataset(inputs, targets, lengths, h0, c0);
+    }
+
+    /** [N] lengths (a copy), or null when every sequence has T steps. */
+    @Override
+    public int[] lengths() {
+        return lengths == null ? null : lengths.clone();
     }
 
     /** Whether the targets are class indices [N] rather than vectors [N, O]. */
@@ -82,7 +139,54 @@ public record SequenceDataset(Tensor inputs, Tensor targets) {
             }
             System.arraycopy(out, sample * o, y, s * o, o);
         }
-        return new Batch(Tensor.of(x, t, b, i), classIndexTargets() ? Tensor.of(y, b) : Tensor.of(y, b, o));
+        int[] batchLengths = null;
+        if (lengths != null) {
+            batchLengths = new int[b];
+            for (int s = 0; s < b; s++) {
+                batchLengths[s] = lengths[order[from + s]];
+            }
+        }
+        return new Batch(Tensor.of(x, t, b, i), classIndexTargets() ? Tensor.of(y, b) : Tensor.of(y, b, o),
+                batchLengths, gatherState(h0, order, from, to), gatherState(c0, order, from, to));
+    }
+
+    /** Rows order[from..to) of a per-sample state [N, S, W] as a batch state [S, B, W]; null stays null. */
+    private static Tensor gatherState(Tensor state, int[] order, int from, int to) {
+        if (state == null) {
+            return null;
+        }
+        int b = to - from, layers = state.dim(1), width = state.dim(2);
+        float[] in = state.data();
+        float[] out = new float[layers * b * width];
+        for (int s = 0; s < b; s++) {
+            for (int l = 0; l < layers; l++) {
+                System.arraycopy(in, (order[from + s] * layers + l) * width, out, (l * b + s) * width, width);
+            }
+        }
+        return Tensor.of(out, layers, b, width);
+    }
+
+    /**
+     * Sequences [from, to) as a dataset of their own (copied), e.g. to hold the last ones out for
+     * validation: {@code data.slice(0, n - 200)} and {@code data.slice(n - 200, n)}.
+     */
+    public SequenceDataset slice(int from, int to) {
+        if (from < 0 || to > size() || from >= to) {
+            throw new IllegalArgumentException("dataset: slice [" + from + ", " + to + ") of " + size()
+                    + " sequences (it must hold at least one)");
+        }
+        int n = to - from;
+        int[] sliceLengths = lengths == null ? null : java.util.Arrays.copyOfRange(lengths, from, to);
+        return new SequenceDataset(rows(inputs, from, to), rows(targets, from, to), sliceLengths,
+                h0 == null ? null : rows(h0, from, to), c0 == null ? null : rows(c0, from, to));
+    }
+
+    /** Rows [from, to) of the first axis (copied). */
+    private static Tensor rows(Tensor t, int from, int to) {
+        int row = t.numel() / t.dim(0);
+        int[] shape = t.shape();
+        shape[0] = to - from;
+        return Tensor.of(java.util.Arrays.copyOfRange(t.data(), from * row, to * row), shape);
     }
 
     /** Every sample in order, as one batch. */
@@ -117,10 +221,19 @@ public record SequenceDataset(Tensor inputs, Tensor targets) {
     /**
      * One mini-batch.
      *
-     * @param x      [T, B, I], time-major (see {@link SequenceModel#input} for a batch-first model)
-     * @param target [B, O], or [B] class indices
+     * @param x       [T, B, I], time-major (see {@link SequenceModel#input} for a batch-first model)
+     * @param target  [B, O], or [B] class indices
+     * @param lengths [B], or null: all T steps
+     * @param h0      [L·D, B, R], or null for zeros
+     * @param c0      [L·D, B, H], or null for zeros
      */
-    public record Batch(Tensor x, Tensor target) {
+    public record Batch(Tensor x, Tensor target, int[] lengths, Tensor h0, Tensor c0) {
+        /** A batch of full-length sequences from a zero state. */
+        public Batch(Tensor x, Tensor target) {
+            this(x, target, null, null, null);
+        }
+
+        /** Sequences in the batch. */
         public int size() {
             return target.dim(0);
         }

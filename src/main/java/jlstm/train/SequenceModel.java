@@ -1,8 +1,11 @@
 package jlstm.train;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import jlstm.Device;
 import jlstm.LstmGradients;
 import jlstm.LstmLayer;
 import jlstm.LstmOutput;
@@ -46,6 +49,42 @@ public final class SequenceModel implements AutoCloseable {
         all.put(LinearHead.WEIGHT, head.weight());
         all.put(LinearHead.BIAS, head.bias());
         this.parameters = java.util.Collections.unmodifiableMap(all);
+    }
+
+    /**
+     * An LSTM with a new linear head that reads its output: the head's input width is the LSTM's
+     * output width (PyTorch's default {@code nn.Linear} initialisation, seeded).
+     *
+     * @param lstm    taken over (closed with the model)
+     * @param outputs O: values per prediction (or classes, for cross-entropy)
+     */
+    public static SequenceModel create(LstmLayer lstm, int outputs, LinearHead.Mode mode, long seed) {
+        return new SequenceModel(lstm, LinearHead.initialize(lstm.config(), outputs, mode, seed));
+    }
+
+    /**
+     * A model from a checkpoint written by {@link #save} or {@code train}, or from a PyTorch
+     * export of a module with an {@code nn.LSTM} and an {@code nn.Linear} (whatever their names):
+     * see {@link Checkpoint#load(Path, Checkpoint.Options)}. The layout (batch-first or not) and
+     * the head's mode come from the file's metadata, or from {@code options}.
+     */
+    public static SequenceModel load(Path file, Device device, Checkpoint.Options options) throws IOException {
+        Checkpoint c = Checkpoint.load(file, options);
+        return new SequenceModel(LstmLayer.create(c.lstm(), device), c.head());
+    }
+
+    /** {@link #load(Path, Device, Checkpoint.Options)} with everything from the file. */
+    public static SequenceModel load(Path file, Device device) throws IOException {
+        return load(file, device, Checkpoint.Options.fromFile());
+    }
+
+    /**
+     * Writes the parameters (PyTorch names: the LSTM's, then {@code head.weight}, {@code head.bias})
+     * with the layout and head mode in the metadata, so that {@link #load} gives back the same
+     * model. Written atomically.
+     */
+    public void save(Path file) throws IOException {
+        Checkpoint.save(file, this, null, Map.of());
     }
 
     public LstmLayer lstm() {
@@ -99,9 +138,88 @@ public final class SequenceModel implements AutoCloseable {
      * @return the head's output: [B, O] (last-step head), or [T, B, O] ([B, T, O] batch-first)
      */
     public Tensor predict(Tensor x) {
+        return predict(x, null, null, null);
+    }
+
+    /**
+     * Inference from given initial states over sequences of different lengths.
+     *
+     * @param x       [T, B, I], or [B, T, I] when batch-first
+     * @param h0      [L·D, B, R] or null for zeros (not batch-first, as in PyTorch)
+     * @param c0      [L·D, B, H] or null for zeros
+     * @param lengths [B] each in [1, T], or null: a last-step head reads each sequence's last step
+     * @return [B, O], or [T, B, O] ([B, T, O] batch-first)
+     */
+    public Tensor predict(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
         synchronizeHostParameters();
-        LstmOutput out = lstm.forward(x);
-        return toModelLayout(head.apply(timeMajor(out.y())));
+        LstmOutput out = lstm.forward(x, h0, c0, lengths);
+        return toModelLayout(head.apply(timeMajor(out.y()), lengths));
+    }
+
+    /** Inference on a batch of a dataset (its lengths and initial states included): as {@link #predict(Tensor)}. */
+    public Tensor predict(SequenceDataset.Batch batch) {
+        return predict(input(batch), batch.h0(), batch.c0(), batch.lengths());
+    }
+
+    /**
+     * The mean loss over a dataset (over sequences), in batches of at most 256, nothing updated:
+     * what {@link #fit} reports as the validation loss.
+     */
+    public double meanLoss(SequenceDataset data, Loss loss) {
+        int[] order = new int[data.size()];
+        for (int k = 0; k < order.length; k++) {
+            order[k] = k;
+        }
+        double total = 0;
+        for (int from = 0; from < data.size(); from += 256) {
+            int to = Math.min(from + 256, data.size());
+            SequenceDataset.Batch batch = data.batch(order, from, to);
+            total += loss.compute(predict(batch), batch.target()).value() * (to - from);
+        }
+        return total / data.size();
+    }
+
+    /**
+     * Trains on a dataset with the epoch loop of {@link Trainer#fit}: the options' loss (inferred
+     * from the targets when not given: cross-entropy for class indices, else mean squared error)
+     * and optimizer ({@code Adam(0.001)} when not given), schedule, validation, early stopping and
+     * callbacks.
+     *
+     * @param train sequences as {@link SequenceDataset} holds them (time-major or batch-first does
+     *              not matter: batches are converted to this model's layout)
+     * @return the per-epoch history
+     */
+    public History fit(SequenceDataset train, FitOptions options) {
+        Loss loss = options.loss() != null ? options.loss()
+                : train.classIndexTargets() ? new SoftmaxCrossEntropy() : new MeanSquaredError();
+        Optimizer optimizer = options.optimizer() != null ? options.optimizer() : new Adam(0.001);
+        return Trainer.fit(trainable(loss, optimizer), train, options);
+    }
+
+    /** This model with a loss and an optimizer, as {@link Trainer#fit} drives it. */
+    public Trainable trainable(Loss loss, Optimizer optimizer) {
+        SequenceModel model = this;
+        return new Trainable() {
+            @Override
+            public double trainStep(SequenceDataset.Batch batch, double maxGradNorm) {
+                return model.trainStep(batch, loss, optimizer, maxGradNorm).loss();
+            }
+
+            @Override
+            public double meanLoss(SequenceDataset data) {
+                return model.meanLoss(data, loss);
+            }
+
+            @Override
+            public Optimizer optimizer() {
+                return optimizer;
+            }
+
+            @Override
+            public void synchronizeHost() {
+                model.synchronizeHost();
+            }
+        };
     }
 
     /**
@@ -112,9 +230,25 @@ public final class SequenceModel implements AutoCloseable {
      * @return the loss and every parameter's gradient by name
      */
     public StepResult lossAndGradients(Tensor x, Tensor target, Loss loss) {
+        return lossAndGradients(x, target, loss, null, null, null);
+    }
+
+    /**
+     * As {@link #lossAndGradients(Tensor, Tensor, Loss)} from given initial states over sequences
+     * of different lengths (last-step heads only: an every-step loss would count the padding).
+     *
+     * @param h0      [L·D, B, R] or null for zeros
+     * @param c0      [L·D, B, H] or null for zeros
+     * @param lengths [B] each in [1, T], or null for all T
+     */
+    public StepResult lossAndGradients(Tensor x, Tensor target, Loss loss, Tensor h0, Tensor c0, int[] lengths) {
+        if (lengths != null && head.mode() == LinearHead.Mode.EVERY_STEP) {
+            throw new IllegalArgumentException("training an every-step head on sequences with lengths is not supported"
+                    + " (the loss would count the padded steps); use a last-step head or full-length sequences");
+        }
         synchronizeHostParameters();
-        LstmOutput out = lstm.forwardTraining(x, null, null);
-        Tensor prediction = toModelLayout(head.forward(timeMajor(out.y())));
+        LstmOutput out = lstm.forwardTraining(x, h0, c0, lengths);
+        Tensor prediction = toModelLayout(head.forward(timeMajor(out.y()), lengths));
         LossValue value = loss.compute(prediction, target);
         LinearHead.Gradients headGrads = head.backward(timeMajor(value.gradient()));
         Tensor dy = batchFirst() ? headGrads.y().swapFirstTwoAxes() : headGrads.y();
@@ -132,12 +266,32 @@ public final class SequenceModel implements AutoCloseable {
      * @param maxGradNorm clip threshold, or 0 for no clipping
      */
     public StepResult trainStep(Tensor x, Tensor target, Loss loss, Optimizer optimizer, double maxGradNorm) {
-        DeviceTraining device = deviceTraining(loss, optimizer);
+        return trainStep(x, target, loss, optimizer, maxGradNorm, null, null, null);
+    }
+
+    /**
+     * One training step on a dataset's batch (its lengths and initial states included), in this
+     * model's layout.
+     */
+    public StepResult trainStep(SequenceDataset.Batch batch, Loss loss, Optimizer optimizer, double maxGradNorm) {
+        return trainStep(input(batch), batch.target(), loss, optimizer, maxGradNorm, batch.h0(), batch.c0(),
+                batch.lengths());
+    }
+
+    /**
+     * One training step from given initial states over sequences of different lengths (see
+     * {@link #lossAndGradients(Tensor, Tensor, Loss, Tensor, Tensor, int[])}). Such steps run on the
+     * host (the device-resident step takes full-length sequences from a zero state).
+     */
+    public StepResult trainStep(Tensor x, Tensor target, Loss loss, Optimizer optimizer, double maxGradNorm,
+                                Tensor h0, Tensor c0, int[] lengths) {
+        boolean plain = h0 == null && c0 == null && lengths == null;
+        DeviceTraining device = plain ? deviceTraining(loss, optimizer) : hostTraining(loss, optimizer);
         if (device != null) {
             // Gradients and their norm stay on the device: the result carries the loss only.
             return new StepResult(device.step(x, target, maxGradNorm), Map.of(), Double.NaN);
         }
-        StepResult r = lossAndGradients(x, target, loss);
+        StepResult r = lossAndGradients(x, target, loss, h0, c0, lengths);
         double norm = Double.NaN;
         if (maxGradNorm > 0) {
             norm = GradientClipping.clipByGlobalNorm(r.gradients().values(), maxGradNorm);
@@ -166,6 +320,18 @@ public final class SequenceModel implements AutoCloseable {
             hostOptimizer = optimizer;
         }
         return deviceTraining;
+    }
+
+    /** Ends device-resident training (its state handed back to the host): the next steps run on the host. */
+    private DeviceTraining hostTraining(Loss loss, Optimizer optimizer) {
+        if (deviceTraining != null) {
+            deviceTraining.synchronizeHost();
+            deviceTraining.close();
+            deviceTraining = null;
+        }
+        hostLoss = loss;
+        hostOptimizer = optimizer;
+        return null;
     }
 
     /** Whether training steps with this loss and optimizer run on the device (see the class comment). */

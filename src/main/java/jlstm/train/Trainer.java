@@ -1,8 +1,16 @@
 package jlstm.train;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
-/** The epoch loop: seeded shuffling, mini-batches, one optimizer step per batch. */
+import jlstm.Tensor;
+
+/**
+ * The epoch loop: seeded shuffling, mini-batches, one optimizer step per batch. {@link #fit} runs
+ * many epochs with a learning-rate schedule, validation, early stopping and callbacks;
+ * {@link #runEpoch} runs one (for a loop of your own).
+ */
 public final class Trainer {
     private Trainer() {
     }
@@ -66,5 +74,101 @@ public final class Trainer {
         }
         model.synchronizeHost();   // device-resident steps: parameters and optimizer state back on the host
         return new EpochResult(weightedLoss / data.size(), data.size(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * Trains for {@code options.epochs()} epochs (fewer when early stopping ends it): per epoch, the
+     * schedule's learning rate, a seeded shuffle, one {@link Trainable#trainStep} per batch, the
+     * validation loss, the callbacks. The loss and optimizer of {@code options} are not used here:
+     * the trainable brings its own (see {@link SequenceModel#fit}).
+     *
+     * @param train the training sequences
+     * @return one record per epoch run
+     * @throws ArithmeticException when a batch's loss is not finite (training diverged)
+     */
+    public static History fit(Trainable model, SequenceDataset train, FitOptions options) {
+        if (options.patience() > 0 && options.validation() == null) {
+            throw new IllegalArgumentException("fit: early stopping watches the validation loss; give a validation set");
+        }
+        Optimizer optimizer = model.optimizer();
+        double baseRate = optimizer.learningRate();
+        int first = options.initialEpoch() + 1, last = options.initialEpoch() + options.epochs();
+        List<EpochRecord> records = new ArrayList<>();
+        double bestLoss = Double.POSITIVE_INFINITY;
+        int bestEpoch = 0, sinceBest = 0;
+        boolean stoppedEarly = false;
+        for (int epoch = first; epoch <= last; epoch++) {
+            double rate = options.schedule().rate(baseRate, epoch, last);
+            if (!(rate > 0) || !Double.isFinite(rate)) {
+                throw new IllegalArgumentException("fit: the schedule gave learning rate " + rate + " for epoch "
+                        + epoch + " (it must be a positive number)");
+            }
+            optimizer.setLearningRate(rate);
+            for (FitCallback c : options.callbacks()) {
+                c.epochStarted(epoch, rate);
+            }
+            long start = System.nanoTime();
+            double trainLoss = runBatches(model, train, options, epoch);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double validationLoss = options.validation() == null ? Double.NaN
+                    : model.meanLoss(options.validation());
+            EpochRecord record = new EpochRecord(epoch, trainLoss, validationLoss, rate, train.size(), seconds);
+            records.add(record);
+            for (FitCallback c : options.callbacks()) {
+                c.epochDone(record);
+            }
+            if (options.validation() == null) {
+                bestEpoch = epoch;
+            } else if (validationLoss < bestLoss - options.minDelta() || bestEpoch == 0) {
+                bestLoss = Math.min(bestLoss, validationLoss);
+                bestEpoch = epoch;
+                sinceBest = 0;
+            } else if (options.patience() > 0 && ++sinceBest >= options.patience() && epoch < last) {
+                stoppedEarly = true;
+                break;
+            }
+        }
+        return new History(records, stoppedEarly, bestEpoch);
+    }
+
+    /** One epoch's batches; returns the mean training loss over sequences. */
+    private static double runBatches(Trainable model, SequenceDataset train, FitOptions options, int epoch) {
+        int[] order = SequenceDataset.shuffledOrder(train.size(), shuffleSeed(options.seed(), epoch));
+        // Noise has its own stream, so that switching it on does not change the batches.
+        SplittableRandom noise = new SplittableRandom(shuffleSeed(options.seed() + 1, epoch));
+        double weightedLoss = 0;
+        int done = 0;
+        for (int from = 0; from < train.size(); from += options.batchSize()) {
+            int to = Math.min(from + options.batchSize(), train.size());
+            SequenceDataset.Batch batch = train.batch(order, from, to);
+            addNoise(batch.x(), options.inputNoise(), noise);
+            double loss = model.trainStep(batch, options.maxGradNorm());
+            if (!Double.isFinite(loss)) {
+                throw new ArithmeticException("training diverged: the loss became " + loss + " in epoch " + epoch
+                        + " (try a smaller learning rate, --lr)");
+            }
+            weightedLoss += loss * (to - from);
+            done = to;
+            for (FitCallback c : options.callbacks()) {
+                c.batchDone(to - from, loss, weightedLoss / done, done);
+            }
+        }
+        model.synchronizeHost();
+        return weightedLoss / train.size();
+    }
+
+    /** x += N(0, σ²) per element, drawn in order from {@code random}; nothing when σ = 0. */
+    static void addNoise(Tensor x, double sigma, SplittableRandom random) {
+        if (sigma > 0) {
+            float[] v = x.data();
+            for (int i = 0; i < v.length; i++) {
+                v[i] += (float) (sigma * gaussian(random));
+            }
+        }
+    }
+
+    /** A standard normal draw (Box–Muller; SplittableRandom has no nextGaussian on Java 17). */
+    private static double gaussian(SplittableRandom random) {
+        return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
     }
 }

@@ -131,8 +131,8 @@ class TrainCommandTest {
     @Test
     void badArgumentsGiveClearErrors(@TempDir Path dir) throws Exception {
         assertFailsWith(CommandRun.execute("train", "--task", "sorting"), "unknown --task 'sorting'");
-        assertFailsWith(CommandRun.execute("train", "--hidden", "0"), "--hidden must be at least 1, got 0");
-        assertFailsWith(CommandRun.execute("train", "--epochs", "-3"), "--epochs must be at least 1, got -3");
+        assertFailsWith(CommandRun.execute("train", "--hidden", "0"), "--hidden must be 1 to 23170, got 0");
+        assertFailsWith(CommandRun.execute("train", "--epochs", "-3"), "--epochs must be 1 to 1000000, got -3");
         assertFailsWith(CommandRun.execute("train", "--batch", "0"), "--batch must be at least 1");
         assertFailsWith(CommandRun.execute("train", "--lr", "-0.1"), "--lr must be a positive number");
         assertFailsWith(CommandRun.execute("train", "--device", "tpu"), "unknown device 'tpu'");

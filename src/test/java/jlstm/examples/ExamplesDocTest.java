@@ -1,5 +1,7 @@
 package jlstm.examples;
 
+import jlstm.train.History;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -17,8 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import jlstm.cli.CommandRun;
-import jlstm.train.DigitsExample;
-import jlstm.train.Evaluation;
 
 /**
  * docs/EXAMPLES.md cannot drift from the code: every block it shows is identical to the marked
@@ -32,7 +32,32 @@ class ExamplesDocTest {
 
     @Test
     void everyBlockOfTheDocIsTheRegionItNames() throws IOException {
-        List<String> lines = Files.readAllLines(DOC, StandardCharsets.UTF_8);
+        assertEquals(List.of("digits-model", "digits-loop", "stocks-program"), checkBlocks(DOC), "the blocks of " + DOC);
+        assertEquals(List.of("readme-api"), checkBlocks(Path.of("README.md")), "the blocks of README.md");
+        assertEquals(List.of("api-fit"), checkBlocks(Path.of("docs", "API.md")), "the blocks of docs/API.md");
+    }
+
+    /** The README's program trains, validates, saves and reloads (and so prints what the README says it does). */
+    @Test
+    void theReadmeProgramRuns() throws IOException {
+        ReadmeProgram.Result r = ReadmeProgram.run();
+        assertTrue(r.history().epochs().size() >= 4, "epochs run: " + r.history().epochs().size());
+        // Always answering 1.0 scores about 0.17 on the adding problem; 10 short epochs get well below.
+        assertTrue(r.history().last().validationLoss() < 0.1, "validation mse " + r.history().last().validationLoss());
+        assertEquals(List.of(200, 1), java.util.Arrays.stream(r.prediction().shape()).boxed().toList());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(r.prediction().data(), r.reloaded().data());
+    }
+
+    /** The API page's fit example runs. */
+    @Test
+    void theApiPagesFitExampleRuns() {
+        jlstm.train.History h = ApiFitProgram.run();
+        assertTrue(h.validationLoss().stream().allMatch(Double::isFinite), h.toString());
+    }
+
+    /** Checks each marked block of a Markdown file against its source region; returns the names checked. */
+    private static List<String> checkBlocks(Path doc) throws IOException {
+        List<String> lines = Files.readAllLines(doc, StandardCharsets.UTF_8);
         List<String> checked = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             Matcher m = MARKER.matcher(lines.get(i));
@@ -40,7 +65,7 @@ class ExamplesDocTest {
                 continue;
             }
             String name = m.group(1);
-            assertEquals("```java", lines.get(i + 1), DOC + " line " + (i + 2) + ": a ```java block must follow " + name);
+            assertEquals("```java", lines.get(i + 1), doc + " line " + (i + 2) + ": a ```java block must follow " + name);
             int end = i + 2;
             while (end < lines.size() && !lines.get(end).equals("```")) {
                 end++;
@@ -48,13 +73,13 @@ class ExamplesDocTest {
             List<String> shown = lines.subList(i + 2, end);
             List<String> source = region(Path.of(m.group(2)), name);
             if (!shown.equals(source)) {
-                fail(DOC + ": the block '" + name + "' differs from its region in " + m.group(2)
+                fail(doc + ": the block '" + name + "' differs from its region in " + m.group(2)
                         + " (run python3 tools/update_examples_doc.py after checking the change); first difference: "
                         + firstDifference(shown, source));
             }
             checked.add(name);
         }
-        assertEquals(List.of("digits-model", "digits-loop", "stocks-program"), checked, "the blocks of " + DOC);
+        return checked;
     }
 
     @Test

@@ -11,7 +11,6 @@ import jlstm.LstmOutput;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
 import jlstm.train.Adam;
-import jlstm.train.Evaluation;
 import jlstm.train.GradientClipping;
 import jlstm.train.LinearHead;
 import jlstm.train.Loss;
@@ -20,7 +19,6 @@ import jlstm.train.MeanSquaredError;
 import jlstm.train.Optimizer;
 import jlstm.train.SequenceDataset;
 import jlstm.train.SequenceModel;
-import jlstm.train.StockForecast;
 import jlstm.train.Trainer;
 
 /**

@@ -1,5 +1,7 @@
 package jlstm.train;
 
+import jlstm.examples.AddingProblem;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

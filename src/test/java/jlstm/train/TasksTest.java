@@ -1,5 +1,9 @@
 package jlstm.train;
 
+import jlstm.examples.AddingProblem;
+import jlstm.examples.AirlinePassengers;
+import jlstm.examples.Evaluation;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,10 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.LinearHead;
+import jlstm.train.Loss;
+import jlstm.train.MeanSquaredError;
+import jlstm.train.SequenceDataset;
+import jlstm.train.SequenceModel;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -179,5 +185,21 @@ public final class AirlinePassengers implements TrainingTask {
         m.put("task.change_mean", Double.toString(changeMean));
         m.put("task.change_std", Double.toString(changeScale));
         return m;
+    }
+
+    @Override
+    public String description() {
+        return "airline passengers, window " + trainingSet().steps() + " months, " + trainingSet().size()
+                + " training windows (1949-1958), held out: the last 24 months, loss mse on scaled log-changes";
+    }
+
+    @Override
+    public String metricUnit() {
+        return "thousands of passengers";
+    }
+
+    @Override
+    public String forecastAxis() {
+        return "passengers (thousands)";
     }
 }

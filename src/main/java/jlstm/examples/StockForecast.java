@@ -1,4 +1,10 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.LinearHead;
+import jlstm.train.Loss;
+import jlstm.train.MeanSquaredError;
+import jlstm.train.SequenceDataset;
+import jlstm.train.SequenceModel;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -218,6 +224,26 @@ public final class StockForecast implements TrainingTask {
     }
 
     /** Days of each split, for the task's description. */
+    @Override
+    public String metricUnit() {
+        return "index points";
+    }
+
+    @Override
+    public boolean dailyForecast() {
+        return true;
+    }
+
+    @Override
+    public String forecastAxis() {
+        return "DAX (index points)";
+    }
+
+    @Override
+    public String description() {
+        return describe();
+    }
+
     public String describe() {
         return "DAX close of the next day from the last " + window + " days of DAX, SMI, CAC, FTSE daily returns; "
                 + training.size() + " training windows (" + date(time[window + 1]) + " to "

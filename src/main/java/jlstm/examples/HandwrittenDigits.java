@@ -1,4 +1,6 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.SequenceDataset;
 
 import java.io.BufferedReader;
 import java.io.IOException;

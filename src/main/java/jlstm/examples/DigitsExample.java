@@ -1,8 +1,16 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.Adam;
+import jlstm.train.EpochRecord;
+import jlstm.train.FitCallback;
+import jlstm.train.FitOptions;
+import jlstm.train.History;
+import jlstm.train.LearningRateSchedule;
+import jlstm.train.SequenceDataset;
+import jlstm.train.Trainer;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import jlstm.Tensor;
 
@@ -67,62 +75,37 @@ public final class DigitsExample {
                         + training.size() + " training images leaves none to train on");
             }
             int keep = training.size() - options.validation();
-            scored = slice(training, keep, training.size());
-            training = slice(training, 0, keep);
+            scored = training.slice(keep, training.size());
+            training = training.slice(0, keep);
         }
-        List<Double> losses = new ArrayList<>();
+        SequenceDataset evaluated = scored;
         List<Double> accuracies = new ArrayList<>();
+        List<int[][]> confusions = new ArrayList<>();
         long start = System.nanoTime();
-        int[][] confusion = null;
         // [example digits-loop]
         DigitsClassifier model = new DigitsClassifier(options.hidden(), options.lr(), options.seed());
-        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
-            long epochStart = System.nanoTime();
-            // Cosine decay of the learning rate over the run: large steps first, small ones to settle.
-            model.optimizer().setLearningRate(options.lr() * 0.5
-                    * (1 + Math.cos(Math.PI * (epoch - 1) / options.epochs())));
-            int[] order = SequenceDataset.shuffledOrder(training.size(), Trainer.shuffleSeed(options.seed(), epoch));
-            SplittableRandom noise = new SplittableRandom(Trainer.shuffleSeed(options.seed() + 1, epoch));
-            double total = 0;
-            for (int from = 0; from < training.size(); from += options.batch()) {
-                int to = Math.min(from + options.batch(), training.size());
-                SequenceDataset.Batch b = training.batch(order, from, to);     // images as [8 rows, B, 8 pixels]
-                addNoise(b.x(), options.noise(), noise);                       // a fresh N(0, 0.3²) on every pixel
-                double loss = model.trainStep(b.x(), b.target().reshape(to - from));
-                if (!Double.isFinite(loss)) {
-                    throw new ArithmeticException("training diverged: the loss became " + loss + " (try a smaller --lr)");
+        FitCallback scoring = new FitCallback() {
+            @Override
+            public void epochDone(EpochRecord epoch) {
+                int[][] confusion = confusion(model, evaluated);               // [actual][predicted] counts
+                confusions.add(confusion);
+                accuracies.add(accuracy(confusion));
+                if (listener != null) {
+                    listener.epochDone(epoch.epoch(), epoch.trainLoss(), accuracy(confusion), epoch.seconds());
                 }
-                total += loss * (to - from);
             }
-            confusion = confusion(model, scored);                              // [actual][predicted] counts
-            losses.add(total / training.size());
-            accuracies.add(accuracy(confusion));
-            if (listener != null) {
-                listener.epochDone(epoch, total / training.size(), accuracy(confusion),
-                        (System.nanoTime() - epochStart) / 1e9);
-            }
-        }
+        };
+        History history = Trainer.fit(model, training, FitOptions.epochs(options.epochs())
+                .batchSize(options.batch())
+                .seed(options.seed())
+                .schedule(LearningRateSchedule.cosine())   // large steps first, small ones to settle
+                .inputNoise(options.noise())               // a fresh N(0, 0.3²) on every pixel in every epoch
+                .callbacks(scoring));
         // [end]
-        if (confusion == null) {
-            confusion = confusion(model, scored);
-        }
+        int[][] confusion = confusions.get(confusions.size() - 1);
+        List<Double> losses = history.trainLoss();
         return new Result(accuracy(confusion), majorityBaseline(training, scored), scored.size(), confusion, losses,
                 accuracies, (System.nanoTime() - start) / 1e9, model);
-    }
-
-    /** x += N(0, σ²) per element: the images differ a little in every epoch, so the model cannot memorise them. */
-    static void addNoise(Tensor x, double sigma, SplittableRandom random) {
-        if (sigma > 0) {
-            float[] v = x.data();
-            for (int i = 0; i < v.length; i++) {
-                v[i] += (float) (sigma * gaussian(random));
-            }
-        }
-    }
-
-    /** A standard normal draw (Box–Muller; SplittableRandom has no nextGaussian on Java 17). */
-    private static double gaussian(SplittableRandom random) {
-        return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
     }
 
     /** [actual][predicted] counts of a model on a dataset. */
@@ -163,15 +146,5 @@ public final class DigitsExample {
             hits += (int) label == majority ? 1 : 0;
         }
         return hits / (double) scored.size();
-    }
-
-    /** Samples [from, to) of a dataset (copied). */
-    static SequenceDataset slice(SequenceDataset data, int from, int to) {
-        int t = data.steps(), i = data.inputSize(), o = data.outputSize(), n = to - from;
-        float[] x = new float[n * t * i];
-        float[] y = new float[n * o];
-        System.arraycopy(data.inputs().data(), from * t * i, x, 0, x.length);
-        System.arraycopy(data.targets().data(), from * o, y, 0, y.length);
-        return new SequenceDataset(Tensor.of(x, n, t, i), Tensor.of(y, n, o));
     }
 }

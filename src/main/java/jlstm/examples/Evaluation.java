@@ -1,4 +1,4 @@
-package jlstm.train;
+package jlstm.examples;
 
 /**
  * A held-out score.

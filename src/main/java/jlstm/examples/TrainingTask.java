@@ -1,4 +1,9 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.LinearHead;
+import jlstm.train.Loss;
+import jlstm.train.SequenceDataset;
+import jlstm.train.SequenceModel;
 
 import java.util.Map;
 
@@ -7,6 +12,24 @@ public interface TrainingTask {
 
     /** {@code adding}, {@code airline} or {@code stocks}. */
     String name();
+
+    /** One line on the data, the split and the loss (printed by {@code train}). */
+    String description();
+
+    /** The unit of the metric's values, e.g. {@code index points}; empty for none. */
+    default String metricUnit() {
+        return "";
+    }
+
+    /** Whether the held-out forecast is daily (drawn whole and as its last 40 days) rather than monthly. */
+    default boolean dailyForecast() {
+        return false;
+    }
+
+    /** The y-axis label of the forecast chart. */
+    default String forecastAxis() {
+        return "value";
+    }
 
     /** The training sequences. */
     SequenceDataset trainingSet();

@@ -1,4 +1,10 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.LinearHead;
+import jlstm.train.Loss;
+import jlstm.train.MeanSquaredError;
+import jlstm.train.SequenceDataset;
+import jlstm.train.SequenceModel;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,6 +39,14 @@ public final class AddingProblem implements TrainingTask {
         }
         if (trainingSamples < 1 || testSamples < 1) {
             throw new IllegalArgumentException("adding: sample counts must be at least 1");
+        }
+        // The sequences are one array of (training + test)·T·2 floats.
+        long floats = ((long) trainingSamples + testSamples) * steps * 2;
+        if (floats > Integer.MAX_VALUE - 8) {
+            long most = (Integer.MAX_VALUE - 8) / (2L * steps) - testSamples;
+            throw new IllegalArgumentException("adding: " + trainingSamples + " training and " + testSamples
+                    + " test sequences of " + steps + " steps need " + floats + " values, more than one Java array"
+                    + " holds; at most " + Math.max(most, 0) + " training sequences (--samples) at this --seq-len");
         }
         this.steps = steps;
         this.seed = seed;
@@ -104,5 +118,11 @@ public final class AddingProblem implements TrainingTask {
         m.put("task.test_samples", Integer.toString(test.size()));
         m.put("task.data_seed", Long.toString(seed));
         return m;
+    }
+
+    @Override
+    public String description() {
+        return "adding problem, T=" + trainingSet().steps() + ", " + trainingSet().size() + " training and "
+                + testSet().size() + " held-out sequences, loss mse";
     }
 }

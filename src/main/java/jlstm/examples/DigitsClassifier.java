@@ -1,4 +1,14 @@
-package jlstm.train;
+package jlstm.examples;
+
+import jlstm.train.Adam;
+import jlstm.train.LinearHead;
+import jlstm.train.Loss;
+import jlstm.train.LossValue;
+import jlstm.train.Optimizer;
+import jlstm.train.SequenceDataset;
+import jlstm.train.SoftmaxCrossEntropy;
+import jlstm.train.Trainable;
+import jlstm.train.Trainer;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,9 +20,10 @@ import jlstm.Tensor;
  * The seed's cell example (section 5-2): an {@link LstmCell} stepped by hand over the 8 rows of an
  * 8×8 digit, a linear head on the last h, softmax cross-entropy, Adam. Written with the public cell
  * API only: {@link LstmCell#stepTraining}, {@link LstmCell#backward}. docs/EXAMPLES.md shows this
- * code; {@code ExamplesDocTest} checks that the page and this file agree and runs it.
+ * code; {@code ExamplesDocTest} checks that the page and this file agree and runs it. As a
+ * {@link Trainable} it trains with {@link Trainer#fit} like any model.
  */
-public final class DigitsClassifier {
+public final class DigitsClassifier implements Trainable {
     // [example digits-model]
     private final LstmCell cell;      // one row of 8 pixels in, H hidden units
     private final LinearHead head;    // the last h [B, H] → 10 class scores
@@ -74,14 +85,8 @@ public final class DigitsClassifier {
      * @return [B] classes 0–9
      */
     public int[] predict(Tensor images) {
-        int rows = images.dim(0), batch = images.dim(1);
-        Tensor h = null, c = null;
-        for (int t = 0; t < rows; t++) {
-            LstmCell.State s = cell.step(row(images, t), h, c);
-            h = s.h();
-            c = s.c();
-        }
-        float[] logits = head.forward(h.reshape(1, batch, cell.hiddenSize())).data();
+        int batch = images.dim(1);
+        float[] logits = logits(images).data();
         int[] classes = new int[batch];
         for (int b = 0; b < batch; b++) {
             for (int k = 1; k < HandwrittenDigits.CLASSES; k++) {
@@ -91,6 +96,18 @@ public final class DigitsClassifier {
             }
         }
         return classes;
+    }
+
+    /** The class scores of each image: images [8, B, 8] → [B, 10]. */
+    private Tensor logits(Tensor images) {
+        int rows = images.dim(0), batch = images.dim(1);
+        Tensor h = null, c = null;
+        for (int t = 0; t < rows; t++) {
+            LstmCell.State s = cell.step(row(images, t), h, c);
+            h = s.h();
+            c = s.c();
+        }
+        return head.apply(h.reshape(1, batch, cell.hiddenSize()));
     }
 
     /** Row t of every image: [B, 8], the cell's input at step t. */
@@ -108,7 +125,28 @@ public final class DigitsClassifier {
     }
 
     /** The optimizer (its state is saved with the parameters). */
+    @Override
     public Optimizer optimizer() {
         return optimizer;
+    }
+
+    /**
+     * {@link Trainable}: one step on a batch of images (x [8, B, 8], target [B] or [B, 1] digits).
+     * Gradient clipping is not part of this example: a positive {@code maxGradNorm} is refused.
+     */
+    @Override
+    public double trainStep(SequenceDataset.Batch batch, double maxGradNorm) {
+        if (maxGradNorm > 0) {
+            throw new IllegalArgumentException("DigitsClassifier does not clip gradients (maxGradNorm " + maxGradNorm
+                    + "); fit it with clipGradientNorm(0)");
+        }
+        return trainStep(batch.x(), batch.target().reshape(batch.size()));
+    }
+
+    /** {@link Trainable}: the mean cross-entropy over a dataset of images, nothing updated. */
+    @Override
+    public double meanLoss(SequenceDataset data) {
+        SequenceDataset.Batch all = data.all();
+        return loss.compute(logits(all.x()), all.target().reshape(all.size())).value();
     }
 }
