@@ -77,6 +77,7 @@ final class CudaDevice implements AutoCloseable {
     private boolean eventsCreated;
     private CudaModule module;
     private boolean closed;
+    private long allocations;
     private final int[] maxDynamicShared = new int[Kernel.values().length];
     /** Streaming multiprocessors of the device. */
     final int multiprocessors;
@@ -150,7 +151,17 @@ final class CudaDevice implements AutoCloseable {
 
     /** Allocates {@code floats} floats; returns the address. */
     long alloc(long floats, String what) {
-        return DeviceAddress.of(CudaCalls.allocFloats(floats, what));
+        long address = DeviceAddress.of(CudaCalls.allocFloats(floats, what));
+        allocations++;
+        return address;
+    }
+
+    /**
+     * Device allocations made through this device so far (its own included): tests check that a
+     * repeated call allocates nothing, since cuMemAlloc and cuMemFree synchronise the whole device.
+     */
+    long allocations() {
+        return allocations;
     }
 
     /** Frees an allocation from {@link #alloc}; 0 is ignored. */
