@@ -10,19 +10,19 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jlstm.cuda.CudaCalls.check;
 
 import java.util.Locale;
 
-import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
 import jlstm.LstmBackend.Availability;
 
 /**
@@ -126,10 +126,21 @@ final class CudaProbe {
 
     private static Availability probeInContext(byte[] fatbin, String deviceText, int driverVersion,
                                                String cublasSource) {
+        // A non-blocking stream of its own, and copies through pinned staging on it: nothing here
+        // touches the legacy default stream, so a probe never disturbs another engine's capture.
+        CUstream stream = new CUstream();
+        check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate(probe)");
+        try (PinnedStaging staging = new PinnedStaging(stream)) {
+            return probeOnStream(fatbin, deviceText, driverVersion, cublasSource, stream, staging);
+        } finally {
+            check(cuStreamDestroy(stream), "cuStreamDestroy(probe)");
+        }
+    }
+
+    private static Availability probeOnStream(byte[] fatbin, String deviceText, int driverVersion,
+                                              String cublasSource, CUstream stream, PinnedStaging staging) {
         int cublasVersion;
-        CUstream stream = new CUstream(); // the null (default) stream: enough for one launch
         try {
-            // The default stream (null) is enough here; the engine makes its own.
             try (Cublas cublas = new Cublas(stream)) {
                 cublasVersion = cublas.version();
             }
@@ -148,9 +159,8 @@ final class CudaProbe {
             try {
                 module.launcher(Kernel.PROBE_FILL).begin().i(n).f(0.5f).f(1f).p(DeviceAddress.of(out))
                         .launch(CudaModule.ceilDiv(n, 128), 1, 128, 1, 0, stream);
-                check(cuStreamSynchronize(stream), "cuStreamSynchronize(probe kernel)");
                 float[] host = new float[n];
-                check(cuMemcpyDtoH(Pointer.to(host), out, (long) n * Float.BYTES), "cuMemcpyDtoH(probe output)");
+                staging.download(host, DeviceAddress.of(out));   // waits for the kernel: same stream
                 for (int i = 0; i < n; i++) {
                     if (host[i] != 0.5f * i + 1f) {
                         return Availability.no("probe kernel gave a wrong result on " + deviceText + ": out[" + i
