@@ -14,8 +14,35 @@ public final class CudaBackend implements LstmBackend {
     private static final CudaBackend INSTANCE = new CudaBackend();
 
     private volatile Availability probed;
+    /** The device every {@link CudaCellEngine} of this backend steps on, while any is open. */
+    private CudaDevice cellDevice;
+    private int cellDeviceUsers;
 
     private CudaBackend() {
+    }
+
+    /**
+     * The device the cells of this backend share (opened by the first cell, closed when the last
+     * one closes): one context, streams, cuBLAS handles, module and pinned staging for all cells,
+     * never one per cell. Callers serialise their work on the returned object.
+     */
+    synchronized CudaDevice acquireCellDevice() {
+        if (cellDevice == null) {
+            cellDevice = new CudaDevice();
+        }
+        cellDeviceUsers++;
+        return cellDevice;
+    }
+
+    /** A cell is done with the shared device; the last one closes it. */
+    synchronized void releaseCellDevice() {
+        if (--cellDeviceUsers == 0) {
+            CudaDevice device = cellDevice;
+            cellDevice = null;
+            synchronized (device) {
+                device.close();
+            }
+        }
     }
 
     public static CudaBackend instance() {
