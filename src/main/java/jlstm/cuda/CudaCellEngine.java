@@ -377,17 +377,20 @@ public final class CudaCellEngine implements AutoCloseable {
                 return;
             }
             closed = true;
-            try {
+        }
+        try {
+            synchronized (device) {
                 device.inContext(() -> {
                     device.synchronize("closing the cell");
                     device.free(scratch, "cell scratch");
                     device.free(weights, "cell weights");
                     return null;
                 });
-            } finally {
-                scratch = weights = 0;
-                CudaBackend.instance().releaseCellDevice();
             }
+        } finally {
+            scratch = weights = 0;
+            // outside the device's lock: the backend locks itself, then the device
+            CudaBackend.instance().releaseCellDevice();
         }
     }
 }

@@ -89,6 +89,7 @@ public final class CudaLstmEngine implements LstmEngine {
     private long workspaceFloats;
     private Workspace ws;
     private int[] indexedLengths;  // [B]: lengths whose index arrays ws holds, or null
+    private long workspaceGeneration;
     private Schedule schedule;
     private boolean graphs;
     /** The last training-mode forward pass, which backward continues; null when there is none. */
@@ -396,16 +397,47 @@ public final class CudaLstmEngine implements LstmEngine {
         return gradients;
     }
 
-    /** A training-mode forward pass of a host input from zero state; y stays on the device ({@link #outputAddress}). */
-    void forwardTrainingFromHost(int steps, int batch, float[] x) {
+    /**
+     * Lays out the workspace for a padded training step and queues the upload of x [T, B, I]
+     * into it (outside any graph: the step's graph reads it from the workspace).
+     */
+    void prepareDeviceStep(int steps, int batch, float[] x) {
         requireNoProjection();
-        LengthSchedule rows = LengthSchedule.of(steps, batch, null);
         trained = null;
         ensureWorkspace(steps, batch, false);
         device.upload(ws.x, x);
+    }
+
+    /**
+     * Issues a training-mode forward pass from zero state over the workspace's x, without a
+     * graph of its own (the training step captures it into its graph); y stays on the device
+     * ({@link #outputAddress}).
+     */
+    void issueDeviceStepForward() {
+        LengthSchedule rows = LengthSchedule.of(ws.steps, ws.batch, null);
+        Schedule s = resolve(rows);
         device.fill(ws.h0, stateFloats(), 0);
         device.fill(ws.c0, stateFloats(), 0);
-        trained = new TrainingPass(forwardPass(rows, true, false), rows, false);
+        passes.forward(ws, rows, parameters, s, s == Schedule.PERSISTENT ? plan(ws.batch) : null, true, false);
+    }
+
+    /** Issues backward from the dy in the workspace, zero dhn and dcn, into the gradient buffer (no graph of its own). */
+    void issueDeviceStepBackward() {
+        LengthSchedule rows = LengthSchedule.of(ws.steps, ws.batch, null);
+        Schedule s = resolve(rows);
+        device.fill(ws.dhn, stateFloats(), 0);
+        device.fill(ws.dcn, stateFloats(), 0);
+        passes.backward(ws, rows, parameters, gradients, s, s == Schedule.PERSISTENT ? plan(ws.batch) : null, false);
+    }
+
+    /** Whether passes are captured into CUDA graphs (the training step follows the engine's switch). */
+    boolean graphsEnabled() {
+        return graphs;
+    }
+
+    /** Changes whenever the workspace moves: a graph captured over it is stale once this differs. */
+    long workspaceGeneration() {
+        return workspaceGeneration;
     }
 
     /** y [T, B, D·H] of the last forward pass. */
@@ -413,17 +445,9 @@ public final class CudaLstmEngine implements LstmEngine {
         return ws.y();
     }
 
-    /** Where backward reads dy [T, B, D·H]: the caller writes it before {@link #backwardFromOutputGradient}. */
+    /** Where backward reads dy [T, B, D·H]: the caller writes it before {@link #issueDeviceStepBackward}. */
     long outputGradientAddress() {
         return ws.dy;
-    }
-
-    /** Backward from the dy already in the workspace, zero dhn and dcn, into the gradient buffer. */
-    void backwardFromOutputGradient() {
-        TrainingPass pass = requireTrained();
-        device.fill(ws.dhn, stateFloats(), 0);
-        device.fill(ws.dcn, stateFloats(), 0);
-        backwardPass(pass);
     }
 
     // ---------------------------------------------------------------- passes
@@ -514,6 +538,7 @@ public final class CudaLstmEngine implements LstmEngine {
         device.fill(layout.ones, (long) steps * batch, Float.floatToRawIntBits(1f));
         device.fill(layout.zeros, (long) batch * config.hiddenSize(), 0);
         ws = layout;
+        workspaceGeneration++;
         indexedLengths = null;
         trained = null;
     }
