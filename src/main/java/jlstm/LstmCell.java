@@ -122,6 +122,9 @@ public final class LstmCell implements AutoCloseable {
      * Close a GPU cell to free its device memory; its calls are serialised.
      */
     public LstmCell on(Device device) {
+        if (device.kind() == Device.Kind.CUDA && device.ordinal() != 0) {
+            throw new IllegalArgumentException("a cell runs on GPU 0 only for now (Device.CUDA), not " + device.label());
+        }
         LstmCell cpu = cuda == null ? this : new LstmCell(this, null);
         if (Backends.select(device) != Backends.cuda()) {
             return cpu;

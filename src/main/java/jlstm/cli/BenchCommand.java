@@ -9,6 +9,7 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 import jlstm.Backends;
+import jlstm.Device;
 import jlstm.LstmBackend;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
@@ -36,7 +37,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--device", defaultValue = "all", paramLabel = "cpu|cuda|all",
+    @Option(names = "--device", defaultValue = "all", paramLabel = "cpu|cuda|cuda:N|all",
             description = "backend(s) to time; all = every available one (default: ${DEFAULT-VALUE})")
     private String device;
 
@@ -159,13 +160,6 @@ final class BenchCommand implements Callable<Integer> {
         switch (device) {
             case "cpu":
                 return List.of(Backends.cpu());
-            case "cuda": {
-                LstmBackend.Availability a = Backends.cuda().availability();
-                if (!a.available()) {
-                    throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
-                }
-                return List.of(Backends.cuda());
-            }
             case "all": {
                 List<LstmBackend> available = new ArrayList<>();
                 for (LstmBackend backend : Backends.all()) {
@@ -178,9 +172,19 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 return available;
             }
-            default:
-                throw new ParameterException(spec.commandLine(),
-                        "--device must be cpu, cuda or all, got '" + device + "'");
+            default: {
+                Device gpu;
+                try {
+                    gpu = Device.parse(device);
+                } catch (IllegalArgumentException e) {
+                    gpu = Device.AUTO;
+                }
+                if (gpu.kind() != Device.Kind.CUDA) {
+                    throw new ParameterException(spec.commandLine(),
+                            "--device must be cpu, cuda, cuda:N or all, got '" + device + "'");
+                }
+                return List.of(Backends.select(gpu));   // fails with the probe's reason when unusable
+            }
         }
     }
 
@@ -189,8 +193,8 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The device label of a result row: the backend's name, or cuda-standin on the stand-in. */
     private static String label(LstmBackend backend) {
-        return backend == Backends.cuda() && jlstm.cuda.CudaBackend.instance().onStandIn() ? STANDIN_LABEL
-                : backend.name();
+        return backend instanceof jlstm.cuda.CudaBackend gpu && gpu.onStandIn()
+                ? STANDIN_LABEL + (gpu.ordinal() == 0 ? "" : ":" + gpu.ordinal()) : backend.name();
     }
 
     /** Warm-up, then the median of the timed repetitions, of inference and of training. */

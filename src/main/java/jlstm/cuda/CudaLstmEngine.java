@@ -100,14 +100,24 @@ public final class CudaLstmEngine implements LstmEngine {
      * @throws IllegalStateException with the probe's reason when the GPU cannot be used
      */
     public static CudaLstmEngine open(LstmParameters parameters) {
-        var a = CudaBackend.instance().availability();
-        if (!a.available()) {
-            throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
-        }
-        return new CudaLstmEngine(parameters);
+        return open(parameters, 0);
     }
 
-    private CudaLstmEngine(LstmParameters params) {
+    /**
+     * Opens an engine on GPU {@code ordinal} for a model and uploads its parameters.
+     *
+     * @throws IllegalStateException with the probe's reason when that GPU cannot be used
+     */
+    public static CudaLstmEngine open(LstmParameters parameters, int ordinal) {
+        var a = CudaBackend.forDevice(ordinal).availability();
+        if (!a.available()) {
+            throw new IllegalStateException("CUDA backend" + (ordinal == 0 ? "" : " (cuda:" + ordinal + ")")
+                    + " unavailable: " + a.detail());
+        }
+        return new CudaLstmEngine(parameters, ordinal);
+    }
+
+    private CudaLstmEngine(LstmParameters params, int ordinal) {
         this.params = params;
         this.config = params.config();
         this.parameterNames = config.parameterNames();
@@ -119,7 +129,7 @@ public final class CudaLstmEngine implements LstmEngine {
         this.parameterFloats = offset;
         this.schedule = parseSchedule(System.getProperty(SCHEDULE_PROPERTY, "auto"));
         this.graphs = parseSwitch(GRAPHS_PROPERTY, System.getProperty(GRAPHS_PROPERTY, "on"));
-        this.device = new CudaDevice();   // closes what it opened if it fails
+        this.device = new CudaDevice(ordinal);   // closes what it opened if it fails
         this.passes = new RecurrentPasses(device, config, parameterOffsets);
         this.graphCache = new GraphCache(device);
         try {
