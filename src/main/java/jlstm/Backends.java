@@ -47,11 +47,16 @@ public final class Backends {
      * with the reason when that GPU is unusable.
      */
     public static LstmBackend select(Device device) {
+        return select(device, EngineOptions.fromSystemProperties());
+    }
+
+    /** {@link #select(Device)} with the availability each backend has under these options. */
+    public static LstmBackend select(Device device, EngineOptions options) {
         return switch (device.kind()) {
             case CPU -> cpu();
             case CUDA -> {
                 LstmBackend gpu = cuda(device.ordinal());
-                LstmBackend.Availability a = gpu.availability();
+                LstmBackend.Availability a = gpu.availability(options);
                 if (!a.available()) {
                     throw new IllegalStateException("CUDA backend"
                             + (device.ordinal() == 0 ? "" : " (" + device.label() + ")") + " unavailable: " + a.detail());
@@ -59,7 +64,7 @@ public final class Backends {
                 yield gpu;
             }
             case AUTO -> {
-                LstmBackend.Availability a = cuda().availability();
+                LstmBackend.Availability a = cuda().availability(options);
                 if (a.available()) {
                     yield cuda();
                 }

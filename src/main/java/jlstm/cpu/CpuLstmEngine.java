@@ -111,23 +111,27 @@ final class CpuLstmEngine implements LstmEngine {
     private int[] gateOrder;            // [4H]: PyTorch gate row → engine column
     private int layoutWorkers;          // the step-worker count gateOrder was built for
     private final float[][] scratch;    // [worker][H]: each worker's tanh(c_t) row
-    /** The engine, with the native kernels when they are usable here ({@link NativeKernels#status}). */
-    CpuLstmEngine(LstmParameters params) {
-        this(params, NativeKernels.status().unitBlock());
+    /**
+     * @param unitBlock the native kernels to use (16: AVX-512, 8: AVX2; the CPU must have them), or
+     *                  0 for the pure-Java path; on the pool of {@link WorkerPool#shared()}
+     */
+    CpuLstmEngine(LstmParameters params, int unitBlock) {
+        this(params, unitBlock, WorkerPool.shared());
     }
 
     /**
      * @param unitBlock the native kernels to use (16: AVX-512, 8: AVX2; the CPU must have them), or
      *                  0 for the pure-Java path
+     * @param pool      the workers every product and step runs on
      */
-    CpuLstmEngine(LstmParameters params, int unitBlock) {
-        this.fast = unitBlock > 0 ? new NativeLstm(params, unitBlock) : null;
+    CpuLstmEngine(LstmParameters params, int unitBlock, WorkerPool pool) {
+        this.fast = unitBlock > 0 ? new NativeLstm(params, unitBlock, pool) : null;
         this.params = params;
         this.config = params.config();
         this.layers = config.numLayers();
         this.dirs = config.directions();
         this.hidden = config.hiddenSize();
-        this.pool = WorkerPool.shared();
+        this.pool = pool;
         int gates4 = 4 * hidden;
         // The weight copies themselves: by the Java path's first forward (ensureWorkspace) and
         // first backward (ensureBackwardWorkspace).
@@ -261,7 +265,7 @@ final class CpuLstmEngine implements LstmEngine {
         lastForwardFast = false;
         packedTrained = false;
         if (packedEngine == null) {
-            packedEngine = new PackedLstmEngine(params);
+            packedEngine = new PackedLstmEngine(params, pool);
         }
         packedEngine.forward(t, b, x, h0, c0, y, hn, cn, training, lengths, dropoutMasks);
         packedTrained = training;

@@ -77,6 +77,10 @@ final class NativeLstm implements AutoCloseable {
     private boolean closed;
 
     NativeLstm(LstmParameters params, int unitBlock) {
+        this(params, unitBlock, WorkerPool.shared());
+    }
+
+    NativeLstm(LstmParameters params, int unitBlock, WorkerPool pool) {
         NativeKernels.requireLoaded();
         if (unitBlock != 16 && unitBlock != 8) {
             throw new IllegalArgumentException("unit block must be 16 (AVX-512) or 8 (AVX2), got " + unitBlock);
@@ -88,7 +92,7 @@ final class NativeLstm implements AutoCloseable {
         this.dirs = config.directions();
         this.hidden = config.hiddenSize();
         this.paddedHidden = (hidden + unitBlock - 1) / unitBlock * unitBlock;
-        this.pool = WorkerPool.shared();
+        this.pool = pool;
         this.cleanable = CLEANER.register(this, memory);
         packedFrom = new long[layers][2 * dirs];
         forwardIh = new long[layers][dirs];

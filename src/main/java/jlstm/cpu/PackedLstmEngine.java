@@ -93,6 +93,10 @@ final class PackedLstmEngine implements LstmEngine {
     private final float[] gradBias;     // [4H]
 
     PackedLstmEngine(LstmParameters params) {
+        this(params, WorkerPool.shared());
+    }
+
+    PackedLstmEngine(LstmParameters params, WorkerPool pool) {
         this.params = params;
         this.config = params.config();
         this.layers = config.numLayers();
@@ -100,7 +104,7 @@ final class PackedLstmEngine implements LstmEngine {
         this.hidden = config.hiddenSize();
         this.real = config.realHiddenSize();
         this.proj = config.projSize();
-        this.pool = WorkerPool.shared();
+        this.pool = pool;
         this.scratch = new float[pool.size()][hidden];
         int gates4 = 4 * hidden;
         weightIhT = new float[layers][dirs][][];

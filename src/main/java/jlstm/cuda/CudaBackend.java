@@ -3,6 +3,7 @@ package jlstm.cuda;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
+import jlstm.EngineOptions;
 import jlstm.LstmBackend;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
@@ -52,6 +53,12 @@ public final class CudaBackend implements LstmBackend {
         return ordinal == 0 ? "cuda" : "cuda:" + ordinal;
     }
 
+    /** The probe's result; the options change nothing (the probe checks the machine). */
+    @Override
+    public Availability availability(EngineOptions options) {
+        return availability();
+    }
+
     @Override
     public Availability availability() {
         Availability a = probed;
@@ -76,7 +83,7 @@ public final class CudaBackend implements LstmBackend {
 
     /** Opens a {@link CudaLstmEngine} on this GPU; fails with the probe's reason when it is unusable. */
     @Override
-    public LstmEngine open(LstmParameters parameters) {
-        return CudaLstmEngine.open(parameters, ordinal);
+    public LstmEngine open(LstmParameters parameters, EngineOptions options) {
+        return CudaLstmEngine.open(parameters, options, ordinal);
     }
 }

@@ -53,7 +53,7 @@ class PackedLstmEngineTest {
         Pass packed = inputs.run(new PackedLstmEngine(params), params, null);
         // The padded engine's pure-Java path, and its default (the native kernels where usable).
         inputs.run(new CpuLstmEngine(params, 0), params, null).assertCloseTo(packed, config + " (Java)");
-        inputs.run(new CpuLstmEngine(params), params, null).assertCloseTo(packed, config + " (default)");
+        inputs.run(new CpuLstmEngine(params, NativeKernels.status().unitBlock()), params, null).assertCloseTo(packed, config + " (default)");
     }
 
     @ParameterizedTest(name = "I={0} H={1} P={2} L={3} bidir={4} bias={5} T={6} B={7}")
