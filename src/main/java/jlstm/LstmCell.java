@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 
 import jlstm.cpu.CellMath;
 import jlstm.cpu.Gemm;
+import jlstm.cuda.CudaBackend;
 import jlstm.cuda.CudaCellEngine;
 
 /**
@@ -116,8 +117,9 @@ public final class LstmCell implements AutoCloseable {
 
     /**
      * This cell on a device: {@link Device#CPU} (or {@link Device#AUTO} without a usable GPU) gives
-     * a CPU cell; {@link Device#CUDA} (or AUTO with a GPU) a cell sharing these weights whose steps
-     * and backward steps run on the GPU (kernels and cuBLAS, on the device all GPU cells share). Its
+     * a CPU cell; {@link Device#CUDA}, {@code Device.cuda(n)} (or AUTO with a GPU) a cell sharing these
+     * weights whose steps and backward steps run on that GPU (kernels and cuBLAS, on the device all
+     * cells of that GPU's backend share). Its
      * weights stay on the device: call {@link #parametersUpdated()} after changing them. A step
      * moves x_t in and h_t, c_t out (h_{t-1}, c_{t-1} stay on the device when they are the last
      * step's outputs, unchanged); {@link LstmLayer} stays the fast way through a whole sequence.
@@ -125,10 +127,10 @@ public final class LstmCell implements AutoCloseable {
      */
     public LstmCell on(Device device) {
         LstmCell cpu = cuda == null ? this : new LstmCell(this, null);
-        if (Backends.select(device) != Backends.cuda()) {
+        if (!(Backends.select(device) instanceof CudaBackend gpu)) {
             return cpu;
         }
-        return new LstmCell(cpu, new CudaCellEngine(inputSize, hiddenSize, weightIh.data(), weightHh.data(),
+        return new LstmCell(cpu, new CudaCellEngine(gpu, inputSize, hiddenSize, weightIh.data(), weightHh.data(),
                 biasIh == null ? null : biasIh.data(), biasHh == null ? null : biasHh.data()));
     }
 

@@ -40,7 +40,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--device", defaultValue = "all", paramLabel = "cpu|cuda|all",
+    @Option(names = "--device", defaultValue = "all", paramLabel = "cpu|cuda|cuda:N|all",
             description = "backend(s) to time; all = every available one (default: ${DEFAULT-VALUE})")
     private String device;
 
@@ -189,13 +189,6 @@ final class BenchCommand implements Callable<Integer> {
         switch (device) {
             case "cpu":
                 return List.of(Backends.cpu());
-            case "cuda": {
-                LstmBackend.Availability a = Backends.cuda().availability();
-                if (!a.available()) {
-                    throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
-                }
-                return List.of(Backends.cuda());
-            }
             case "all": {
                 List<LstmBackend> available = new ArrayList<>();
                 for (LstmBackend backend : Backends.all()) {
@@ -208,9 +201,19 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 return available;
             }
-            default:
-                throw new ParameterException(spec.commandLine(),
-                        "--device must be cpu, cuda or all, got '" + device + "'");
+            default: {
+                Device gpu;
+                try {
+                    gpu = Device.parse(device);
+                } catch (IllegalArgumentException e) {
+                    gpu = Device.AUTO;
+                }
+                if (gpu.kind() != Device.Kind.CUDA) {
+                    throw new ParameterException(spec.commandLine(),
+                            "--device must be cpu, cuda, cuda:N or all, got '" + device + "'");
+                }
+                return List.of(Backends.select(gpu, options));   // fails with the probe's reason when unusable
+            }
         }
     }
 
@@ -219,8 +222,8 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The device label of a result row: the backend's name, or cuda-standin on the stand-in. */
     private static String label(LstmBackend backend) {
-        return backend == Backends.cuda() && jlstm.cuda.CudaBackend.instance().onStandIn() ? STANDIN_LABEL
-                : backend.name();
+        return backend instanceof jlstm.cuda.CudaBackend gpu && gpu.onStandIn()
+                ? STANDIN_LABEL + (gpu.ordinal() == 0 ? "" : ":" + gpu.ordinal()) : backend.name();
     }
 
     /** Warm-up, then the median of the timed repetitions, of inference and of training. */
@@ -332,7 +335,7 @@ final class BenchCommand implements Callable<Integer> {
             xs[s] = Tensor.of(random(b * in, 10 + s), b, in);
         }
         Tensor dhLast = Tensor.of(random(b * h, 3), b, h);
-        Device device = backend == Backends.cuda() ? Device.CUDA : Device.CPU;
+        Device device = backend instanceof jlstm.cuda.CudaBackend gpu ? Device.cuda(gpu.ordinal()) : Device.CPU;
         try (LstmCell cell = LstmCell.initialize(in, h, true, 42).on(device)) {
             Runnable inference = () -> {
                 LstmCell.State state = new LstmCell.State(null, null);
@@ -366,7 +369,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void standInNote(List<LstmBackend> backends) {
-        if (backends.contains(Backends.cuda()) && jlstm.cuda.CudaBackend.instance().onStandIn()) {
+        if (backends.stream().anyMatch(b -> b instanceof jlstm.cuda.CudaBackend gpu && gpu.onStandIn())) {
             System.out.println("note: " + STANDIN_LABEL + " rows ran on the CPU stand-in: their times mean nothing");
         }
     }

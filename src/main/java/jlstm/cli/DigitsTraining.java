@@ -26,7 +26,7 @@ final class DigitsTraining {
     }
 
     static int run(TrainCommand cmd, Device device, PrintStream stdout) throws IOException {
-        if (device == Device.CUDA) {
+        if (device.kind() == Device.Kind.CUDA) {
             throw cmd.bad("--task digits runs on the CPU: its LstmCell loop steps one row of 8 pixels at a time, and "
                     + "on a GPU every step would cross to the device and back (LstmCell.on(Device.CUDA) runs a cell "
                     + "there); use --device cpu or auto");

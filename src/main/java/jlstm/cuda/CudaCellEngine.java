@@ -40,6 +40,7 @@ public final class CudaCellEngine implements AutoCloseable {
     private final float[] weightHh;   // [4H, H]
     private final float[] biasIh;     // [4H] or null
     private final float[] biasHh;
+    private final CudaBackend backend;
     private final CudaDevice device;  // shared with every cell of the backend
     private long weights;             // [W_ih | W_hh | b_ih | b_hh]
     private long scratch;
@@ -53,10 +54,10 @@ public final class CudaCellEngine implements AutoCloseable {
     private long allocations;
     private boolean closed;
 
-    /** A cell engine for these (live) weights; fails with the probe's reason without a usable GPU. */
-    public CudaCellEngine(int inputSize, int hidden, float[] weightIh, float[] weightHh, float[] biasIh,
-                          float[] biasHh) {
-        LstmBackend.Availability a = CudaBackend.instance().availability();
+    /** A cell engine on a backend's GPU for these (live) weights; fails with the probe's reason without a usable GPU. */
+    public CudaCellEngine(CudaBackend backend, int inputSize, int hidden, float[] weightIh, float[] weightHh,
+                          float[] biasIh, float[] biasHh) {
+        LstmBackend.Availability a = backend.availability();
         if (!a.available()) {
             throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
         }
@@ -66,14 +67,15 @@ public final class CudaCellEngine implements AutoCloseable {
         this.weightHh = weightHh;
         this.biasIh = biasIh;
         this.biasHh = biasHh;
-        this.device = CudaBackend.instance().acquireCellDevice();
+        this.backend = backend;
+        this.device = backend.acquireCellDevice();
         try {
             onDevice(() -> {
                 weights = alloc(weightFloats(), "cell weights");
                 uploadWeights();
             });
         } catch (RuntimeException | Error e) {
-            CudaBackend.instance().releaseCellDevice();
+            backend.releaseCellDevice();
             throw e;
         }
     }
@@ -390,7 +392,7 @@ public final class CudaCellEngine implements AutoCloseable {
         } finally {
             scratch = weights = 0;
             // outside the device's lock: the backend locks itself, then the device
-            CudaBackend.instance().releaseCellDevice();
+            backend.releaseCellDevice();
         }
     }
 }

@@ -47,7 +47,7 @@ import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream_flags;
 
 /**
- * GPU 0 through JCuda for one engine: the primary context (retained), two non-blocking streams — lane
+ * One GPU (by ordinal) through JCuda for one engine: its primary context (retained), two non-blocking streams — lane
  * 0, the main one, and lane 1, where the reverse direction of a bidirectional layer runs beside
  * the forward one — each with its own cuBLAS handle and workspace, the kernel module, and the
  * events that fork lane 1 off lane 0 and join it back, and the pinned staging buffer through
@@ -80,10 +80,19 @@ final class CudaDevice implements AutoCloseable {
     private final int[] maxDynamicShared = new int[Kernel.values().length];
     /** Streaming multiprocessors of the device. */
     final int multiprocessors;
+    /** The GPU's ordinal in the driver's order. */
+    final int ordinal;
 
+    /** GPU 0. */
     CudaDevice() {
+        this(0);
+    }
+
+    /** GPU {@code ordinal} (its primary context, retained). */
+    CudaDevice(int ordinal) {
+        this.ordinal = ordinal;
         try {
-            check(cuDeviceGet(device, 0), "cuDeviceGet(0)");
+            check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
             int[] sms = new int[1];
             check(cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
                     "cuDeviceGetAttribute(multiprocessors)");

@@ -112,18 +112,29 @@ public final class CudaLstmEngine implements LstmEngine {
      * @throws IllegalStateException with the probe's reason when the GPU cannot be used
      */
     public static CudaLstmEngine open(LstmParameters parameters, EngineOptions options) {
-        var a = CudaBackend.instance().availability();
+        return open(parameters, options, 0);
+    }
+
+    /**
+     * Opens an engine on GPU {@code ordinal} for a model, run as the options say, and uploads its
+     * parameters.
+     *
+     * @throws IllegalStateException with the probe's reason when that GPU cannot be used
+     */
+    public static CudaLstmEngine open(LstmParameters parameters, EngineOptions options, int ordinal) {
+        var a = CudaBackend.forDevice(ordinal).availability();
         if (!a.available()) {
-            throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
+            throw new IllegalStateException("CUDA backend" + (ordinal == 0 ? "" : " (cuda:" + ordinal + ")")
+                    + " unavailable: " + a.detail());
         }
         if (options.precision() != EngineOptions.Precision.FP32) {
             throw new IllegalArgumentException("precision " + options.precision().name().toLowerCase(Locale.ROOT)
                     + " is not supported by the CUDA engine yet (fp32 only)");
         }
-        return new CudaLstmEngine(parameters, options);
+        return new CudaLstmEngine(parameters, options, ordinal);
     }
 
-    private CudaLstmEngine(LstmParameters params, EngineOptions options) {
+    private CudaLstmEngine(LstmParameters params, EngineOptions options, int ordinal) {
         this.params = params;
         this.config = params.config();
         this.parameterNames = config.parameterNames();
@@ -135,7 +146,7 @@ public final class CudaLstmEngine implements LstmEngine {
         this.parameterFloats = offset;
         this.schedule = Schedule.valueOf(options.cudaSchedule().name());
         this.graphs = options.cudaGraphs();
-        this.device = new CudaDevice();   // closes what it opened if it fails
+        this.device = new CudaDevice(ordinal);   // closes what it opened if it fails
         this.passes = new RecurrentPasses(device, config, parameterOffsets);
         this.graphCache = new GraphCache(device);
         try {

@@ -28,7 +28,7 @@ import jlstm.LstmBackend.Availability;
 /**
  * The one GPU probe: natives load, driver ≥ 12.0, a device exists, cuBLAS loads (through the
  * forwarding library when only cuBLAS 13 is installed), the kernel module loads and a tiny kernel
- * runs with the right result. Run once per JVM by {@link CudaBackend}; catches every
+ * runs with the right result, on one GPU. Run once per GPU and JVM by {@link CudaBackend}; catches every
  * {@code Throwable}, so a broken CUDA installation can never take the JVM down.
  */
 final class CudaProbe {
@@ -42,16 +42,30 @@ final class CudaProbe {
     private CudaProbe() {
     }
 
-    /** Runs the whole probe; never throws. */
-    static Availability run() {
+    /** Runs the whole probe for GPU {@code ordinal}; never throws. */
+    static Availability run(int ordinal) {
         try {
-            return probe();
+            return probe(ordinal);
         } catch (Throwable t) {
             return Availability.no("probe failed: " + describe(t));
         }
     }
 
-    private static Availability probe() {
+    /**
+     * GPUs the driver reports; 0 when there is no usable driver. GPU 0's probe runs first: it loads
+     * the driver (or the stand-in, which must come before JCuda's natives) and initialises it.
+     */
+    static int deviceCount() {
+        CudaBackend.instance().availability();
+        try {
+            int[] count = new int[1];
+            return cuDeviceGetCount(count) == CUresult.CUDA_SUCCESS ? count[0] : 0;
+        } catch (Throwable t) {
+            return 0;   // no natives or no driver: GPU 0's probe says why
+        }
+    }
+
+    private static Availability probe(int ordinal) {
         String os = System.getProperty("os.name", "?").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "?");
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
@@ -94,8 +108,12 @@ final class CudaProbe {
         if (count[0] == 0) {
             return Availability.no("no CUDA device (driver " + versionText(version[0]) + " found, 0 devices)");
         }
+        if (ordinal >= count[0]) {
+            return Availability.no("no CUDA device " + ordinal + " (the driver reports " + count[0] + ", ordinals 0 to "
+                    + (count[0] - 1) + ")");
+        }
         CUdevice device = new CUdevice();
-        check(cuDeviceGet(device, 0), "cuDeviceGet(0)");
+        check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
         String deviceText = deviceDescription(device);
         // 4. cuBLAS: before any JCublas2 class is touched.
         String cublasSource;
