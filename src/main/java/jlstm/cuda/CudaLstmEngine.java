@@ -18,7 +18,8 @@ import jlstm.cpu.LengthSchedule;
 /**
  * The CUDA engine: the schedule of {@code jlstm.cpu.CpuLstmEngine} with cuBLAS products and the
  * kernels of {@code cuda/} ({@link RecurrentPasses} says what runs where). Method names mirror the
- * CPU engine.
+ * CPU engine. Every pass, padded or with per-sequence lengths, a projection or dropout masks, runs
+ * the one recurrence of {@link RecurrentPasses} on the packed rows of a {@link LengthSchedule}.
  *
  * <p><b>Schedules</b> ({@value #SCHEDULE_PROPERTY} or {@link #setSchedule}): {@code gemm} (cuBLAS
  * recurrent product + fused pointwise kernel per step), {@code fused} (one fused gate-matmul
@@ -27,12 +28,13 @@ import jlstm.cpu.LengthSchedule;
  * {@code gemm} and logs why) and {@code auto} (the default: {@code fused} for B = 1 and H ≤ 512,
  * else {@code gemm}, from the H200 timings). <b>CUDA graphs</b> ({@value #GRAPHS_PROPERTY} =
  * {@code on|off}, default on: 2–5× faster per step at small batches on the H200): each pass is
- * captured once per (T, B, schedule) and replayed.
+ * captured once per (T, B, schedule, active rows per step, masks) and replayed.
  *
  * <p><b>Resources.</b> A {@link CudaDevice} (the primary context, retained; two streams with a
  * cuBLAS handle each; the kernel module), the parameters and their gradients in one allocation
- * each, one {@link Workspace} for the current (T, B), reused and only reallocated when a larger
- * shape arrives, and the captured graphs. {@link #close()} frees all of it. Every public method
+ * each, one {@link Workspace} for the current (T, B) (every length schedule of it), reused and only
+ * reallocated when a larger shape arrives, so repeated shapes allocate no device memory, and the
+ * captured graphs. {@link #close()} frees all of it. Every public method
  * makes the context current on the calling thread for its duration, so an engine may move between
  * threads (one at a time).
  *

@@ -68,6 +68,26 @@ class CudaTwoDevicesTest {
     }
 
     @Test
+    void aCellOnTheSecondGpuStepsThereAndMatchesTheCpu() {
+        jlstm.LstmCell cpu = jlstm.LstmCell.initialize(4, 6, true, 9);
+        jlstm.Tensor x = jlstm.Tensor.of(java.util.Arrays.copyOf(input(5), 12), 3, 4);   // [B = 3, I = 4]
+        jlstm.LstmCell.State want = cpu.step(x, null, null);
+        try (CudaDevice gpu0 = new CudaDevice(0); CudaDevice gpu1 = new CudaDevice(1)) {
+            long free0 = gpu0.inContext(gpu0::freeMemory);
+            long free1 = gpu1.inContext(gpu1::freeMemory);
+            try (jlstm.LstmCell cell = cpu.on(Device.cuda(1))) {
+                jlstm.LstmCell.State got = cell.step(x, null, null);
+                assertTrue(gpu1.inContext(gpu1::freeMemory) < free1, "the cell's memory is on GPU 1");
+                assertEquals(free0, (long) gpu0.inContext(gpu0::freeMemory), "and none of it on GPU 0");
+                for (int i = 0; i < want.h().numel(); i++) {
+                    assertEquals(want.h().data()[i], got.h().data()[i], 1e-5, "h[" + i + "]");
+                    assertEquals(want.c().data()[i], got.c().data()[i], 1e-5, "c[" + i + "]");
+                }
+            }
+        }
+    }
+
+    @Test
     void enginesOnBothGpusRunAtOnce() throws InterruptedException {
         LstmParameters params = LstmParameters.initialize(CONFIG, 4);
         float[] x = input(2);
