@@ -121,6 +121,8 @@ fi
 jvm=("$java_bin" -Xmx16g)
 [[ -n "$cublas_dir" ]] && jvm+=("-Djlstm.cublas13.path=$cublas_dir")
 [[ -n "$standin" ]] && jvm+=("-Djlstm.cuda.standin=$standin")
+# The stand-in offers two devices, as in the cuda-tests execution (CudaTwoDevicesTest needs them).
+[[ -n "$standin" ]] && export JLSTM_STANDIN_DEVICES="${JLSTM_STANDIN_DEVICES:-2}"
 cp_tests="$jar:$tests"
 echo "java: $java_bin; cuBLAS 13: ${cublas_dir:-not found (jlstm searches by itself)}; ${standin:+stand-in: $standin}"
 
@@ -154,8 +156,15 @@ if [[ $probe_ok -eq 0 ]]; then
     record SKIP tests "the CUDA backend is unavailable (probe)"
 else
     budget=$(( $(left) * 2 / 5 ))
+    exclude=()
+    gpus="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | wc -l)"
+    if [[ -z "$standin" && "$gpus" -lt 2 ]]; then
+        exclude=(--exclude-classname '.*CudaTwoDevicesTest')   # it needs two GPUs; it would be a skip
+        record INFO tests "one GPU here: CudaTwoDevicesTest left out (it runs on two stand-in devices in mvn verify)"
+    fi
     timeout "$budget" "${jvm[@]}" -jar "$console" execute --disable-banner --details=summary --include-tag cuda \
-        --class-path "$cp_tests" --scan-class-path "$tests" --reports-dir "$logs/junit" > "$logs/tests.txt" 2>&1
+        "${exclude[@]}" --class-path "$cp_tests" --scan-class-path "$tests" --reports-dir "$logs/junit" \
+        > "$logs/tests.txt" 2>&1
     status=$?
     counts="$(grep -E '\[ *[0-9]+ tests (successful|failed|skipped|aborted) *\]' "$logs/tests.txt" | tr -s ' []' ' ' | tr '\n' ',')"
     not_run="$(grep -E '\[ *[0-9]+ tests (skipped|aborted) *\]' "$logs/tests.txt" | awk '{ n += $2 } END { print n + 0 }')"
@@ -391,10 +400,10 @@ else
         tstatus=$?
     fi
     # One table: a row per shape, a column per way (ms per step, median).
-    awk 'FNR == 1 { file++ } /^(jlstm|torch)-train / && $8 != "failed" {
+    awk 'FNR == 1 { file++ } /^(jlstm|torch)-train / && $9 != "failed" {
              key = $2 "," $3 "," $4 "," $5 "," $6; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
              ms[key, $1 " " $7] = $10 }
-         /^torch-train / && $8 == "failed" { key = $2 "," $3 "," $4 "," $5 "," $6; ms[key, $1 " " $7] = "failed" }
+         /^torch-train / && $9 == "failed" { key = $2 "," $3 "," $4 "," $5 "," $6; ms[key, $1 " " $7] = "failed" }
          END {
              print "| T,B,I,H,L | jlstm graphs off | jlstm graphs on | torch eager | torch graph |"
              print "|---|---|---|---|---|"
@@ -411,7 +420,9 @@ else
     elif [[ $tstatus -eq 124 ]]; then
         record FAIL training "the PyTorch peer timed out after $(( budget / 2 )) s"
     elif [[ $tstatus -eq 3 && -n "$standin" ]]; then
-        record SKIP training "jlstm timed ($(grep -c '^jlstm-train' "$logs/training-jlstm.txt") rows); PyTorch peer not run: ${python:+$(tail -1 "$logs/training-torch.err")}${python:-no python}"
+        why="no python"
+        [[ -n "$python" ]] && why="$(tail -1 "$logs/training-torch.err")"
+        record SKIP training "jlstm timed ($(grep -c '^jlstm-train' "$logs/training-jlstm.txt") rows); PyTorch peer not run: $why"
     elif [[ $tstatus -ne 0 ]]; then
         record FAIL training "the PyTorch peer failed (exit $tstatus): $(tail -1 "$logs/training-torch.err" 2>/dev/null)"
     else

@@ -128,6 +128,18 @@ class CudaTwoDevicesTest {
     }
 
     @Test
+    void trainTakesDeviceCudaN(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        jlstm.cli.CommandRun.Outcome o = jlstm.cli.CommandRun.execute("train", "--device", "cuda:1", "--epochs", "1",
+                "--samples", "32", "--hidden", "4", "--seq-len", "5", "--batch", "16", "--out", dir.toString());
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.lastLine().startsWith("result: task=adding device=cuda:1 metric=mse"), o.lastLine());
+        jlstm.cli.CommandRun.Outcome missing = jlstm.cli.CommandRun.execute("train", "--device",
+                "cuda:" + CudaBackend.deviceCount(), "--epochs", "1", "--out", dir.toString());
+        assertTrue(missing.status() != 0 && missing.err().contains("no CUDA device " + CudaBackend.deviceCount()),
+                missing.err());
+    }
+
+    @Test
     void anOrdinalPastTheLastGpuFailsWithTheReason() {
         int missing = CudaBackend.deviceCount();
         IllegalStateException e = assertThrows(IllegalStateException.class,
