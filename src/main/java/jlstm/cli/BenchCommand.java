@@ -18,6 +18,7 @@ import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -58,7 +59,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: the jlstm.cpu.threads property, else all cores)")
     private Integer threads;
 
-    /** The engines' options: the -Djlstm.* properties, then this command's own options. */
+    @Mixin
+    private PrecisionOption precision;
+
+    /** The engines' options: the -Djlstm.* properties, then this command's own options (set by call). */
     private EngineOptions options = EngineOptions.fromSystemProperties();
 
     @Option(names = "--cpu-time",
@@ -87,6 +91,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         List<BenchShape> parsed = parseShapes();
+        options = precision.options();
         if (reps < 1 || warmup < 0) {
             throw new ParameterException(spec.commandLine(), "--reps must be at least 1 and --warmup at least 0");
         }
@@ -118,8 +123,11 @@ final class BenchCommand implements Callable<Integer> {
                 results.add(time(backend, shape));
             }
         }
+        System.out.println("precision: " + PrecisionOption.label(options.precision())
+                + (options.precision() == EngineOptions.Precision.FP32 ? ""
+                        : " (CUDA rows are labelled cuda@" + PrecisionOption.label(options.precision()) + ")"));
         System.out.println(BenchResult.table(results));
-        if (results.stream().anyMatch(r -> r.device().equals(STANDIN_LABEL))) {
+        if (results.stream().anyMatch(r -> r.device().startsWith(STANDIN_LABEL))) {
             System.out.println("note: " + STANDIN_LABEL + " rows ran on the CPU stand-in for the CUDA driver "
                     + "(-Djlstm.cuda.standin): the kernels' results are real, their times mean nothing");
         }
@@ -152,7 +160,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             System.out.println(table);
             System.out.println("step: LstmCell.step, h and c fed back; train step: stepTraining then its backward, "
-                    + "per step (the backward loop run after the T forward steps)");
+                    + "per step (the backward loop run after the T forward steps); cells compute in fp32 "
+                    + "whatever --precision says");
             standInNote(backends);
         }
         if (json != null) {
@@ -186,14 +195,23 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private List<LstmBackend> selectBackends() {
+        boolean fp32 = options.precision() == EngineOptions.Precision.FP32;
         switch (device) {
             case "cpu":
+                if (!fp32) {
+                    throw new ParameterException(spec.commandLine(), "--precision "
+                            + PrecisionOption.label(options.precision()) + ": the CPU engine computes in fp32 only "
+                            + "(tf32 and bf16 are the CUDA engine's)");
+                }
                 return List.of(Backends.cpu());
             case "all": {
                 List<LstmBackend> available = new ArrayList<>();
                 for (LstmBackend backend : Backends.all()) {
                     LstmBackend.Availability a = backend.availability();
-                    if (a.available()) {
+                    if (!fp32 && backend == Backends.cpu()) {
+                        System.err.println("skipping cpu: it computes in fp32 only, not "
+                                + PrecisionOption.label(options.precision()));
+                    } else if (a.available()) {
                         available.add(backend);
                     } else {
                         System.err.println("skipping " + backend.name() + ": " + a.detail());
@@ -220,8 +238,18 @@ final class BenchCommand implements Callable<Integer> {
     /** How rows of the CUDA backend are labelled when it runs on the CPU stand-in. */
     static final String STANDIN_LABEL = "cuda-standin";
 
-    /** The device label of a result row: the backend's name, or cuda-standin on the stand-in. */
-    private static String label(LstmBackend backend) {
+    /**
+     * The device label of an engine's result row: {@link #deviceLabel}, with {@code @tf32} or
+     * {@code @bf16} in those precisions.
+     */
+    private String label(LstmBackend backend) {
+        String name = deviceLabel(backend);
+        return options.precision() == EngineOptions.Precision.FP32 ? name
+                : name + "@" + PrecisionOption.label(options.precision());
+    }
+
+    /** The backend's name, or cuda-standin (with :N past GPU 0) on the stand-in. */
+    private static String deviceLabel(LstmBackend backend) {
         return backend instanceof jlstm.cuda.CudaBackend gpu && gpu.onStandIn()
                 ? STANDIN_LABEL + (gpu.ordinal() == 0 ? "" : ":" + gpu.ordinal()) : backend.name();
     }
@@ -363,7 +391,8 @@ final class BenchCommand implements Callable<Integer> {
                 inference.run();
                 training.run();
             }
-            return String.format(Locale.ROOT, "%-13s %-34s %14.4f %20.4f%n", label(backend), shape,
+            // deviceLabel: a cell computes in fp32 whatever --precision says (it takes no engine options)
+            return String.format(Locale.ROOT, "%-13s %-34s %14.4f %20.4f%n", deviceLabel(backend), shape,
                     medianMs(inference) / t, medianMs(training) / t);
         }
     }

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import jcuda.driver.CUgraphExec;
 
+import jlstm.EngineOptions;
 import jlstm.LstmConfig;
 import jlstm.LstmParameters;
 
@@ -261,8 +262,8 @@ public final class CudaTrainingStep implements AutoCloseable {
             uploadHyperParameters(learningRate, stepNumber, maxGradNorm);
             Runnable issue = () -> issueStep(steps, batch, rows, predictions, terms, maxGradNorm > 0);
             if (engine.graphsEnabled()) {
-                replay(new GraphKey(steps, batch, maxGradNorm > 0, engine.workspaceGeneration(), scratchGeneration),
-                        issue);
+                replay(new GraphKey(steps, batch, maxGradNorm > 0, engine.precision(), engine.workspaceGeneration(),
+                        scratchGeneration), issue);
             } else {
                 issue.run();
             }
@@ -274,9 +275,11 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     /**
      * What a captured step depends on besides the contents of device memory: the shape, whether it
-     * clips, and where the engine's workspace and this step's scratch lie.
+     * clips, the engine's precision (its products and kernel launches are captured in that mode), and
+     * where the engine's workspace and this step's scratch lie.
      */
-    private record GraphKey(int steps, int batch, boolean clips, long workspaceGeneration, long scratchGeneration) {
+    private record GraphKey(int steps, int batch, boolean clips, EngineOptions.Precision precision,
+            long workspaceGeneration, long scratchGeneration) {
     }
 
     /** Replays the step's graph for this key, capturing {@code issue} first if there is none. */

@@ -4,6 +4,7 @@ import static jlstm.cuda.DeviceAddress.at;
 
 import java.util.Map;
 
+import jlstm.EngineOptions.Precision;
 import jlstm.LstmConfig;
 import jlstm.cpu.LengthSchedule;
 
@@ -35,6 +36,9 @@ import jlstm.cpu.LengthSchedule;
  *   two for a padded batch), dW_ih = dGᵀ · X_k, dW_hr = dHᵀ · M, db_ih = db_hh = dGᵀ · 1 (GEMV:
  *   deterministic column sums), all over the N rows; after both directions dX_k = Σ_d dG_d · W_ih,d
  * </pre>
+ * Precision: every product above runs in the engine's {@link Precision} (cuBLAS through the
+ * handles' {@link Cublas#setPrecision}; the fused and persistent kernels through their
+ * {@code precision} argument, {@link #kernelCode}).
  * The two directions of a bidirectional layer run on two streams (lanes 0 and 1) at the same time,
  * forked from lane 0 and joined back before the next layer needs both.
  *
@@ -64,6 +68,8 @@ final class RecurrentPasses {
     private final long[][] biasHh;
     /** Warps sharing one hidden unit in the fused kernel (1, 2 or 4): enough blocks to fill the GPU. */
     private final int fusedSplit;
+    /** The kernels' precision argument ({@link #kernelCode}). */
+    private int precisionCode;
 
     /**
      * @param offsets float offset of every parameter (by name) in the layout of {@code parameters}
@@ -98,6 +104,20 @@ final class RecurrentPasses {
             split *= 2;
         }
         fusedSplit = split;
+    }
+
+    /** The precision of the kernels' own products from now on (cuBLAS's is set on its handles). */
+    void setPrecision(Precision precision) {
+        precisionCode = kernelCode(precision);
+    }
+
+    /** LstmPrecision of cuda/lstm_cell_math.cuh: 0 fp32, 1 tf32, 2 bf16. */
+    static int kernelCode(Precision precision) {
+        return switch (precision) {
+            case FP32 -> 0;
+            case TF32 -> 1;
+            case BF16 -> 2;
+        };
     }
 
     private static long address(long base, long offset) {
@@ -174,8 +194,8 @@ final class RecurrentPasses {
         if (schedule == CudaLstmEngine.Schedule.PERSISTENT) {   // every length T, R = H (the engine's rule)
             int steps = ws.steps;
             Kernel kernel = training ? Kernel.PERSISTENT_FORWARD_TRAINING : Kernel.PERSISTENT_FORWARD_INFERENCE;
-            KernelLauncher launch = device.kernel(kernel).begin().i(steps).i(batch).i(hidden).i(d).p(xp).p(wHh)
-                    .p(bIh).p(bHh).p(h0).p(c0).p(out).i(width);
+            KernelLauncher launch = device.kernel(kernel).begin().i(steps).i(batch).i(hidden).i(d).i(precisionCode)
+                    .p(xp).p(wHh).p(bIh).p(bHh).p(h0).p(c0).p(out).i(width);
             if (training) {
                 launch.p(cells);
             }
@@ -235,7 +255,8 @@ final class RecurrentPasses {
             int block;
             if (fused) {
                 launch = device.kernel(training ? Kernel.FUSED_STEP_TRAINING : Kernel.FUSED_STEP_INFERENCE)
-                        .begin().i(active).i(hidden).i(fusedSplit).p(xpT).p(hPrev).i(hPrevLd).p(wHh);
+                        .begin().i(active).i(hidden).i(fusedSplit).i(precisionCode).p(xpT).p(hPrev).i(hPrevLd)
+                        .p(wHh);
                 // 4 warps per block; fusedSplit warps share a unit: 4 / fusedSplit units per block
                 grid = CudaModule.ceilDiv(hidden, FUSED_WARPS_PER_BLOCK / fusedSplit);
                 block = 32 * FUSED_WARPS_PER_BLOCK;
@@ -355,8 +376,8 @@ final class RecurrentPasses {
 
         if (schedule == CudaLstmEngine.Schedule.PERSISTENT) {   // every length T, R = H
             // one warp per hidden unit, plan.units units per block, every block resident (cooperative)
-            device.kernel(Kernel.PERSISTENT_BACKWARD).begin().i(ws.steps).i(batch).i(hidden).i(d).p(gates).p(cells)
-                    .p(c0).p(dyAt).i(width).p(wHh).p(dhn).p(dcn).p(dG).p(dh0).p(dc0)
+            device.kernel(Kernel.PERSISTENT_BACKWARD).begin().i(ws.steps).i(batch).i(hidden).i(d).i(precisionCode)
+                    .p(gates).p(cells).p(c0).p(dyAt).i(width).p(wHh).p(dhn).p(dcn).p(dG).p(dh0).p(dc0)
                     .launchCooperative(plan.blocks(), plan.threads(), plan.backwardShared(), device.stream(lane));
         } else {
             int longest = rows.maxLength();
