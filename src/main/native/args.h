@@ -22,6 +22,7 @@ enum ForwardArg {
     A_TRAINING,  // 1: keep the activated gates for the backward pass
     A_BARRIER,   // a zeroed 256-byte block, 64-byte aligned, shared by the workers
     A_SOLO_LOOP, // 1: worker 0 runs the time loop alone (small steps); the products stay split
+    A_H,         // H: the real units; lanes [H, Hp) are padding, kept at zero
     A_COUNT
 };
 
@@ -53,5 +54,6 @@ enum BackwardArg {
     B_REVERSE,
     B_BARRIER,
     B_SOLO_LOOP,       // 1: worker 0 runs the time loop alone; the weight gradients and dX stay split
+    B_H,               // H: the real units; lanes [H, Hp) of dG and dc are kept at zero
     B_COUNT
 };

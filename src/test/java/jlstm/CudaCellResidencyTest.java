@@ -1,7 +1,6 @@
 package jlstm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -27,7 +26,7 @@ class CudaCellResidencyTest {
     @BeforeEach
     void requireCuda() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), () -> "CUDA unavailable: " + a.detail());
+        CudaTestSupport.requireOrSkip(a);
     }
 
     @Test

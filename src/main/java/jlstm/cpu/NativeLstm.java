@@ -215,6 +215,27 @@ final class NativeLstm implements AutoCloseable {
 
     // ---------------------------------------------------------------- workspace
 
+    /**
+     * The bytes {@link #ensureWorkspace} (and, training, {@link #ensureBackwardWorkspace}) allocate
+     * for a shape, by the same sums.
+     */
+    static long workspaceBytes(LstmConfig config, int unitBlock, int t, int b, boolean training) {
+        long rows = (long) t * b;
+        long hp = (config.hiddenSize() + unitBlock - 1) / unitBlock * unitBlock, g4 = 4L * hp;
+        int layers = config.numLayers(), dirs = config.directions();
+        long floats = rows * config.inputSize() + layers * (rows * dirs * hp + dirs * (rows * (g4 + hp) + 2L * b * hp));
+        if (training) {
+            long widest = 0, inputs = 0;
+            for (int k = 0; k < layers; k++) {
+                long in = k == 0 ? config.inputSize() : dirs * hp;
+                widest = Math.max(widest, in);
+                inputs += rows * in;
+            }
+            floats += inputs + rows * dirs * hp + rows * g4 + 2L * b * hp + g4 * (widest + hp + 1);
+        }
+        return 4 * floats;
+    }
+
     private void ensureWorkspace(int t, int b) {
         if (t == steps && b == batch && input != 0) {
             return;
@@ -333,6 +354,7 @@ final class NativeLstm implements AutoCloseable {
                 args[A_TRAINING] = training ? 1 : 0;
                 args[A_BARRIER] = barrier;
                 args[A_SOLO_LOOP] = worthSplitting(b) ? 0 : 1;
+                args[A_H] = hidden;
                 runLayer(args, true);
             }
         }
@@ -405,6 +427,7 @@ final class NativeLstm implements AutoCloseable {
                 args[B_REVERSE] = d;
                 args[B_BARRIER] = barrier;
                 args[B_SOLO_LOOP] = worthSplitting(b) ? 0 : 1;
+                args[B_H] = hidden;
                 runLayer(args, false);
                 NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
                         gradients.weightIh(k, d));
@@ -571,11 +594,11 @@ final class NativeLstm implements AutoCloseable {
 
     static final int A_X = 0, A_LDX = 1, A_K = 2, A_WIH = 3, A_WHH = 4, A_BIAS = 5, A_G = 6, A_C = 7, A_HOUT = 8,
             A_LDH = 9, A_H0 = 10, A_C0 = 11, A_T = 12, A_B = 13, A_HP = 14, A_REVERSE = 15, A_TRAINING = 16,
-            A_BARRIER = 17, A_SOLO_LOOP = 18, ARGS_FORWARD = 19;
+            A_BARRIER = 17, A_SOLO_LOOP = 18, A_H = 19, ARGS_FORWARD = 20;
     static final int B_X = 0, B_LDX = 1, B_K = 2, B_WIH = 3, B_WHH = 4, B_G = 5, B_C = 6, B_HOUT = 7, B_LDH = 8,
             B_H0 = 9, B_C0 = 10, B_DY = 11, B_LDY = 12, B_DG = 13, B_DHC = 14, B_DCC = 15, B_DX = 16,
             B_DX_ACCUMULATE = 17, B_DWIH = 18, B_DWHH = 19, B_DB = 20, B_T = 21, B_B = 22, B_HP = 23, B_REVERSE = 24,
-            B_BARRIER = 25, B_SOLO_LOOP = 26, ARGS_BACKWARD = 27;
+            B_BARRIER = 25, B_SOLO_LOOP = 26, B_H = 27, ARGS_BACKWARD = 28;
 
     /** The native blocks of one engine; also the Cleaner's action (it must not reference the engine). */
     private static final class Memory implements Runnable {

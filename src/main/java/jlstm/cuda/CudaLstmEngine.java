@@ -9,10 +9,11 @@ import java.util.function.Supplier;
 
 import jcuda.driver.CUdeviceptr;
 import jlstm.EngineOptions;
+import jlstm.EngineOptions.Precision;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
-import jlstm.EngineOptions.Precision;
+import jlstm.MemoryBudget;
 import jlstm.cpu.LengthSchedule;
 
 /**
@@ -567,6 +568,10 @@ public final class CudaLstmEngine implements LstmEngine {
         }
         boolean withMasks = masked || (ws != null && ws.masked);
         long floats = Workspace.floatsFor(config, steps, batch, withMasks);
+        if (floats > workspaceFloats) { // before anything changes: a refused call leaves the engine as it was
+            MemoryBudget.requireDevice(4 * floats, "the CUDA workspace for T=" + steps + ", B=" + batch
+                    + " through " + config, device.freeMemory() + 4 * workspaceFloats);
+        }
         device.synchronize("before a workspace change");
         graphCache.clear();
         if (floats > workspaceFloats) {

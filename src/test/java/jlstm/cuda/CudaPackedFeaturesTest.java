@@ -3,7 +3,6 @@ package jlstm.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +39,7 @@ class CudaPackedFeaturesTest {
     @BeforeEach
     void requireCuda() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), () -> "CUDA backend unavailable here: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 
     static List<Arguments> cases() {

@@ -2,7 +2,6 @@ package jlstm.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -78,7 +77,7 @@ public class CudaPrecisionGoldenTest {
     @BeforeEach
     void requireGpu() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), "no usable GPU: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 
     static Stream<Arguments> casesAndModes() throws IOException {

@@ -38,7 +38,7 @@ class CudaTwoDevicesTest {
     @BeforeEach
     void requireTwoGpus() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), () -> "CUDA unavailable: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
         int count = CudaBackend.deviceCount();
         if (CudaStandIn.active()) {
             assertTrue(count >= 2, "the cuda-tests execution sets JLSTM_STANDIN_DEVICES=2, yet the stand-in offers "
