@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # gpu-check.sh — verifies and times the GPU path on an NVIDIA machine in one short lease:
-#   1. probe     the host (GPU, driver, cuBLAS 13 wheel) and jlstm's own probe (`info`)
-#   2. tests     the cuda test group (@Tag("cuda")) with the JUnit console launcher, on the GPU;
-#                a skipped or aborted test counts as a failure
-#   3. golden    `run --device cuda` on every golden case, checked against expected.safetensors
-#   4. timing    every engine variant (gemm, fused, persistent; graphs off/on) beside PyTorch
-#                nn.LSTM on cuDNN (fp32, and TF32 labelled), same shapes, same run
-#   5. sanitizer (if time is left) the engine under compute-sanitizer: memcheck on every
-#                schedule, racecheck on the fused kernel
+#   1. probe       the host (GPU, driver, cuBLAS 13 wheel) and jlstm's own probe (`info`)
+#   2. tests       the cuda test group (@Tag("cuda")) with the JUnit console launcher, on the GPU;
+#                  a skipped or aborted test counts as a failure
+#   2c. concurrency the concurrency tests again with CUDA graphs forced on: engines of one layer
+#                  on many threads, and one thread capturing while others upload and launch
+#   2d. features   lengths, projections, dropout masks, the cell on CUDA and the device training
+#                  step against the CPU engine (SanitizerWorkload packed cell training)
+#   3. golden      `run --device cuda` on every golden case, checked against expected.safetensors
+#   4. timing      every engine variant (gemm, fused, persistent; graphs off/on) beside PyTorch
+#                  nn.LSTM on cuDNN (fp32, and TF32 labelled), same shapes, same run
+#   4b. training   the training step (LSTM + Linear + MSE + clipping + Adam) timed beside PyTorch's
+#                  nn.LSTM + Linear + clip_grad_norm_ + fused Adam, eager and as one CUDA graph
+#   5. sanitizer   compute-sanitizer memcheck, racecheck, synccheck and initcheck, each on every
+#                  kernel (SanitizerWorkload: gemm, fused, persistent, packed, cell, training)
 # Every PASS/FAIL/SKIP line is printed as it happens; one deadline (GPU_CHECK_DEADLINE seconds,
 # default 510, under the 10-minute command limit) bounds the whole run, and each step gets what is
-# left. At most 8 files land in the log folder ($OUT when set, else target/gpu-check): summary.txt,
-# failures.txt, timing.md, timing-jlstm.txt, timing-torch.txt, logs.tar.gz (everything else,
-# packed after every step so a time-out still leaves it).
+# left. A step that times out, or is not run because the deadline is near, is a FAIL. Steps can be
+# chosen (GPU_CHECK_STEPS, e.g. "probe sanitizer" for a second lease call). The log folder ($OUT
+# when set, else target/gpu-check) gets summary.txt, failures.txt, timing.md, timing-jlstm.txt,
+# timing-torch.txt, training.md and logs.tar.gz: the raw log of every step, with copies of the
+# others, packed after every step so a time-out still leaves it.
 #
 # Needs no Maven, no network and no Java on the machine: run it from the repository root with the
 # carry folder made here by benchmarks/prepare-gpu-carry.sh (target/gpu-carry: jlstm.jar, test
@@ -22,7 +30,9 @@
 #   --standin DIR   dry run without a GPU: every JVM runs the CUDA backend on the CPU stand-in
 #                   built in DIR (target/cuda-standin); timings use tiny shapes and mean nothing
 # env:   JLSTM_CARRY (default target/gpu-carry), JAVA (a java to use instead of the carried one),
-#        GPU_CHECK_DEADLINE (seconds), GPU_CHECK_SHAPES (timing shapes "T,B,I,H,L ...")
+#        GPU_CHECK_DEADLINE (seconds), GPU_CHECK_SHAPES (timing shapes "T,B,I,H,L ..."),
+#        GPU_CHECK_TRAINING_SHAPES (training-step shapes), GPU_CHECK_STEPS (steps to run, default all:
+#        probe tests concurrency features golden timing training sanitizer)
 set -u
 start_time=$(date +%s)
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,7 +63,10 @@ record() { # record STATUS STEP DETAIL: one summary line, printed at once
     fi
     return 0
 }
-pack() { tar -czf "$out/logs.tar.gz" -C "$logs" . 2>/dev/null; }
+pack() { # the raw logs, and a copy of every summary file, in the one archive
+    cp "$out"/*.txt "$out"/*.md "$logs/" 2>/dev/null
+    tar -czf "$out/logs.tar.gz" -C "$logs" . 2>/dev/null
+}
 finish() {
     pack
     echo "=== summary ($(( $(date +%s) - start_time )) s; files in $out)"
@@ -108,6 +121,8 @@ fi
 jvm=("$java_bin" -Xmx16g)
 [[ -n "$cublas_dir" ]] && jvm+=("-Djlstm.cublas13.path=$cublas_dir")
 [[ -n "$standin" ]] && jvm+=("-Djlstm.cuda.standin=$standin")
+# The stand-in offers two devices, as in the cuda-tests execution (CudaTwoDevicesTest needs them).
+[[ -n "$standin" ]] && export JLSTM_STANDIN_DEVICES="${JLSTM_STANDIN_DEVICES:-2}"
 cp_tests="$jar:$tests"
 echo "java: $java_bin; cuBLAS 13: ${cublas_dir:-not found (jlstm searches by itself)}; ${standin:+stand-in: $standin}"
 
@@ -141,8 +156,15 @@ if [[ $probe_ok -eq 0 ]]; then
     record SKIP tests "the CUDA backend is unavailable (probe)"
 else
     budget=$(( $(left) * 2 / 5 ))
+    exclude=()
+    gpus="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | wc -l)"
+    if [[ -z "$standin" && "$gpus" -lt 2 ]]; then
+        exclude=(--exclude-classname '.*CudaTwoDevicesTest')   # it needs two GPUs; it would be a skip
+        record INFO tests "one GPU here: CudaTwoDevicesTest left out (it runs on two stand-in devices in mvn verify)"
+    fi
     timeout "$budget" "${jvm[@]}" -jar "$console" execute --disable-banner --details=summary --include-tag cuda \
-        --class-path "$cp_tests" --scan-class-path "$tests" --reports-dir "$logs/junit" > "$logs/tests.txt" 2>&1
+        "${exclude[@]}" --class-path "$cp_tests" --scan-class-path "$tests" --reports-dir "$logs/junit" \
+        > "$logs/tests.txt" 2>&1
     status=$?
     counts="$(grep -E '\[ *[0-9]+ tests (successful|failed|skipped|aborted) *\]' "$logs/tests.txt" | tr -s ' []' ' ' | tr '\n' ',')"
     not_run="$(grep -E '\[ *[0-9]+ tests (skipped|aborted) *\]' "$logs/tests.txt" | awk '{ n += $2 } END { print n + 0 }')"
@@ -244,8 +266,12 @@ else
             > "$out/timing.md" 2>> "$logs/timing-jlstm.err"
         cat "$out/timing.md"
     fi
-    if [[ $jstatus -ne 0 ]]; then
+    if [[ $jstatus -eq 124 ]]; then
+        record FAIL timing "jlstm timing timed out after $(( budget * 2 / 3 )) s"
+    elif [[ $jstatus -ne 0 ]]; then
         record FAIL timing "jlstm timing failed (exit $jstatus): $(tail -1 "$logs/timing-jlstm.err")"
+    elif [[ $tstatus -eq 124 ]]; then
+        record FAIL timing "the PyTorch peer timed out after $(( budget / 3 )) s"
     elif [[ $tstatus -ne 0 ]]; then
         record SKIP timing "jlstm timed; PyTorch peer not run: $(tail -1 "$logs/timing-torch.err")"
     else
@@ -262,37 +288,164 @@ sanitizer="$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-san
 if [[ -n "$standin" ]]; then
     record SKIP sanitizer "dry run: compute-sanitizer needs a GPU (the stand-in has its own harness)"
 elif [[ -z "$sanitizer" ]]; then
-    record SKIP sanitizer "compute-sanitizer not found"
-elif [[ $probe_ok -eq 0 || $(left) -lt 90 ]]; then
-    record SKIP sanitizer "not enough time left ($(left) s) or no usable GPU"
+    record FAIL sanitizer "compute-sanitizer not found"
+elif [[ $probe_ok -eq 0 ]]; then
+    record SKIP sanitizer "the CUDA backend is unavailable (probe)"
 else
-    for run in "memcheck:gemm fused persistent" "racecheck:fused"; do
-        tool="${run%%:*}"
-        read -r -a schedules <<< "${run#*:}"
-        [[ $(left) -lt 45 ]] && { record SKIP "sanitizer $tool" "deadline near"; continue; }
-        timeout $(( $(left) - 20 )) "$sanitizer" --tool "$tool" --error-exitcode 9 --target-processes all \
-            "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.SanitizerWorkload "${schedules[@]}" \
-            > "$logs/sanitizer-$tool.txt" 2>&1
+    # Every tool on every kernel: the workload's parts cover the schedules (persistent included),
+    # the packed path's row kernels, the cell and the training step's kernels.
+    tools=(memcheck racecheck synccheck initcheck)
+    for index in "${!tools[@]}"; do
+        tool="${tools[$index]}"
+        tools_left=$(( ${#tools[@]} - index ))
+        if [[ $(left) -lt 45 ]]; then
+            record FAIL "sanitizer $tool" "not run: the deadline is near ($(left) s left)"
+            continue
+        fi
+        extra=()
+        [[ $tool == memcheck ]] && extra=(--leak-check full)
+        budget=$(( ($(left) - 20) / tools_left ))
+        timeout "$budget" "$sanitizer" --tool "$tool" "${extra[@]}" --error-exitcode 9 --target-processes all \
+            "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.SanitizerWorkload > "$logs/sanitizer-$tool.txt" 2>&1
         status=$?
         summary_line="$(grep -m1 -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$logs/sanitizer-$tool.txt")"
+        runs="$(grep -c '^ok ' "$logs/sanitizer-$tool.txt") checked runs"
         if [[ $status -eq 0 ]]; then
-            record PASS "sanitizer $tool" "${summary_line:-no errors} ($(grep -c '^ok ' "$logs/sanitizer-$tool.txt") runs)"
+            record PASS "sanitizer $tool" "${summary_line:-no errors} ($runs)"
         elif [[ $status -eq 124 ]]; then
-            record SKIP "sanitizer $tool" "timed out ($(grep -c '^ok ' "$logs/sanitizer-$tool.txt") runs done)"
+            record FAIL "sanitizer $tool" "timed out after $budget s ($runs done)"
         else
             record FAIL "sanitizer $tool" "exit $status: ${summary_line:-$(tail -1 "$logs/sanitizer-$tool.txt")}"
             grep -m10 -E '=========' "$logs/sanitizer-$tool.txt" >> "$failures"
         fi
+        pack
     done
 fi
+pack
+}
+
+# ---------------------------------------------------------------- 2c. concurrency, graphs on
+concurrency_step() {
+step "2c. concurrency with CUDA graphs on"
+if [[ $probe_ok -eq 0 ]]; then
+    record SKIP concurrency "the CUDA backend is unavailable (probe)"
+else
+    budget=$(( $(left) / 4 ))
+    timeout "$budget" "${jvm[@]}" -Djlstm.cuda.graphs=on -jar "$console" execute --disable-banner --details=summary \
+        --class-path "$cp_tests" --select-class jlstm.cuda.CudaConcurrencyTest \
+        --select-class jlstm.cuda.CudaCaptureConcurrencyTest \
+        --reports-dir "$logs/junit-concurrency" > "$logs/concurrency.txt" 2>&1
+    status=$?
+    counts="$(grep -E '\[ *[0-9]+ tests (successful|failed|skipped|aborted) *\]' "$logs/concurrency.txt" | tr -s ' []' ' ' | tr '\n' ',')"
+    not_run="$(grep -E '\[ *[0-9]+ tests (skipped|aborted) *\]' "$logs/concurrency.txt" | awk '{ n += $2 } END { print n + 0 }')"
+    if [[ $status -eq 124 ]]; then
+        record FAIL concurrency "timed out after $budget s (concurrency.txt in logs)"
+    elif [[ $status -ne 0 ]]; then
+        record FAIL concurrency "failures: $counts"
+        grep -E 'MethodSource|JUnit Jupiter:|=> ' "$logs/concurrency.txt" | head -20 >> "$failures"
+    elif [[ "${not_run:-0}" -gt 0 ]]; then
+        record FAIL concurrency "passed, but $not_run tests skipped or aborted: $counts"
+    else
+        record PASS concurrency "$counts"
+    fi
+fi
+pack
+}
+
+# ---------------------------------------------------------------- 2d. lengths, projections, dropout, cell, training
+features_step() {
+step "2d. lengths, projections, dropout, the cell and the training step on CUDA"
+if [[ $probe_ok -eq 0 ]]; then
+    record SKIP features "the CUDA backend is unavailable (probe)"
+else
+    budget=$(( $(left) / 5 ))
+    timeout "$budget" "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.SanitizerWorkload packed cell training \
+        > "$logs/features.txt" 2>&1
+    status=$?
+    if [[ $status -eq 0 ]]; then
+        record PASS features "$(grep -c '^ok ' "$logs/features.txt") runs match the CPU engine: $(grep '^ok ' "$logs/features.txt" | cut -d: -f1 | sed 's/^ok //' | tr '\n' ' ')"
+    elif [[ $status -eq 124 ]]; then
+        record FAIL features "timed out after $budget s ($(grep -c '^ok ' "$logs/features.txt") runs done)"
+    else
+        record FAIL features "exit $status: $(grep -m1 -E 'Error|Exception' "$logs/features.txt")"
+        grep -m5 -E 'Error|Exception|at jlstm' "$logs/features.txt" >> "$failures"
+    fi
+fi
+pack
+}
+
+# ---------------------------------------------------------------- 4b. the training step, timed
+training_step() {
+step "4b. the training step beside PyTorch (eager and one CUDA graph)"
+read -r -a tshapes <<< "${GPU_CHECK_TRAINING_SHAPES:-}"
+if [[ -n "$standin" && ${#tshapes[@]} -eq 0 ]]; then
+    tshapes=("3,2,4,8,1")   # the stand-in: a dry run of the machinery, not a measurement
+fi
+if [[ $probe_ok -eq 0 ]]; then
+    record SKIP training "the CUDA backend is unavailable"
+else
+    budget=$(( $(left) - ${GPU_CHECK_TRAINING_RESERVE:-60} ))
+    [[ $budget -lt 30 ]] && budget=30
+    timeout $(( budget / 2 )) "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.TrainingTiming "${tshapes[@]}" \
+        > "$logs/training-jlstm.txt" 2> "$logs/training-jlstm.err"
+    jstatus=$?
+    python=""
+    for candidate in python3 /opt/torch/.venv/bin/python3 /usr/bin/python3; do
+        command -v "$candidate" >/dev/null 2>&1 && { python="$candidate"; break; }
+    done
+    tstatus=3
+    if [[ -n "$python" ]]; then
+        timeout $(( budget / 2 )) env PYTHONUNBUFFERED=1 "$python" "$repo/benchmarks/gpu_training_torch.py" \
+            "${tshapes[@]}" > "$logs/training-torch.txt" 2> "$logs/training-torch.err"
+        tstatus=$?
+    fi
+    # One table: a row per shape, a column per way (ms per step, median).
+    awk 'FNR == 1 { file++ } /^(jlstm|torch)-train / && $9 != "failed" {
+             key = $2 "," $3 "," $4 "," $5 "," $6; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+             ms[key, $1 " " $7] = $10 }
+         /^torch-train / && $9 == "failed" { key = $2 "," $3 "," $4 "," $5 "," $6; ms[key, $1 " " $7] = "failed" }
+         END {
+             print "| T,B,I,H,L | jlstm graphs off | jlstm graphs on | torch eager | torch graph |"
+             print "|---|---|---|---|---|"
+             for (k = 1; k <= n; k++) { key = order[k]
+                 printf "| %s | %s | %s | %s | %s |\n", key, ms[key, "jlstm-train graphs-off"], ms[key, "jlstm-train graphs-on"],
+                        ms[key, "torch-train eager"], ms[key, "torch-train graph"] } }' \
+        "$logs/training-jlstm.txt" "$logs/training-torch.txt" > "$out/training.md" 2>/dev/null
+    echo "(ms per training step, median; ${standin:+stand-in: meaningless})" >> "$out/training.md"
+    cat "$out/training.md"
+    if [[ $jstatus -eq 124 ]]; then
+        record FAIL training "jlstm training timing timed out after $(( budget / 2 )) s"
+    elif [[ $jstatus -ne 0 ]]; then
+        record FAIL training "jlstm training timing failed (exit $jstatus): $(tail -1 "$logs/training-jlstm.err")"
+    elif [[ $tstatus -eq 124 ]]; then
+        record FAIL training "the PyTorch peer timed out after $(( budget / 2 )) s"
+    elif [[ $tstatus -eq 3 && -n "$standin" ]]; then
+        why="no python"
+        [[ -n "$python" ]] && why="$(tail -1 "$logs/training-torch.err")"
+        record SKIP training "jlstm timed ($(grep -c '^jlstm-train' "$logs/training-jlstm.txt") rows); PyTorch peer not run: $why"
+    elif [[ $tstatus -ne 0 ]]; then
+        record FAIL training "the PyTorch peer failed (exit $tstatus): $(tail -1 "$logs/training-torch.err" 2>/dev/null)"
+    else
+        record PASS training "$(grep -c '^jlstm-train' "$logs/training-jlstm.txt") jlstm and $(grep -c '^torch-train .* - ' "$logs/training-torch.txt") PyTorch timings ($(grep -c ' failed ' "$logs/training-torch.txt") PyTorch ways failed, said in training.md); table in training.md"
+    fi
+fi
+pack
 }
 
 # The order: everything (default), or GPU_CHECK_ORDER=quick for a lease with little time left:
 # the probe, one JVM checking every schedule, the timings, then the test group and golden cases.
 probe_ok=0
 if [[ "${GPU_CHECK_ORDER:-full}" == quick ]]; then
-    probe_step; workload_step; timing_step; tests_step; golden_step
+    order=(probe workload timing training tests golden)
 else
-    probe_step; tests_step; golden_step; timing_step; sanitizer_step
+    order=(probe tests concurrency features golden timing training sanitizer)
 fi
+read -r -a chosen <<< "${GPU_CHECK_STEPS:-${order[*]}}"
+for name in "${chosen[@]}"; do
+    case "$name" in
+        probe|tests|concurrency|features|golden|timing|training|sanitizer|workload) "${name}_step" ;;
+        *) record FAIL steps "unknown step '$name' in GPU_CHECK_STEPS" ;;
+    esac
+done
+[[ " ${chosen[*]} " == *" probe "* ]] || record FAIL steps "GPU_CHECK_STEPS without probe: the other steps need it"
 finish

@@ -120,11 +120,12 @@ extern "C" __global__ void lstm_reduce(int count,
 }
 
 // As jlstm.train.GradientClipping: scale = max_norm / (norm + 1e-6) when that is below 1, else 1.
+// max_norm is read from device memory, so a captured training step replays with any threshold.
 extern "C" __global__ void lstm_clip_scale(int count,
-                                           const double* __restrict__ sums,  // [count] sums of squares
-                                           double max_norm,
-                                           double* __restrict__ norm,        // [1] out
-                                           float* __restrict__ scale) {      // [1] out: the gradient factor
+                                           const double* __restrict__ sums,      // [count] sums of squares
+                                           const double* __restrict__ max_norm,  // [1]
+                                           double* __restrict__ norm,            // [1] out
+                                           float* __restrict__ scale) {          // [1] out: the gradient factor
     if (threadIdx.x != 0 || blockIdx.x != 0) {
         return;
     }
@@ -133,23 +134,27 @@ extern "C" __global__ void lstm_clip_scale(int count,
         total += sums[i];
     }
     double n = sqrt(total);
-    double s = max_norm / (n + 1e-6);
+    double s = max_norm[0] / (n + 1e-6);
     norm[0] = n;
     scale[0] = s < 1 ? (float) s : 1.0f;
 }
 
+// The step-dependent values (step size lr / (1 − β1^t), √(1 − β2^t)) are read from device memory,
+// so a captured training step replays unchanged at every step number and learning rate.
 extern "C" __global__ void lstm_adam_update(long long n,
                                             float* __restrict__ p,           // [n] in/out
                                             const float* __restrict__ g,     // [n]
                                             float* __restrict__ m,           // [n] in/out: first moment
                                             float* __restrict__ v,           // [n] in/out: second moment
                                             const float* __restrict__ scale, // [1] clipping factor
-                                            double beta1, double beta2, double step_size,
-                                            double bias_correction2_sqrt, double eps, double weight_decay) {
+                                            const double* __restrict__ step, // [2]: step size, √(1 − β2^t)
+                                            double beta1, double beta2, double eps, double weight_decay) {
     long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) {
         return;
     }
+    double step_size = step[0];
+    double bias_correction2_sqrt = step[1];
     float gi = g[i];
     if (scale[0] < 1.0f) {
         gi *= scale[0];
@@ -161,17 +166,21 @@ extern "C" __global__ void lstm_adam_update(long long n,
     p[i] = (float) (p[i] - step_size * m[i] / denom);
 }
 
+// The learning rate and the first-step flag are read from device memory (a captured step replays).
 extern "C" __global__ void lstm_sgd_update(long long n,
                                            float* __restrict__ p,           // [n] in/out
                                            const float* __restrict__ g,     // [n]
                                            float* __restrict__ buffer,      // [n] in/out, or null (no momentum)
-                                           int first_step,                  // 1: buf = g, as PyTorch's first step
                                            const float* __restrict__ scale, // [1] clipping factor
-                                           double learning_rate, double momentum, double weight_decay) {
+                                           const double* __restrict__ step, // [2]: learning rate, first step
+                                                                            //   (1: buf = g, as PyTorch's first)
+                                           double momentum, double weight_decay) {
     long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) {
         return;
     }
+    double learning_rate = step[0];
+    bool first_step = step[1] != 0;
     float gi = g[i];
     if (scale[0] < 1.0f) {
         gi *= scale[0];

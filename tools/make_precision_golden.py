@@ -23,7 +23,8 @@ too: that is PyTorch computing in the mode's precision, on the CPU.
 Each case is a folder with
   meta.json                 sizes and flags, as tools/make_golden.py writes them
   model.safetensors         the parameters (PyTorch names), F32
-  input.safetensors         x, h0, c0, dy, dhn, dcn
+  input.safetensors         x, h0, c0, dy, dhn, dcn, and for a case with lengths "lengths" [B]
+                            (whole numbers stored as F32)
   expected.<mode>.safetensors   y, hn, cn, dx, dh0, dc0 and grad.<parameter>, for fp32, tf32, bf16
 The loss is sum(y·dy) + sum(hn·dhn) + sum(cn·dcn), as in tools/make_golden.py.
 """
@@ -43,9 +44,16 @@ MODES = ("fp32", "tf32", "bf16")
 # pair with odd H and B = 3. Inputs are N(0, 1), parameters U(-1/√H, 1/√H) as PyTorch initialises;
 # I is large enough that a product sums many rounded terms, so each mode's golden differs from
 # fp32's by far more than its tolerance (checked by the tests, see docs/PRECISION.md).
+#
+# The last two run the CUDA engine's packed rows (jlstm.cuda.RecurrentPasses on a LengthSchedule):
+# per-sequence lengths, unsorted, with every schedule (FUSED runs on the packed rows; PERSISTENT
+# falls back to GEMM), and a projection (P < H, GEMM) with lengths, whose h_t = m_t · W_hrᵀ is a
+# product of the mode too.
 CASES = {
     "b1_odd_hidden": dict(T=6, B=1, I=48, H=33, L=1, bidirectional=False),
     "bidirectional_2_layers": dict(T=5, B=3, I=40, H=9, L=2, bidirectional=True),
+    "lengths_2_layers": dict(T=6, B=4, I=40, H=9, L=2, bidirectional=True, lengths=[6, 2, 5, 1]),
+    "projection_lengths": dict(T=5, B=3, I=40, H=12, P=5, L=2, bidirectional=True, lengths=[3, 5, 2]),
 }
 
 
@@ -82,10 +90,27 @@ class RoundedProduct(torch.autograd.Function):
         return r(grad) @ r(b).t(), r(a).t() @ r(grad), None
 
 
+def lstm_lengths(params, x, h0, c0, layers, directions, mode, lengths):
+    """lstm() with per-sequence lengths: each sequence b runs alone over its first lengths[b] steps
+    (sequences are independent); y is zero past a sequence's length, hn and cn are its last step's
+    (nn.LSTM on a PackedSequence). lengths None: every length T."""
+    if lengths is None:
+        return lstm(params, x, h0, c0, layers, directions, mode)
+    T = x.shape[0]
+    ys, hns, cns = [], [], []
+    for b, n in enumerate(lengths):
+        y, hn, cn = lstm(params, x[:n, b:b + 1], h0[:, b:b + 1], c0[:, b:b + 1], layers, directions, mode)
+        ys.append(torch.cat([y, y.new_zeros(T - n, 1, y.shape[2])]))
+        hns.append(hn)
+        cns.append(cn)
+    return torch.cat(ys, dim=1), torch.cat(hns, dim=1), torch.cat(cns, dim=1)
+
+
 def lstm(params, x, h0, c0, layers, directions, mode):
-    """The LSTM of ARCHITECTURE.md ("The math"), every product a RoundedProduct. Returns y, hn, cn."""
+    """The LSTM of ARCHITECTURE.md ("The math"), every product a RoundedProduct (with a projection,
+    h_t = m_t · W_hrᵀ too). Returns y, hn, cn."""
     T, B, _ = x.shape
-    H = h0.shape[2]
+    H = c0.shape[2]
     layer_in = x
     hns, cns = [], []
     for k in range(layers):
@@ -105,6 +130,8 @@ def lstm(params, x, h0, c0, layers, directions, mode):
                 i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
                 c = f * c + i * g
                 h = o * torch.tanh(c)
+                if "weight_hr_" + sfx in params:
+                    h = RoundedProduct.apply(h, params["weight_hr_" + sfx].t(), mode)
                 ys[t] = h
             outs.append(torch.stack(ys))
             hns.append(h)
@@ -114,29 +141,37 @@ def lstm(params, x, h0, c0, layers, directions, mode):
 
 
 def make_case(spec, generator):
-    T, B, I, H, L = spec["T"], spec["B"], spec["I"], spec["H"], spec["L"]
+    T, B, I, H, L, P = spec["T"], spec["B"], spec["I"], spec["H"], spec["L"], spec.get("P", 0)
+    R = P if P > 0 else H
     D = 2 if spec["bidirectional"] else 1
-    reference = torch.nn.LSTM(I, H, num_layers=L, bidirectional=spec["bidirectional"])
+    reference = torch.nn.LSTM(I, H, num_layers=L, bidirectional=spec["bidirectional"], proj_size=P)
     bound = 1.0 / H ** 0.5
     with torch.no_grad():
         for p in reference.parameters():
             p.copy_((torch.rand(p.shape, generator=generator) * 2 - 1) * bound)
     model = {n: p.detach().clone() for n, p in reference.state_dict().items()}
     inputs = {"x": torch.randn(T, B, I, generator=generator),
-              "h0": torch.randn(L * D, B, H, generator=generator) * 0.5,
+              "h0": torch.randn(L * D, B, R, generator=generator) * 0.5,
               "c0": torch.randn(L * D, B, H, generator=generator) * 0.5,
-              "dy": torch.randn(T, B, D * H, generator=generator),
-              "dhn": torch.randn(L * D, B, H, generator=generator),
+              "dy": torch.randn(T, B, D * R, generator=generator),
+              "dhn": torch.randn(L * D, B, R, generator=generator),
               "dcn": torch.randn(L * D, B, H, generator=generator)}
+    if "lengths" in spec:
+        inputs["lengths"] = torch.tensor(spec["lengths"], dtype=torch.float32)
     expected = {mode: run(model, inputs, L, D, mode) for mode in MODES}
     check_against_nn_lstm(reference, inputs, expected["fp32"])
     return model, inputs, expected
 
 
+def lengths_of(inputs):
+    return None if "lengths" not in inputs else [int(n) for n in inputs["lengths"].tolist()]
+
+
 def run(model, inputs, layers, directions, mode, dtype=torch.float32):
     params = {n: t.detach().to(dtype).clone().requires_grad_(True) for n, t in model.items()}
     leaves = {n: inputs[n].detach().to(dtype).clone().requires_grad_(True) for n in ("x", "h0", "c0")}
-    y, hn, cn = lstm(params, leaves["x"], leaves["h0"], leaves["c0"], layers, directions, mode)
+    y, hn, cn = lstm_lengths(params, leaves["x"], leaves["h0"], leaves["c0"], layers, directions, mode,
+                             lengths_of(inputs))
     loss = (y * inputs["dy"].to(dtype)).sum() + (hn * inputs["dhn"].to(dtype)).sum() \
         + (cn * inputs["dcn"].to(dtype)).sum()
     loss.backward()
@@ -151,7 +186,13 @@ def check_against_nn_lstm(reference, inputs, fp32):
     h0 = inputs["h0"].clone().requires_grad_(True)
     c0 = inputs["c0"].clone().requires_grad_(True)
     reference.zero_grad()
-    y, (hn, cn) = reference(x, (h0, c0))
+    lengths = lengths_of(inputs)
+    if lengths is None:
+        y, (hn, cn) = reference(x, (h0, c0))
+    else:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False)
+        out, (hn, cn) = reference(packed, (h0, c0))
+        y, _ = torch.nn.utils.rnn.pad_packed_sequence(out, total_length=x.shape[0])
     ((y * inputs["dy"]).sum() + (hn * inputs["dhn"]).sum() + (cn * inputs["dcn"]).sum()).backward()
     want = {"y": y, "hn": hn, "cn": cn, "dx": x.grad, "dh0": h0.grad, "dc0": c0.grad}
     want.update({"grad." + n: p.grad for n, p in reference.named_parameters()})
@@ -210,6 +251,10 @@ def main():
         meta = {"case": name, "seed": args.seed, "torch": torch.__version__, "I": spec["I"], "H": spec["H"],
                 "T": spec["T"], "B": spec["B"], "L": spec["L"], "bidirectional": spec["bidirectional"], "bias": True,
                 "modes": list(MODES)}
+        if "P" in spec:
+            meta["proj_size"] = spec["P"]
+        if "lengths" in spec:
+            meta["lengths"] = spec["lengths"]
         with open(os.path.join(folder, "meta.json"), "w") as f:
             json.dump(meta, f, indent=1, sort_keys=True)
             f.write("\n")

@@ -42,6 +42,8 @@ mkdir -p "$gen"
 
 # The kernel registry: every cuda/*.cu in one translation unit, one KernelInfo per entry point.
 "$here/kernel_table.sh" "$cuda_dir" "$gen/kernels.cpp"
+# Registers per thread of each kernel (sm_90, from ptxas when nvcc is here): occupancy counts them.
+"$here/register_table.sh" "$cuda_dir" "$gen/registers.cpp"
 
 # Weak stubs for every imported function the stand-in does not implement.
 stubs() { # stubs SYMBOL_FILE RESULT
@@ -71,8 +73,9 @@ done
 "${CC:-gcc}" -O2 -fPIC -w -c "$gen/driver_stubs.c" -o "$objects/driver_stubs.o"
 "${CC:-gcc}" -O2 -fPIC -w -c "$gen/cublas_stubs.c" -o "$objects/cublas_stubs.o"
 
+"$cxx" "${flags[@]}" "${extra[@]}" -Werror -c "$gen/registers.cpp" -o "$objects/registers.o"
 "$cxx" -shared -o "$out_dir/libcuda.so.1" -Wl,-soname,libcuda.so.1 -Wl,-z,noexecstack -Wl,-z,defs \
-    "${runtime_objects[@]}" "$objects/kernels.o" "$objects/driver_stubs.o" \
+    "${runtime_objects[@]}" "$objects/kernels.o" "$objects/registers.o" "$objects/driver_stubs.o" \
     "${extra[@]}" -lpthread
 "$cxx" -shared -o "$out_dir/libcublas.so.12" -Wl,-soname,libcublas.so.12 -Wl,-z,noexecstack \
     -Wl,--version-script="$cuda_dir/cublas_forwarding/cublas12_forward.map" \
@@ -80,4 +83,5 @@ done
     -L"$out_dir" -l:libcuda.so.1 -Wl,-rpath,'$ORIGIN'
 echo "$signature" > "$stamp"
 kernels=$(grep -c JLSTM_STANDIN_KERNEL "$gen/kernels.cpp")
-echo "[standin/build.sh] wrote $out_dir/libcuda.so.1 ($kernels kernels) and libcublas.so.12"
+counted=$(grep -c '^    {"' "$gen/registers.cpp" || true)
+echo "[standin/build.sh] wrote $out_dir/libcuda.so.1 ($kernels kernels, registers of $counted counted) and libcublas.so.12"

@@ -12,7 +12,7 @@ CUAPI CUresult cuDeviceGetCount(int* count) {
     if (count == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    *count = 1;
+    *count = device_count();
     return CUDA_SUCCESS;
 }
 
@@ -23,10 +23,10 @@ CUAPI CUresult cuDeviceGet(CUdevice* device, int ordinal) {
     if (device == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    if (ordinal != 0) {
+    if (!valid_device(ordinal)) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
-    *device = 0;
+    *device = ordinal;
     return CUDA_SUCCESS;
 }
 
@@ -34,7 +34,7 @@ CUAPI CUresult cuDeviceGetName(char* name, int length, CUdevice device) {
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (device != 0) {
+    if (!valid_device(device)) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (name == nullptr || length <= 0) {
@@ -45,7 +45,7 @@ CUAPI CUresult cuDeviceGetName(char* name, int length, CUdevice device) {
 }
 
 CUAPI CUresult cuDeviceTotalMem_v2(std::size_t* bytes, CUdevice device) {
-    if (device != 0) {
+    if (!valid_device(device)) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (bytes == nullptr) {
@@ -59,7 +59,7 @@ CUAPI CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice device) 
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (device != 0) {
+    if (!valid_device(device)) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (value == nullptr) {
@@ -76,7 +76,7 @@ CUAPI CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice device) 
         case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK: *value = kSharedPerBlock; break;
         case CU_DEVICE_ATTRIBUTE_TOTAL_CONSTANT_MEMORY: *value = 65536; break;
         case CU_DEVICE_ATTRIBUTE_WARP_SIZE: *value = 32; break;
-        case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK: *value = 65536; break;
+        case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK: *value = kRegistersPerBlock; break;
         case CU_DEVICE_ATTRIBUTE_CLOCK_RATE: *value = 1000000; break;
         case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: *value = multiprocessors(); break;
         case CU_DEVICE_ATTRIBUTE_INTEGRATED: *value = 1; break;
@@ -89,11 +89,11 @@ CUAPI CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice device) 
         case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR: *value = 9; break;
         case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR: *value = 0; break;
         case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR: *value = kSharedPerSm; break;
-        case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR: *value = 65536; break;
+        case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR: *value = kRegistersPerSm; break;
         case CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH: *value = 1; break;
         case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: *value = kSharedPerBlockOptIn; break;
         case CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR: *value = kBlocksPerSm; break;
-        case CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK: *value = 0; break;
+        case CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK: *value = kReservedSharedPerBlock; break;
         default:
             complain("cuDeviceGetAttribute: attribute %d is not modelled (answering 0)", attribute);
             *value = 0;
@@ -102,7 +102,7 @@ CUAPI CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice device) 
 }
 
 CUAPI CUresult cuDeviceComputeCapability(int* major, int* minor, CUdevice device) {
-    if (device != 0) {
+    if (!valid_device(device)) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (major == nullptr || minor == nullptr) {
@@ -120,46 +120,54 @@ CUAPI CUresult cuDevicePrimaryCtxRetain(CUcontext* context, CUdevice device) {
     if (!initialised) {
         return CUDA_ERROR_NOT_INITIALIZED;
     }
-    if (device != 0) {
+    if (!valid_device(device)) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (context == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    primary.retained++;
-    *context = &primary;
+    primaries[device].device = device;
+    primaries[device].retained++;
+    *context = &primaries[device];
     return CUDA_SUCCESS;
 }
 
 CUAPI CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
     std::lock_guard<std::recursive_mutex> guard(lock);
-    if (device != 0) {
+    if (!valid_device(device)) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
+    CUctx_st& primary = primaries[device];
     if (primary.retained == 0) {
         return CUDA_ERROR_INVALID_CONTEXT;
     }
     if (--primary.retained == 0) {
-        free_everything();
+        free_everything(&primary);
     }
     return CUDA_SUCCESS;
 }
 
 CUAPI CUresult cuDevicePrimaryCtxGetState(CUdevice device, unsigned* flags, int* active) {
-    if (device != 0) {
+    if (!valid_device(device)) {
         return CUDA_ERROR_INVALID_DEVICE;
     }
     if (flags != nullptr) {
         *flags = 0;
     }
     if (active != nullptr) {
-        *active = primary.retained > 0;
+        *active = primaries[device].retained > 0;
     }
     return CUDA_SUCCESS;
 }
 
+namespace {
+bool is_primary(CUcontext context) {
+    return context >= &primaries[0] && context < &primaries[device_count()];
+}
+}  // namespace
+
 CUAPI CUresult cuCtxPushCurrent_v2(CUcontext context) {
-    if (context != &primary) {
+    if (!is_primary(context)) {
         return CUDA_ERROR_INVALID_CONTEXT;
     }
     context_stack.push_back(context);
@@ -186,7 +194,7 @@ CUAPI CUresult cuCtxGetCurrent(CUcontext* context) {
 }
 
 CUAPI CUresult cuCtxSetCurrent(CUcontext context) {
-    if (context != nullptr && context != &primary) {
+    if (context != nullptr && !is_primary(context)) {
         return CUDA_ERROR_INVALID_CONTEXT;
     }
     if (!context_stack.empty()) {
@@ -202,7 +210,7 @@ CUAPI CUresult cuCtxGetDevice(CUdevice* device) {
     if (CUresult r = need_context()) {
         return r;
     }
-    *device = 0;
+    *device = current_context()->device;
     return CUDA_SUCCESS;
 }
 

@@ -4,15 +4,38 @@
 
 using namespace standin::driver;
 
+namespace standin {
+int registers_of(const char* name) {
+    for (int n = 0; n < kernel_register_count; n++) {
+        if (std::strcmp(kernel_registers[n].name, name) == 0) {
+            return kernel_registers[n].registers;
+        }
+    }
+    return 0;
+}
+}  // namespace standin
+
 namespace {
 
+/** Registers one warp of the kernel takes: per thread × 32, in units of 256 (sm_90's allocation unit). */
+int registers_per_warp(const standin::KernelInfo& kernel) {
+    int per_thread = standin::registers_of(kernel.name);
+    return (per_thread * 32 + kRegisterAllocationUnit - 1) / kRegisterAllocationUnit * kRegisterAllocationUnit;
+}
+
+/**
+ * Blocks of a kernel resident on one SM at once, as sm_90 computes it: limited by threads, by the
+ * block slots, by shared memory (static + dynamic + the 1 KiB the system reserves per block) and
+ * by registers (the kernel's ptxas count, allocated per warp; not counted when unknown).
+ */
 int blocks_per_sm(const standin::KernelInfo& kernel, int block_threads, std::size_t dynamic_shared) {
-    (void) kernel;
     int warps = (block_threads + 31) / 32;
     int by_threads = kThreadsPerSm / (warps * 32);
-    std::size_t shared = standin::static_shared_bytes() + dynamic_shared;
-    int by_shared = shared == 0 ? kBlocksPerSm : (int) (kSharedPerSm / shared);
-    return std::max(0, std::min({kBlocksPerSm, by_threads, by_shared}));
+    std::size_t shared = standin::static_shared_bytes() + dynamic_shared + kReservedSharedPerBlock;
+    int by_shared = (int) (kSharedPerSm / shared);
+    int per_warp = registers_per_warp(kernel);
+    int by_registers = per_warp == 0 ? kBlocksPerSm : kRegistersPerSm / (per_warp * warps);
+    return std::max(0, std::min({kBlocksPerSm, by_threads, by_shared, by_registers}));
 }
 
 /** The checks cuLaunchKernel makes before anything runs; null when the launch is valid. */
@@ -28,6 +51,11 @@ const char* launch_problem(CUfunction f, unsigned gx, unsigned gy, unsigned gz, 
         return "grid dimension past the limits (2^31-1, 65535, 65535)";
     }
     std::size_t limit = (std::size_t) std::max(kSharedPerBlock, f->max_dynamic_shared);
+    int per_warp = registers_per_warp(*f->kernel);
+    if ((long long) per_warp * ((bx * by * bz + 31) / 32) > kRegistersPerBlock) {
+        return "more registers than a block may have (the kernel's registers per thread × the block's threads "
+               "past 65536: CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES)";
+    }
     if (standin::static_shared_bytes() + shared > limit) {
         return "static + dynamic shared memory past the block limit (raise it with "
                "CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, at most 227 KiB)";
@@ -182,7 +210,7 @@ CUAPI CUresult cuFuncGetAttribute(int* value, int attribute, CUfunction function
         case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *value = (int) standin::static_shared_bytes(); break;
         case CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES: *value = 0; break;
         case CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES: *value = 0; break;
-        case CU_FUNC_ATTRIBUTE_NUM_REGS: *value = 32; break;
+        case CU_FUNC_ATTRIBUTE_NUM_REGS: *value = standin::registers_of(function->kernel->name); break;
         case CU_FUNC_ATTRIBUTE_PTX_VERSION: *value = 90; break;
         case CU_FUNC_ATTRIBUTE_BINARY_VERSION: *value = 90; break;
         case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES:

@@ -12,6 +12,27 @@ CUresult copy_bytes(void* dst, const void* src, std::size_t bytes) {
     return CUDA_SUCCESS;
 }
 
+/**
+ * An async copy to or from pageable host memory: outside a capture it completes before the call
+ * returns (the work runs at once here, which is what CUDA documents for pageable memory: staged
+ * before return for host to device, complete on return for device to host); inside one it cannot
+ * be recorded (the graph would touch host memory nobody pinned), so CUDA refuses it and the capture
+ * is invalidated.
+ */
+CUresult refuse_pageable_in_capture(CUstream stream, const void* host, std::size_t bytes, const char* call) {
+    if (bytes == 0 || !known_stream(stream) || pinned_range(host, bytes)) {
+        return CUDA_SUCCESS;
+    }
+    CUstream s = resolve(stream);
+    if (!s->capture) {
+        return CUDA_SUCCESS;
+    }
+    s->capture->invalidated = true;
+    complain("%s: pageable host memory in a stream capture (only page-locked memory can be captured; the "
+             "capture is invalidated)", call);
+    return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- memory
@@ -27,7 +48,8 @@ CUAPI CUresult cuMemAlloc_v2(CUdeviceptr* pointer, std::size_t bytes) {
     if (CUresult r = refuse_during_capture("cuMemAlloc")) {
         return r;
     }
-    if (allocated_bytes + bytes > total_memory()) {
+    CUcontext context = current_context();
+    if (context->allocated_bytes + bytes > total_memory()) {
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
     void* p = nullptr;
@@ -36,7 +58,8 @@ CUAPI CUresult cuMemAlloc_v2(CUdeviceptr* pointer, std::size_t bytes) {
     }
     std::memset(p, 0xFF, bytes);   // NaN in every float: fresh device memory is garbage
     allocations[(std::uintptr_t) p] = bytes;
-    allocated_bytes += bytes;
+    allocation_context[(std::uintptr_t) p] = context;
+    context->allocated_bytes += bytes;
     *pointer = (CUdeviceptr) p;
     return CUDA_SUCCESS;
 }
@@ -57,7 +80,8 @@ CUAPI CUresult cuMemFree_v2(CUdeviceptr pointer) {
         complain("cuMemFree(0x%llx): not the start of a live device allocation", pointer);
         return CUDA_ERROR_INVALID_VALUE;
     }
-    allocated_bytes -= it->second;
+    allocation_context[it->first]->allocated_bytes -= it->second;
+    allocation_context.erase(it->first);
     std::free(reinterpret_cast<void*>(it->first));
     allocations.erase(it);
     return CUDA_SUCCESS;
@@ -72,7 +96,7 @@ CUAPI CUresult cuMemGetInfo_v2(std::size_t* free_bytes, std::size_t* total_bytes
         return CUDA_ERROR_INVALID_VALUE;
     }
     *total_bytes = total_memory();
-    *free_bytes = total_memory() - allocated_bytes;
+    *free_bytes = total_memory() - current_context()->allocated_bytes;
     return CUDA_SUCCESS;
 }
 
@@ -88,7 +112,7 @@ CUAPI CUresult cuMemAllocHost_v2(void** pointer, std::size_t bytes) {
     if (posix_memalign(&p, 4096, bytes == 0 ? 1 : bytes) != 0) {
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
-    host_allocations.insert(p);
+    host_allocations[(std::uintptr_t) p] = bytes == 0 ? 1 : bytes;
     *pointer = p;
     return CUDA_SUCCESS;
 }
@@ -100,7 +124,7 @@ CUAPI CUresult cuMemHostAlloc(void** pointer, std::size_t bytes, unsigned flags)
 
 CUAPI CUresult cuMemFreeHost(void* pointer) {
     std::lock_guard<std::recursive_mutex> guard(lock);
-    if (host_allocations.erase(pointer) == 0) {
+    if (host_allocations.erase((std::uintptr_t) pointer) == 0) {
         return CUDA_ERROR_INVALID_VALUE;
     }
     std::free(pointer);
@@ -118,6 +142,9 @@ CUAPI CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, std::size_t byt
     if (CUresult r = refuse_during_capture("cuMemcpyHtoD")) {
         return r;
     }
+    if (CUresult r = refuse_legacy_during_blocking_capture("cuMemcpyHtoD")) {
+        return r;
+    }
     if (CUresult r = check_range(dst, bytes, "cuMemcpyHtoD", "destination")) {
         return r;
     }
@@ -132,6 +159,9 @@ CUAPI CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, std::size_t bytes) {
     if (CUresult r = refuse_during_capture("cuMemcpyDtoH")) {
         return r;
     }
+    if (CUresult r = refuse_legacy_during_blocking_capture("cuMemcpyDtoH")) {
+        return r;
+    }
     if (CUresult r = check_range(src, bytes, "cuMemcpyDtoH", "source")) {
         return r;
     }
@@ -144,6 +174,9 @@ CUAPI CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, std::size_t byt
         return r;
     }
     if (CUresult r = refuse_during_capture("cuMemcpyDtoD")) {
+        return r;
+    }
+    if (CUresult r = refuse_legacy_during_blocking_capture("cuMemcpyDtoD")) {
         return r;
     }
     if (CUresult r = check_range(src, bytes, "cuMemcpyDtoD", "source")) {
@@ -166,6 +199,9 @@ CUAPI CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, std::size_
     if (CUresult r = check_range(dst, bytes, "cuMemcpyHtoDAsync", "destination")) {
         return r;
     }
+    if (CUresult r = refuse_pageable_in_capture(stream, src, bytes, "cuMemcpyHtoDAsync")) {
+        return r;
+    }
     return submit(stream, [dst, src, bytes] { copy_bytes(reinterpret_cast<void*>(dst), src, bytes); });
 }
 
@@ -178,6 +214,9 @@ CUAPI CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, std::size_t byte
         return CUDA_ERROR_INVALID_HANDLE;
     }
     if (CUresult r = check_range(src, bytes, "cuMemcpyDtoHAsync", "source")) {
+        return r;
+    }
+    if (CUresult r = refuse_pageable_in_capture(stream, dst, bytes, "cuMemcpyDtoHAsync")) {
         return r;
     }
     return submit(stream, [dst, src, bytes] { copy_bytes(dst, reinterpret_cast<const void*>(src), bytes); });
@@ -210,6 +249,9 @@ namespace {
 CUresult run_now_or_on(CUstream stream, bool async, const char* call, std::function<void()> work) {
     if (!async) {
         if (CUresult r = refuse_during_capture(call)) {
+            return r;
+        }
+        if (CUresult r = refuse_legacy_during_blocking_capture(call)) {
             return r;
         }
         work();

@@ -8,11 +8,11 @@ namespace standin::driver {
 
 std::recursive_mutex lock;
 bool initialised = false;
-CUctx_st primary;
+CUctx_st primaries[kMaxDevices];
 CUstream_st default_stream;
 std::map<std::uintptr_t, std::size_t> allocations;   // base → bytes, device memory
-std::set<void*> host_allocations;                      // page-locked host memory (cuMemAllocHost)
-std::size_t allocated_bytes = 0;
+std::map<std::uintptr_t, CUcontext> allocation_context;
+std::map<std::uintptr_t, std::size_t> host_allocations;   // base → bytes, page-locked host memory
 std::set<CUstream> streams;
 std::set<CUevent> events;
 std::set<CUmodule> modules;
@@ -30,6 +30,19 @@ int env_int(const char* name, int fallback) {
 int multiprocessors() {
     static int sms = env_int("JLSTM_STANDIN_SMS", 8);
     return sms;
+}
+
+int device_count() {
+    static int count = std::min(kMaxDevices, env_int("JLSTM_STANDIN_DEVICES", 1));
+    return count;
+}
+
+bool valid_device(CUdevice device) {
+    return device >= 0 && device < device_count();
+}
+
+CUcontext current_context() {
+    return context_stack.back();
 }
 
 std::size_t total_memory() {
@@ -102,14 +115,44 @@ CUresult refuse_during_capture(const char* call) {
     return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
 }
 
-/** Runs stream work now, or records it into the capture the stream belongs to. */
+CUresult refuse_legacy_during_blocking_capture(const char* call) {
+    bool refused = false;
+    for (CUstream s : streams) {
+        if (s->blocking && s->capture) {
+            s->capture->invalidated = true;
+            refused = true;
+        }
+    }
+    if (!refused) {
+        return CUDA_SUCCESS;
+    }
+    complain("%s: legacy-stream work while a blocking stream is capturing (an implicit dependency on the "
+             "capture: the capture is invalidated)", call);
+    return CUDA_ERROR_STREAM_CAPTURE_IMPLICIT;
+}
+
+bool pinned_range(const void* p, std::size_t bytes) {
+    auto it = host_allocations.upper_bound((std::uintptr_t) p);
+    if (it == host_allocations.begin()) {
+        return false;
+    }
+    --it;
+    return (std::uintptr_t) p >= it->first && (std::uintptr_t) p + bytes <= it->first + it->second;
+}
+
 CUresult submit(CUstream stream, std::function<void()> work) {
+    if ((std::uintptr_t) stream <= 1) {   // 0 and CU_STREAM_LEGACY: the legacy default stream
+        if (CUresult r = refuse_legacy_during_blocking_capture("work on the legacy default stream")) {
+            return r;
+        }
+    }
     CUstream s = resolve(stream);
+    if (s->capture && s->capture->invalidated) {
+        return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+    }
     s->last_work = ++work_sequence;
     if (s->capture) {
-        if (!s->capture->invalidated) {
-            s->capture->graph->work.push_back(std::move(work));
-        }
+        s->capture->graph->work.push_back(std::move(work));
         return CUDA_SUCCESS;
     }
     work();
@@ -121,16 +164,23 @@ bool known_stream(CUstream s) {
 }
 
 
-void free_everything() {
-    if (!allocations.empty()) {
-        complain("%zu device allocations (%zu bytes) were still live when the primary context was released",
-                 allocations.size(), allocated_bytes);
+void free_everything(CUcontext context) {
+    std::size_t live = 0;
+    for (auto it = allocation_context.begin(); it != allocation_context.end();) {
+        if (it->second != context) {
+            ++it;
+            continue;
+        }
+        live++;
+        std::free(reinterpret_cast<void*>(it->first));
+        allocations.erase(it->first);
+        it = allocation_context.erase(it);
     }
-    for (auto& a : allocations) {
-        std::free(reinterpret_cast<void*>(a.first));
+    if (live != 0) {
+        complain("%zu device allocations (%zu bytes) of device %d were still live when its primary context was "
+                 "released", live, context->allocated_bytes, context->device);
     }
-    allocations.clear();
-    allocated_bytes = 0;
+    context->allocated_bytes = 0;
 }
 
 }  // namespace standin::driver
@@ -156,9 +206,11 @@ CUAPI int jlstm_standin_device_range(const void* p, std::size_t bytes) {
 
 /** A marker the Java side and the tests can look for: this libcuda.so.1 is the stand-in. */
 CUAPI const char* jlstm_standin_description(void) {
-    static std::string text = std::string("jlstm CPU stand-in (not a GPU): ") + std::to_string(multiprocessors()) +
-                              " simulated multiprocessors, blocks in " + standin::block_order_description() +
-                              " order";
+    static std::string text = std::string("jlstm CPU stand-in (not a GPU): ") + std::to_string(device_count()) +
+                              (device_count() == 1 ? " device of " : " devices of ") +
+                              std::to_string(multiprocessors()) + " simulated multiprocessors, blocks in " +
+                              standin::block_order_description() + " order, registers " +
+                              standin::kernel_registers_source;
     return text.c_str();
 }
 
@@ -212,6 +264,8 @@ const ErrorText error_texts[] = {
      "capture was not initiated in this stream"},
     {CUDA_ERROR_STREAM_CAPTURE_UNJOINED, "CUDA_ERROR_STREAM_CAPTURE_UNJOINED",
      "capture has unjoined work"},
+    {CUDA_ERROR_STREAM_CAPTURE_IMPLICIT, "CUDA_ERROR_STREAM_CAPTURE_IMPLICIT",
+     "operation would make the legacy stream depend on a capturing blocking stream"},
     {CUDA_ERROR_ILLEGAL_STATE, "CUDA_ERROR_ILLEGAL_STATE", "the operation is not permitted in this state"},
     {CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
 };

@@ -3,12 +3,18 @@
 // objects, and the helpers every call uses (context check, range check, stream work submission).
 // Not a public header: libcuda.so.1's interface is the CUDA driver API (driver_api.h).
 //
-// The device: one, named "jlstm CPU stand-in (not a GPU)", compute capability 9.0,
-// JLSTM_STANDIN_SMS multiprocessors (default 8), JLSTM_STANDIN_MEMORY_MB of memory (default
-// 16384). Memory is host memory; fresh allocations hold NaN bytes (0xFF), as device memory holds
+// The devices: JLSTM_STANDIN_DEVICES of them (default 1), each named "jlstm CPU stand-in (not a
+// GPU)", compute capability 9.0, JLSTM_STANDIN_SMS multiprocessors (default 8; 132 is an H200),
+// JLSTM_STANDIN_MEMORY_MB of memory each (default 16384), each with its own primary context,
+// whose allocations it counts and frees. Memory is host memory; fresh allocations hold NaN bytes (0xFF), as device memory holds
 // garbage; cuMemGetInfo reports what is allocated, so a leak shows. Streams execute their work
 // in order, at once, on the calling thread (one global lock: one launch at a time), unless they
-// are capturing a graph, in which case the work is recorded and replayed by cuGraphLaunch.
+// are capturing a graph, in which case the work is recorded and replayed by cuGraphLaunch. The
+// legacy default stream's rule is enforced: while a blocking stream captures, legacy-stream work
+// from any thread fails with CUDA_ERROR_STREAM_CAPTURE_IMPLICIT and invalidates the capture. Async
+// copies to or from pageable host memory are refused during a capture (the graph would read or
+// write host memory nobody pinned); outside one they complete before the call returns, which is
+// what CUDA documents for pageable memory.
 //
 // Where each call lives:
 //   driver_state.cpp    the state, initialisation, error names, the stand-in's own entry points
@@ -47,6 +53,8 @@
 
 struct CUctx_st {
     int retained = 0;
+    int device = 0;                    // the ordinal whose primary context this is
+    std::size_t allocated_bytes = 0;   // device memory allocated in it (cuMemGetInfo)
 };
 
 struct CUmod_st {
@@ -80,6 +88,7 @@ struct Capture {
 };
 
 struct CUstream_st {
+    bool blocking = true;                 // created without CU_STREAM_NON_BLOCKING: tied to the legacy stream
     std::shared_ptr<Capture> capture;     // non-null while capturing (origin or joined)
     unsigned long long last_work = 0;     // sequence number of the last work submitted
     unsigned long long joined_up_to = 0;  // work up to this number has been waited on by the capture
@@ -101,17 +110,22 @@ constexpr int kSharedPerBlockOptIn = 227 * 1024;
 constexpr int kSharedPerSm = 228 * 1024;
 constexpr int kThreadsPerSm = 2048;
 constexpr int kBlocksPerSm = 32;
+constexpr int kReservedSharedPerBlock = 1024;   // CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK on sm_80+
+constexpr int kRegistersPerSm = 65536;
+constexpr int kRegistersPerBlock = 65536;
+constexpr int kRegisterAllocationUnit = 256;    // registers are given to a warp in units of 256
 constexpr unsigned kFatbinMagic = 0xBA55ED50u;
 
 // ---------------------------------------------------------------- the state (driver_state.cpp)
 
 extern std::recursive_mutex lock;   // every call that touches the state holds it
 extern bool initialised;
-extern CUctx_st primary;
+constexpr int kMaxDevices = 16;
+extern CUctx_st primaries[kMaxDevices];   // the primary context of each device
 extern CUstream_st default_stream;
 extern std::map<std::uintptr_t, std::size_t> allocations;   // base → bytes, device memory
-extern std::set<void*> host_allocations;                      // page-locked host memory (cuMemAllocHost)
-extern std::size_t allocated_bytes;
+extern std::map<std::uintptr_t, CUcontext> allocation_context;   // base → the context it was made in
+extern std::map<std::uintptr_t, std::size_t> host_allocations;   // base → bytes, page-locked host memory
 extern std::set<CUstream> streams;
 extern std::set<CUevent> events;
 extern std::set<CUmodule> modules;
@@ -124,6 +138,12 @@ extern thread_local std::vector<CUcontext> context_stack;
 // ---------------------------------------------------------------- helpers (driver_state.cpp)
 
 int multiprocessors();
+/** Devices offered: JLSTM_STANDIN_DEVICES (default 1, at most kMaxDevices). */
+int device_count();
+/** Whether {@code device} is an ordinal of an offered device. */
+bool valid_device(CUdevice device);
+/** The context current on this thread (need_context() must have succeeded). */
+CUcontext current_context();
 std::size_t total_memory();
 void complain(const char* format, ...) __attribute__((format(printf, 1, 2)));
 /** CUDA_SUCCESS when the driver is initialised and a retained context is current. */
@@ -136,10 +156,23 @@ CUresult check_range(CUdeviceptr p, std::size_t bytes, const char* call, const c
 CUstream resolve(CUstream s);
 /** Refuses a synchronous call during a capture that covers this thread, as CUDA does. */
 CUresult refuse_during_capture(const char* call);
-/** Runs stream work now, or records it into the capture the stream belongs to. */
+/**
+ * Work on the legacy default stream (a synchronous copy or memset, or work submitted to stream 0 /
+ * CU_STREAM_LEGACY) implicitly waits for every blocking stream of the context; when one of them is
+ * capturing, CUDA refuses it with CUDA_ERROR_STREAM_CAPTURE_IMPLICIT and invalidates that capture,
+ * whatever its mode and whichever thread calls. This does the same.
+ */
+CUresult refuse_legacy_during_blocking_capture(const char* call);
+/** Whether [p, p + bytes) lies inside one page-locked host allocation (cuMemAllocHost). */
+bool pinned_range(const void* p, std::size_t bytes);
+/**
+ * Runs stream work now, or records it into the capture the stream belongs to. Work for an
+ * invalidated capture fails with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, as CUDA's does; work on
+ * the legacy stream obeys refuse_legacy_during_blocking_capture.
+ */
 CUresult submit(CUstream stream, std::function<void()> work);
 bool known_stream(CUstream s);
-/** Frees every device allocation (the primary context's last release), saying so if any were live. */
-void free_everything();
+/** Frees every device allocation of a context (its last release), saying so if any were live. */
+void free_everything(CUcontext context);
 
 }  // namespace standin::driver

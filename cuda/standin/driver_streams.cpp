@@ -8,7 +8,6 @@ using namespace standin::driver;
 
 CUAPI CUresult cuStreamCreate(CUstream* stream, unsigned flags) {
     std::lock_guard<std::recursive_mutex> guard(lock);
-    (void) flags;
     if (CUresult r = need_context()) {
         return r;
     }
@@ -16,6 +15,7 @@ CUAPI CUresult cuStreamCreate(CUstream* stream, unsigned flags) {
         return CUDA_ERROR_INVALID_VALUE;
     }
     auto* s = new CUstream_st();
+    s->blocking = (flags & CU_STREAM_NON_BLOCKING) == 0;
     streams.insert(s);
     *stream = s;
     return CUDA_SUCCESS;

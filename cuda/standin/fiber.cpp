@@ -4,9 +4,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define STANDIN_ASAN 1
@@ -80,6 +82,28 @@ thread_local std::size_t main_stack_size = 0;
 #endif
 }  // namespace
 
+namespace {
+// A guard page splits a stack's mapping in two, and Linux allows a process about 65530 mappings
+// (vm.max_map_count): a cooperative launch on a large simulated GPU (132 SMs keep some 33000
+// threads resident) would run out. So the first kGuardedStacks stacks get a guard page and the
+// rest a canary at their bottom, checked whenever the stack is reset or freed (an overflow is then
+// caught after the fact, with the same message). Unguarded mappings merge with their neighbours.
+constexpr long kGuardedStacks = 12000;
+constexpr std::size_t kCanaryBytes = 64;
+constexpr unsigned char kCanary = 0xA5;
+std::atomic<long> guarded_stacks{0};
+
+void check_canary(const Fiber& f) {
+    for (std::size_t i = 0; i < kCanaryBytes; i++) {
+        if (static_cast<unsigned char>(f.stack[i]) != kCanary) {
+            std::fprintf(stderr, "jlstm CUDA stand-in: a fiber overflowed its %zu-byte stack (canary overwritten)\n",
+                         f.stack_size);
+            std::abort();
+        }
+    }
+}
+}  // namespace
+
 void fiber_allocate(Fiber& f, std::size_t stack_bytes) {
     if (f.stack != nullptr && f.stack_size >= stack_bytes) {
         return;
@@ -87,18 +111,32 @@ void fiber_allocate(Fiber& f, std::size_t stack_bytes) {
     fiber_release(f);
     std::size_t page = (std::size_t) sysconf(_SC_PAGESIZE);
     std::size_t usable = (stack_bytes + page - 1) / page * page;
-    void* mapping = mmap(nullptr, usable + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+    bool guarded = guarded_stacks.fetch_add(1) < kGuardedStacks;
+    if (!guarded) {
+        guarded_stacks.fetch_sub(1);
+    }
+    std::size_t extra = guarded ? page : 0;
+    void* mapping = mmap(nullptr, usable + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                          -1, 0);
     if (mapping == MAP_FAILED) {
         std::fprintf(stderr, "jlstm CUDA stand-in: cannot map a %zu-byte fiber stack\n", usable);
         std::abort();
     }
-    mprotect(mapping, page, PROT_NONE);  // guard page: a stack overflow faults instead of corrupting
-    f.stack = static_cast<char*>(mapping) + page;
+    if (guarded) {
+        mprotect(mapping, page, PROT_NONE);  // guard page: a stack overflow faults instead of corrupting
+    }
+    f.stack = static_cast<char*>(mapping) + extra;
     f.stack_size = usable;
+    f.guarded = guarded;
+    if (!guarded) {
+        std::memset(f.stack, kCanary, kCanaryBytes);
+    }
 }
 
 void fiber_reset(Fiber& f, void (*entry)(void*), void* argument) {
+    if (!f.guarded && f.stack != nullptr) {
+        check_canary(f);
+    }
     f.entry = entry;
     f.argument = argument;
 #if STANDIN_ASAN
@@ -136,9 +174,16 @@ void fiber_release(Fiber& f) {
 #endif
     if (f.stack != nullptr) {
         std::size_t page = (std::size_t) sysconf(_SC_PAGESIZE);
-        munmap(f.stack - page, f.stack_size + page);
+        if (f.guarded) {
+            munmap(f.stack - page, f.stack_size + page);
+            guarded_stacks.fetch_sub(1);
+        } else {
+            check_canary(f);
+            munmap(f.stack, f.stack_size);
+        }
         f.stack = nullptr;
         f.stack_size = 0;
+        f.guarded = false;
     }
 }
 

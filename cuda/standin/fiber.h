@@ -15,7 +15,8 @@ namespace standin {
 
 struct Fiber {
     void* saved_sp = nullptr;          // stack pointer while switched out
-    char* stack = nullptr;             // lowest usable address (a guard page lies below it)
+    char* stack = nullptr;             // lowest usable address (a guard page, or a canary, lies there)
+    bool guarded = false;              // a PROT_NONE page below the stack (else a canary at its bottom)
     std::size_t stack_size = 0;        // usable bytes; 0 for the OS thread's own stack
     void (*entry)(void*) = nullptr;    // what a fresh fiber runs; it must never return
     void* argument = nullptr;

@@ -450,6 +450,9 @@ struct DeviceDoubles {
     std::size_t n;
     explicit DeviceDoubles(std::size_t count) : n(count) { check(cuMemAlloc_v2(&p, n * sizeof(double)), "cuMemAlloc"); }
     ~DeviceDoubles() { cuMemFree_v2(p); }
+    void upload(const std::vector<double>& host) {
+        check(cuMemcpyHtoD_v2(p, host.data(), host.size() * sizeof(double)), "upload");
+    }
     std::vector<double> download() const {
         std::vector<double> host(n);
         check(cuMemcpyDtoH_v2(host.data(), p, n * sizeof(double)), "download");
@@ -539,7 +542,9 @@ void training_kernels(int rows, int outputs) {
         std::vector<void*> sum_args = {&count, &chunk, &d_x.p, &d_partials.p};
         launch("lstm_sum_squares", (unsigned) blocks, 1, 256, 1, sum_args);
         int partials = (int) blocks;
-        std::vector<void*> clip_args = {&partials, &d_partials.p, &max_norm, &d_norm.p, &d_scale.p};
+        DeviceDoubles d_max_norm(1);
+        d_max_norm.upload({max_norm});
+        std::vector<void*> clip_args = {&partials, &d_partials.p, &d_max_norm.p, &d_norm.p, &d_scale.p};
         launch("lstm_clip_scale", 1, 1, 1, 1, clip_args);
         double squares = 0;
         for (float v : pred) {
@@ -560,8 +565,10 @@ void training_kernels(int rows, int outputs) {
         long long count = n;
         double beta1 = 0.9, beta2 = 0.99, step_size = 0.01 / (1 - 0.9 * 0.9), bc2 = std::sqrt(1 - 0.99 * 0.99),
                eps = 1e-8, wd = 0.01;
-        std::vector<void*> args = {&count, &d_p.p, &d_g.p, &d_m.p, &d_v.p, &d_scale.p, &beta1, &beta2, &step_size,
-                                   &bc2, &eps, &wd};
+        DeviceDoubles d_step(2);
+        d_step.upload({step_size, bc2});
+        std::vector<void*> args = {&count, &d_p.p, &d_g.p, &d_m.p, &d_v.p, &d_scale.p, &d_step.p, &beta1, &beta2,
+                                   &eps, &wd};
         launch("lstm_adam_update", (n + 255) / 256, 1, 256, 1, args);
         std::vector<double> want_p(n), want_m(n), want_v(n);
         for (int i = 0; i < n; i++) {
@@ -583,7 +590,9 @@ void training_kernels(int rows, int outputs) {
         Device d_p(p), d_g(g), d_buf(buf), d_scale(scale_host);
         long long count = n;
         double lr = 0.1, momentum = 0.9, wd = 0.001;
-        std::vector<void*> args = {&count, &d_p.p, &d_g.p, &d_buf.p, &first, &d_scale.p, &lr, &momentum, &wd};
+        DeviceDoubles d_step(2);
+        d_step.upload({lr, (double) first});
+        std::vector<void*> args = {&count, &d_p.p, &d_g.p, &d_buf.p, &d_scale.p, &d_step.p, &momentum, &wd};
         launch("lstm_sgd_update", (n + 255) / 256, 1, 256, 1, args);
         std::vector<double> want_p(n), want_buf(n);
         for (int i = 0; i < n; i++) {

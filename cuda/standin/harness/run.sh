@@ -33,6 +33,7 @@ suffix=""
 work="${work:-$repo/target/kernel-harness$suffix}"
 mkdir -p "$work"
 "$standin/kernel_table.sh" "$cuda_dir" "$work/kernels.cpp"
+STANDIN_REGISTERS=none "$standin/register_table.sh" "$cuda_dir" "$work/registers.cpp"   # occupancy plays no part here
 
 if [[ $sanitizer == thread ]]; then
     sanitize=(-fsanitize=thread)
@@ -54,7 +55,7 @@ if [[ $sanitizer == thread ]]; then
     runtime=("$work/executor.o" "$work/fiber.o")
 fi
 g++ "${flags[@]}" -o "$work/kernel_harness" "$here/kernel_harness.cpp" "$standin"/driver_*.cpp "${runtime[@]}" \
-    "$work/kernels.o" -lpthread
+    "$work/kernels.o" "$work/registers.cpp" -lpthread
 
 status=0
 orders=(forward reverse random:7)

@@ -1,5 +1,6 @@
 package jlstm;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -19,19 +20,31 @@ public final class Backends {
         return CpuBackend.INSTANCE;
     }
 
-    /** The CUDA engine; check {@link LstmBackend#availability()} before use. */
+    /** The CUDA engine on GPU 0; check {@link LstmBackend#availability()} before use. */
     public static LstmBackend cuda() {
         return CudaBackend.instance();
     }
 
-    /** Every backend, CPU first. */
+    /** The CUDA engine on GPU {@code ordinal}; check {@link LstmBackend#availability()} before use. */
+    public static LstmBackend cuda(int ordinal) {
+        return CudaBackend.forDevice(ordinal);
+    }
+
+    /** Every backend, CPU first, then one per GPU the driver reports (GPU 0 alone when there is none). */
     public static List<LstmBackend> all() {
-        return List.of(cpu(), cuda());
+        List<LstmBackend> backends = new ArrayList<>();
+        backends.add(cpu());
+        backends.add(cuda());
+        for (int ordinal = 1; ordinal < CudaBackend.deviceCount(); ordinal++) {
+            backends.add(cuda(ordinal));
+        }
+        return backends;
     }
 
     /**
-     * The backend for a device choice. {@code AUTO} takes CUDA when its probe passes and otherwise
-     * the CPU, logging the reason once per JVM; {@code CUDA} fails with the reason when unusable.
+     * The backend for a device choice. {@code AUTO} takes CUDA (GPU 0) when its probe passes and
+     * otherwise the CPU, logging the reason once per JVM; {@code CUDA} and {@code cuda(n)} fail
+     * with the reason when that GPU is unusable.
      */
     public static LstmBackend select(Device device) {
         return select(device, EngineOptions.fromSystemProperties());
@@ -39,14 +52,16 @@ public final class Backends {
 
     /** {@link #select(Device)} with the availability each backend has under these options. */
     public static LstmBackend select(Device device, EngineOptions options) {
-        return switch (device) {
+        return switch (device.kind()) {
             case CPU -> cpu();
             case CUDA -> {
-                LstmBackend.Availability a = cuda().availability(options);
+                LstmBackend gpu = cuda(device.ordinal());
+                LstmBackend.Availability a = gpu.availability(options);
                 if (!a.available()) {
-                    throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
+                    throw new IllegalStateException("CUDA backend"
+                            + (device.ordinal() == 0 ? "" : " (" + device.label() + ")") + " unavailable: " + a.detail());
                 }
-                yield cuda();
+                yield gpu;
             }
             case AUTO -> {
                 LstmBackend.Availability a = cuda().availability(options);

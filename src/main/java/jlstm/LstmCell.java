@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 
 import jlstm.cpu.CellMath;
 import jlstm.cpu.Gemm;
+import jlstm.cuda.CudaBackend;
 import jlstm.cuda.CudaCellEngine;
 
 /**
@@ -116,18 +117,37 @@ public final class LstmCell implements AutoCloseable {
 
     /**
      * This cell on a device: {@link Device#CPU} (or {@link Device#AUTO} without a usable GPU) gives
-     * a CPU cell; {@link Device#CUDA} (or AUTO with a GPU) a cell sharing these weights whose steps
-     * and backward steps run on the GPU (kernels and cuBLAS; the step's arrays cross to the device
-     * and back on every call, so {@link LstmLayer} stays the fast way through a whole sequence).
+     * a CPU cell; {@link Device#CUDA}, {@code Device.cuda(n)} (or AUTO with a GPU) a cell sharing these
+     * weights whose steps and backward steps run on that GPU (kernels and cuBLAS, on the device all
+     * cells of that GPU's backend share). Its
+     * weights stay on the device: call {@link #parametersUpdated()} after changing them. A step
+     * moves x_t in and h_t, c_t out (h_{t-1}, c_{t-1} stay on the device when they are the last
+     * step's outputs, unchanged); {@link LstmLayer} stays the fast way through a whole sequence.
      * Close a GPU cell to free its device memory; its calls are serialised.
      */
     public LstmCell on(Device device) {
         LstmCell cpu = cuda == null ? this : new LstmCell(this, null);
-        if (Backends.select(device) != Backends.cuda()) {
+        if (!(Backends.select(device) instanceof CudaBackend gpu)) {
             return cpu;
         }
-        return new LstmCell(cpu, new CudaCellEngine(inputSize, hiddenSize, weightIh.data(), weightHh.data(),
+        return new LstmCell(cpu, new CudaCellEngine(gpu, inputSize, hiddenSize, weightIh.data(), weightHh.data(),
                 biasIh == null ? null : biasIh.data(), biasHh == null ? null : biasHh.data()));
+    }
+
+    /**
+     * Tells a GPU cell that its weights changed (an optimizer step updated {@link #parameters()} in
+     * place): it uploads them before its next step. A GPU cell keeps its weights on the device and
+     * does not look at the host arrays otherwise; nothing to do for a CPU cell.
+     */
+    public void parametersUpdated() {
+        if (cuda != null) {
+            cuda.parametersUpdated();
+        }
+    }
+
+    /** Device allocations of a GPU cell so far (tests: none per step after the first of a batch size); 0 on the CPU. */
+    long deviceAllocations() {
+        return cuda == null ? 0 : cuda.deviceAllocations();
     }
 
     /** {@code cpu} or {@code cuda}: where this cell's steps run. */
@@ -192,7 +212,7 @@ public final class LstmCell implements AutoCloseable {
      * @param c previous cell state [B, H], or null for zeros
      */
     public State step(Tensor x, Tensor h, Tensor c) {
-        Step s = run(x, h, c);
+        Step s = run(x, h, c, false);
         return new State(s.h, s.c);
     }
 
@@ -205,10 +225,10 @@ public final class LstmCell implements AutoCloseable {
      * @param c previous cell state [B, H], or null for zeros
      */
     public Step stepTraining(Tensor x, Tensor h, Tensor c) {
-        return run(x, h, c);
+        return run(x, h, c, true);
     }
 
-    private Step run(Tensor x, Tensor h, Tensor c) {
+    private Step run(Tensor x, Tensor h, Tensor c, boolean training) {
         if (x == null || x.rank() != 2 || x.dim(1) != inputSize || x.dim(0) < 1) {
             throw new IllegalArgumentException("x has shape " + (x == null ? "null" : x.shapeString())
                     + ", expected [B, " + inputSize + "]");
@@ -218,7 +238,7 @@ public final class LstmCell implements AutoCloseable {
         requireState("state", h, batch);
         requireState("state", c, batch);
         if (cuda != null) {
-            float[] activated = new float[batch * gates];
+            float[] activated = training ? new float[batch * gates] : null;   // only backward reads them
             Tensor hOut = Tensor.zeros(batch, hiddenSize);
             Tensor cOut = Tensor.zeros(batch, hiddenSize);
             cuda.forward(batch, x.data(), h == null ? null : h.data(), c == null ? null : c.data(), activated,

@@ -9,11 +9,14 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 import jlstm.Backends;
+import jlstm.Device;
+import jlstm.LstmCell;
 import jlstm.EngineOptions;
 import jlstm.LstmBackend;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
+import jlstm.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,7 +41,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--device", defaultValue = "all", paramLabel = "cpu|cuda|all",
+    @Option(names = "--device", defaultValue = "all", paramLabel = "cpu|cuda|cuda:N|all",
             description = "backend(s) to time; all = every available one (default: ${DEFAULT-VALUE})")
     private String device;
 
@@ -74,8 +77,12 @@ final class BenchCommand implements Callable<Integer> {
     private Path chart;
 
     @Option(names = "--lengths", description = "also time batches of sequences of different lengths (each drawn "
-            + "from [1, T]) on the CPU, against the same batch padded to T")
+            + "from [1, T]) on each device, against the same batch padded to T")
     private boolean lengths;
+
+    @Option(names = "--cell", description = "also time an LstmCell stepped by hand over T steps on each device "
+            + "(ms per step: an inference step, and a training step with its backward)")
+    private boolean cell;
 
     @Option(names = "--include", paramLabel = "FILE.json",
             description = "more results (same JSON keys, e.g. from benchmarks/torch_anchor.py) to put in the chart (repeatable)")
@@ -127,16 +134,36 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (lengths) {
             StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
-                    "%nvariable lengths (cpu): each sequence's length drawn from [1, T]; fill = Σ lengths / (T·B)%n"
-                            + "%-34s %5s  %-29s  %-29s  %-23s%n", "shape", "fill", "forward ms: padded  all-T  lengths",
-                    "train ms: padded  all-T  lengths", "lengths / all-T: fwd train"));
-            for (BenchShape shape : parsed) {
-                System.err.printf(Locale.ROOT, "lengths %s ...%n", shape);
-                table.append(timeLengths(shape));
+                    "%nvariable lengths: each sequence's length drawn from [1, T]; fill = Σ lengths / (T·B)%n"
+                            + "%-13s %-34s %5s  %-29s  %-29s  %-23s%n", "device", "shape", "fill",
+                    "forward ms: padded  all-T  lengths", "train ms: padded  all-T  lengths",
+                    "lengths / all-T: fwd train"));
+            for (LstmBackend backend : backends) {
+                for (BenchShape shape : parsed) {
+                    System.err.printf(Locale.ROOT, "lengths %s %s ...%n", backend.name(), shape);
+                    table.append(timeLengths(backend, shape));
+                }
             }
             System.out.println(table);
-            System.out.println("padded: the padded batch on the default engine; all-T: the lengths path with every "
-                    + "length T (the same work as padding, on the packed schedule); lengths: the drawn lengths");
+            System.out.println("padded: the padded batch (lengths null); all-T: every length given as T (the same "
+                    + "work as padding, through the same recurrence); lengths: the drawn lengths");
+            standInNote(backends);
+        }
+        if (cell) {
+            StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
+                    "%nLstmCell stepped by hand over T steps (B, I, H of the shape; layers ignored)%n"
+                            + "%-13s %-34s %14s %20s%n", "device", "shape", "step ms", "train step ms"));
+            for (LstmBackend backend : backends) {
+                for (BenchShape shape : parsed) {
+                    System.err.printf(Locale.ROOT, "cell %s %s ...%n", backend.name(), shape);
+                    table.append(timeCell(backend, shape));
+                }
+            }
+            System.out.println(table);
+            System.out.println("step: LstmCell.step, h and c fed back; train step: stepTraining then its backward, "
+                    + "per step (the backward loop run after the T forward steps); cells compute in fp32 "
+                    + "whatever --precision says");
+            standInNote(backends);
         }
         if (json != null) {
             BenchResult.writeJson(results, json);
@@ -178,13 +205,6 @@ final class BenchCommand implements Callable<Integer> {
                             + "(tf32 and bf16 are the CUDA engine's)");
                 }
                 return List.of(Backends.cpu());
-            case "cuda": {
-                LstmBackend.Availability a = Backends.cuda().availability();
-                if (!a.available()) {
-                    throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
-                }
-                return List.of(Backends.cuda());
-            }
             case "all": {
                 List<LstmBackend> available = new ArrayList<>();
                 for (LstmBackend backend : Backends.all()) {
@@ -200,9 +220,19 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 return available;
             }
-            default:
-                throw new ParameterException(spec.commandLine(),
-                        "--device must be cpu, cuda or all, got '" + device + "'");
+            default: {
+                Device gpu;
+                try {
+                    gpu = Device.parse(device);
+                } catch (IllegalArgumentException e) {
+                    gpu = Device.AUTO;
+                }
+                if (gpu.kind() != Device.Kind.CUDA) {
+                    throw new ParameterException(spec.commandLine(),
+                            "--device must be cpu, cuda, cuda:N or all, got '" + device + "'");
+                }
+                return List.of(Backends.select(gpu, options));   // fails with the probe's reason when unusable
+            }
         }
     }
 
@@ -210,14 +240,19 @@ final class BenchCommand implements Callable<Integer> {
     static final String STANDIN_LABEL = "cuda-standin";
 
     /**
-     * The device label of a result row: the backend's name, or cuda-standin on the stand-in, with
-     * {@code @tf32} or {@code @bf16} in those precisions.
+     * The device label of an engine's result row: {@link #deviceLabel}, with {@code @tf32} or
+     * {@code @bf16} in those precisions.
      */
     private String label(LstmBackend backend) {
-        String name = backend == Backends.cuda() && jlstm.cuda.CudaBackend.instance().onStandIn() ? STANDIN_LABEL
-                : backend.name();
+        String name = deviceLabel(backend);
         return options.precision() == EngineOptions.Precision.FP32 ? name
                 : name + "@" + PrecisionOption.label(options.precision());
+    }
+
+    /** The backend's name, or cuda-standin (with :N past GPU 0) on the stand-in. */
+    private static String deviceLabel(LstmBackend backend) {
+        return backend instanceof jlstm.cuda.CudaBackend gpu && gpu.onStandIn()
+                ? STANDIN_LABEL + (gpu.ordinal() == 0 ? "" : ":" + gpu.ordinal()) : backend.name();
     }
 
     /** Warm-up, then the median of the timed repetitions, of inference and of training. */
@@ -256,7 +291,7 @@ final class BenchCommand implements Callable<Integer> {
      * packed schedule with every length T, and with the drawn lengths. The last two run the same
      * code, so their ratio is what skipping the padded steps saves; ideally the fill.
      */
-    private String timeLengths(BenchShape shape) {
+    private String timeLengths(LstmBackend backend, BenchShape shape) {
         LstmConfig config = new LstmConfig(shape.inputSize(), shape.hiddenSize(), shape.layers(), false, true, false);
         LstmParameters params = LstmParameters.initialize(config, 42);
         LstmParameters gradients = LstmParameters.zeros(config);
@@ -275,7 +310,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         double fill = sum / (double) (t * b);
         double[][] ms = new double[3][2]; // [padded, all-T, lengths][forward, train]
-        try (LstmEngine engine = Backends.cpu().open(params, options)) {
+        try (LstmEngine engine = backend.open(params, options)) {
             int[][] cases = {null, full, drawn};
             Runnable[][] runs = new Runnable[3][2];
             for (int c = 0; c < 3; c++) {
@@ -313,9 +348,60 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        return String.format(Locale.ROOT, "%-34s %5.2f  %9.2f %8.2f %8.2f  %9.2f %8.2f %8.2f  %9.2f %8.2f%n", shape,
-                fill, ms[0][0], ms[1][0], ms[2][0], ms[0][1], ms[1][1], ms[2][1], ms[2][0] / ms[1][0],
+        return String.format(Locale.ROOT, "%-13s %-34s %5.2f  %9.2f %8.2f %8.2f  %9.2f %8.2f %8.2f  %9.2f %8.2f%n",
+                label(backend), shape, fill, ms[0][0], ms[1][0], ms[2][0], ms[0][1], ms[1][1], ms[2][1], ms[2][0] / ms[1][0],
                 ms[2][1] / ms[1][1]);
+    }
+
+    /**
+     * An LstmCell (B, I, H of the shape) stepped over T steps on a backend: the median over the
+     * repetitions of a T-step inference loop and of a T-step training loop with its backward, per step.
+     */
+    private String timeCell(LstmBackend backend, BenchShape shape) {
+        int t = shape.steps(), b = shape.batch(), in = shape.inputSize(), h = shape.hiddenSize();
+        Tensor[] xs = new Tensor[t];
+        for (int s = 0; s < t; s++) {
+            xs[s] = Tensor.of(random(b * in, 10 + s), b, in);
+        }
+        Tensor dhLast = Tensor.of(random(b * h, 3), b, h);
+        Device device = backend instanceof jlstm.cuda.CudaBackend gpu ? Device.cuda(gpu.ordinal()) : Device.CPU;
+        try (LstmCell cell = LstmCell.initialize(in, h, true, 42).on(device)) {
+            Runnable inference = () -> {
+                LstmCell.State state = new LstmCell.State(null, null);
+                for (Tensor x : xs) {
+                    state = cell.step(x, state.h(), state.c());
+                }
+            };
+            LstmCell.Gradients gradients = cell.newGradients();
+            Runnable training = () -> {
+                LstmCell.Step[] steps = new LstmCell.Step[t];
+                Tensor hPrev = null, cPrev = null;
+                for (int s = 0; s < t; s++) {
+                    steps[s] = cell.stepTraining(xs[s], hPrev, cPrev);
+                    hPrev = steps[s].h();
+                    cPrev = steps[s].c();
+                }
+                Tensor dh = dhLast, dc = null;
+                for (int s = t - 1; s >= 0; s--) {
+                    LstmCell.StepGradients g = cell.backward(steps[s], dh, dc, gradients);
+                    dh = g.dh();
+                    dc = g.dc();
+                }
+            };
+            for (int i = 0; i < Math.max(1, warmup); i++) {
+                inference.run();
+                training.run();
+            }
+            // deviceLabel: a cell computes in fp32 whatever --precision says (it takes no engine options)
+            return String.format(Locale.ROOT, "%-13s %-34s %14.4f %20.4f%n", deviceLabel(backend), shape,
+                    medianMs(inference) / t, medianMs(training) / t);
+        }
+    }
+
+    private static void standInNote(List<LstmBackend> backends) {
+        if (backends.stream().anyMatch(b -> b instanceof jlstm.cuda.CudaBackend gpu && gpu.onStandIn())) {
+            System.out.println("note: " + STANDIN_LABEL + " rows ran on the CPU stand-in: their times mean nothing");
+        }
     }
 
     private double medianMs(Runnable run) {

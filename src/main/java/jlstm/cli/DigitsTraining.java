@@ -47,7 +47,7 @@ final class DigitsTraining {
     }
 
     static int run(Request request, TrainCommand.TaskDefaults defaults, PrintStream stdout) throws IOException {
-        if (request.device() == Device.CUDA) {
+        if (request.device().kind() == Device.Kind.CUDA) {
             throw new UsageError("--task digits runs on the CPU: its LstmCell loop steps one row of 8 pixels at a time,"
                     + " and on a GPU every step would cross to the device and back (LstmCell.on(Device.CUDA) runs a"
                     + " cell there); use --device cpu or auto");

@@ -63,7 +63,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "FILE", description = "where to write the results (safetensors); written whole or not at all")
     Path output;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda|cuda:N", description = "backend; cuda:N is GPU N (default: ${DEFAULT-VALUE})")
     Device device;
 
     @Mixin

@@ -82,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--task", paramLabel = "adding|airline|digits|stocks", description = "task (default: adding; on --resume: the checkpoint's)")
     String task;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda|cuda:N", description = "backend; cuda:N is GPU N (default: ${DEFAULT-VALUE})")
     Device device;
 
     @Option(names = "--epochs", paramLabel = "N", description = "epochs to run (on --resume: further ones), 1 to " + MAX_EPOCHS + "; default: per task")

@@ -18,8 +18,6 @@ import static jcuda.driver.JCudaDriver.cuGraphLaunch;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpy2DAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor;
 import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
@@ -33,7 +31,6 @@ import static jlstm.cuda.DeviceAddress.FLOAT;
 
 import java.util.function.Supplier;
 
-import jcuda.Pointer;
 import jcuda.driver.CUDA_MEMCPY2D;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -50,10 +47,11 @@ import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream_flags;
 
 /**
- * GPU 0 through JCuda for one engine: the primary context (retained), two blocking streams — lane
+ * One GPU (by ordinal) through JCuda for one engine: its primary context (retained), two non-blocking streams — lane
  * 0, the main one, and lane 1, where the reverse direction of a bidirectional layer runs beside
  * the forward one — each with its own cuBLAS handle and workspace, the kernel module, and the
- * events that fork lane 1 off lane 0 and join it back. Every call is checked (see
+ * events that fork lane 1 off lane 0 and join it back, and the pinned staging buffer through
+ * which host arrays move ({@link PinnedStaging}, on lane 0). Every call is checked (see
  * {@link CudaCalls}); addresses are {@code long}s (see {@link DeviceAddress}). All calls except
  * {@link #inContext} must be made inside {@link #inContext}.
  */
@@ -76,14 +74,25 @@ final class CudaDevice implements AutoCloseable {
     private int streamsCreated;
     private boolean eventsCreated;
     private CudaModule module;
+    private PinnedStaging staging;
     private boolean closed;
+    private long allocations;
     private final int[] maxDynamicShared = new int[Kernel.values().length];
     /** Streaming multiprocessors of the device. */
     final int multiprocessors;
+    /** The GPU's ordinal in the driver's order. */
+    final int ordinal;
 
+    /** GPU 0. */
     CudaDevice() {
+        this(0);
+    }
+
+    /** GPU {@code ordinal} (its primary context, retained). */
+    CudaDevice(int ordinal) {
+        this.ordinal = ordinal;
         try {
-            check(cuDeviceGet(device, 0), "cuDeviceGet(0)");
+            check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
             int[] sms = new int[1];
             check(cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
                     "cuDeviceGetAttribute(multiprocessors)");
@@ -91,13 +100,15 @@ final class CudaDevice implements AutoCloseable {
             check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
             contextRetained = true;
             inContext(() -> {
-                // Blocking streams: they wait for the legacy default stream, on which the synchronous
-                // host copies (cuMemcpyHtoD of pageable Java arrays) run, so a kernel never starts
-                // before its input has fully arrived.
+                // Non-blocking streams: they never wait for the legacy default stream, nor it for
+                // them, so another thread's (or library's) legacy-stream work can neither break one
+                // of our captures nor be broken by it. Host copies are async on lane 0 itself
+                // (PinnedStaging), so stream order alone puts each input before its kernels.
                 for (CUstream s : streams) {
-                    check(cuStreamCreate(s, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
+                    check(cuStreamCreate(s, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
                     streamsCreated++;
                 }
+                staging = new PinnedStaging(streams[0]);
                 check(cuEventCreate(fork, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
                 check(cuEventCreate(join, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
                 eventsCreated = true;
@@ -150,7 +161,17 @@ final class CudaDevice implements AutoCloseable {
 
     /** Allocates {@code floats} floats; returns the address. */
     long alloc(long floats, String what) {
-        return DeviceAddress.of(CudaCalls.allocFloats(floats, what));
+        long address = DeviceAddress.of(CudaCalls.allocFloats(floats, what));
+        allocations++;
+        return address;
+    }
+
+    /**
+     * Device allocations made through this device so far (its own included): tests check that a
+     * repeated call allocates nothing, since cuMemAlloc and cuMemFree synchronise the whole device.
+     */
+    long allocations() {
+        return allocations;
     }
 
     /** Frees an allocation from {@link #alloc}; 0 is ignored. */
@@ -160,37 +181,29 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
-    /** Copies a host array to the device (complete before any later stream work starts). */
+    /**
+     * Queues a copy of a host array to the device on lane 0 (through pinned staging: the array may
+     * be reused at once; lane 0's later work sees the data).
+     */
     void upload(long dst, float[] src) {
-        int result = cuMemcpyHtoD(DeviceAddress.pointer(dst), Pointer.to(src), src.length * FLOAT);
-        if (result != CUresult.CUDA_SUCCESS) {
-            check(result, "cuMemcpyHtoD(" + src.length + " floats)");
-        }
+        staging.upload(dst, src);
     }
 
-    /** Copies a host int array to the device (index arrays). */
+    /** Queues a copy of a host int array (index arrays) to the device on lane 0. */
     void upload(long dst, int[] src) {
-        int result = cuMemcpyHtoD(DeviceAddress.pointer(dst), Pointer.to(src), (long) src.length * Integer.BYTES);
-        if (result != CUresult.CUDA_SUCCESS) {
-            check(result, "cuMemcpyHtoD(" + src.length + " ints)");
-        }
+        staging.upload(dst, src);
     }
 
-    /** Waits for lane 0, then copies device memory into a host array. */
+    /** Waits for both lanes, then copies device memory into a host array (through lane 0's staging). */
     void download(float[] dst, long src) {
         synchronize("before a download");
-        int result = cuMemcpyDtoH(Pointer.to(dst), DeviceAddress.pointer(src), dst.length * FLOAT);
-        if (result != CUresult.CUDA_SUCCESS) {
-            check(result, "cuMemcpyDtoH(" + dst.length + " floats)");
-        }
+        staging.download(dst, src);
     }
 
-    /** Waits for lane 0, then reads one double from device memory. */
+    /** Waits for both lanes, then reads one double from device memory. */
     double downloadDouble(long src) {
         synchronize("before a download");
-        double[] value = new double[1];
-        check(cuMemcpyDtoH(Pointer.to(value), DeviceAddress.pointer(src), Double.BYTES), "cuMemcpyDtoH(1 double)");
-        return value[0];
+        return staging.downloadDouble(src);
     }
 
     /** Stream-ordered device-to-device copy on a lane. */
@@ -340,6 +353,9 @@ final class CudaDevice implements AutoCloseable {
         try {
             for (int s = 0; s < streamsCreated; s++) {
                 check(cuStreamSynchronize(streams[s]), "cuStreamSynchronize(close)");
+            }
+            if (staging != null) {
+                staging.close();
             }
             for (int lane = 0; lane < 2; lane++) {
                 if (blas[lane] != null) {

@@ -10,25 +10,25 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jlstm.cuda.CudaCalls.check;
 
 import java.util.Locale;
 
-import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
 import jlstm.LstmBackend.Availability;
 
 /**
  * The one GPU probe: natives load, driver ≥ 12.0, a device exists, cuBLAS loads (through the
  * forwarding library when only cuBLAS 13 is installed), the kernel module loads and a tiny kernel
- * runs with the right result. Run once per JVM by {@link CudaBackend}; catches every
+ * runs with the right result, on one GPU. Run once per GPU and JVM by {@link CudaBackend}; catches every
  * {@code Throwable}, so a broken CUDA installation can never take the JVM down.
  */
 final class CudaProbe {
@@ -42,16 +42,30 @@ final class CudaProbe {
     private CudaProbe() {
     }
 
-    /** Runs the whole probe; never throws. */
-    static Availability run() {
+    /** Runs the whole probe for GPU {@code ordinal}; never throws. */
+    static Availability run(int ordinal) {
         try {
-            return probe();
+            return probe(ordinal);
         } catch (Throwable t) {
             return Availability.no("probe failed: " + describe(t));
         }
     }
 
-    private static Availability probe() {
+    /**
+     * GPUs the driver reports; 0 when there is no usable driver. GPU 0's probe runs first: it loads
+     * the driver (or the stand-in, which must come before JCuda's natives) and initialises it.
+     */
+    static int deviceCount() {
+        CudaBackend.instance().availability();
+        try {
+            int[] count = new int[1];
+            return cuDeviceGetCount(count) == CUresult.CUDA_SUCCESS ? count[0] : 0;
+        } catch (Throwable t) {
+            return 0;   // no natives or no driver: GPU 0's probe says why
+        }
+    }
+
+    private static Availability probe(int ordinal) {
         String os = System.getProperty("os.name", "?").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "?");
         if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
@@ -94,8 +108,12 @@ final class CudaProbe {
         if (count[0] == 0) {
             return Availability.no("no CUDA device (driver " + versionText(version[0]) + " found, 0 devices)");
         }
+        if (ordinal >= count[0]) {
+            return Availability.no("no CUDA device " + ordinal + " (the driver reports " + count[0] + ", ordinals 0 to "
+                    + (count[0] - 1) + ")");
+        }
         CUdevice device = new CUdevice();
-        check(cuDeviceGet(device, 0), "cuDeviceGet(0)");
+        check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
         String deviceText = deviceDescription(device);
         // 4. cuBLAS: before any JCublas2 class is touched.
         String cublasSource;
@@ -126,10 +144,21 @@ final class CudaProbe {
 
     private static Availability probeInContext(byte[] fatbin, String deviceText, int driverVersion,
                                                String cublasSource) {
+        // A non-blocking stream of its own, and copies through pinned staging on it: nothing here
+        // touches the legacy default stream, so a probe never disturbs another engine's capture.
+        CUstream stream = new CUstream();
+        check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate(probe)");
+        try (PinnedStaging staging = new PinnedStaging(stream)) {
+            return probeOnStream(fatbin, deviceText, driverVersion, cublasSource, stream, staging);
+        } finally {
+            check(cuStreamDestroy(stream), "cuStreamDestroy(probe)");
+        }
+    }
+
+    private static Availability probeOnStream(byte[] fatbin, String deviceText, int driverVersion,
+                                              String cublasSource, CUstream stream, PinnedStaging staging) {
         int cublasVersion;
-        CUstream stream = new CUstream(); // the null (default) stream: enough for one launch
         try {
-            // The default stream (null) is enough here; the engine makes its own.
             try (Cublas cublas = new Cublas(stream)) {
                 cublasVersion = cublas.version();
             }
@@ -148,9 +177,8 @@ final class CudaProbe {
             try {
                 module.launcher(Kernel.PROBE_FILL).begin().i(n).f(0.5f).f(1f).p(DeviceAddress.of(out))
                         .launch(CudaModule.ceilDiv(n, 128), 1, 128, 1, 0, stream);
-                check(cuStreamSynchronize(stream), "cuStreamSynchronize(probe kernel)");
                 float[] host = new float[n];
-                check(cuMemcpyDtoH(Pointer.to(host), out, (long) n * Float.BYTES), "cuMemcpyDtoH(probe output)");
+                staging.download(host, DeviceAddress.of(out));   // waits for the kernel: same stream
                 for (int i = 0; i < n; i++) {
                     if (host[i] != 0.5f * i + 1f) {
                         return Availability.no("probe kernel gave a wrong result on " + deviceText + ": out[" + i

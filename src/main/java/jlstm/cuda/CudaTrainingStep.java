@@ -2,9 +2,13 @@ package jlstm.cuda;
 
 import static jlstm.cuda.DeviceAddress.at;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import jcuda.driver.CUgraphExec;
+
+import jlstm.EngineOptions;
 import jlstm.LstmConfig;
 import jlstm.LstmParameters;
 
@@ -16,6 +20,13 @@ import jlstm.LstmParameters;
  * ({@code cuda/lstm_training.cu}) and cuBLAS products. Per step the batch goes to the device and
  * only the loss comes back; parameters and optimizer state stay on the device until
  * {@link #readParameters} and {@link #readOptimizerState} fetch them (checkpoints, evaluation).
+ *
+ * <p><b>One graph per step.</b> x, the targets and the step's hyper-parameters (Adam's
+ * step-dependent step size and bias correction, SGD's learning rate and first-step flag, the
+ * clipping threshold) are queued into device memory asynchronously, through pinned staging on the
+ * engine's stream; everything else (forward, head, loss, backward, clipping, update) reads them
+ * there, so with the engine's graphs on it is captured once per (T, B, clipping or not) and
+ * replayed every step with one {@code cuGraphLaunch}. Then the loss comes back (one 8-byte copy).
  *
  * <p>Layouts: the LSTM's parameters, gradients and optimizer state use the engine's flat layout
  * (every parameter at {@link CudaLstmEngine#parameterOffset}, zeros between them), the head's
@@ -57,6 +68,13 @@ public final class CudaTrainingStep implements AutoCloseable {
     private static final int BLOCK = 256;
     /** Blocks (partial sums) of one sum of squares: a fixed partition, so norms are reproducible. */
     private static final int SUM_BLOCKS = 128;
+    // Double slots of the scalars buffer after the 2·SUM_BLOCKS partial sums.
+    private static final int LOSS_SLOT = 2 * SUM_BLOCKS;          // Σ loss terms
+    private static final int NORM_SLOT = LOSS_SLOT + 1;           // the global gradient norm
+    private static final int MAX_NORM_SLOT = LOSS_SLOT + 2;       // in: the clipping threshold
+    private static final int STEP_SLOT = LOSS_SLOT + 3;           // in [2]: Adam's step size and √(1 − β2^t),
+                                                                  //   or SGD's learning rate and first-step flag
+    private static final int SCALE_SLOT = LOSS_SLOT + 7;          // the clipping factor (a float)
 
     private final CudaLstmEngine engine;
     private final CudaDevice device;
@@ -75,6 +93,8 @@ public final class CudaTrainingStep implements AutoCloseable {
     private final long scalars;        // 2·SUM_BLOCKS + 8 doubles: partial sums, loss, norm; then the scale
     private long scratch;              // per shape: prediction, its gradient, targets, loss terms, ones
     private long scratchFloats;
+    private long scratchGeneration;    // changes whenever the scratch moves (graphs over it are stale)
+    private final Map<GraphKey, CUgraphExec> graphs = new HashMap<>();
     private boolean momentumStarted;
     private boolean closed;
 
@@ -233,78 +253,158 @@ public final class CudaTrainingStep implements AutoCloseable {
             }
         }
         return engine.inContext(() -> {
-            engine.forwardTrainingFromHost(steps, batch, x);
-            long terms = ensureScratch(predictions, rows);        // doubles first: 8-byte aligned
-            long pred = at(terms, 2 * predictions);
-            long predGrad = at(pred, predictions);
-            long targets = at(predGrad, predictions);
-            long ones = at(targets, predictions);
-            long y = engine.outputAddress();
-            long yRows = lastStep ? at(y, (long) (steps - 1) * batch * features) : y;
-            long weight = head;
-            long bias = at(head, (long) outputs * features);
-            Cublas blas = device.blas(0);
-            // Head: pred[R, O] = y_rows[R, F] · Wᵀ + b.
-            blas.gemm(false, true, rows, outputs, features, yRows, features, weight, features, false, pred, outputs);
-            launch1d(device.kernel(Kernel.HEAD_BIAS).begin().i(rows).i(outputs).p(pred).p(bias), predictions);
+            // Inputs in, outside the graph: x, targets and this step's hyper-parameters, queued on the
+            // stream through pinned staging; the graph reads them from device memory.
+            engine.prepareDeviceStep(steps, batch, x);
+            long terms = ensureScratch(predictions, rows);   // doubles first: 8-byte aligned
+            long targets = at(terms, 2 * predictions + 2 * predictions);
             device.upload(targets, target);
-            // Loss terms and d loss / d pred.
-            int termCount;
-            if (objective == Objective.MEAN_SQUARED_ERROR) {
-                termCount = (int) predictions;
-                launch1d(device.kernel(Kernel.MSE).begin().i(termCount).p(pred).p(targets).p(predGrad).p(terms),
-                        predictions);
+            uploadHyperParameters(learningRate, stepNumber, maxGradNorm);
+            Runnable issue = () -> issueStep(steps, batch, rows, predictions, terms, maxGradNorm > 0);
+            if (engine.graphsEnabled()) {
+                replay(new GraphKey(steps, batch, maxGradNorm > 0, engine.precision(), engine.workspaceGeneration(),
+                        scratchGeneration), issue);
             } else {
-                termCount = rows;
-                launch1d(device.kernel(Kernel.SOFTMAX_CE).begin().i(rows).i(outputs).p(pred).p(targets).p(predGrad)
-                        .p(terms), rows);
+                issue.run();
             }
-            long lossSum = at(scalars, 2L * 2 * SUM_BLOCKS);
-            device.kernel(Kernel.REDUCE).begin().i(termCount).p(terms).p(lossSum)
-                    .launch(1, 1, BLOCK, 1, 0, device.stream(0));
-            // Head backward: dW = dPredᵀ · y_rows, db = column sums of dPred, dy_rows = dPred · W.
-            blas.gemm(true, false, outputs, features, rows, predGrad, outputs, yRows, features, false, headGrad,
-                    features);
-            blas.columnSums(rows, outputs, predGrad, outputs, ones, at(headGrad, (long) outputs * features));
-            long dy = engine.outputGradientAddress();
-            if (lastStep) {
-                device.fill(dy, (long) steps * batch * features, 0);   // only y[T−1] reaches the loss
-            }
-            blas.gemm(false, false, rows, features, outputs, predGrad, outputs, weight, features, false,
-                    lastStep ? at(dy, (long) (steps - 1) * batch * features) : dy, features);
-            engine.backwardFromOutputGradient();
-            // Clipping: the factor lives on the device; the updates read it.
-            long scale = at(scalars, 2L * (2 * SUM_BLOCKS + 7));
-            if (maxGradNorm > 0) {
-                int lstmBlocks = sumOfSquares(engine.gradientsAddress(), lstmFloats, scalars);
-                int headBlocks = sumOfSquares(headGrad, headFloats, at(scalars, 2L * lstmBlocks));
-                device.kernel(Kernel.CLIP_SCALE).begin().i(lstmBlocks + headBlocks).p(scalars).d(maxGradNorm)
-                        .p(at(scalars, 2L * (2 * SUM_BLOCKS + 1))).p(scale).launch(1, 1, 1, 1, 0, device.stream(0));
-            } else {
-                device.fill(scale, 1, Float.floatToRawIntBits(1f));
-            }
-            update(engine.parametersAddress(), engine.gradientsAddress(), lstmState, lstmFloats, scale, learningRate,
-                    stepNumber);
-            update(head, headGrad, headState, headFloats, scale, learningRate, stepNumber);
             momentumStarted = true;
-            return device.downloadDouble(lossSum) / termCount;
+            int termCount = objective == Objective.MEAN_SQUARED_ERROR ? (int) predictions : rows;
+            return device.downloadDouble(at(scalars, 2L * LOSS_SLOT)) / termCount;
         });
     }
 
-    /** Launches the update rule over one flat buffer. */
-    private void update(long params, long grads, long[] state, long n, long scale, double learningRate,
-                        long stepNumber) {
+    /**
+     * What a captured step depends on besides the contents of device memory: the shape, whether it
+     * clips, the engine's precision (its products and kernel launches are captured in that mode), and
+     * where the engine's workspace and this step's scratch lie.
+     */
+    private record GraphKey(int steps, int batch, boolean clips, EngineOptions.Precision precision,
+            long workspaceGeneration, long scratchGeneration) {
+    }
+
+    /** Replays the step's graph for this key, capturing {@code issue} first if there is none. */
+    private void replay(GraphKey key, Runnable issue) {
+        CUgraphExec graph = graphs.get(key);
+        if (graph == null) {
+            // A graph over an old workspace or scratch can never run again: drop those.
+            graphs.entrySet().removeIf(e -> {
+                boolean stale = e.getKey().workspaceGeneration() != key.workspaceGeneration()
+                        || e.getKey().scratchGeneration() != key.scratchGeneration();
+                if (stale) {
+                    device.destroy(e.getValue());
+                }
+                return stale;
+            });
+            device.beginCapture();
+            try {
+                issue.run();
+            } catch (RuntimeException | Error e) {
+                try {
+                    device.destroy(device.endCapture());
+                } catch (RuntimeException ignored) {
+                    // the capture is broken anyway; the original failure is what matters
+                }
+                throw e;
+            }
+            graph = device.endCapture();
+            graphs.put(key, graph);
+        }
+        device.launch(graph);
+    }
+
+    /** Graphs of the step held (for tests: one per shape and clipping, replayed every step). */
+    int graphCount() {
+        return graphs.size();
+    }
+
+    /**
+     * The step-dependent values the kernels read from device memory: the clipping threshold, and
+     * Adam's step size lr / (1 − β1^t) and √(1 − β2^t), or SGD's learning rate and first-step flag.
+     */
+    private void uploadHyperParameters(double learningRate, long stepNumber, double maxGradNorm) {
+        double[] values = new double[3];
+        values[0] = maxGradNorm;
         if (rule instanceof Rule.Adam adam) {
-            double biasCorrection1 = 1 - Math.pow(adam.beta1(), stepNumber);
-            double biasCorrection2 = 1 - Math.pow(adam.beta2(), stepNumber);
+            values[1] = learningRate / (1 - Math.pow(adam.beta1(), stepNumber));
+            values[2] = Math.sqrt(1 - Math.pow(adam.beta2(), stepNumber));
+        } else {
+            values[1] = learningRate;
+            values[2] = momentumStarted ? 0 : 1;
+        }
+        int[] words = new int[2 * values.length];   // doubles as little-endian 32-bit words
+        for (int i = 0; i < values.length; i++) {
+            long bits = Double.doubleToRawLongBits(values[i]);
+            words[2 * i] = (int) bits;
+            words[2 * i + 1] = (int) (bits >>> 32);
+        }
+        device.upload(at(scalars, 2L * MAX_NORM_SLOT), words);
+    }
+
+    /** The step's device work: forward, head, loss, backward, clipping, update (all capturable). */
+    private void issueStep(int steps, int batch, int rows, long predictions, long terms, boolean clips) {
+        long pred = at(terms, 2 * predictions);
+        long predGrad = at(pred, predictions);
+        long targets = at(predGrad, predictions);
+        long ones = at(targets, predictions);
+        device.fill(ones, rows, Float.floatToRawIntBits(1f));
+        engine.issueDeviceStepForward();
+        long y = engine.outputAddress();
+        long yRows = lastStep ? at(y, (long) (steps - 1) * batch * features) : y;
+        long weight = head;
+        long bias = at(head, (long) outputs * features);
+        Cublas blas = device.blas(0);
+        // Head: pred[R, O] = y_rows[R, F] · Wᵀ + b.
+        blas.gemm(false, true, rows, outputs, features, yRows, features, weight, features, false, pred, outputs);
+        launch1d(device.kernel(Kernel.HEAD_BIAS).begin().i(rows).i(outputs).p(pred).p(bias), predictions);
+        // Loss terms and d loss / d pred.
+        int termCount;
+        if (objective == Objective.MEAN_SQUARED_ERROR) {
+            termCount = (int) predictions;
+            launch1d(device.kernel(Kernel.MSE).begin().i(termCount).p(pred).p(targets).p(predGrad).p(terms),
+                    predictions);
+        } else {
+            termCount = rows;
+            launch1d(device.kernel(Kernel.SOFTMAX_CE).begin().i(rows).i(outputs).p(pred).p(targets).p(predGrad)
+                    .p(terms), rows);
+        }
+        device.kernel(Kernel.REDUCE).begin().i(termCount).p(terms).p(at(scalars, 2L * LOSS_SLOT))
+                .launch(1, 1, BLOCK, 1, 0, device.stream(0));
+        // Head backward: dW = dPredᵀ · y_rows, db = column sums of dPred, dy_rows = dPred · W.
+        blas.gemm(true, false, outputs, features, rows, predGrad, outputs, yRows, features, false, headGrad,
+                features);
+        blas.columnSums(rows, outputs, predGrad, outputs, ones, at(headGrad, (long) outputs * features));
+        long dy = engine.outputGradientAddress();
+        if (lastStep) {
+            device.fill(dy, (long) steps * batch * features, 0);   // only y[T−1] reaches the loss
+        }
+        blas.gemm(false, false, rows, features, outputs, predGrad, outputs, weight, features, false,
+                lastStep ? at(dy, (long) (steps - 1) * batch * features) : dy, features);
+        engine.issueDeviceStepBackward();
+        // Clipping: the factor lives on the device; the updates read it.
+        long scale = at(scalars, 2L * SCALE_SLOT);
+        if (clips) {
+            int lstmBlocks = sumOfSquares(engine.gradientsAddress(), lstmFloats, scalars);
+            int headBlocks = sumOfSquares(headGrad, headFloats, at(scalars, 2L * lstmBlocks));
+            device.kernel(Kernel.CLIP_SCALE).begin().i(lstmBlocks + headBlocks).p(scalars)
+                    .p(at(scalars, 2L * MAX_NORM_SLOT)).p(at(scalars, 2L * NORM_SLOT)).p(scale)
+                    .launch(1, 1, 1, 1, 0, device.stream(0));
+        } else {
+            device.fill(scale, 1, Float.floatToRawIntBits(1f));
+        }
+        update(engine.parametersAddress(), engine.gradientsAddress(), lstmState, lstmFloats, scale);
+        update(head, headGrad, headState, headFloats, scale);
+    }
+
+    /** Launches the update rule over one flat buffer; the step's values come from device memory. */
+    private void update(long params, long grads, long[] state, long n, long scale) {
+        long step = at(scalars, 2L * STEP_SLOT);
+        if (rule instanceof Rule.Adam adam) {
             launch1d(device.kernel(Kernel.ADAM_UPDATE).begin().l(n).p(params).p(grads).p(state[0]).p(state[1])
-                    .p(scale).d(adam.beta1()).d(adam.beta2()).d(learningRate / biasCorrection1)
-                    .d(Math.sqrt(biasCorrection2)).d(adam.eps()).d(adam.weightDecay()), n);
+                    .p(scale).p(step).d(adam.beta1()).d(adam.beta2()).d(adam.eps()).d(adam.weightDecay()), n);
         } else {
             Rule.Sgd sgd = (Rule.Sgd) rule;
             launch1d(device.kernel(Kernel.SGD_UPDATE).begin().l(n).p(params).p(grads)
-                    .p(state.length == 0 ? 0 : state[0]).i(momentumStarted ? 0 : 1).p(scale).d(learningRate)
-                    .d(sgd.momentum()).d(sgd.weightDecay()), n);
+                    .p(state.length == 0 ? 0 : state[0]).p(scale).p(step).d(sgd.momentum()).d(sgd.weightDecay()), n);
         }
     }
 
@@ -330,8 +430,8 @@ public final class CudaTrainingStep implements AutoCloseable {
             device.free(scratch, "training scratch");
             scratch = device.alloc(needed, "training scratch");
             scratchFloats = needed;
+            scratchGeneration++;
         }
-        device.fill(at(scratch, 5 * predictions), rows, Float.floatToRawIntBits(1f));
         return scratch;
     }
 
@@ -379,6 +479,10 @@ public final class CudaTrainingStep implements AutoCloseable {
         closed = true;
         engine.inContext(() -> {
             device.synchronize("closing the training step");
+            for (CUgraphExec graph : graphs.values()) {
+                device.destroy(graph);
+            }
+            graphs.clear();
             device.free(scratch, "training scratch");
             device.free(head, "head");
             device.free(headGrad, "head gradients");

@@ -43,11 +43,11 @@ enum Kernel {
     /** cuda/lstm_training.cu: one-block deterministic sum of doubles. */
     REDUCE("ipp"),
     /** cuda/lstm_training.cu: the global norm and the clipping factor. */
-    CLIP_SCALE("ipdpp"),
+    CLIP_SCALE("ipppp"),
     /** cuda/lstm_training.cu: Adam's update of a flat parameter array. */
-    ADAM_UPDATE("lpppppdddddd"),
+    ADAM_UPDATE("lppppppdddd"),
     /** cuda/lstm_training.cu: SGD with momentum on a flat parameter array. */
-    SGD_UPDATE("lpppipddd"),
+    SGD_UPDATE("lpppppdd"),
     /** cuda/lstm_probe.cu: the probe's tiny kernel. */
     PROBE_FILL("iffp");
 

@@ -50,10 +50,12 @@ class CudaCliTest {
     @Test
     void benchLabelsStandInRows() {
         CliTest.Result r = CliTest.execute("bench", "--device", "cuda", "--shape", "3,2,4,8,1", "--reps", "1",
-                "--warmup", "0");
+                "--warmup", "0", "--lengths", "--cell");
         assertEquals(0, r.status(), r.err());
         String label = CudaStandIn.active() ? "cuda-standin " : "cuda ";
-        assertTrue(r.out().lines().anyMatch(l -> l.startsWith(label)), r.out());
+        // one row each in the main table, the lengths table and the cell table
+        assertEquals(3, r.out().lines().filter(l -> l.startsWith(label)).count(), r.out());
+        assertTrue(r.out().contains("LstmCell stepped by hand"), r.out());
         assertEquals(CudaStandIn.active(), r.out().contains("their times mean nothing"), r.out());
     }
 

@@ -30,7 +30,7 @@ class CublasPrecisionTest {
 
     @BeforeEach
     void requireStandIn() {
-        assumeTrue(Backends.cuda().availability().available(), "CUDA unavailable");
+        jlstm.CudaTestSupport.requireOrSkip(Backends.cuda().availability());
         assumeTrue(CudaStandIn.active(), "checks the stand-in's model of cublasGemmEx");
     }
 

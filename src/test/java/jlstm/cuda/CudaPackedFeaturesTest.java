@@ -2,6 +2,7 @@ package jlstm.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +27,8 @@ import jlstm.LstmParameters;
 import jlstm.Tensor;
 
 /**
- * Per-sequence lengths, projections and dropout masks on the CUDA engine ({@link PackedPasses})
- * against the CPU engine, forward and backward, every output and gradient: unsorted lengths with
+ * Per-sequence lengths, projections and dropout masks on the CUDA engine (the one recurrence of
+ * {@link RecurrentPasses}) against the CPU engine, forward and backward, every output and gradient: unsorted lengths with
  * ties, a sequence of length 1, every length T, two bidirectional layers, a projection, explicit
  * masks. (The golden cases compare the same features with PyTorch.)
  */
@@ -121,6 +122,51 @@ class CudaPackedFeaturesTest {
             t.data()[i] = (float) random.nextDouble(-1, 1);
         }
         return t;
+    }
+
+    /**
+     * The packed path sizes its workspace once per (T, B): after the first call of a shape, calls
+     * with other lengths, masks, a projection and two bidirectional layers allocate no device
+     * memory (cuMemAlloc / cuMemFree synchronise the whole device), with graphs on or off.
+     */
+    @ParameterizedTest(name = "graphs {0}")
+    @MethodSource("graphSwitch")
+    void thePackedPathAllocatesNothingAfterTheFirstCall(boolean graphs) {
+        LstmConfig config = LstmConfig.of(4, 7).withLayers(2).withBidirectional(true).withProjSize(3);
+        LstmParameters params = LstmParameters.initialize(config, 5);
+        int steps = 6, batch = 4;
+        SplittableRandom random = new SplittableRandom(3);
+        float[] x = randomTensor(random, steps, batch, config.inputSize()).data();
+        float[] dy = randomTensor(random, steps, batch, config.outputSize()).data();
+        float[][] masks = {randomTensor(random, steps, batch, config.outputSize()).data()};
+        int states = config.numLayers() * config.directions() * batch;
+        float[] y = new float[dy.length], hn = new float[states * config.realHiddenSize()];
+        float[] cn = new float[states * config.hiddenSize()], dx = new float[x.length];
+        float[] dh0 = new float[hn.length], dc0 = new float[cn.length];
+        LstmParameters grads = LstmParameters.zeros(config);
+        int[][] lengthsPerCall = {{6, 2, 5, 1}, {3, 6, 6, 2}, {6, 2, 5, 1}, null, {1, 1, 1, 1}, {3, 6, 6, 2}};
+        try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+            engine.setGraphs(graphs);
+            long afterFirst = -1;
+            for (int[] lengths : lengthsPerCall) {
+                engine.forward(steps, batch, x, null, null, y, hn, cn, true, lengths, masks);
+                engine.backward(dy, null, null, dx, dh0, dc0, grads);
+                engine.forward(steps, batch, x, null, null, y, hn, cn, false, lengths, null);
+                if (afterFirst < 0) {
+                    afterFirst = engine.deviceAllocations();
+                } else {
+                    assertEquals(afterFirst, engine.deviceAllocations(),
+                            "device allocations on a later call with lengths " + java.util.Arrays.toString(lengths));
+                }
+            }
+            if (graphs) {
+                assertTrue(engine.graphCount() > 0, "graphs were captured");
+            }
+        }
+    }
+
+    static List<Boolean> graphSwitch() {
+        return List.of(false, true);
     }
 
     @Test

@@ -2,7 +2,6 @@ package jlstm.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -31,7 +30,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every precision mode against its PyTorch golden cases (tools/make_precision_golden.py,
  * src/test/resources/golden-precision): each schedule, with and without CUDA graphs, forward and
- * backward, on B = 1 with odd H past one warp and on a stacked bidirectional pair with odd H. Two
+ * backward, on B = 1 with odd H past one warp, on a stacked bidirectional pair with odd H, and on
+ * the packed rows: the stacked pair with unsorted per-sequence lengths (FUSED on packed rows), and
+ * a projection with lengths (GEMM, h_t = m_t · W_hrᵀ a product of the mode too). Two
  * bounds per mode: every element ({@link #tolerance}) and the whole case ({@link #caseTolerance});
  * the second is checked to fail for the engine in fp32. On the CPU stand-in this proves that
  * cuBLAS's GemmEx (as the stand-in models it) and the kernels' own products round their operands
@@ -76,7 +77,7 @@ public class CudaPrecisionGoldenTest {
     @BeforeEach
     void requireGpu() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), "no usable GPU: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 
     static Stream<Arguments> casesAndModes() throws IOException {
@@ -125,17 +126,23 @@ public class CudaPrecisionGoldenTest {
         }
     }
 
-    /** Forward (training mode) and backward through the host-array API; every result by golden name. */
+    /**
+     * Forward (training mode, with the case's lengths if it has any) and backward through the
+     * host-array API; every result by golden name.
+     */
     private static Map<String, float[]> pass(CudaLstmEngine engine, LstmConfig config, int steps, int batch,
                                              Map<String, Tensor> in) {
-        int state = config.numLayers() * config.directions() * batch * config.hiddenSize();
+        int slots = config.numLayers() * config.directions() * batch;
+        int hState = slots * config.realHiddenSize();   // h0, hn [L·D, B, R]
+        int cState = slots * config.hiddenSize();       // c0, cn [L·D, B, H]
         float[] y = new float[steps * batch * config.outputSize()];
-        float[] hn = new float[state];
-        float[] cn = new float[state];
-        engine.forward(steps, batch, in.get("x").data(), in.get("h0").data(), in.get("c0").data(), y, hn, cn, true);
+        float[] hn = new float[hState];
+        float[] cn = new float[cState];
+        engine.forward(steps, batch, in.get("x").data(), in.get("h0").data(), in.get("c0").data(), y, hn, cn, true,
+                lengths(in), null);
         float[] dx = new float[steps * batch * config.inputSize()];
-        float[] dh0 = new float[state];
-        float[] dc0 = new float[state];
+        float[] dh0 = new float[hState];
+        float[] dc0 = new float[cState];
         LstmParameters grads = LstmParameters.zeros(config);
         engine.backward(in.get("dy").data(), in.get("dhn").data(), in.get("dcn").data(), dx, dh0, dc0, grads);
         Map<String, float[]> out = new java.util.HashMap<>(Map.of("y", y, "hn", hn, "cn", cn, "dx", dx, "dh0", dh0,
@@ -144,6 +151,20 @@ public class CudaPrecisionGoldenTest {
             out.put("grad." + p, grads.get(p).data());
         }
         return out;
+    }
+
+    /** The case's per-sequence lengths [B] (stored as whole F32 values), or null for every length T. */
+    private static int[] lengths(Map<String, Tensor> in) {
+        Tensor stored = in.get("lengths");
+        if (stored == null) {
+            return null;
+        }
+        float[] values = stored.data();
+        int[] lengths = new int[values.length];
+        for (int b = 0; b < values.length; b++) {
+            lengths[b] = Math.round(values[b]);
+        }
+        return lengths;
     }
 
     /**
