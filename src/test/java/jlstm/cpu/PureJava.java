@@ -19,7 +19,7 @@ public final class PureJava implements LstmBackend {
 
     @Override
     public LstmEngine open(LstmParameters parameters) {
-        return new CpuLstmEngine(parameters, 0);
+        return new CpuLstmEngine(parameters, 0, CpuTuning.DEFAULT);
     }
 
     @Override
