@@ -34,17 +34,22 @@ public final class Backends {
      * the CPU, logging the reason once per JVM; {@code CUDA} fails with the reason when unusable.
      */
     public static LstmBackend select(Device device) {
+        return select(device, EngineOptions.fromSystemProperties());
+    }
+
+    /** {@link #select(Device)} with the availability each backend has under these options. */
+    public static LstmBackend select(Device device, EngineOptions options) {
         return switch (device) {
             case CPU -> cpu();
             case CUDA -> {
-                LstmBackend.Availability a = cuda().availability();
+                LstmBackend.Availability a = cuda().availability(options);
                 if (!a.available()) {
                     throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
                 }
                 yield cuda();
             }
             case AUTO -> {
-                LstmBackend.Availability a = cuda().availability();
+                LstmBackend.Availability a = cuda().availability(options);
                 if (a.available()) {
                     yield cuda();
                 }

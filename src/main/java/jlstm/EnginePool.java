@@ -19,23 +19,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * engine the next time it is borrowed, so an engine idle at the time misses nothing.
  */
 final class EnginePool implements AutoCloseable {
-    /** The default bound: {@code -Djlstm.maxEngines=N}, else the cores, at most 8. */
-    static int defaultMaxEngines() {
-        String value = System.getProperty("jlstm.maxEngines");
-        if (value == null || value.isBlank()) {
-            return Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
-        }
-        try {
-            int n = Integer.parseInt(value.trim());
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new IllegalArgumentException("jlstm.maxEngines must be a whole number ≥ 1, got '" + value + "'");
-    }
-
     /** One engine and what the pool knows of it. */
     static final class Slot {
         final LstmEngine engine;
@@ -68,6 +51,7 @@ final class EnginePool implements AutoCloseable {
 
     private final LstmBackend backend;
     private final LstmParameters parameters;
+    private final EngineOptions options;
     private final int maxEngines;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -77,18 +61,20 @@ final class EnginePool implements AutoCloseable {
     private boolean closed;
 
     /** Opens the first engine now, so that a backend that cannot run fails at creation. */
-    EnginePool(LstmBackend backend, LstmParameters parameters, int maxEngines) {
-        if (maxEngines < 1) {
-            throw new IllegalArgumentException("maxEngines must be at least 1, got " + maxEngines);
-        }
+    EnginePool(LstmBackend backend, LstmParameters parameters, EngineOptions options) {
         this.backend = backend;
         this.parameters = parameters;
-        this.maxEngines = maxEngines;
-        slots.add(new Slot(backend.open(parameters), 0));
+        this.options = options;
+        this.maxEngines = options.resolvedMaxEngines();
+        slots.add(new Slot(backend.open(parameters, options), 0));
     }
 
     LstmBackend backend() {
         return backend;
+    }
+
+    EngineOptions options() {
+        return options;
     }
 
     /** The first engine, which the caller then owns (see {@link LstmLayer#engine()}). */
@@ -164,7 +150,7 @@ final class EnginePool implements AutoCloseable {
         long seen = version;
         lock.unlock();
         try {
-            engine = backend.open(parameters);
+            engine = backend.open(parameters, options);
         } finally {
             lock.lock();
             opening--;

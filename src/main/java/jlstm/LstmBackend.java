@@ -6,11 +6,27 @@ public interface LstmBackend {
     /** The device name: {@code cpu} or {@code cuda}. */
     String name();
 
-    /** Whether this backend can run here; when not, the reason (e.g. "no CUDA driver"). */
-    Availability availability();
+    /**
+     * Whether this backend can run here with the options of {@link EngineOptions#fromSystemProperties()};
+     * when not, the reason (e.g. "no CUDA driver").
+     */
+    default Availability availability() {
+        return availability(EngineOptions.fromSystemProperties());
+    }
 
-    /** An engine for a model; fails with the availability reason when the backend cannot run. */
-    LstmEngine open(LstmParameters parameters);
+    /** Whether this backend can run here with these options (e.g. the CPU kernels they demand). */
+    Availability availability(EngineOptions options);
+
+    /** An engine for a model with the options of {@link EngineOptions#fromSystemProperties()}. */
+    default LstmEngine open(LstmParameters parameters) {
+        return open(parameters, EngineOptions.fromSystemProperties());
+    }
+
+    /**
+     * An engine for a model, run as the options say; fails with the availability reason when the
+     * backend cannot run, and with a clear message for an option it does not support.
+     */
+    LstmEngine open(LstmParameters parameters, EngineOptions options);
 
     /**
      * An estimate of the Java heap an engine of this backend holds for calls of one shape (its
@@ -19,8 +35,9 @@ public interface LstmBackend {
      * (GPU memory) return 0.
      *
      * @param training whether the workspace must also serve a backward pass
+     * @param options  the options the engine was opened with
      */
-    default long workspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
+    default long workspaceBytes(LstmConfig config, int steps, int batch, boolean training, EngineOptions options) {
         return 0;
     }
 

@@ -40,8 +40,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * once, with any shapes, and each call returns exactly what it returns when alone: a call borrows
  * an engine of its own for its duration (its own workspaces; on CUDA its own stream and cuBLAS
  * handle), from a pool that opens engines as concurrent calls need them, up to a bound
- * ({@link #create(LstmParameters, LstmBackend, int)}, default {@code -Djlstm.maxEngines}, else
- * the number of cores, at most 8); further callers wait for an engine to come back. Each engine
+ * ({@link EngineOptions#maxEngines()}, default {@code -Djlstm.maxEngines}, else the number of
+ * cores, at most 8); further callers wait for an engine to come back. Each engine
  * serves one call at a time. Training is one thread's job at a time:
  * <ul>
  *   <li>{@link #forwardTraining} and {@link #backward} form a pass that stays on one thread; the
@@ -82,22 +82,39 @@ public final class LstmLayer implements AutoCloseable {
         this.pool = pool;
     }
 
-    /** A layer on the given device ({@link Device#AUTO} picks CUDA when usable, else the CPU). */
+    /**
+     * A layer on the given device ({@link Device#AUTO} picks CUDA when usable, else the CPU), with
+     * the options of {@link EngineOptions#fromSystemProperties()}.
+     */
     public static LstmLayer create(LstmParameters parameters, Device device) {
-        return create(parameters, Backends.select(device));
+        return create(parameters, device, EngineOptions.fromSystemProperties());
     }
 
-    /** A layer on an explicit backend. */
+    /** A layer on the given device, run as the options say (threads, kernels, schedule, precision, …). */
+    public static LstmLayer create(LstmParameters parameters, Device device, EngineOptions options) {
+        return create(parameters, Backends.select(device, options), options);
+    }
+
+    /** A layer on an explicit backend, with the options of {@link EngineOptions#fromSystemProperties()}. */
     public static LstmLayer create(LstmParameters parameters, LstmBackend backend) {
-        return create(parameters, backend, EnginePool.defaultMaxEngines());
+        return create(parameters, backend, EngineOptions.fromSystemProperties());
     }
 
     /**
      * A layer on an explicit backend that runs at most {@code maxEngines} calls at once (each
-     * concurrent call needs an engine with its own workspace; more callers wait).
+     * concurrent call needs an engine with its own workspace; more callers wait); the other options
+     * from {@link EngineOptions#fromSystemProperties()}.
      */
     public static LstmLayer create(LstmParameters parameters, LstmBackend backend, int maxEngines) {
-        return new LstmLayer(parameters, new EnginePool(backend, parameters, maxEngines));
+        if (maxEngines < 1) {
+            throw new IllegalArgumentException("maxEngines must be at least 1, got " + maxEngines);
+        }
+        return create(parameters, backend, EngineOptions.fromSystemProperties().withMaxEngines(maxEngines));
+    }
+
+    /** A layer on an explicit backend, run as the options say. */
+    public static LstmLayer create(LstmParameters parameters, LstmBackend backend, EngineOptions options) {
+        return new LstmLayer(parameters, new EnginePool(backend, parameters, options));
     }
 
     /**
@@ -316,7 +333,7 @@ public final class LstmLayer implements AutoCloseable {
         }
         boolean sameShape = slot.steps == steps && slot.batch == batch;
         boolean trainingWorkspace = training || (sameShape && slot.trainingWorkspace);
-        long workspace = pool.backend().workspaceBytes(config, steps, batch, trainingWorkspace);
+        long workspace = pool.backend().workspaceBytes(config, steps, batch, trainingWorkspace, pool.options());
         long growth = Math.max(0, workspace - slot.workspaceBytes);
         MemoryBudget.require(Float.BYTES * io + growth, (training ? "a training pass" : "a forward pass") + " of T="
                 + steps + ", B=" + batch + " through " + config);
@@ -417,6 +434,11 @@ public final class LstmLayer implements AutoCloseable {
 
     public LstmParameters parameters() {
         return parameters;
+    }
+
+    /** The options this layer's engines run with. */
+    public EngineOptions options() {
+        return pool.options();
     }
 
     public LstmConfig config() {

@@ -282,12 +282,12 @@ class LayerConcurrencyTest {
         }
 
         @Override
-        public Availability availability() {
+        public Availability availability(jlstm.EngineOptions options) {
             return Availability.yes("gated CPU");
         }
 
         @Override
-        public LstmEngine open(LstmParameters parameters) {
+        public LstmEngine open(LstmParameters parameters, jlstm.EngineOptions options) {
             LstmEngine inner = Backends.cpu().open(parameters);
             opened++;
             return new LstmEngine() {

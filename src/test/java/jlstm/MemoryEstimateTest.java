@@ -39,13 +39,13 @@ class MemoryEstimateTest {
         int steps = 50_000;
         for (boolean training : new boolean[] {false, true}) {
             long measured = heldAfterOneCall(c, steps, training);
-            long estimate = new jlstm.cpu.PureJava().workspaceBytes(c, steps, 1, training) + 4L * steps * 32;
+            long estimate = new jlstm.cpu.PureJava().workspaceBytes(c, steps, 1, training, EngineOptions.defaults()) + 4L * steps * 32;
             double ratio = (double) estimate / measured;
             assertTrue(ratio > 0.7 && ratio < 1.4, (training ? "training" : "inference") + ": estimate "
                     + estimate + " bytes, held " + measured + " bytes");
         }
         jlstm.cpu.PureJava java = new jlstm.cpu.PureJava();
-        assertTrue(java.workspaceBytes(c, steps, 1, false) < 0.7 * java.workspaceBytes(c, steps, 1, true),
+        assertTrue(java.workspaceBytes(c, steps, 1, false, EngineOptions.defaults()) < 0.7 * java.workspaceBytes(c, steps, 1, true, EngineOptions.defaults()),
                 "inference estimate includes backward buffers");
     }
 

@@ -9,6 +9,7 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 import jlstm.Backends;
+import jlstm.EngineOptions;
 import jlstm.LstmBackend;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
@@ -54,6 +55,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: the jlstm.cpu.threads property, else all cores)")
     private Integer threads;
 
+    /** The engines' options: the -Djlstm.* properties, then this command's own options. */
+    private EngineOptions options = EngineOptions.fromSystemProperties();
+
     @Option(names = "--cpu-time",
             description = "time by the calling thread's CPU time instead of the wall clock (with --threads 1 only: "
                     + "per-core speed on a machine shared with other work, which the wall clock would count too)")
@@ -80,10 +84,10 @@ final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--reps must be at least 1 and --warmup at least 0");
         }
         if (threads != null) {
-            if (threads < 1) {
-                throw new ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
+            if (threads < 1 || threads > 1024) {
+                throw new ParameterException(spec.commandLine(), "--threads must be from 1 to 1024, got " + threads);
             }
-            System.setProperty("jlstm.cpu.threads", Integer.toString(threads));
+            options = options.withCpuThreads(threads);
         }
         if (chart != null && TrainingCharts.unavailableReason() != null) {
             throw new ParameterException(spec.commandLine(), "--chart: " + TrainingCharts.unavailableReason());
@@ -93,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
                 OutputGuard.requireWritableFile(file, file == json ? "--json" : "--chart");
             }
         }
-        if (cpuTime && !"1".equals(System.getProperty("jlstm.cpu.threads"))) {
+        if (cpuTime && options.resolvedCpuThreads() != 1) {
             throw new ParameterException(spec.commandLine(), "--cpu-time needs --threads 1 (the CPU time of one thread)");
         }
         List<LstmBackend> backends = selectBackends();
@@ -203,7 +207,7 @@ final class BenchCommand implements Callable<Integer> {
         float[] dy = random(t * b * h, 2);
         float[] y = new float[t * b * h], hn = new float[state], cn = new float[state];
         float[] dx = new float[x.length], dh0 = new float[state], dc0 = new float[state];
-        try (LstmEngine engine = backend.open(params)) {
+        try (LstmEngine engine = backend.open(params, options)) {
             Runnable forward = () -> engine.forward(t, b, x, null, null, y, hn, cn, false);
             Runnable train = () -> {
                 engine.forward(t, b, x, null, null, y, hn, cn, true);
@@ -248,7 +252,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         double fill = sum / (double) (t * b);
         double[][] ms = new double[3][2]; // [padded, all-T, lengths][forward, train]
-        try (LstmEngine engine = Backends.cpu().open(params)) {
+        try (LstmEngine engine = Backends.cpu().open(params, options)) {
             int[][] cases = {null, full, drawn};
             Runnable[][] runs = new Runnable[3][2];
             for (int c = 0; c < 3; c++) {

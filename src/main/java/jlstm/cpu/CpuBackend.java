@@ -1,5 +1,6 @@
 package jlstm.cpu;
 
+import jlstm.EngineOptions;
 import jlstm.LstmBackend;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
@@ -7,8 +8,9 @@ import jlstm.LstmParameters;
 
 /**
  * The CPU backend: native kernels shipped in the jar where the CPU has AVX-512 or AVX2 (see
- * {@link NativeKernels}; system property {@code jlstm.cpu.kernels} = auto | avx512 | avx2 | java),
- * else pure Java. Always available, except when the property demands kernels that cannot run here.
+ * {@link NativeKernels}; {@link EngineOptions#cpuKernels()} = auto | avx512 | avx2 | java), else
+ * pure Java, on {@link EngineOptions#cpuThreads()} workers. Always available, except when the
+ * options demand kernels that cannot run here. Float32 only: other precisions are refused.
  */
 public final class CpuBackend implements LstmBackend {
     public static final CpuBackend INSTANCE = new CpuBackend();
@@ -24,11 +26,11 @@ public final class CpuBackend implements LstmBackend {
     }
 
     @Override
-    public Availability availability() {
-        String cores = threadsDescription();
+    public Availability availability(EngineOptions options) {
+        String cores = threadsDescription(options);
         NativeKernels.Status kernels;
         try {
-            kernels = NativeKernels.status();
+            kernels = NativeKernels.status(options.cpuKernels());
         } catch (IllegalArgumentException e) {
             return Availability.no(e.getMessage());
         }
@@ -39,11 +41,10 @@ public final class CpuBackend implements LstmBackend {
     }
 
     /** How many workers the engine uses, and why that many. */
-    static String threadsDescription() {
-        int threads = WorkerPool.configuredThreads();
-        String property = System.getProperty("jlstm.cpu.threads");
-        String why = property == null || property.isBlank() ? "one per available core; -Djlstm.cpu.threads=N to change"
-                : "-Djlstm.cpu.threads=" + property.trim();
+    static String threadsDescription(EngineOptions options) {
+        int threads = options.resolvedCpuThreads();
+        String why = options.cpuThreads() == 0 ? "one per available core; -D" + EngineOptions.CPU_THREADS + "=N to change"
+                : "set to " + options.cpuThreads();
         return threads + (threads == 1 ? " thread (" : " threads (") + why
                 + "), the engine's own pool: no BLAS threads";
     }
@@ -55,8 +56,9 @@ public final class CpuBackend implements LstmBackend {
      * {@link #javaWorkspaceBytes}.
      */
     @Override
-    public long workspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
-        return NativeKernels.status().usable() ? 0 : javaWorkspaceBytes(config, steps, batch, training);
+    public long workspaceBytes(LstmConfig config, int steps, int batch, boolean training, EngineOptions options) {
+        return NativeKernels.status(options.cpuKernels()).usable() ? 0
+                : javaWorkspaceBytes(config, steps, batch, training);
     }
 
     /**
@@ -102,18 +104,29 @@ public final class CpuBackend implements LstmBackend {
     }
 
     @Override
-    public LstmEngine open(LstmParameters parameters) {
-        Availability availability = availability();
+    public LstmEngine open(LstmParameters parameters, EngineOptions options) {
+        requireFloat32(options);
+        Availability availability = availability(options);
         if (!availability.available()) {
             throw new IllegalStateException("the CPU backend cannot run: " + availability.detail());
         }
-        NativeKernels.Status kernels = NativeKernels.status();
+        NativeKernels.Status kernels = NativeKernels.status(options.cpuKernels());
         if (!kernels.usable() && !kernels.description().contains(NativeKernels.PROPERTY + "=java") && !warned) {
             // Never slower than the CPU allows without saying so: once per JVM, with the reason.
             warned = true;
             LOG.log(System.Logger.Level.WARNING, "jlstm CPU engine: "
                     + kernels.description());
         }
-        return new CpuLstmEngine(parameters);
+        return new CpuLstmEngine(parameters, kernels.unitBlock(), WorkerPool.forThreads(options.resolvedCpuThreads()),
+                CpuTuning.DEFAULT);
+    }
+
+    /** The CPU engine computes in float32 only (the tensor-core modes are the CUDA engine's). */
+    static void requireFloat32(EngineOptions options) {
+        if (options.precision() != EngineOptions.Precision.FP32) {
+            throw new IllegalArgumentException("the CPU engine computes in fp32 only; precision "
+                    + options.precision().name().toLowerCase(java.util.Locale.ROOT)
+                    + " needs the CUDA engine (use fp32 on the CPU)");
+        }
     }
 }

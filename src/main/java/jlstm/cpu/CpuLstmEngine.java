@@ -97,17 +97,24 @@ final class CpuLstmEngine implements LstmEngine {
     /** The native kernels when this engine runs on them (every call), else null: the Java path below. */
     private final NativeLstm fast;
 
-    /** The engine, with the native kernels when they are usable here ({@link NativeKernels#status}). */
-    CpuLstmEngine(LstmParameters params) {
-        this(params, NativeKernels.status().unitBlock(), CpuTuning.DEFAULT);
-    }
-
     /**
+     * An engine on the process-wide pool of {@link WorkerPool#shared()} (tests).
+     *
      * @param unitBlock the native kernels to use (16: AVX-512, 8: AVX2; the CPU must have them), or
      *                  0 for the pure-Java path
      * @param tuning    how the time loops are shared between the workers
      */
     CpuLstmEngine(LstmParameters params, int unitBlock, CpuTuning tuning) {
+        this(params, unitBlock, WorkerPool.shared(), tuning);
+    }
+
+    /**
+     * @param unitBlock the native kernels to use (16: AVX-512, 8: AVX2; the CPU must have them), or
+     *                  0 for the pure-Java path
+     * @param pool      the workers every product and step runs on
+     * @param tuning    how the time loops are shared between the workers
+     */
+    CpuLstmEngine(LstmParameters params, int unitBlock, WorkerPool pool, CpuTuning tuning) {
         this.params = params;
         this.config = params.config();
         this.layers = config.numLayers();
@@ -115,9 +122,9 @@ final class CpuLstmEngine implements LstmEngine {
         this.hidden = config.hiddenSize();
         this.real = config.realHiddenSize();
         this.proj = config.projSize();
-        this.pool = WorkerPool.shared();
+        this.pool = pool;
         this.tuning = tuning;
-        this.fast = unitBlock > 0 ? new NativeLstm(params, unitBlock, tuning) : null;
+        this.fast = unitBlock > 0 ? new NativeLstm(params, unitBlock, pool, tuning) : null;
         this.scratch = new float[pool.size()][hidden];
         int gates4 = 4 * hidden;
         weightIhT = new float[layers][dirs][][];

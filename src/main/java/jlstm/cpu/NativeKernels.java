@@ -7,22 +7,24 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
+import jlstm.EngineOptions;
+
 /**
  * The CPU engine's native kernels: {@code libjlstm_cpu.so}, built from {@code src/main/native}
  * with g++ when the jar is packaged and shipped inside it, loaded through JNI. One library holds
  * the kernels twice, for AVX-512 (16-float vectors) and for AVX2 + FMA (8-float vectors); cpuid
  * picks one at start-up. Nothing else is needed on the machine: no BLAS, no environment variable.
  *
- * <p>Choice: the system property {@value #PROPERTY} = {@code auto} (default: the widest ISA the CPU
- * has, else pure Java), {@code avx512} or {@code avx2} (that ISA or the CPU backend reports itself
- * unavailable), or {@code java} (never). Whatever is chosen, {@code jlstm info} says so and why.
+ * <p>Choice: {@link EngineOptions#cpuKernels()} (system property {@value #PROPERTY}) = {@code auto}
+ * (default: the widest ISA the CPU has, else pure Java), {@code avx512} or {@code avx2} (that ISA or
+ * the CPU backend reports itself unavailable), or {@code java} (never). Whatever is chosen, {@code jlstm info} says so and why.
  *
  * <p>The methods below are the JNI entry points ({@code src/main/native/jlstm_cpu.cpp}); addresses
  * are native memory from {@link #allocate}; every layout is described there.
  */
 final class NativeKernels {
-    /** The property that chooses the kernels. */
-    static final String PROPERTY = "jlstm.cpu.kernels";
+    /** The property that chooses the kernels (named in messages). */
+    static final String PROPERTY = EngineOptions.CPU_KERNELS;
     /** Where the build puts the library, as a classpath resource. */
     static final String RESOURCE = "jlstm/cpu/linux-x86_64/libjlstm_cpu.so";
 
@@ -43,22 +45,29 @@ final class NativeKernels {
         }
     }
 
-    private static volatile Status status;
+    /** The probe's result per choice, each probed once per process. */
+    private static final java.util.Map<EngineOptions.CpuKernels, Status> STATUS =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private static volatile String loadFailure; // null once loaded
     private static boolean loadTried;
 
     private NativeKernels() {
     }
 
-    /** The kernels chosen by {@value #PROPERTY}, probed once per process. */
+    /** The kernels chosen by {@value #PROPERTY} ({@link EngineOptions#fromSystemProperties()}). */
     static Status status() {
-        Status s = status;
+        return status(EngineOptions.fromSystemProperties().cpuKernels());
+    }
+
+    /** The kernels a choice gives on this machine, probed once per process and choice. */
+    static Status status(EngineOptions.CpuKernels choice) {
+        Status s = STATUS.get(choice);
         if (s == null) {
             synchronized (NativeKernels.class) {
-                s = status;
+                s = STATUS.get(choice);
                 if (s == null) {
-                    s = probe(System.getProperty(PROPERTY, "auto"));
-                    status = s;
+                    s = probe(choice.name());
+                    STATUS.put(choice, s);
                 }
             }
         }

@@ -106,7 +106,8 @@ final class NativeLstm implements AutoCloseable {
     private long shapeBytes;      // what shapeBuffers hold
     private boolean closed;
 
-    NativeLstm(LstmParameters params, int unitBlock, CpuTuning tuning) {
+    /** @param pool the workers every call runs on @param tuning how the time loops are shared */
+    NativeLstm(LstmParameters params, int unitBlock, WorkerPool pool, CpuTuning tuning) {
         NativeKernels.requireLoaded();
         if (unitBlock != 16 && unitBlock != 8) {
             throw new IllegalArgumentException("unit block must be 16 (AVX-512) or 8 (AVX2), got " + unitBlock);
@@ -122,7 +123,7 @@ final class NativeLstm implements AutoCloseable {
         this.real = config.realHiddenSize();
         this.paddedHidden = ceilDiv(hidden, unitBlock) * unitBlock;
         this.paddedReal = ceilDiv(real, unitBlock) * unitBlock;
-        this.pool = WorkerPool.shared();
+        this.pool = pool;
         this.cleanable = CLEANER.register(this, memory);
         packedFrom = new long[layers][3 * dirs];
         forwardIh = new long[layers][dirs];

@@ -9,8 +9,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * and offers a barrier inside the task, so that the per-step loop of a layer runs as one task
  * with one barrier per step instead of a thread hand-off per step.
  *
- * <p>Size: the system property {@code jlstm.cpu.threads} (read when the shared pool is first
- * used), default the number of available processors. Helper threads are daemons, so an
+ * <p>Size: {@link jlstm.EngineOptions#cpuThreads()} (system property {@code jlstm.cpu.threads}),
+ * default the number of available processors; one pool per size, shared by the engines that ask for it. Helper threads are daemons, so an
  * application that forgets the pool still exits. Waiting spins briefly (a step takes microseconds)
  * and then yields or parks, so an oversubscribed machine does not burn its cores.
  */
@@ -22,7 +22,7 @@ public final class WorkerPool {
     }
 
     private static final int SPINS = 1 << 12;
-    private static volatile WorkerPool shared;
+    private static final java.util.Map<Integer, WorkerPool> POOLS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final int size;
     private final Thread[] helpers;
@@ -46,36 +46,20 @@ public final class WorkerPool {
         }
     }
 
-    /** The process-wide pool, sized by {@code jlstm.cpu.threads} (default: available processors). */
-    public static WorkerPool shared() {
-        WorkerPool pool = shared;
-        if (pool == null) {
-            synchronized (WorkerPool.class) {
-                pool = shared;
-                if (pool == null) {
-                    pool = new WorkerPool(configuredThreads());
-                    shared = pool;
-                }
-            }
+    /**
+     * The process-wide pool of this many workers (the caller included), started on first use and
+     * shared by every engine that asks for the same count ({@link jlstm.EngineOptions#cpuThreads()}).
+     */
+    public static WorkerPool forThreads(int threads) {
+        if (threads < 1 || threads > 1024) {
+            throw new IllegalArgumentException("CPU threads must be from 1 to 1024, got " + threads);
         }
-        return pool;
+        return POOLS.computeIfAbsent(threads, WorkerPool::new);
     }
 
-    /** The thread count the property asks for, with a clear error for a bad value. */
-    public static int configuredThreads() {
-        String value = System.getProperty("jlstm.cpu.threads");
-        if (value == null || value.isBlank()) {
-            return Runtime.getRuntime().availableProcessors();
-        }
-        try {
-            int threads = Integer.parseInt(value.trim());
-            if (threads >= 1 && threads <= 1024) {
-                return threads;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new IllegalArgumentException("jlstm.cpu.threads must be a whole number from 1 to 1024, got '" + value + "'");
+    /** The pool of {@link jlstm.EngineOptions#fromSystemProperties()}'s thread count. */
+    public static WorkerPool shared() {
+        return forThreads(jlstm.EngineOptions.fromSystemProperties().resolvedCpuThreads());
     }
 
     /** Number of workers, the caller included. */

@@ -1,5 +1,6 @@
 package jlstm.cuda;
 
+import jlstm.EngineOptions;
 import jlstm.LstmBackend;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
@@ -26,6 +27,12 @@ public final class CudaBackend implements LstmBackend {
         return "cuda";
     }
 
+    /** The probe's result; the options change nothing (the probe checks the machine). */
+    @Override
+    public Availability availability(EngineOptions options) {
+        return availability();
+    }
+
     @Override
     public Availability availability() {
         Availability a = probed;
@@ -50,7 +57,7 @@ public final class CudaBackend implements LstmBackend {
 
     /** Opens a {@link CudaLstmEngine}; fails with the probe's reason when the GPU is unusable. */
     @Override
-    public LstmEngine open(LstmParameters parameters) {
-        return CudaLstmEngine.open(parameters);
+    public LstmEngine open(LstmParameters parameters, EngineOptions options) {
+        return CudaLstmEngine.open(parameters, options);
     }
 }

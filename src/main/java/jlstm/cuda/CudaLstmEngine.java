@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import jcuda.driver.CUdeviceptr;
+import jlstm.EngineOptions;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
@@ -64,9 +65,9 @@ public final class CudaLstmEngine implements LstmEngine {
     /** Largest hidden size for AUTO's fused choice: at H = 1024, B = 1 gemm was faster (7.8 vs 8.5 µs per step). */
     static final int FUSED_MAX_HIDDEN = 512;
     /** System property overriding AUTO: auto, gemm, fused or persistent. */
-    static final String SCHEDULE_PROPERTY = "jlstm.cuda.schedule";
+    static final String SCHEDULE_PROPERTY = EngineOptions.CUDA_SCHEDULE;
     /** System property: on or off (CUDA graphs). */
-    static final String GRAPHS_PROPERTY = "jlstm.cuda.graphs";
+    static final String GRAPHS_PROPERTY = EngineOptions.CUDA_GRAPHS;
 
     private static final System.Logger LOG = System.getLogger("jlstm");
 
@@ -100,14 +101,28 @@ public final class CudaLstmEngine implements LstmEngine {
      * @throws IllegalStateException with the probe's reason when the GPU cannot be used
      */
     public static CudaLstmEngine open(LstmParameters parameters) {
+        return open(parameters, EngineOptions.fromSystemProperties());
+    }
+
+    /**
+     * Opens an engine on GPU 0 for a model, run as the options say (schedule, graphs, precision),
+     * and uploads its parameters.
+     *
+     * @throws IllegalStateException with the probe's reason when the GPU cannot be used
+     */
+    public static CudaLstmEngine open(LstmParameters parameters, EngineOptions options) {
         var a = CudaBackend.instance().availability();
         if (!a.available()) {
             throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
         }
-        return new CudaLstmEngine(parameters);
+        if (options.precision() != EngineOptions.Precision.FP32) {
+            throw new IllegalArgumentException("precision " + options.precision().name().toLowerCase(Locale.ROOT)
+                    + " is not supported by the CUDA engine yet (fp32 only)");
+        }
+        return new CudaLstmEngine(parameters, options);
     }
 
-    private CudaLstmEngine(LstmParameters params) {
+    private CudaLstmEngine(LstmParameters params, EngineOptions options) {
         this.params = params;
         this.config = params.config();
         this.parameterNames = config.parameterNames();
@@ -117,8 +132,8 @@ public final class CudaLstmEngine implements LstmEngine {
             offset += Workspace.align(params.get(name).numel());
         }
         this.parameterFloats = offset;
-        this.schedule = parseSchedule(System.getProperty(SCHEDULE_PROPERTY, "auto"));
-        this.graphs = parseSwitch(GRAPHS_PROPERTY, System.getProperty(GRAPHS_PROPERTY, "on"));
+        this.schedule = Schedule.valueOf(options.cudaSchedule().name());
+        this.graphs = options.cudaGraphs();
         this.device = new CudaDevice();   // closes what it opened if it fails
         this.passes = new RecurrentPasses(device, config, parameterOffsets);
         this.graphCache = new GraphCache(device);
@@ -139,35 +154,17 @@ public final class CudaLstmEngine implements LstmEngine {
         }
     }
 
-    private static Schedule parseSchedule(String value) {
-        for (Schedule s : Schedule.values()) {
-            if (s.name().equalsIgnoreCase(value.trim())) {
-                return s;
-            }
-        }
-        throw new IllegalArgumentException("-D" + SCHEDULE_PROPERTY + "=" + value
-                + ": expected auto, gemm, fused or persistent");
-    }
-
-    private static boolean parseSwitch(String property, String value) {
-        return switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "on", "true" -> true;
-            case "off", "false" -> false;
-            default -> throw new IllegalArgumentException("-D" + property + "=" + value + ": expected on or off");
-        };
-    }
-
     @Override
     public String deviceName() {
         return "cuda";
     }
 
-    /** Chooses the schedule (AUTO by default, or the {@value #SCHEDULE_PROPERTY} property). */
+    /** Chooses the schedule (default: {@link EngineOptions#cudaSchedule()}). */
     public void setSchedule(Schedule value) {
         this.schedule = value;
     }
 
-    /** Turns CUDA graphs on or off (default: the {@value #GRAPHS_PROPERTY} property, else on). */
+    /** Turns CUDA graphs on or off (default: {@link EngineOptions#cudaGraphs()}). */
     public void setGraphs(boolean on) {
         this.graphs = on;
     }

@@ -22,7 +22,7 @@ import jlstm.cuda.CudaTrainingStep;
  */
 final class DeviceTraining implements AutoCloseable {
     /** System property: on (default) or off. */
-    static final String PROPERTY = "jlstm.cuda.deviceTraining";
+    static final String PROPERTY = jlstm.EngineOptions.CUDA_DEVICE_TRAINING;
     private static final String PREFIX = "optimizer.";
 
     private final SequenceModel model;
@@ -44,7 +44,7 @@ final class DeviceTraining implements AutoCloseable {
     static DeviceTraining openIfSupported(SequenceModel model, Loss loss, Optimizer optimizer) {
         if (model.batchFirst() || model.lstm().config().projSize() > 0 || model.lstm().config().dropout() > 0
                 || !"cuda".equals(model.lstm().deviceName())
-                || "off".equalsIgnoreCase(System.getProperty(PROPERTY, "on").trim())
+                || !model.lstm().options().deviceTraining()
                 || !(model.lstm().engine() instanceof CudaLstmEngine engine)) {
             return null;   // batch-first, projections, dropout, other backends, switched off: host steps
         }

@@ -64,12 +64,12 @@ class CpuPathsTest {
                 }
 
                 @Override
-                public Availability availability() {
+                public Availability availability(jlstm.EngineOptions options) {
                     return Availability.yes("CPU engine forced to " + Path.this);
                 }
 
                 @Override
-                public LstmEngine open(LstmParameters parameters) {
+                public LstmEngine open(LstmParameters parameters, jlstm.EngineOptions options) {
                     return new CpuLstmEngine(parameters, block, tuning);
                 }
             };
@@ -288,7 +288,8 @@ class CpuPathsTest {
         }
         assertTrue(NativeKernels.probe("java").description().startsWith("pure Java"));
         assertThrows(IllegalArgumentException.class, () -> NativeKernels.probe("sse"));
-        assertTrue(CpuBackend.threadsDescription().contains(WorkerPool.configuredThreads() + " thread"));
+        jlstm.EngineOptions options = jlstm.EngineOptions.fromSystemProperties();
+        assertTrue(CpuBackend.threadsDescription(options).contains(options.resolvedCpuThreads() + " thread"));
     }
 
     private static final String[] OUTPUT_NAMES = {"y", "hn", "cn", "dx", "dh0", "dc0", "dW_ih_l0", "dW_hh_last",

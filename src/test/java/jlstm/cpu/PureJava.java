@@ -13,17 +13,18 @@ public final class PureJava implements LstmBackend {
     }
 
     @Override
-    public Availability availability() {
+    public Availability availability(jlstm.EngineOptions options) {
         return Availability.yes("pure Java");
     }
 
     @Override
-    public LstmEngine open(LstmParameters parameters) {
-        return new CpuLstmEngine(parameters, 0, CpuTuning.DEFAULT);
+    public LstmEngine open(LstmParameters parameters, jlstm.EngineOptions options) {
+        return new CpuLstmEngine(parameters, 0, WorkerPool.forThreads(options.resolvedCpuThreads()), CpuTuning.DEFAULT);
     }
 
     @Override
-    public long workspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
+    public long workspaceBytes(LstmConfig config, int steps, int batch, boolean training,
+                               jlstm.EngineOptions options) {
         return CpuBackend.javaWorkspaceBytes(config, steps, batch, training);
     }
 }
