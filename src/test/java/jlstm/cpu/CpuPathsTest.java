@@ -222,6 +222,42 @@ class CpuPathsTest {
     }
 
     /**
+     * An infinite input saturates the gates of its sequence (σ(±∞) = 0 or 1, tanh(±∞) = ±1), so its
+     * outputs stay finite, as on the Java path. H = 20 is not a multiple of the vector width: the
+     * padded lanes of the last unit block see Inf · 0 = NaN in their pre-activation, and the
+     * kernels must keep that from flowing into the real lanes through h and c (forward and back).
+     */
+    @ParameterizedTest
+    @MethodSource("nativePaths")
+    void anInfiniteInputNeverReachesRealLanesThroughThePadding(Path path) {
+        int block = path.unitBlock();
+        LstmConfig config = new LstmConfig(4, 20, 2, true, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 3);
+        int t = 5, b = 3, out = t * b * 40, states = 4 * b * 20;
+        float[] x = random(t * b * 4, 9);
+        x[(1 * b + 2) * 4 + 1] = Float.POSITIVE_INFINITY; // step 1, sequence 2
+        float[][] java = new float[3][], fast = new float[3][];
+        for (int pass = 0; pass < 2; pass++) {
+            float[] y = new float[out], hn = new float[states], cn = new float[states];
+            try (LstmEngine engine = new CpuLstmEngine(params, pass == 0 ? 0 : block, CpuTuning.DEFAULT)) {
+                engine.forward(t, b, x, null, null, y, hn, cn, false);
+            }
+            float[][] got = pass == 0 ? java : fast;
+            got[0] = y;
+            got[1] = hn;
+            got[2] = cn;
+        }
+        String[] names = {"y", "hn", "cn"};
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < java[i].length; j++) {
+                assertTrue(Float.isFinite(java[i][j]), "the Java path: " + names[i] + "[" + j + "] = " + java[i][j]);
+            }
+            assertClose(path + " " + names[i], new int[] {fast[i].length}, toDoubles(java[i]), fast[i],
+                    PYTORCH_RELATIVE_TOLERANCE);
+        }
+    }
+
+    /**
      * The same call gives the same bits whether the kernels' time loops are split by units, by
      * sequences, or run on one worker: T·B from 1 to 21 covers steps whose share of a worker is
      * one row.
