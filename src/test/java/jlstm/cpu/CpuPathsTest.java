@@ -266,23 +266,28 @@ class CpuPathsTest {
     @MethodSource("nativePaths")
     void theKernelsGiveTheSameBitsSplitOrNot(Path path) {
         int block = path.unitBlock();
-        LstmConfig config = new LstmConfig(6, 100, 2, true, true, false);
-        LstmParameters params = LstmParameters.initialize(config, 4);
-        for (int steps = 1; steps <= 3; steps++) {
-            for (int batch = 1; batch <= 7; batch++) {
-                float[][] solo;
-                try (LstmEngine engine = new CpuLstmEngine(params, block,
-                        CpuTuning.DEFAULT.withTimeLoop(CpuTuning.TimeLoop.ONE_WORKER))) {
-                    solo = runForwardBackward(engine, config, steps, batch, 21);
-                }
-                for (CpuTuning.TimeLoop loop : List.of(CpuTuning.TimeLoop.SPLIT_UNITS, CpuTuning.TimeLoop.SPLIT_ROWS)) {
-                    float[][] split;
-                    try (LstmEngine engine = new CpuLstmEngine(params, block, CpuTuning.DEFAULT.withTimeLoop(loop))) {
-                        split = runForwardBackward(engine, config, steps, batch, 21);
+        // Padded batches, and (second config) lengths, a projection and dropout masks.
+        for (LstmConfig config : List.of(new LstmConfig(6, 100, 2, true, true, false),
+                new LstmConfig(6, 40, 2, true, true, false, 20, 0))) {
+            boolean features = config.projSize() > 0;
+            LstmParameters params = LstmParameters.initialize(config, 4);
+            for (int steps = 1; steps <= 3; steps++) {
+                for (int batch = 1; batch <= 7; batch++) {
+                    Features extra = features ? Features.random(config, steps, batch, 5) : Features.NONE;
+                    float[][] solo;
+                    try (LstmEngine engine = new CpuLstmEngine(params, block,
+                            CpuTuning.DEFAULT.withTimeLoop(CpuTuning.TimeLoop.ONE_WORKER))) {
+                        solo = runForwardBackward(engine, config, steps, batch, 21, extra);
                     }
-                    for (int i = 0; i < split.length; i++) {
-                        assertArrayEquals(solo[i], split[i], path + " " + loop + " T=" + steps + " B=" + batch + ": "
-                                + OUTPUT_NAMES[i]);
+                    for (CpuTuning.TimeLoop loop : List.of(CpuTuning.TimeLoop.SPLIT_UNITS, CpuTuning.TimeLoop.SPLIT_ROWS)) {
+                        float[][] split;
+                        try (LstmEngine engine = new CpuLstmEngine(params, block, CpuTuning.DEFAULT.withTimeLoop(loop))) {
+                            split = runForwardBackward(engine, config, steps, batch, 21, extra);
+                        }
+                        for (int i = 0; i < split.length; i++) {
+                            assertArrayEquals(solo[i], split[i], path + " " + config + " " + loop + " T=" + steps + " B="
+                                    + batch + ": " + OUTPUT_NAMES[i]);
+                        }
                     }
                 }
             }
