@@ -128,7 +128,7 @@ final class NativeKernels {
                 : PROPERTY + "=" + mode;
         return new Status(unitBlock, required, "native kernels " + isaName(unitBlock) + " (" + why
                 + "; libjlstm_cpu.so from the jar, no BLAS needed): every product and the cell update, "
-                + "weights packed once per change, fused per step");
+                + "weights packed once per change, fused per step, lengths, projections and dropout included");
     }
 
     /** Appended to every fallback reason: what the user loses (measured, benchmarks/RESULTS.md). */
