@@ -10,6 +10,7 @@
 #pragma once
 
 #include <math.h>
+#include <string.h>
 
 #ifdef __CUDACC__
 #define JLSTM_HD __host__ __device__ __forceinline__
@@ -87,6 +88,63 @@ JLSTM_HD LstmGateGrads lstm_gate_grads(LstmGates a, float c, float c_prev, float
     r.dout = dh * tc * a.o * (1.0f - a.o);
     r.dc_prev = dc * a.f;
     return r;
+}
+
+// ---- Precision modes: how the operands of a matrix product are rounded (jlstm.Precision) ----
+// Every product of the engine (cuBLAS and the kernels' own) multiplies operands rounded to the
+// mode's format and accumulates in float32; storage, biases, activations and c stay float32.
+enum LstmPrecision {
+    kPrecisionFp32 = 0,  // operands used as they are
+    kPrecisionTf32 = 1,  // 10-bit mantissa, round to nearest, ties away from zero (PTX cvt.rna.tf32.f32)
+    kPrecisionBf16 = 2,  // 7-bit mantissa, round to nearest, ties to even (cvt.rn.bf16.f32)
+};
+
+JLSTM_HD unsigned int lstm_float_bits(float x) {
+#ifdef __CUDA_ARCH__
+    return __float_as_uint(x);
+#else
+    unsigned int u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+#endif
+}
+
+JLSTM_HD float lstm_bits_float(unsigned int u) {
+#ifdef __CUDA_ARCH__
+    return __uint_as_float(u);
+#else
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+#endif
+}
+
+// x rounded to TF32 (8-bit exponent, 10-bit mantissa) as cvt.rna.tf32.f32 does: add half a TF32
+// ulp to the magnitude, drop the 13 low mantissa bits. ±Inf and NaN pass unchanged; a finite
+// value past TF32's largest rounds to ±Inf, as rna without .satfinite does.
+JLSTM_HD float lstm_round_tf32(float x) {
+    unsigned int u = lstm_float_bits(x);
+    if ((u & 0x7f800000u) == 0x7f800000u) {
+        return x;
+    }
+    return lstm_bits_float((u + 0x1000u) & 0xffffe000u);
+}
+
+// x rounded to BF16 (8-bit exponent, 7-bit mantissa), to nearest with ties to even, as
+// cvt.rn.bf16.f32 does; NaN stays NaN (quiet), ±Inf unchanged, overflow goes to ±Inf.
+JLSTM_HD float lstm_round_bf16(float x) {
+    unsigned int u = lstm_float_bits(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) {
+        return lstm_bits_float((u | 0x00400000u) & 0xffff0000u);
+    }
+    return lstm_bits_float((u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u);
+}
+
+// An operand of a product in precision mode kPrecision (an LstmPrecision; a template argument,
+// so the fp32 kernels carry no rounding at all).
+template <int kPrecision>
+JLSTM_HD float lstm_operand(float x) {
+    return kPrecision == kPrecisionTf32 ? lstm_round_tf32(x) : kPrecision == kPrecisionBf16 ? lstm_round_bf16(x) : x;
 }
 
 // Grid sizes everywhere go through this one helper.

@@ -19,13 +19,16 @@
 //         Each lane sums k = part start + lane, + 32, …; a fixed butterfly reduces the lanes and the
 //         split parts are added in warp order from shared memory: results are deterministic.
 //         h_out must not alias h_prev (other blocks still read h_prev).
+// Precision (an LstmPrecision, lstm_cell_math.cuh): the product's operands, h_{t-1} and W_hh, are
+//         rounded to TF32 or BF16 before each multiply, as the tensor cores would take them; the
+//         sums stay float32 (one template instance per mode, so fp32 carries no rounding).
 #include "lstm_cell_math.cuh"
 
 static constexpr int kWarpSize = 32;
 static constexpr int kWarpsPerBlock = 4;
 static constexpr int kRows = 4;  // batch rows per pass over the k range
 
-template <bool kTraining>
+template <bool kTraining, int kPrecision>
 __device__ __forceinline__ void fused_step(
         int batch, int hidden, int split,
         const float* xp,                    // [B, 4H] input projection (no bias); may alias gates_out
@@ -62,11 +65,12 @@ __device__ __forceinline__ void fused_step(
         }
         if (active) {
             for (int k = k_begin + lane; k < k_end; k += kWarpSize) {
-                float wi = w_i[k], wf = w_f[k], wg = w_g[k], wo = w_o[k];
+                float wi = lstm_operand<kPrecision>(w_i[k]), wf = lstm_operand<kPrecision>(w_f[k]);
+                float wg = lstm_operand<kPrecision>(w_g[k]), wo = lstm_operand<kPrecision>(w_o[k]);
                 #pragma unroll
                 for (int r = 0; r < kRows; r++) {
                     if (b0 + r < batch) {
-                        float hk = h_prev[(size_t) (b0 + r) * h_prev_ld + k];
+                        float hk = lstm_operand<kPrecision>(h_prev[(size_t) (b0 + r) * h_prev_ld + k]);
                         sum[r][0] += hk * wi;
                         sum[r][1] += hk * wf;
                         sum[r][2] += hk * wg;
@@ -137,17 +141,36 @@ __device__ __forceinline__ void fused_step(
     }
 }
 
+// The kernel for a runtime precision (an LstmPrecision): one template instance per mode.
+template <bool kTraining>
+__device__ __forceinline__ void fused_step_in(
+        int precision, int batch, int hidden, int split, const float* xp, const float* h_prev, int h_prev_ld,
+        const float* w_hh, const float* bias_ih, const float* bias_hh, const float* c_prev, float* c_out,
+        float* h_out, int h_ld, float* gates_out) {
+    if (precision == kPrecisionTf32) {
+        fused_step<kTraining, kPrecisionTf32>(batch, hidden, split, xp, h_prev, h_prev_ld, w_hh, bias_ih, bias_hh,
+                                              c_prev, c_out, h_out, h_ld, gates_out);
+    } else if (precision == kPrecisionBf16) {
+        fused_step<kTraining, kPrecisionBf16>(batch, hidden, split, xp, h_prev, h_prev_ld, w_hh, bias_ih, bias_hh,
+                                              c_prev, c_out, h_out, h_ld, gates_out);
+    } else {
+        fused_step<kTraining, kPrecisionFp32>(batch, hidden, split, xp, h_prev, h_prev_ld, w_hh, bias_ih, bias_hh,
+                                              c_prev, c_out, h_out, h_ld, gates_out);
+    }
+}
+
 extern "C" __global__ void lstm_fused_step_inference(
-        int batch, int hidden, int split, const float* xp, const float* h_prev, int h_prev_ld, const float* w_hh,
-        const float* bias_ih, const float* bias_hh, const float* c_prev, float* c_out, float* h_out, int h_ld) {
-    fused_step<false>(batch, hidden, split, xp, h_prev, h_prev_ld, w_hh, bias_ih, bias_hh, c_prev, c_out, h_out,
-                      h_ld, nullptr);
+        int batch, int hidden, int split, int precision, const float* xp, const float* h_prev, int h_prev_ld,
+        const float* w_hh, const float* bias_ih, const float* bias_hh, const float* c_prev, float* c_out,
+        float* h_out, int h_ld) {
+    fused_step_in<false>(precision, batch, hidden, split, xp, h_prev, h_prev_ld, w_hh, bias_ih, bias_hh, c_prev,
+                         c_out, h_out, h_ld, nullptr);
 }
 
 extern "C" __global__ void lstm_fused_step_training(
-        int batch, int hidden, int split, const float* xp, const float* h_prev, int h_prev_ld, const float* w_hh,
-        const float* bias_ih, const float* bias_hh, const float* c_prev, float* c_out, float* h_out, int h_ld,
-        float* gates_out) {
-    fused_step<true>(batch, hidden, split, xp, h_prev, h_prev_ld, w_hh, bias_ih, bias_hh, c_prev, c_out, h_out,
-                     h_ld, gates_out);
+        int batch, int hidden, int split, int precision, const float* xp, const float* h_prev, int h_prev_ld,
+        const float* w_hh, const float* bias_ih, const float* bias_hh, const float* c_prev, float* c_out,
+        float* h_out, int h_ld, float* gates_out) {
+    fused_step_in<true>(precision, batch, hidden, split, xp, h_prev, h_prev_ld, w_hh, bias_ih, bias_hh, c_prev,
+                        c_out, h_out, h_ld, gates_out);
 }

@@ -18,6 +18,9 @@
 //   Products: each lane sums k = lane, lane + 32, … for kRows batch rows at a time (the weights it
 //   loads serve every row of the group), then a fixed butterfly: results are deterministic.
 // direction 0 walks t = 0 … T-1, direction 1 walks t = T-1 … 0.
+// precision (an LstmPrecision, lstm_cell_math.cuh), after direction in every kernel: the
+//   products' operands (W_hh, once as it is staged in shared memory; h_{t-1} or dG_t per load) are
+//   rounded to TF32 or BF16 as tensor cores would take them; sums, c and dc stay float32.
 #include "lstm_device.cuh"
 
 static constexpr int kPersistentWarp = 32;
@@ -25,7 +28,7 @@ static constexpr int kPersistentRows = 4;  // batch rows per pass over the reduc
 
 namespace cg = cooperative_groups;
 
-template <bool kTraining>
+template <bool kTraining, int kPrecision>
 __device__ __forceinline__ void persistent_forward(
         int steps, int batch, int hidden, int direction,
         const float* xp,                    // [T, B, 4H] input projection; training: gates written over it
@@ -53,7 +56,8 @@ __device__ __forceinline__ void persistent_forward(
         #pragma unroll
         for (int q = 0; q < 4; q++) {
             for (int k = lane; k < hidden; k += kPersistentWarp) {
-                w_u[q * hidden + k] = w_hh[((size_t) q * hidden + j) * hidden + k];
+                // held rounded to the mode's format: rounded once, not per step
+                w_u[q * hidden + k] = lstm_operand<kPrecision>(w_hh[((size_t) q * hidden + j) * hidden + k]);
             }
         }
         for (int b = lane; b < batch; b += kPersistentWarp) {
@@ -79,7 +83,7 @@ __device__ __forceinline__ void persistent_forward(
                 for (int r = 0; r < kPersistentRows; r++) {
                     if (b0 + r < batch) {
                         // written by other blocks in the previous step: read through L2, not L1
-                        float hk = __ldcg(h_prev + (size_t) (b0 + r) * h_prev_ld + k);
+                        float hk = lstm_operand<kPrecision>(__ldcg(h_prev + (size_t) (b0 + r) * h_prev_ld + k));
                         sum[r][0] += hk * wi;
                         sum[r][1] += hk * wf;
                         sum[r][2] += hk * wg;
@@ -136,22 +140,42 @@ __device__ __forceinline__ void persistent_forward(
     }
 }
 
+// The forward kernel for a runtime precision (an LstmPrecision): one template instance per mode.
+template <bool kTraining>
+__device__ __forceinline__ void persistent_forward_in(
+        int precision, int steps, int batch, int hidden, int direction, const float* xp, const float* w_hh,
+        const float* bias_ih, const float* bias_hh, const float* h0, const float* c0, float* out, int out_ld,
+        float* cells, float* c_last, float* gates_out) {
+    if (precision == kPrecisionTf32) {
+        persistent_forward<kTraining, kPrecisionTf32>(steps, batch, hidden, direction, xp, w_hh, bias_ih, bias_hh, h0,
+                                                      c0, out, out_ld, cells, c_last, gates_out);
+    } else if (precision == kPrecisionBf16) {
+        persistent_forward<kTraining, kPrecisionBf16>(steps, batch, hidden, direction, xp, w_hh, bias_ih, bias_hh, h0,
+                                                      c0, out, out_ld, cells, c_last, gates_out);
+    } else {
+        persistent_forward<kTraining, kPrecisionFp32>(steps, batch, hidden, direction, xp, w_hh, bias_ih, bias_hh, h0,
+                                                      c0, out, out_ld, cells, c_last, gates_out);
+    }
+}
+
 extern "C" __global__ void lstm_persistent_forward_inference(
-        int steps, int batch, int hidden, int direction, const float* xp, const float* w_hh, const float* bias_ih,
-        const float* bias_hh, const float* h0, const float* c0, float* out, int out_ld, float* c_last) {
-    persistent_forward<false>(steps, batch, hidden, direction, xp, w_hh, bias_ih, bias_hh, h0, c0, out, out_ld,
-                              nullptr, c_last, nullptr);
+        int steps, int batch, int hidden, int direction, int precision, const float* xp, const float* w_hh,
+        const float* bias_ih, const float* bias_hh, const float* h0, const float* c0, float* out, int out_ld,
+        float* c_last) {
+    persistent_forward_in<false>(precision, steps, batch, hidden, direction, xp, w_hh, bias_ih, bias_hh, h0, c0, out,
+                                 out_ld, nullptr, c_last, nullptr);
 }
 
 extern "C" __global__ void lstm_persistent_forward_training(
-        int steps, int batch, int hidden, int direction, float* xp, const float* w_hh, const float* bias_ih,
-        const float* bias_hh, const float* h0, const float* c0, float* out, int out_ld, float* cells,
-        float* c_last) {
-    persistent_forward<true>(steps, batch, hidden, direction, xp, w_hh, bias_ih, bias_hh, h0, c0, out, out_ld, cells,
-                             c_last, xp);
+        int steps, int batch, int hidden, int direction, int precision, float* xp, const float* w_hh,
+        const float* bias_ih, const float* bias_hh, const float* h0, const float* c0, float* out, int out_ld,
+        float* cells, float* c_last) {
+    persistent_forward_in<true>(precision, steps, batch, hidden, direction, xp, w_hh, bias_ih, bias_hh, h0, c0, out,
+                                out_ld, cells, c_last, xp);
 }
 
-extern "C" __global__ void lstm_persistent_backward(
+template <int kPrecision>
+__device__ __forceinline__ void persistent_backward(
         int steps, int batch, int hidden, int direction,
         const float* __restrict__ gates,   // [T, B, 4H] activated gates of the forward pass
         const float* __restrict__ cells,   // [T, B, H] c_t
@@ -179,7 +203,7 @@ extern "C" __global__ void lstm_persistent_backward(
     float* dc_u = dc_s + (size_t) u * batch;
     if (active) {
         for (int r = lane; r < gates4; r += kPersistentWarp) {
-            w_u[r] = w_hh[(size_t) r * hidden + j];
+            w_u[r] = lstm_operand<kPrecision>(w_hh[(size_t) r * hidden + j]);   // rounded once
         }
         for (int b = lane; b < batch; b += kPersistentWarp) {
             dh_u[b] = dhn != nullptr ? dhn[(size_t) b * hidden + j] : 0.f;
@@ -224,7 +248,8 @@ extern "C" __global__ void lstm_persistent_backward(
                 #pragma unroll
                 for (int r = 0; r < kPersistentRows; r++) {
                     if (b0 + r < batch) {
-                        sum[r] += __ldcg(d_gates + ((size_t) t * batch + b0 + r) * gates4 + k) * w;
+                        sum[r] += lstm_operand<kPrecision>(__ldcg(d_gates + ((size_t) t * batch + b0 + r) * gates4 + k))
+                                  * w;
                     }
                 }
             }
@@ -251,5 +276,21 @@ extern "C" __global__ void lstm_persistent_backward(
             dh0[(size_t) b * hidden + j] = dh_u[b];
             dc0[(size_t) b * hidden + j] = dc_u[b];
         }
+    }
+}
+
+extern "C" __global__ void lstm_persistent_backward(
+        int steps, int batch, int hidden, int direction, int precision, const float* gates, const float* cells,
+        const float* c0, const float* dy, int dy_ld, const float* w_hh, const float* dhn, const float* dcn,
+        float* d_gates, float* dh0, float* dc0) {
+    if (precision == kPrecisionTf32) {
+        persistent_backward<kPrecisionTf32>(steps, batch, hidden, direction, gates, cells, c0, dy, dy_ld, w_hh, dhn,
+                                            dcn, d_gates, dh0, dc0);
+    } else if (precision == kPrecisionBf16) {
+        persistent_backward<kPrecisionBf16>(steps, batch, hidden, direction, gates, cells, c0, dy, dy_ld, w_hh, dhn,
+                                            dcn, d_gates, dh0, dc0);
+    } else {
+        persistent_backward<kPrecisionFp32>(steps, batch, hidden, direction, gates, cells, c0, dy, dy_ld, w_hh, dhn,
+                                            dcn, d_gates, dh0, dc0);
     }
 }

@@ -6,6 +6,10 @@
 //
 // Work goes through the stand-in driver's streams (jlstm_standin_submit), so it is ordered with
 // the kernels and copies of the same stream and recorded when that stream captures a graph.
+// Products round their operands as the tensor cores would (cublasGemmEx with
+// CUBLAS_COMPUTE_32F_FAST_TF32 / _FAST_16BF, or cublasSgemm under CUBLAS_TF32_TENSOR_OP_MATH):
+// each operand element to TF32 (ties away from zero, PTX cvt.rna.tf32.f32) or BF16 (ties to even)
+// by the very functions the kernels use (lstm_cell_math.cuh), then float32 sums, as in fp32.
 // Operands must lie inside device allocations; a product that would read or write past one fails
 // with CUBLAS_STATUS_EXECUTION_FAILED and says which operand (a GPU would fault).
 #include <cmath>
@@ -13,6 +17,8 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+
+#include "../lstm_cell_math.cuh"   // lstm_round_tf32, lstm_round_bf16: one definition of the rounding
 
 typedef int cublasStatus_t;
 typedef struct CUstream_st* cudaStream_t;
@@ -33,6 +39,17 @@ enum : int {
 };
 enum : int { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_OP_C = 2 };
 enum : int { CUBLAS_POINTER_MODE_HOST = 0, CUBLAS_POINTER_MODE_DEVICE = 1 };
+enum : int { CUBLAS_TF32_TENSOR_OP_MATH = 3, CUBLAS_MATH_MODE_MASK = 0xf };   // cublasMath_t, low bits
+enum : int {   // cublasComputeType_t
+    CUBLAS_COMPUTE_32F = 68,
+    CUBLAS_COMPUTE_32F_PEDANTIC = 69,
+    CUBLAS_COMPUTE_32F_FAST_16BF = 75,
+    CUBLAS_COMPUTE_32F_FAST_TF32 = 77,
+};
+enum : int { CUDA_R_32F = 0 };   // cudaDataType_t
+
+/** How a product's operands are rounded before they are multiplied (the tensor cores' input formats). */
+enum class Operands : int { kFp32, kTf32, kBf16 };
 
 // From the stand-in driver (driver_state.cpp), which this library is linked against.
 extern "C" int jlstm_standin_submit(cudaStream_t stream, void (*fn)(void*), const void* ctx, std::size_t ctx_bytes);
@@ -58,6 +75,12 @@ bool valid(cublasHandle_t h) {
     return handles.count(h) != 0;
 }
 
+/** cublasSgemm's operands: TF32 under CUBLAS_TF32_TENSOR_OP_MATH, else float32 as they are. */
+Operands sgemm_operands(cublasHandle_t handle) {
+    return (handle->math_mode & CUBLAS_MATH_MODE_MASK) == CUBLAS_TF32_TENSOR_OP_MATH ? Operands::kTf32
+                                                                                   : Operands::kFp32;
+}
+
 /** A column-major matrix operand: element (r, c) at data[r + c·ld]. */
 struct Matrix {
     const float* data;
@@ -78,8 +101,14 @@ bool inside(const Matrix& m, const char* call, const char* name) {
     return false;
 }
 
+/** An operand element as the product's mode takes it. */
+inline float operand(float x, Operands mode) {
+    return mode == Operands::kTf32 ? lstm_round_tf32(x) : mode == Operands::kBf16 ? lstm_round_bf16(x) : x;
+}
+
 /** C = alpha·op(A)·op(B) + beta·C for batch_count matrices at the given strides (column-major). */
 struct Gemm {
+    Operands mode;
     int trans_a, trans_b;
     long m, n, k;
     float alpha, beta;
@@ -108,8 +137,8 @@ struct Gemm {
                 for (long i = 0; i < g.m; i++) {
                     float sum = 0.f;   // float accumulation in k order, as one GPU thread would
                     for (long p = 0; p < g.k; p++) {
-                        float av = g.trans_a == CUBLAS_OP_N ? a[i + p * g.lda] : a[p + i * g.lda];
-                        float bv = g.trans_b == CUBLAS_OP_N ? b[p + j * g.ldb] : b[j + p * g.ldb];
+                        float av = operand(g.trans_a == CUBLAS_OP_N ? a[i + p * g.lda] : a[p + i * g.lda], g.mode);
+                        float bv = operand(g.trans_b == CUBLAS_OP_N ? b[p + j * g.ldb] : b[j + p * g.ldb], g.mode);
                         sum = std::fma(av, bv, sum);
                     }
                     float& out = c[i + j * g.ldc];
@@ -121,7 +150,7 @@ struct Gemm {
     }
 };
 
-cublasStatus_t gemm(cublasHandle_t handle, int trans_a, int trans_b, long m, long n, long k, const float* alpha,
+cublasStatus_t gemm(cublasHandle_t handle, Operands mode, int trans_a, int trans_b, long m, long n, long k, const float* alpha,
                     const float* a, long lda, long long stride_a, const float* b, long ldb, long long stride_b,
                     const float* beta, float* c, long ldc, long long stride_c, long batch_count, const char* call) {
     if (!valid(handle)) {
@@ -150,7 +179,7 @@ cublasStatus_t gemm(cublasHandle_t handle, int trans_a, int trans_b, long m, lon
             return CUBLAS_STATUS_EXECUTION_FAILED;
         }
     }
-    Gemm g{trans_a, trans_b, m, n, k, device_scalars ? 0.f : *alpha, device_scalars ? 0.f : *beta,
+    Gemm g{mode, trans_a, trans_b, m, n, k, device_scalars ? 0.f : *alpha, device_scalars ? 0.f : *beta,
            device_scalars ? alpha : nullptr, device_scalars ? beta : nullptr, a, lda, stride_a, b, ldb, stride_b,
            c, ldc, stride_c, batch_count};
     return jlstm_standin_submit(handle->stream, &Gemm::run, &g, sizeof g) == 0 ? CUBLAS_STATUS_SUCCESS
@@ -284,7 +313,8 @@ CUBLASAPI cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void* work
 CUBLASAPI cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, int trans_a, int trans_b, int m, int n, int k,
                                         const float* alpha, const float* a, int lda, const float* b, int ldb,
                                         const float* beta, float* c, int ldc) {
-    return gemm(handle, trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1, "cublasSgemm");
+    return gemm(handle, sgemm_operands(handle), trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc,
+                0, 1, "cublasSgemm");
 }
 
 CUBLASAPI cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, int trans_a, int trans_b, int m, int n,
@@ -292,8 +322,69 @@ CUBLASAPI cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, int tr
                                                    long long stride_a, const float* b, int ldb, long long stride_b,
                                                    const float* beta, float* c, int ldc, long long stride_c,
                                                    int batch_count) {
-    return gemm(handle, trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c,
-                batch_count, "cublasSgemmStridedBatched");
+    return gemm(handle, sgemm_operands(handle), trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b,
+                beta, c, ldc, stride_c, batch_count, "cublasSgemmStridedBatched");
+}
+
+namespace {
+
+/**
+ * The operand rounding of a cublasGemmEx-style call on float32 data, or false (and why on stderr)
+ * for types the stand-in does not model: other data types, and compute types other than float32's.
+ */
+bool ex_operands(cublasHandle_t handle, int a_type, int b_type, int c_type, int compute_type, const char* call,
+                 Operands* mode) {
+    if (a_type != CUDA_R_32F || b_type != CUDA_R_32F || c_type != CUDA_R_32F) {
+        std::fprintf(stderr, "jlstm CUDA stand-in: %s: data types %d, %d, %d not modelled (only CUDA_R_32F)\n", call,
+                     a_type, b_type, c_type);
+        return false;
+    }
+    switch (compute_type) {
+        case CUBLAS_COMPUTE_32F: *mode = sgemm_operands(handle); return true;   // the math mode decides
+        case CUBLAS_COMPUTE_32F_PEDANTIC: *mode = Operands::kFp32; return true;
+        case CUBLAS_COMPUTE_32F_FAST_TF32: *mode = Operands::kTf32; return true;
+        case CUBLAS_COMPUTE_32F_FAST_16BF: *mode = Operands::kBf16; return true;
+        default:
+            std::fprintf(stderr, "jlstm CUDA stand-in: %s: compute type %d not modelled\n", call, compute_type);
+            return false;
+    }
+}
+
+}  // namespace
+
+CUBLASAPI cublasStatus_t cublasGemmEx(cublasHandle_t handle, int trans_a, int trans_b, int m, int n, int k,
+                                      const void* alpha, const void* a, int a_type, int lda, const void* b, int b_type,
+                                      int ldb, const void* beta, void* c, int c_type, int ldc, int compute_type,
+                                      int /* algo: every algorithm computes the same in the stand-in */) {
+    if (!valid(handle)) {
+        return CUBLAS_STATUS_NOT_INITIALIZED;
+    }
+    Operands mode;
+    if (!ex_operands(handle, a_type, b_type, c_type, compute_type, "cublasGemmEx", &mode)) {
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    }
+    return gemm(handle, mode, trans_a, trans_b, m, n, k, static_cast<const float*>(alpha),
+                static_cast<const float*>(a), lda, 0, static_cast<const float*>(b), ldb, 0,
+                static_cast<const float*>(beta), static_cast<float*>(c), ldc, 0, 1, "cublasGemmEx");
+}
+
+CUBLASAPI cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, int trans_a, int trans_b, int m, int n,
+                                                    int k, const void* alpha, const void* a, int a_type, int lda,
+                                                    long long stride_a, const void* b, int b_type, int ldb,
+                                                    long long stride_b, const void* beta, void* c, int c_type, int ldc,
+                                                    long long stride_c, int batch_count, int compute_type,
+                                                    int /* algo */) {
+    if (!valid(handle)) {
+        return CUBLAS_STATUS_NOT_INITIALIZED;
+    }
+    Operands mode;
+    if (!ex_operands(handle, a_type, b_type, c_type, compute_type, "cublasGemmStridedBatchedEx", &mode)) {
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    }
+    return gemm(handle, mode, trans_a, trans_b, m, n, k, static_cast<const float*>(alpha),
+                static_cast<const float*>(a), lda, stride_a, static_cast<const float*>(b), ldb, stride_b,
+                static_cast<const float*>(beta), static_cast<float*>(c), ldc, stride_c, batch_count,
+                "cublasGemmStridedBatchedEx");
 }
 
 CUBLASAPI cublasStatus_t cublasSgemv_v2(cublasHandle_t handle, int trans, int m, int n, const float* alpha,

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "driver_api.h"
+#include "lstm_cell_math.cuh"   // lstm_round_tf32 / lstm_round_bf16: the operands of the precision modes
 
 namespace {
 
@@ -183,7 +184,12 @@ void forward_pointwise(int batch, int hidden, bool training, bool bias, bool in_
 
 // ---------------------------------------------------------------- fused step
 
-void fused_step(int batch, int hidden, int split, bool training, bool bias) {
+/** A product operand as precision mode `precision` (an LstmPrecision) takes it, widened to double. */
+double operand(float x, int precision) {
+    return precision == kPrecisionTf32 ? lstm_round_tf32(x) : precision == kPrecisionBf16 ? lstm_round_bf16(x) : x;
+}
+
+void fused_step(int batch, int hidden, int split, bool training, bool bias, int precision = kPrecisionFp32) {
     int g4 = 4 * hidden, h_prev_ld = hidden + 2, ld = hidden + 1;
     auto xp = random_values((std::size_t) batch * g4), w = random_values((std::size_t) g4 * hidden, 0.5f);
     auto h_prev = random_values((std::size_t) batch * h_prev_ld), c_prev = random_values((std::size_t) batch * hidden);
@@ -194,7 +200,7 @@ void fused_step(int batch, int hidden, int split, bool training, bool bias) {
     CUdeviceptr null_ptr = 0;
     CUdeviceptr bias_ih = bias ? d_bih.p : null_ptr, bias_hh = bias ? d_bhh.p : null_ptr;
     // c in place (the engine's inference schedule) and gates over Xp_t (its training schedule).
-    std::vector<void*> args = {&batch, &hidden, &split, &d_xp.p, &d_hp.p, &h_prev_ld, &d_w.p, &bias_ih, &bias_hh,
+    std::vector<void*> args = {&batch, &hidden, &split, &precision, &d_xp.p, &d_hp.p, &h_prev_ld, &d_w.p, &bias_ih, &bias_hh,
                                &d_c.p, &d_c.p, &d_h.p, &ld};
     if (training) {
         args.push_back(&d_xp.p);
@@ -213,7 +219,9 @@ void fused_step(int batch, int hidden, int split, bool training, bool bias) {
             for (int q = 0; q < 4; q++) {
                 double sum = xp[(std::size_t) b * g4 + q * hidden + j];
                 for (int k = 0; k < hidden; k++) {
-                    sum += (double) h_prev[(std::size_t) b * h_prev_ld + k] * w[((std::size_t) q * hidden + j) * hidden + k];
+                    // the reference rounds each operand as the mode says, then multiplies and sums in double
+                    sum += operand(h_prev[(std::size_t) b * h_prev_ld + k], precision) *
+                           operand(w[((std::size_t) q * hidden + j) * hidden + k], precision);
                 }
                 pre[q] = sum + (bias ? (double) bih[q * hidden + j] + bhh[q * hidden + j] : 0);
             }
@@ -229,7 +237,7 @@ void fused_step(int batch, int hidden, int split, bool training, bool bias) {
         }
     }
     std::string what = shape(training ? "fused_step_training" : "fused_step_inference", batch, hidden,
-                             (" split=" + std::to_string(split)).c_str());
+                             (" split=" + std::to_string(split) + " precision=" + std::to_string(precision)).c_str());
     expect(what + " c", d_c.download(), want_c);
     auto h = d_h.download();
     expect(what + " h", h, want_h, &h_mask);
@@ -325,8 +333,9 @@ void persistent(int steps, int batch, int hidden, int units, int direction) {
         Device d_cells((std::size_t) steps * batch * hidden), d_c_last((std::size_t) batch * hidden);
         CUdeviceptr out = d_out.p + (CUdeviceptr) column * sizeof(float);
         std::size_t shared = ((std::size_t) 4 * units * hidden + (std::size_t) units * batch) * sizeof(float);
-        std::vector<void*> args = {&steps, &batch, &hidden, &direction, &d_xp.p, &d_w.p, &d_bih.p, &d_bhh.p, &d_h0.p,
-                                   &d_c0.p, &out, &out_ld};
+        int precision = 0;   // fp32 (kPrecisionFp32)
+        std::vector<void*> args = {&steps, &batch, &hidden, &direction, &precision, &d_xp.p, &d_w.p, &d_bih.p,
+                                   &d_bhh.p, &d_h0.p, &d_c0.p, &out, &out_ld};
         if (training) {
             args.push_back(&d_cells.p);
         }
@@ -382,8 +391,9 @@ void persistent(int steps, int batch, int hidden, int units, int direction) {
     Device d_dg((std::size_t) steps * batch * g4), d_dh0((std::size_t) batch * hidden), d_dc0((std::size_t) batch * hidden);
     CUdeviceptr dy_at = d_dy.p + (CUdeviceptr) column * sizeof(float);
     std::size_t shared = ((std::size_t) units * g4 + 2 * (std::size_t) units * batch) * sizeof(float);
-    std::vector<void*> args = {&steps, &batch, &hidden, &direction, &d_gates.p, &d_cells.p, &d_c0.p, &dy_at, &out_ld,
-                               &d_w.p, &d_dhn.p, &d_dcn.p, &d_dg.p, &d_dh0.p, &d_dc0.p};
+    int precision = 0;   // fp32 (kPrecisionFp32)
+    std::vector<void*> args = {&steps, &batch, &hidden, &direction, &precision, &d_gates.p, &d_cells.p, &d_c0.p,
+                               &dy_at, &out_ld, &d_w.p, &d_dhn.p, &d_dcn.p, &d_dg.p, &d_dh0.p, &d_dc0.p};
     cooperative("lstm_persistent_backward", blocks, threads, shared, args);
     expect(what + " backward dG", d_dg.download(), want_dg);
     expect(what + " backward dh0", d_dh0.download(), dh);
@@ -680,6 +690,10 @@ int main(int argc, char** argv) {
             }
             for (int split : {1, 2, 4}) {   // one warp per unit, or the k range split over 2 or 4 warps
                 fused_step(b, h, split, training, split != 2);
+            }
+            if (!subset) {   // the tf32 and bf16 instances: operands rounded, same threads and barriers
+                fused_step(b, h, 4, training, true, kPrecisionTf32);
+                fused_step(b, h, 1, training, true, kPrecisionBf16);
             }
         }
         if (!subset) {

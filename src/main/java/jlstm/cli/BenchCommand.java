@@ -15,6 +15,7 @@ import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -55,7 +56,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: the jlstm.cpu.threads property, else all cores)")
     private Integer threads;
 
-    /** The engines' options: the -Djlstm.* properties, then this command's own options. */
+    @Mixin
+    private PrecisionOption precision;
+
+    /** The engines' options: the -Djlstm.* properties, then this command's own options (set by call). */
     private EngineOptions options = EngineOptions.fromSystemProperties();
 
     @Option(names = "--cpu-time",
@@ -80,6 +84,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         List<BenchShape> parsed = parseShapes();
+        options = precision.options();
         if (reps < 1 || warmup < 0) {
             throw new ParameterException(spec.commandLine(), "--reps must be at least 1 and --warmup at least 0");
         }
@@ -111,8 +116,11 @@ final class BenchCommand implements Callable<Integer> {
                 results.add(time(backend, shape));
             }
         }
+        System.out.println("precision: " + PrecisionOption.label(options.precision())
+                + (options.precision() == EngineOptions.Precision.FP32 ? ""
+                        : " (CUDA rows are labelled cuda@" + PrecisionOption.label(options.precision()) + ")"));
         System.out.println(BenchResult.table(results));
-        if (results.stream().anyMatch(r -> r.device().equals(STANDIN_LABEL))) {
+        if (results.stream().anyMatch(r -> r.device().startsWith(STANDIN_LABEL))) {
             System.out.println("note: " + STANDIN_LABEL + " rows ran on the CPU stand-in for the CUDA driver "
                     + "(-Djlstm.cuda.standin): the kernels' results are real, their times mean nothing");
         }
@@ -160,8 +168,14 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private List<LstmBackend> selectBackends() {
+        boolean fp32 = options.precision() == EngineOptions.Precision.FP32;
         switch (device) {
             case "cpu":
+                if (!fp32) {
+                    throw new ParameterException(spec.commandLine(), "--precision "
+                            + PrecisionOption.label(options.precision()) + ": the CPU engine computes in fp32 only "
+                            + "(tf32 and bf16 are the CUDA engine's)");
+                }
                 return List.of(Backends.cpu());
             case "cuda": {
                 LstmBackend.Availability a = Backends.cuda().availability();
@@ -174,7 +188,10 @@ final class BenchCommand implements Callable<Integer> {
                 List<LstmBackend> available = new ArrayList<>();
                 for (LstmBackend backend : Backends.all()) {
                     LstmBackend.Availability a = backend.availability();
-                    if (a.available()) {
+                    if (!fp32 && backend == Backends.cpu()) {
+                        System.err.println("skipping cpu: it computes in fp32 only, not "
+                                + PrecisionOption.label(options.precision()));
+                    } else if (a.available()) {
                         available.add(backend);
                     } else {
                         System.err.println("skipping " + backend.name() + ": " + a.detail());
@@ -191,10 +208,15 @@ final class BenchCommand implements Callable<Integer> {
     /** How rows of the CUDA backend are labelled when it runs on the CPU stand-in. */
     static final String STANDIN_LABEL = "cuda-standin";
 
-    /** The device label of a result row: the backend's name, or cuda-standin on the stand-in. */
-    private static String label(LstmBackend backend) {
-        return backend == Backends.cuda() && jlstm.cuda.CudaBackend.instance().onStandIn() ? STANDIN_LABEL
+    /**
+     * The device label of a result row: the backend's name, or cuda-standin on the stand-in, with
+     * {@code @tf32} or {@code @bf16} in those precisions.
+     */
+    private String label(LstmBackend backend) {
+        String name = backend == Backends.cuda() && jlstm.cuda.CudaBackend.instance().onStandIn() ? STANDIN_LABEL
                 : backend.name();
+        return options.precision() == EngineOptions.Precision.FP32 ? name
+                : name + "@" + PrecisionOption.label(options.precision());
     }
 
     /** Warm-up, then the median of the timed repetitions, of inference and of training. */

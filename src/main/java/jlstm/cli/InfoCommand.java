@@ -3,6 +3,7 @@ package jlstm.cli;
 import java.util.concurrent.Callable;
 
 import jlstm.Backends;
+import jlstm.EngineOptions;
 import jlstm.LstmBackend;
 import picocli.CommandLine.Command;
 
@@ -16,6 +17,9 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("java      %s (%s), %s %s%n", System.getProperty("java.version"),
                 System.getProperty("java.vm.name"), System.getProperty("os.name"), System.getProperty("os.arch"));
         System.out.printf("cores     %d%n", Runtime.getRuntime().availableProcessors());
+        EngineOptions options = EngineOptions.fromSystemProperties();
+        System.out.printf("precision %s (-D%s: fp32 | tf32 | bf16; tf32 and bf16 on CUDA only)%n",
+                PrecisionOption.label(options.precision()), EngineOptions.PRECISION);
         for (LstmBackend backend : Backends.all()) {
             LstmBackend.Availability a = backend.availability();
             System.out.printf("%-9s %s: %s%n", backend.name(), a.available() ? "available" : "unavailable", a.detail());

@@ -23,6 +23,7 @@ import jlstm.io.Safetensors;
 import jlstm.io.SafetensorsEntry;
 import jlstm.io.SafetensorsFormatException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -58,6 +59,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", description = "backend (default: ${DEFAULT-VALUE})")
     String device;
+
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = "--batch-first", description = "x, y, dy, dx and dropout masks are [B,T,.] instead of [T,B,.]")
     boolean batchFirst;
@@ -107,7 +111,8 @@ final class RunCommand implements Callable<Integer> {
         }
 
         Map<String, Tensor> out = new LinkedHashMap<>();
-        try (LstmLayer lstm = LstmLayer.create(params, chosen)) {
+        jlstm.EngineOptions options = precision.options();
+        try (LstmLayer lstm = LstmLayer.create(params, chosen, options)) {
             lstm.seedDropout(dropoutSeed);
             LstmOutput result;
             try {
@@ -143,8 +148,8 @@ final class RunCommand implements Callable<Integer> {
                 g.parameters().forEach((name, t) -> out.put("grad." + name, t));
             }
             Safetensors.write(output, out, Map.of("producer", "jlstm", "device", lstm.deviceName()));
-            System.err.printf("wrote %s (%s, device %s%s)%n", output, params.config(), lstm.deviceName(),
-                    dy == null ? "" : ", with gradients");
+            System.err.printf("wrote %s (%s, device %s, precision %s%s)%n", output, params.config(), lstm.deviceName(),
+                    PrecisionOption.label(options.precision()), dy == null ? "" : ", with gradients");
         }
         return 0;
     }

@@ -37,6 +37,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -118,6 +119,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/<task>-<yyyyMMdd-HHmmss>)")
     Path out;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "continue from a checkpoint written by train")
     Path resume;
 
@@ -144,7 +148,12 @@ final class TrainCommand implements Callable<Integer> {
             throw bad("--momentum must be in [0, 1), got " + momentum);
         }
 
+        jlstm.EngineOptions options = precision.options();
         if ("digits".equals(task)) {
+            if (options.precision() != jlstm.EngineOptions.Precision.FP32) {
+                throw bad("--precision " + PrecisionOption.label(options.precision()) + ": the digits task trains an "
+                        + "LstmCell on the CPU, in fp32 only");
+            }
             return DigitsTraining.run(this, chosenDevice, stdout);
         }
         Checkpoint checkpoint = resume == null ? null : Checkpoint.load(resume);
@@ -208,7 +217,7 @@ final class TrainCommand implements Callable<Integer> {
                         + " elsewhere first)");
         boolean createdOutDir = !Files.exists(outDir);
 
-        try (SequenceModel model = new SequenceModel(LstmLayer.create(lstmParameters, chosenDevice), head)) {
+        try (SequenceModel model = new SequenceModel(LstmLayer.create(lstmParameters, chosenDevice, options), head)) {
             Files.createDirectories(outDir); // only once the device is known to work
             Optimizer optimizer = optimizerName.equals("adam") ? new Adam(runLr) : new Sgd(runLr, momentum, 0);
             String optimizerNote = "";
@@ -224,8 +233,9 @@ final class TrainCommand implements Callable<Integer> {
             String deviceName = model.lstm().deviceName();
             long parameterCount = model.parameters().values().stream().mapToLong(t -> t.numel()).sum();
             stdout.printf(Locale.ROOT, "task %s: %s%n", taskName, describeTask(trainingTask));
-            stdout.printf(Locale.ROOT, "model %s + linear head -> %d, %d parameters, device %s%n",
-                    lstmParameters.config(), outputSize, parameterCount, deviceName);
+            stdout.printf(Locale.ROOT, "model %s + linear head -> %d, %d parameters, device %s, precision %s%n",
+                    lstmParameters.config(), outputSize, parameterCount, deviceName,
+                    PrecisionOption.label(options.precision()));
             stdout.printf(Locale.ROOT, "training: %s lr=%s batch=%d clip=%s epochs %d..%d%s%s%n", optimizer.name(),
                     number(runLr), runBatch, clip == 0 ? "off" : number(clip), startEpoch + 1, startEpoch + runEpochs,
                     checkpoint == null ? "" : ", resumed from " + resume, optimizerNote);

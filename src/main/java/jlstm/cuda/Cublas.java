@@ -4,13 +4,17 @@ import static jlstm.cuda.CudaCalls.checkCublas;
 
 import jcuda.CudaException;
 import jcuda.Pointer;
+import jcuda.cudaDataType;
 import jcuda.driver.CUstream;
 import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasComputeType;
+import jcuda.jcublas.cublasGemmAlgo;
 import jcuda.jcublas.cublasHandle;
 import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
 import jcuda.jcublas.cublasStatus;
 import jcuda.runtime.cudaStream_t;
+import jlstm.EngineOptions.Precision;
 
 /**
  * The one wrapper around cuBLAS: a handle created in the current context and bound to one
@@ -22,8 +26,13 @@ import jcuda.runtime.cudaStream_t;
  * column-major product Cᵀ[n, m] = op(B)ᵀ · op(A)ᵀ: cuBLAS gets B first, then A, with n and m
  * swapped, and each transpose flag unchanged (B stored row-major is already Bᵀ column-major).
  *
- * <p>Math mode is {@code CUBLAS_DEFAULT_MATH} (full FP32, no TF32), so results meet the 1e-4
- * accuracy contract; cuBLAS gives identical bits run to run on one GPU and stream. The handle gets
+ * <p><b>Precision.</b> Math mode is {@code CUBLAS_DEFAULT_MATH} (full FP32, no TF32), so in
+ * {@link Precision#FP32} (the default) products are {@code cublasSgemm} and meet the 1e-4 accuracy
+ * contract. In {@link Precision#TF32} and {@link Precision#BF16} ({@link #setPrecision}) they are
+ * {@code cublasGemmEx} on the same float32 arrays with compute type
+ * {@code CUBLAS_COMPUTE_32F_FAST_TF32} or {@code CUBLAS_COMPUTE_32F_FAST_16BF}: cuBLAS converts the
+ * operands to TF32 / BF16 for the tensor cores and accumulates in float32; the column sums stay
+ * float32. cuBLAS gives identical bits run to run on one GPU and stream. The handle gets
  * its own workspace ({@link #Cublas(CUstream, long)}), so that a stream capture (CUDA graphs)
  * never makes cuBLAS allocate. Calls build no strings unless they fail.
  */
@@ -33,6 +42,7 @@ final class Cublas implements AutoCloseable {
 
     private final cublasHandle handle = new cublasHandle();
     private boolean open;
+    private Precision precision = Precision.FP32;
 
     /**
      * Creates the handle in the current context, binds it to {@code stream} and gives it the
@@ -61,8 +71,22 @@ final class Cublas implements AutoCloseable {
         return v[0];
     }
 
+    /** The precision of every following {@link #gemm} (FP32 until set). */
+    void setPrecision(Precision value) {
+        precision = value;
+    }
+
+    /** cuBLAS's compute type for a reduced-precision mode (not FP32, which runs cublasSgemm). */
+    static int computeType(Precision precision) {
+        return switch (precision) {
+            case TF32 -> cublasComputeType.CUBLAS_COMPUTE_32F_FAST_TF32;
+            case BF16 -> cublasComputeType.CUBLAS_COMPUTE_32F_FAST_16BF;
+            case FP32 -> throw new IllegalArgumentException("FP32 products run cublasSgemm");
+        };
+    }
+
     /**
-     * Row-major C = op(A) · op(B) + beta·C, with alpha = 1.
+     * Row-major C = op(A) · op(B) + beta·C, with alpha = 1, in this handle's precision.
      *
      * @param transA use Aᵀ: A is stored [k, m] (lda ≥ m) instead of [m, k] (lda ≥ k)
      * @param transB use Bᵀ: B is stored [n, k] (ldb ≥ k) instead of [k, n] (ldb ≥ n)
@@ -73,10 +97,21 @@ final class Cublas implements AutoCloseable {
               boolean accumulate, long c, int ldc) {
         int opA = transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
         int opB = transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
-        int status = JCublas2.cublasSgemm(handle, opB, opA, n, m, k, ONE, DeviceAddress.pointer(b), ldb,
-                DeviceAddress.pointer(a), lda, accumulate ? ONE : ZERO, DeviceAddress.pointer(c), ldc);
+        Pointer beta = accumulate ? ONE : ZERO;
+        int status;
+        if (precision == Precision.FP32) {
+            status = JCublas2.cublasSgemm(handle, opB, opA, n, m, k, ONE, DeviceAddress.pointer(b), ldb,
+                    DeviceAddress.pointer(a), lda, beta, DeviceAddress.pointer(c), ldc);
+        } else {
+            // float32 arrays in and out; cuBLAS rounds the operands for the tensor cores itself.
+            status = JCublas2.cublasGemmEx_new(handle, opB, opA, n, m, k, ONE, DeviceAddress.pointer(b),
+                    cudaDataType.CUDA_R_32F, ldb, DeviceAddress.pointer(a), cudaDataType.CUDA_R_32F, lda, beta,
+                    DeviceAddress.pointer(c), cudaDataType.CUDA_R_32F, ldc, computeType(precision),
+                    cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
+        }
         if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
-            throw new CudaException("cublasSgemm(" + ColumnMajorCall.of(transA, transB, m, n, k, lda, ldb, ldc)
+            throw new CudaException((precision == Precision.FP32 ? "cublasSgemm(" : "cublasGemmEx(" + precision.name().toLowerCase(java.util.Locale.ROOT)
+                    + ", ") + ColumnMajorCall.of(transA, transB, m, n, k, lda, ldb, ldc)
                     + ") for row-major m=" + m + ", n=" + n + ", k=" + k + " failed: " + cublasStatus.stringFor(status));
         }
     }

@@ -3,7 +3,6 @@ package jlstm.cuda;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -12,6 +11,7 @@ import jlstm.EngineOptions;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
+import jlstm.EngineOptions.Precision;
 
 /**
  * The CUDA engine: the schedule of {@code jlstm.cpu.CpuLstmEngine} with cuBLAS products and the
@@ -88,6 +88,7 @@ public final class CudaLstmEngine implements LstmEngine {
     private Workspace ws;
     private Schedule schedule;
     private boolean graphs;
+    private Precision precision = Precision.FP32;
     /** Schedule of the last training-mode forward pass, or null when backward is not possible. */
     private Schedule trainedWith;
     /** Whether the last training-mode pass ran on the packed schedule (lengths, masks, projection). */
@@ -115,10 +116,6 @@ public final class CudaLstmEngine implements LstmEngine {
         if (!a.available()) {
             throw new IllegalStateException("CUDA backend unavailable: " + a.detail());
         }
-        if (options.precision() != EngineOptions.Precision.FP32) {
-            throw new IllegalArgumentException("precision " + options.precision().name().toLowerCase(Locale.ROOT)
-                    + " is not supported by the CUDA engine yet (fp32 only)");
-        }
         return new CudaLstmEngine(parameters, options);
     }
 
@@ -138,7 +135,9 @@ public final class CudaLstmEngine implements LstmEngine {
         this.passes = new RecurrentPasses(device, config, parameterOffsets);
         this.graphCache = new GraphCache(device);
         try {
+            Precision requested = options.precision();
             inContext(() -> {
+                applyPrecision(requested);
                 parameters = device.alloc(parameterFloats, "parameters");
                 gradients = device.alloc(parameterFloats, "parameter gradients");
                 // Zero the alignment gaps between tensors: flat updates and norms over the whole
@@ -167,6 +166,36 @@ public final class CudaLstmEngine implements LstmEngine {
     /** Turns CUDA graphs on or off (default: {@link EngineOptions#cudaGraphs()}). */
     public void setGraphs(boolean on) {
         this.graphs = on;
+    }
+
+    /**
+     * Chooses how the products of every pass are computed (default: {@link EngineOptions#precision()};
+     * docs/PRECISION.md). A training-mode forward pass must be repeated after a change before
+     * backward.
+     */
+    public void setPrecision(Precision value) {
+        java.util.Objects.requireNonNull(value, "precision");
+        inContext(() -> {
+            if (value != precision) {
+                device.synchronize("before a precision change");
+                graphCache.clear();   // captured passes carry the old mode's calls
+                trainedWith = null;
+                applyPrecision(value);
+            }
+            return null;
+        });
+    }
+
+    /** The precision of this engine's products. */
+    public Precision precision() {
+        return precision;
+    }
+
+    private void applyPrecision(Precision value) {
+        device.blas(0).setPrecision(value);
+        device.blas(1).setPrecision(value);
+        passes.setPrecision(value);
+        precision = value;
     }
 
     /**

@@ -15,15 +15,15 @@ enum Kernel {
     /** cuda/lstm_forward_pointwise.cu: forward cell update, saves gates and c_t. */
     FORWARD_POINTWISE_TRAINING("iipppppppip"),
     /** cuda/lstm_fused_step.cu: recurrent product + cell update in one launch, saves nothing. */
-    FUSED_STEP_INFERENCE("iiippippppppi"),
+    FUSED_STEP_INFERENCE("iiiippippppppi"),
     /** cuda/lstm_fused_step.cu: the same, saves gates. */
-    FUSED_STEP_TRAINING("iiippippppppip"),
+    FUSED_STEP_TRAINING("iiiippippppppip"),
     /** cuda/lstm_persistent.cu: every step of one layer and direction in one cooperative launch. */
-    PERSISTENT_FORWARD_INFERENCE("iiiipppppppip"),
+    PERSISTENT_FORWARD_INFERENCE("iiiiipppppppip"),
     /** cuda/lstm_persistent.cu: the same, saving gates and c_t. */
-    PERSISTENT_FORWARD_TRAINING("iiiipppppppipp"),
+    PERSISTENT_FORWARD_TRAINING("iiiiipppppppipp"),
     /** cuda/lstm_persistent.cu: every backward step (dG_t, dh = dG_t · W_hh) in one cooperative launch. */
-    PERSISTENT_BACKWARD("iiiippppipppppp"),
+    PERSISTENT_BACKWARD("iiiiippppipppppp"),
     /** cuda/lstm_backward_pointwise.cu: dG and the carried dc of one step. */
     BACKWARD_POINTWISE("iippppippp"),
     /** cuda/lstm_rows.cu: rows gathered by an index (-1: zeros). */

@@ -3,6 +3,7 @@ package jlstm.cuda;
 import static jlstm.cuda.DeviceAddress.at;
 
 import jlstm.LstmConfig;
+import jlstm.EngineOptions.Precision;
 
 /**
  * The launch schedule of the CUDA engine: what {@link CudaLstmEngine} issues for one forward or
@@ -22,6 +23,9 @@ import jlstm.LstmConfig;
  *   db_ih = db_hh = dGᵀ · 1 (GEMV: deterministic column sums)
  *   after both directions: dX_k = Σ_d dG_d · W_ih,d
  * </pre>
+ * Precision: every product above runs in the engine's {@link Precision} (cuBLAS through the
+ * handles' {@link Cublas#setPrecision}; the fused and persistent kernels through their
+ * {@code precision} argument, {@link #kernelCode}).
  * The two directions of a bidirectional layer run on two streams (lanes 0 and 1) at the same time,
  * forked from lane 0 and joined back before the next layer needs both.
  */
@@ -44,6 +48,8 @@ final class RecurrentPasses {
     private final long[][] biasHh;
     /** Warps sharing one hidden unit in the fused kernel (1, 2 or 4): enough blocks to fill the GPU. */
     private final int fusedSplit;
+    /** The kernels' precision argument ({@link #kernelCode}). */
+    private int precisionCode;
 
     /**
      * @param offsets float offset of every parameter (by name) in the layout of {@code parameters}
@@ -74,6 +80,20 @@ final class RecurrentPasses {
             split *= 2;
         }
         fusedSplit = split;
+    }
+
+    /** The precision of the kernels' own products from now on (cuBLAS's is set on its handles). */
+    void setPrecision(Precision precision) {
+        precisionCode = kernelCode(precision);
+    }
+
+    /** LstmPrecision of cuda/lstm_cell_math.cuh: 0 fp32, 1 tf32, 2 bf16. */
+    static int kernelCode(Precision precision) {
+        return switch (precision) {
+            case FP32 -> 0;
+            case TF32 -> 1;
+            case BF16 -> 2;
+        };
     }
 
     private static long address(long base, long offset) {
@@ -122,7 +142,8 @@ final class RecurrentPasses {
 
         if (schedule == CudaLstmEngine.Schedule.PERSISTENT) {
             Kernel kernel = training ? Kernel.PERSISTENT_FORWARD_TRAINING : Kernel.PERSISTENT_FORWARD_INFERENCE;
-            KernelLauncher launch = device.kernel(kernel).begin().i(steps).i(batch).i(hidden).i(d).p(xp).p(wHh)
+            KernelLauncher launch = device.kernel(kernel).begin().i(steps).i(batch).i(hidden).i(d).i(precisionCode)
+                    .p(xp).p(wHh)
                     .p(bIh).p(bHh).p(at(ws.h0, slot)).p(at(ws.c0, slot)).p(out).i(outWidth);
             if (training) {
                 launch.p(cells);
@@ -147,7 +168,7 @@ final class RecurrentPasses {
                 int block;
                 if (fused) {
                     launch = device.kernel(training ? Kernel.FUSED_STEP_TRAINING : Kernel.FUSED_STEP_INFERENCE)
-                            .begin().i(batch).i(hidden).i(fusedSplit).p(xpT).p(hPrev).i(hPrevLd).p(wHh);
+                            .begin().i(batch).i(hidden).i(fusedSplit).i(precisionCode).p(xpT).p(hPrev).i(hPrevLd).p(wHh);
                     // 4 warps per block; fusedSplit warps share a unit: 4 / fusedSplit units per block
                     grid = CudaModule.ceilDiv(hidden, FUSED_WARPS_PER_BLOCK / fusedSplit);
                     block = 32 * FUSED_WARPS_PER_BLOCK;
@@ -225,7 +246,8 @@ final class RecurrentPasses {
 
         if (schedule == CudaLstmEngine.Schedule.PERSISTENT) {
             // one warp per hidden unit, plan.units units per block, every block resident (cooperative)
-            device.kernel(Kernel.PERSISTENT_BACKWARD).begin().i(steps).i(batch).i(hidden).i(d).p(gates).p(cells)
+            device.kernel(Kernel.PERSISTENT_BACKWARD).begin().i(steps).i(batch).i(hidden).i(d).i(precisionCode)
+                    .p(gates).p(cells)
                     .p(at(ws.c0, slot)).p(dyAt).i(outWidth).p(wHh).p(at(ws.dhn, slot)).p(at(ws.dcn, slot)).p(dG)
                     .p(at(ws.dh0, slot)).p(at(ws.dc0, slot))
                     .launchCooperative(plan.blocks(), plan.threads(), plan.backwardShared(), device.stream(lane));

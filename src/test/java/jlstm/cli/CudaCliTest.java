@@ -13,8 +13,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import jlstm.Backends;
+import jlstm.EngineOptions.Precision;
 import jlstm.LstmBackend;
+import jlstm.Tensor;
+import jlstm.cuda.CudaPrecisionGoldenTest;
 import jlstm.cuda.CudaStandIn;
+import jlstm.io.Safetensors;
 
 /**
  * The commands on the CUDA backend: {@code info} names the device (and says so plainly when it is
@@ -63,5 +67,42 @@ class CudaCliTest {
         assertTrue(o.out().contains("head, loss, clipping and optimizer run on the GPU too"), o.out());
         assertTrue(o.lastLine().startsWith("result: task=adding device=cuda metric=mse"), o.lastLine());
         assertTrue(Files.size(out.resolve("checkpoint.safetensors")) > 0);
+    }
+
+    @Test
+    void runWithAPrecisionMatchesThatModesGolden() throws Exception {
+        Path folder = CudaPrecisionGoldenTest.caseFolder("b1_odd_hidden");
+        for (Precision precision : new Precision[] {Precision.TF32, Precision.BF16}) {
+            String mode = precision.name().toLowerCase(java.util.Locale.ROOT);
+            Path out = dir.resolve(mode + ".safetensors");
+            CommandRun.Outcome o = CommandRun.execute("run", "--device", "cuda", "--precision", mode, "--model",
+                    folder.resolve("model.safetensors").toString(), "--input",
+                    folder.resolve("input.safetensors").toString(), "--output", out.toString());
+            assertEquals(0, o.status(), o.err());
+            assertTrue(o.err().contains("precision " + mode), o.err());
+            java.util.Map<String, Tensor> expected = Safetensors.readFloatTensors(
+                    folder.resolve("expected." + mode + ".safetensors"));
+            java.util.Map<String, float[]> got = new java.util.HashMap<>();
+            Safetensors.readFloatTensors(out).forEach((name, t) -> got.put(name, t.data()));
+            double distance = CudaPrecisionGoldenTest.caseDistance(expected, got);
+            assertTrue(distance <= CudaPrecisionGoldenTest.caseTolerance(precision), mode + ": " + distance);
+        }
+    }
+
+    @Test
+    void benchAndTrainTakeAPrecision() throws Exception {
+        CliTest.Result r = CliTest.execute("bench", "--device", "cuda", "--precision", "tf32", "--shape", "3,2,4,8,1",
+                "--reps", "1", "--warmup", "0");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("precision: tf32"), r.out());
+        String label = (CudaStandIn.active() ? "cuda-standin" : "cuda") + "@tf32 ";
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith(label)), r.out());
+
+        CommandRun.Outcome o = CommandRun.execute("train", "--device", "cuda", "--precision", "bf16", "--epochs", "1",
+                "--samples", "32", "--hidden", "4", "--seq-len", "5", "--batch", "16", "--out",
+                dir.resolve("bf16").toString());
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.out().contains("device cuda, precision bf16"), o.out());
+        assertTrue(o.lastLine().startsWith("result: task=adding device=cuda"), o.lastLine());
     }
 }
