@@ -12,8 +12,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * beyond the bound a caller waits for one to come back. Engines are opened lazily: a layer used
  * from one thread only ever has one.
  *
- * <p>A training pass pins its engine from {@code forwardTraining} to {@code backward} (the
- * activations live in it), so inference on other threads meanwhile uses other engines.
+ * <p>A training pass pins its engine from {@code forwardTraining} to the end of its
+ * {@code backward} (the activations live in it), so inference on other threads meanwhile uses
+ * other engines or waits for that backward. A finished pass pins nothing: after its backward the
+ * engine is lendable again and keeps the pass's activations only until it is lent (a repeated
+ * backward works while nobody borrowed it), so with one engine every thread is served in turn. A
+ * pass whose thread has ended is dropped as well.
  *
  * <p>Parameter changes are announced once ({@link #parametersUpdated}) and passed on to each
  * engine the next time it is borrowed, so an engine idle at the time misses nothing.
@@ -26,15 +30,20 @@ final class EnginePool implements AutoCloseable {
         long version;
         /** Running a call for a borrower. */
         boolean running;
-        /** Holding a training pass's activations (see {@link #pass}). */
+        /** Reserved for a training pass between its forwardTraining and the end of its backward. */
         boolean pinned;
-        /** The pinned pass's number (0 when none) and the thread that ran its forwardTraining. */
+        /**
+         * The training pass whose activations the engine holds (0 when none; kept after the pass
+         * finishes, until the engine is lent) and the thread that ran its forwardTraining.
+         */
         long pass;
         Thread pinnedBy;
         /** Handed out by {@link LstmLayer#engine()}: never lent again. */
         boolean dedicated;
         /** The heap estimate of its current workspace (see {@link LstmBackend#workspaceBytes}). */
         long workspaceBytes;
+        /** The estimate of its native workspace (see {@link LstmBackend#nativeWorkspaceBytes}). */
+        long nativeWorkspaceBytes;
         int steps = -1;
         int batch = -1;
         boolean trainingWorkspace;
@@ -53,7 +62,8 @@ final class EnginePool implements AutoCloseable {
     private final LstmParameters parameters;
     private final EngineOptions options;
     private final int maxEngines;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Fair: a caller woken when an engine comes back is served before one that arrives just then. */
+    private final ReentrantLock lock = new ReentrantLock(true);
     private final Condition changed = lock.newCondition();
     private final List<Slot> slots = new ArrayList<>();
     private int opening;
@@ -109,14 +119,15 @@ final class EnginePool implements AutoCloseable {
     Slot borrow() {
         Thread caller = Thread.currentThread();
         Slot slot = null;
+        boolean interrupted = false;
         lock.lock();
         try {
             while (slot == null) {
                 requireOpen();
-                for (Slot s : slots) {
-                    if (s.lendable()) {
+                dropPassesOfEndedThreads();
+                for (Slot s : slots) { // an idle engine, one holding no finished pass's activations first
+                    if (s.lendable() && (slot == null || slot.pass != 0)) {
                         slot = s;
-                        break;
                     }
                 }
                 for (int i = 0; slot == null && i < slots.size(); i++) {
@@ -129,7 +140,7 @@ final class EnginePool implements AutoCloseable {
                     slot = openAnother();
                 }
                 if (slot == null) {
-                    awaitChange();
+                    interrupted |= awaitChange(anyPinned());
                 }
             }
             slot.running = true;
@@ -138,6 +149,9 @@ final class EnginePool implements AutoCloseable {
             slot.pinnedBy = null;
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt(); // kept for the caller, as an uninterruptible wait does
+            }
         }
         refresh(slot);
         return slot;
@@ -187,7 +201,10 @@ final class EnginePool implements AutoCloseable {
         }
     }
 
-    /** Returns a borrowed engine: idle again, or pinned to training pass {@code pass} (&gt; 0) of the calling thread. */
+    /**
+     * Returns a borrowed engine: idle again, or pinned to training pass {@code pass} (&gt; 0) of the
+     * calling thread, which has yet to run its backward.
+     */
     void giveBack(Slot slot, long pass) {
         lock.lock();
         try {
@@ -205,17 +222,39 @@ final class EnginePool implements AutoCloseable {
     }
 
     /**
-     * Takes the engine of training pass {@code pass} for its backward, marked running; false when
-     * the engine no longer holds that pass (a later forward on the owning thread discarded it).
+     * Returns the engine of training pass {@code pass} after its backward: lendable again, still
+     * holding the pass's activations until it is lent (so a backward may be repeated meanwhile).
+     */
+    void finish(Slot slot, long pass) {
+        lock.lock();
+        try {
+            slot.running = false;
+            slot.pinned = false;
+            slot.pass = pass;
+            slot.pinnedBy = Thread.currentThread();
+            if (closed) {
+                slot.engine.close();
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes the engine of training pass {@code pass} for its backward, marked running and pinned;
+     * false when the engine no longer holds that pass (a later forward on the owning thread
+     * discarded it, or after the pass's backward the engine served another call).
      */
     boolean resume(Slot slot, long pass) {
         lock.lock();
         try {
             requireOpen();
-            if (!slot.pinned || slot.pass != pass || slot.running) {
+            if (slot.pass != pass || slot.running || slot.dedicated) {
                 return false;
             }
             slot.running = true;
+            slot.pinned = true;
             return true;
         } finally {
             lock.unlock();
@@ -226,7 +265,7 @@ final class EnginePool implements AutoCloseable {
     void unpin(Slot slot, long pass) {
         lock.lock();
         try {
-            if (slot.pinned && slot.pass == pass) {
+            if (slot.pass == pass && !slot.running) {
                 slot.pinned = false;
                 slot.pass = 0;
                 slot.pinnedBy = null;
@@ -261,8 +300,45 @@ final class EnginePool implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits for an engine to come back; with a pass pinned, at most a tenth of a second at a time,
+     * so that the pass of a thread that ended without its backward is noticed and dropped.
+     */
+    private boolean awaitChange(boolean pollForEndedThreads) {
+        if (!pollForEndedThreads) {
+            changed.awaitUninterruptibly();
+            return false;
+        }
+        try {
+            changed.await(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            return false;
+        } catch (InterruptedException e) {
+            return true; // waiting goes on; the caller restores the flag once it has an engine
+        }
+    }
+
     private void awaitChange() {
-        changed.awaitUninterruptibly();
+        awaitChange(false);
+    }
+
+    private boolean anyPinned() {
+        for (Slot s : slots) {
+            if (s.pinned) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Unpins passes whose thread ended before their backward (no backward can come any more). */
+    private void dropPassesOfEndedThreads() {
+        for (Slot s : slots) {
+            if (s.pinned && !s.running && s.pinnedBy != null && !s.pinnedBy.isAlive()) {
+                s.pinned = false;
+                s.pass = 0;
+                s.pinnedBy = null;
+            }
+        }
     }
 
     private void requireOpen() {

@@ -42,6 +42,20 @@ public interface LstmBackend {
     }
 
     /**
+     * An estimate of the native memory (outside the Java heap, on the host) an engine of this
+     * backend holds for calls of one shape: the CPU kernels' workspace. {@link LstmLayer} counts
+     * it against the heap's limit too, so that {@code -Xmx} bounds what a call may take whichever
+     * path runs it, and a call too large is refused at once with the {@code -Xmx} that would do.
+     *
+     * @param training whether the workspace must also serve a backward pass
+     * @param options  the options the engine was opened with
+     */
+    default long nativeWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training,
+                                      EngineOptions options) {
+        return 0;
+    }
+
+    /**
      * The result of a backend's probe.
      *
      * @param available whether the backend can run

@@ -45,7 +45,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * serves one call at a time. Training is one thread's job at a time:
  * <ul>
  *   <li>{@link #forwardTraining} and {@link #backward} form a pass that stays on one thread; the
- *       pass keeps its engine (inference from other threads meanwhile uses others), and a
+ *       pass keeps its engine until its backward returns (inference from other threads meanwhile
+ *       uses others, or waits for that backward when the bound is reached), then the engine serves
+ *       every thread again (a repeated backward works only while no other call used it), and a
  *       {@code backward} on another thread, or while another training call runs, fails at once
  *       with an {@link IllegalStateException} saying so;</li>
  *   <li>parameters are changed in place (an optimizer step) only while no call runs, and then
@@ -335,12 +337,19 @@ public final class LstmLayer implements AutoCloseable {
         boolean trainingWorkspace = training || (sameShape && slot.trainingWorkspace);
         long workspace = pool.backend().workspaceBytes(config, steps, batch, trainingWorkspace, pool.options());
         long growth = Math.max(0, workspace - slot.workspaceBytes);
-        MemoryBudget.require(Float.BYTES * io + growth, (training ? "a training pass" : "a forward pass") + " of T="
-                + steps + ", B=" + batch + " through " + config);
+        // Native memory is counted against the heap's limit as well, so -Xmx bounds a call on every path.
+        long nativeWorkspace = pool.backend().nativeWorkspaceBytes(config, steps, batch, trainingWorkspace,
+                pool.options());
+        long nativeGrowth = Math.max(0, nativeWorkspace - slot.nativeWorkspaceBytes);
+        MemoryBudget.require(Float.BYTES * io + growth + nativeGrowth, (training ? "a training pass" : "a forward pass")
+                + " of T=" + steps + ", B=" + batch + " through " + config + (nativeGrowth >= MemoryBudget.SMALL_BYTES
+                ? " (" + MemoryBudget.human(nativeGrowth) + " of it the CPU kernels' native workspace, counted against"
+                + " -Xmx)" : ""));
         slot.steps = steps;
         slot.batch = batch;
         slot.trainingWorkspace = trainingWorkspace;
         slot.workspaceBytes = workspace;
+        slot.nativeWorkspaceBytes = nativeWorkspace;
     }
 
     /**
@@ -376,8 +385,9 @@ public final class LstmLayer implements AutoCloseable {
             requireShape("dcn", dcn, cellStateShape(batch));
             if (!pool.resume(p.slot(), p.id())) {
                 pass = null;
-                throw new IllegalStateException("backward needs a forwardTraining call first (a forward on this thread"
-                        + " since the last forwardTraining discarded its activations)");
+                throw new IllegalStateException("backward needs a forwardTraining call first (its activations are gone:"
+                        + " a forward on this thread since the last forwardTraining discarded them, or after this pass's"
+                        + " backward its engine served another call)");
             }
             try {
                 Tensor dyTimeMajor = config.batchFirst() ? dy.swapFirstTwoAxes() : dy;
@@ -390,7 +400,7 @@ public final class LstmLayer implements AutoCloseable {
                 Map<String, Tensor> byName = new LinkedHashMap<>(grads.asMap());
                 return new LstmGradients(config.batchFirst() ? dx.swapFirstTwoAxes() : dx, dh0, dc0, byName);
             } finally {
-                pool.giveBack(p.slot(), p.id()); // still pinned: backward may be repeated
+                pool.finish(p.slot(), p.id()); // the pass is over: its engine may serve others now
             }
         } finally {
             exitTraining();

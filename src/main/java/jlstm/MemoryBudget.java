@@ -13,7 +13,7 @@ import java.util.Locale;
  */
 public final class MemoryBudget {
     /** Below this an allocation is too small to be worth a check. */
-    static final long SMALL_BYTES = 16L << 20;
+    public static final long SMALL_BYTES = 16L << 20;
 
     private MemoryBudget() {
     }
@@ -69,6 +69,25 @@ public final class MemoryBudget {
         throw new InsufficientMemoryException(String.format(Locale.ROOT,
                 "not enough memory: %s needs about %s of native memory (outside the Java heap), but the machine"
                         + " has only %s available; use a smaller batch or shorter sequences, or free memory",
+                what, human(bytes), human(available)), bytes, available);
+    }
+
+    /**
+     * Throws when {@code bytes} of GPU memory cannot fit what the device has free; nothing has been
+     * allocated when it throws.
+     *
+     * @param bytes     the estimate
+     * @param what      what needs it, for the message
+     * @param available the device's free memory (including what the caller would free first)
+     * @throws InsufficientMemoryException when it does not fit
+     */
+    public static void requireDevice(long bytes, String what, long available) {
+        if (bytes <= available) {
+            return;
+        }
+        throw new InsufficientMemoryException(String.format(Locale.ROOT,
+                "not enough GPU memory: %s needs about %s of device memory, but the GPU has only %s free; use a"
+                        + " smaller batch or shorter sequences, a GPU with more memory, or the CPU (--device cpu)",
                 what, human(bytes), human(available)), bytes, available);
     }
 

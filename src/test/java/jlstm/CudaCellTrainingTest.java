@@ -1,6 +1,5 @@
 package jlstm;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -16,7 +15,7 @@ class CudaCellTrainingTest extends CellTrainingTest {
     @BeforeEach
     void requireCuda() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), () -> "CUDA unavailable: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 
     @Override

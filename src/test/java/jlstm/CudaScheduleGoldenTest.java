@@ -3,7 +3,6 @@ package jlstm;
 import static jlstm.TensorAssert.PYTORCH_RELATIVE_TOLERANCE;
 import static jlstm.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +39,7 @@ class CudaScheduleGoldenTest {
     @MethodSource("casesAndVariants")
     void everyScheduleMatchesPyTorch(GoldenCase golden, String schedule, String graphs) throws Exception {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), () -> "CUDA unavailable: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
         String oldSchedule = System.getProperty("jlstm.cuda.schedule");
         String oldGraphs = System.getProperty("jlstm.cuda.graphs");
         System.setProperty("jlstm.cuda.schedule", schedule);

@@ -151,6 +151,45 @@ class DropoutTest {
         }
     }
 
+    /**
+     * A batch-first layer's masks, as {@link LstmLayer#dropoutMasks()} returns them ([B, T, ·]),
+     * replayed on a second batch-first layer give the very same pass, bit for bit; and transposed by
+     * hand they replay the same pass on a time-major layer, so they are the masks of the pass in the
+     * caller's layout (a reshape in place of a transpose would fail here, since T ≠ B).
+     */
+    @Test
+    void batchFirstMasksReplayBitForBit() {
+        LstmConfig config = CONFIG.withBatchFirst(true);
+        LstmParameters params = LstmParameters.initialize(config, 11);
+        Tensor x = random(12, 3, 7, 4); // [B, T, I]
+        Tensor dy = random(13, 3, 7, 32);
+        try (LstmLayer drawn = LstmLayer.create(params, Device.CPU);
+             LstmLayer replayed = LstmLayer.create(params, Device.CPU);
+             LstmLayer timeMajor = LstmLayer.create(LstmParameters.fromTensors(params.asMap(), false, "test"),
+                     Device.CPU)) {
+            LstmOutput y1 = drawn.forwardTraining(x, null, null);
+            List<Tensor> masks = drawn.dropoutMasks();
+            LstmGradients g1 = drawn.backward(dy, null, null);
+
+            LstmOutput y2 = replayed.forwardTraining(x, null, null, null, masks);
+            LstmGradients g2 = replayed.backward(dy, null, null);
+            assertArrayEquals(y1.y().data(), y2.y().data());
+            assertArrayEquals(g1.dx().data(), g2.dx().data());
+            for (String name : config.parameterNames()) {
+                assertArrayEquals(g1.parameter(name).data(), g2.parameter(name).data(), name);
+            }
+
+            List<Tensor> transposed = masks.stream().map(Tensor::swapFirstTwoAxes).toList();
+            LstmOutput y3 = timeMajor.forwardTraining(x.swapFirstTwoAxes(), null, null, null, transposed);
+            LstmGradients g3 = timeMajor.backward(dy.swapFirstTwoAxes(), null, null);
+            assertArrayEquals(y1.y().data(), y3.y().swapFirstTwoAxes().data());
+            assertArrayEquals(g1.dx().data(), g3.dx().swapFirstTwoAxes().data());
+            for (String name : config.parameterNames()) {
+                assertArrayEquals(g1.parameter(name).data(), g3.parameter(name).data(), name);
+            }
+        }
+    }
+
     @Test
     void badMasksAreRejectedClearly() {
         LstmParameters params = LstmParameters.initialize(CONFIG, 7);

@@ -32,9 +32,19 @@ public record GoldenCase(String name, Path folder, JsonObject meta) {
 
     /** The committed cases, found on the test class path under {@code golden/}. */
     public static List<GoldenCase> all() {
-        URL root = GoldenCase.class.getClassLoader().getResource("golden");
+        return underResource("golden");
+    }
+
+    /** The committed special-value cases (±Inf, NaN, ±1e30, −0.0; tools/make_special_golden.py). */
+    public static List<GoldenCase> specialValues() {
+        return underResource("golden-special");
+    }
+
+    private static List<GoldenCase> underResource(String folder) {
+        URL root = GoldenCase.class.getClassLoader().getResource(folder);
         if (root == null) {
-            throw new IllegalStateException("no golden/ folder on the test class path (src/test/resources/golden)");
+            throw new IllegalStateException("no " + folder + "/ folder on the test class path (src/test/resources/"
+                    + folder + ")");
         }
         try {
             return in(Path.of(root.toURI()));

@@ -5,7 +5,6 @@ import static jlstm.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -137,6 +136,6 @@ class GoldenCaseTest {
 
     static void assumeUsable(LstmBackend backend) {
         LstmBackend.Availability a = backend.availability();
-        assumeTrue(a.available(), () -> backend.name() + " backend unavailable here: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 }

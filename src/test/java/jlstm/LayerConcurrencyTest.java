@@ -210,6 +210,94 @@ class LayerConcurrencyTest {
         }
     }
 
+    /**
+     * One engine serves every thread in turn: a finished training pass (forwardTraining, then
+     * backward) does not keep the only engine from inference on another thread, during training
+     * or after it; and training interleaved with inference still gets exactly its own gradients.
+     */
+    @Test
+    void oneEngineServesTrainingAndInferenceOnDifferentThreads() throws Exception {
+        LstmParameters p = LstmParameters.initialize(LstmConfig.of(3, 7), 5);
+        Tensor x = input(8, 3, 2).reshape(4, 2, 3);
+        Tensor dy = input(8, 7, 3).reshape(4, 2, 7);
+        LstmGradients alone;
+        try (LstmLayer reference = LstmLayer.create(p, Backends.cpu(), 1)) {
+            reference.forwardTraining(x, null, null);
+            alone = reference.backward(dy, null, null);
+        }
+        float[] expectedY;
+        try (LstmLayer reference = LstmLayer.create(p, Backends.cpu(), 1)) {
+            expectedY = reference.forward(x).y().data();
+        }
+        ExecutorService trainer = Executors.newSingleThreadExecutor();
+        ExecutorService inferrer = Executors.newSingleThreadExecutor();
+        try (LstmLayer layer = LstmLayer.create(p, Backends.cpu(), 1)) {
+            // Training first, alone, then inference on another thread: the finished pass pins nothing.
+            trainer.submit(() -> {
+                layer.forwardTraining(x, null, null);
+                layer.backward(dy, null, null);
+            }).get(1, TimeUnit.MINUTES);
+            assertArrayEquals(expectedY, inferrer.submit(() -> layer.forward(x).y().data()).get(1, TimeUnit.MINUTES));
+
+            // Both at once: each gets its own result; neither waits forever.
+            AtomicBoolean stop = new AtomicBoolean();
+            Future<Integer> inference = inferrer.submit(() -> {
+                int calls = 0;
+                while (!stop.get()) {
+                    assertArrayEquals(expectedY, layer.forward(x).y().data());
+                    calls++;
+                }
+                return calls;
+            });
+            Future<?> training = trainer.submit(() -> {
+                for (int pass = 0; pass < 50; pass++) {
+                    layer.forwardTraining(x, null, null);
+                    LstmGradients g = layer.backward(dy, null, null);
+                    assertArrayEquals(alone.dx().data(), g.dx().data());
+                    for (String name : alone.parameters().keySet()) {
+                        assertArrayEquals(alone.parameters().get(name).data(), g.parameters().get(name).data(), name);
+                    }
+                }
+            });
+            training.get(1, TimeUnit.MINUTES);
+            stop.set(true);
+            assertTrue(inference.get(1, TimeUnit.MINUTES) > 0);
+            assertEquals(1, layer.engineCount());
+            // And once more after training ended.
+            assertArrayEquals(expectedY, inferrer.submit(() -> layer.forward(x).y().data()).get(1, TimeUnit.MINUTES));
+        } finally {
+            trainer.shutdownNow();
+            inferrer.shutdownNow();
+        }
+    }
+
+    /** A backward repeated right after the first still works; once another call used the engine it says why not. */
+    @Test
+    void aFinishedPassKeepsItsActivationsOnlyUntilItsEngineIsLent() throws Exception {
+        try (LstmLayer layer = LstmLayer.create(LstmParameters.initialize(LstmConfig.of(3, 7), 5), Backends.cpu(), 1)) {
+            Tensor x = input(8, 3, 2).reshape(4, 2, 3);
+            Tensor dy = input(8, 7, 3).reshape(4, 2, 7);
+            layer.forwardTraining(x, null, null);
+            float[] first = layer.backward(dy, null, null).dx().data();
+            assertArrayEquals(first, layer.backward(dy, null, null).dx().data());
+            CompletableFuture.runAsync(() -> layer.forward(x)).get(1, TimeUnit.MINUTES);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> layer.backward(dy, null, null));
+            assertTrue(e.getMessage().contains("served another call"), e.getMessage());
+        }
+    }
+
+    /** A thread that ran forwardTraining and ended without its backward does not keep the only engine. */
+    @Test
+    void aPassOfAnEndedThreadIsDropped() throws Exception {
+        try (LstmLayer layer = LstmLayer.create(LstmParameters.initialize(LstmConfig.of(3, 7), 5), Backends.cpu(), 1)) {
+            Tensor x = input(8, 3, 2).reshape(4, 2, 3);
+            Thread t = new Thread(() -> layer.forwardTraining(x, null, null));
+            t.start();
+            t.join(60_000);
+            assertEquals(4, CompletableFuture.supplyAsync(() -> layer.forward(x)).get(1, TimeUnit.MINUTES).y().dim(0));
+        }
+    }
+
     @Test
     void closeWhileACallRunsLetsItFinishAndRefusesLaterCalls() throws Exception {
         GatedBackend gated = new GatedBackend();

@@ -2,6 +2,7 @@ package jlstm;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +26,27 @@ class MemoryEstimateTest {
                     && e.getMessage().contains("GiB"), e.getMessage());
             assertTrue(e.neededBytes() > e.availableBytes());
             layer.forward(Tensor.zeros(3, 2, 1)); // the layer still works
+        }
+    }
+
+    /**
+     * The README's example on the default CPU backend (the native kernels where this CPU has them):
+     * their workspace is native memory, but it counts against -Xmx as the heap does, so the call is
+     * refused at once with the -Xmx that would do, instead of taking the machine's memory.
+     */
+    @Test
+    void theReadmeExampleIsRefusedOnEveryCpuPathBeforeAnyWork() {
+        LstmParameters p = LstmParameters.initialize(LstmConfig.of(1, 512), 1);
+        Tensor x = Tensor.zeros(20_000, 64, 1);
+        assumeTrue(Runtime.getRuntime().maxMemory() < (14L << 30), "the heap limit is above this shape's needs");
+        for (LstmBackend backend : new LstmBackend[] {Backends.cpu(), new jlstm.cpu.PureJava()}) {
+            try (LstmLayer layer = LstmLayer.create(p, backend)) {
+                long start = System.nanoTime();
+                InsufficientMemoryException e = assertThrows(InsufficientMemoryException.class, () -> layer.forward(x));
+                assertTrue((System.nanoTime() - start) / 1e9 < 5, "the refusal must come before the work");
+                assertTrue(e.getMessage().contains("T=20000, B=64") && e.getMessage().contains("-Xmx"), e.getMessage());
+                assertTrue(e.neededBytes() > 14L << 30, e.getMessage());
+            }
         }
     }
 

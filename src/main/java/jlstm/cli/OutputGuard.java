@@ -5,14 +5,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import jlstm.io.AtomicFiles;
+
 /** Refuses an output path that is one of the command's inputs, so that a typo never destroys a model. */
 final class OutputGuard {
     private OutputGuard() {
     }
 
     /**
-     * Checks before any work that an output file can be written: its folder exists and it is not
-     * itself a folder (so a long run does not fail only at its end).
+     * Checks before any work that an output file can be written: its folder exists, and it is a
+     * regular file or does not exist yet; a folder, a FIFO, a device, a socket or a dangling
+     * symbolic link is refused (writing renames a new file over the target, which would replace
+     * such a file with a regular one), so a long run does not fail, or do harm, only at its end.
      */
     static void requireWritableFile(Path output, String option) throws IOException {
         if (Files.isDirectory(output)) {
@@ -22,6 +26,11 @@ final class OutputGuard {
         if (dir != null && !Files.isDirectory(dir)) {
             throw new java.nio.file.NoSuchFileException(output.toString(), null, option + ": folder " + dir
                     + " does not exist");
+        }
+        try {
+            AtomicFiles.requireReplaceable(output);
+        } catch (java.nio.file.FileSystemException e) {
+            throw new IllegalArgumentException(option + " " + output + " " + e.getReason());
         }
     }
 

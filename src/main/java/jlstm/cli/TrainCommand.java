@@ -215,6 +215,9 @@ final class TrainCommand implements Callable<Integer> {
         OutputGuard.refuseToReplace(outDir.resolve(CHECKPOINT_FILE), "--out " + outDir + ": the new checkpoint",
                 java.util.Collections.singletonMap("--resume", resume), "choose another --out (or copy the checkpoint"
                         + " elsewhere first)");
+        if (Files.isDirectory(outDir)) { // the checkpoint replaces only a regular file (no FIFO, device, dangling link)
+            OutputGuard.requireWritableFile(outDir.resolve(CHECKPOINT_FILE), "--out " + outDir + ": the checkpoint");
+        }
         boolean createdOutDir = !Files.exists(outDir);
 
         try (SequenceModel model = new SequenceModel(LstmLayer.create(lstmParameters, chosenDevice, options), head)) {

@@ -61,6 +61,15 @@ public final class CpuBackend implements LstmBackend {
                 : javaWorkspaceBytes(config, steps, batch, training);
     }
 
+    /** The native kernels' workspace for a shape ({@link NativeLstm#workspaceBytes}), 0 without them. */
+    @Override
+    public long nativeWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training,
+                                     EngineOptions options) {
+        NativeKernels.Status kernels = NativeKernels.status(options.cpuKernels());
+        return kernels.usable() ? NativeLstm.workspaceBytes(config, kernels.unitBlock(), options.resolvedCpuThreads(),
+                steps, batch, training) : 0;
+    }
+
     /**
      * The heap of the pure-Java path for a shape, array by array (kept in step with
      * {@code CpuLstmEngine.ensureWorkspace}, {@code ensureBackwardWorkspace} and

@@ -269,6 +269,58 @@ final class NativeLstm implements AutoCloseable {
 
     // ---------------------------------------------------------------- workspace
 
+    /**
+     * The native bytes an engine's workspace takes for calls of one shape, before any call: what
+     * {@link #ensureWorkspace} (and, training, {@link #ensureBackwardWorkspace}) allocate for a
+     * fresh engine, by the same sums. Rows are T·B, what a call without lengths packs (with lengths
+     * it packs Σ lengths, fewer); a training call of a multi-layer config with dropout also holds
+     * its masks (explicit masks given with dropout 0 are not counted).
+     *
+     * @param workers the engine's worker count (one loop-table entry each)
+     */
+    static long workspaceBytes(LstmConfig config, int unitBlock, int workers, int steps, int batch, boolean training) {
+        long rows = (long) steps * batch;
+        boolean withMasks = training && config.numLayers() > 1 && config.dropout() > 0;
+        long floats = forwardFloats(config, unitBlock, workers, rows, batch, steps, withMasks);
+        if (training) {
+            floats += backwardFloats(config, unitBlock, rows, batch);
+        }
+        return 4 * floats;
+    }
+
+    /** The floats (and int32s) {@link #ensureWorkspace} allocates for these capacities, buffer by buffer. */
+    private static long forwardFloats(LstmConfig config, int unitBlock, int workers, long rows, long b, long steps,
+                                      boolean withMasks) {
+        int layers = config.numLayers(), dirs = config.directions();
+        long hp = ceilDiv(config.hiddenSize(), unitBlock) * (long) unitBlock;
+        long rp = ceilDiv(config.realHiddenSize(), unitBlock) * (long) unitBlock, g4 = 4 * hp, width = dirs * rp;
+        long perDirection = rows * g4 + rows * hp + (config.projSize() > 0 ? rows * hp : 0) + b * rp + b * hp;
+        return (2 * steps + 1) + (workers + 1L) + dirs * rows // schedule, loop table, previous rows
+                + rows * config.inputSize()
+                + layers * (rows * width + dirs * perDirection)
+                + (withMasks ? 2L * (layers - 1) * rows * width : 0); // masks and masked inputs
+    }
+
+    /** The floats {@link #ensureBackwardWorkspace} allocates for these capacities, buffer by buffer. */
+    private static long backwardFloats(LstmConfig config, int unitBlock, long rows, long b) {
+        int layers = config.numLayers(), dirs = config.directions(), proj = config.projSize();
+        long hp = ceilDiv(config.hiddenSize(), unitBlock) * (long) unitBlock;
+        long rp = ceilDiv(config.realHiddenSize(), unitBlock) * (long) unitBlock, g4 = 4 * hp;
+        long widest = 0, inputs = 0;
+        for (int k = 0; k < layers; k++) {
+            long in = k == 0 ? config.inputSize() : dirs * rp; // paddedInput(k)
+            widest = Math.max(widest, in);
+            inputs += rows * in;
+        }
+        return inputs + rows * dirs * rp + rows * g4 + b * (rp + hp) + g4 * (widest + rp + 1)
+                + (proj > 0 ? rows * rp + b * hp + (long) proj * hp : 0);
+    }
+
+    /** What this engine's workspace holds now, in bytes (for the estimate's test). */
+    long workspaceBytesHeld() {
+        return shapeBytes;
+    }
+
     /** Sizes the forward workspace for a schedule: grown (never shrunk) to the largest rows, batch and steps seen. */
     private void ensureWorkspace(LengthSchedule s, boolean withMasks) {
         int n = s.rows(), b = s.batch(), steps = s.maxLength();
@@ -282,9 +334,7 @@ final class NativeLstm implements AutoCloseable {
         withMasks |= masks != null && masks[0] != 0;
         long rows = n, hp = paddedHidden, rp = paddedReal, g4 = 4L * hp, width = dirs * rp;
         // Checked before the old buffers go, so that a refused call leaves the engine as it was.
-        long floats = rows * config.inputSize() + layers * (rows * width + dirs * (rows * (g4 + hp) + b * (rp + hp)))
-                + (proj > 0 ? (long) layers * dirs * rows * hp : 0)
-                + (withMasks ? 2L * (layers - 1) * rows * width : 0) + (2L + dirs) * rows + 2 * steps + 64;
+        long floats = forwardFloats(config, unitBlock, pool.size(), rows, b, steps, withMasks);
         MemoryBudget.requireNative(4 * floats - shapeBytes, "the CPU kernels' workspace for T=" + s.steps() + ", B="
                 + s.batch() + " (" + s.rows() + " rows) through " + config);
         for (long address : shapeBuffers) {
@@ -337,13 +387,10 @@ final class NativeLstm implements AutoCloseable {
         }
         long rows = rowCapacity, b = batchCapacity, hp = paddedHidden, rp = paddedReal, g4 = 4L * hp;
         int widest = 0;
-        long inputs = 0;
         for (int k = 0; k < layers; k++) {
             widest = Math.max(widest, paddedInput(k));
-            inputs += rows * paddedInput(k);
         }
-        long floats = inputs + rows * dirs * rp + rows * g4 + b * (rp + hp) + g4 * (widest + rp + 1)
-                + (proj > 0 ? rows * rp + b * hp + (long) proj * hp : 0);
+        long floats = backwardFloats(config, unitBlock, rows, b);
         MemoryBudget.requireNative(4 * floats, "the CPU kernels' backward workspace for " + rows + " rows, B="
                 + b + " through " + config);
         for (int k = 0; k < layers; k++) {

@@ -8,10 +8,11 @@ import java.util.function.Supplier;
 
 import jcuda.driver.CUdeviceptr;
 import jlstm.EngineOptions;
+import jlstm.EngineOptions.Precision;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;
 import jlstm.LstmParameters;
-import jlstm.EngineOptions.Precision;
+import jlstm.MemoryBudget;
 
 /**
  * The CUDA engine: the schedule of {@code jlstm.cpu.CpuLstmEngine} with cuBLAS products and the
@@ -508,6 +509,10 @@ public final class CudaLstmEngine implements LstmEngine {
             return;
         }
         Workspace layout = new Workspace(config, steps, batch);
+        if (layout.floats > workspaceFloats) { // before anything changes: a refused call leaves the engine as it was
+            MemoryBudget.requireDevice(4 * layout.floats, "the CUDA workspace for T=" + steps + ", B=" + batch
+                    + " through " + config, device.freeMemory() + 4 * workspaceFloats);
+        }
         device.synchronize("before a workspace change");
         graphCache.clear();
         if (layout.floats > workspaceFloats) {

@@ -35,12 +35,18 @@ import jlstm.Tensor;
  * converted to float32, is up to the caller.
  *
  * <p>Reading maps the file into memory instead of loading it: opening a file of any size is
- * quick, and only the tensors whose values are asked for are read. Writing is atomic
- * ({@link AtomicFiles}).
+ * quick, and only the tensors whose values are asked for are read. The data section is mapped in a
+ * few shared windows ({@link MappedData}), so a file takes one mapping per GiB of data whatever its
+ * number of tensors (at most {@value #MAX_TENSORS}). Writing is atomic ({@link AtomicFiles}).
  */
 public final class Safetensors {
     /** Headers above this are rejected before allocation (the reference implementation uses 100 MB). */
     static final long MAX_HEADER_BYTES = 100L << 20;
+    /**
+     * Headers listing more tensors than this are rejected: each tensor costs a few hundred bytes of
+     * heap to describe, and a 100 MB header could otherwise list two million of them.
+     */
+    public static final int MAX_TENSORS = 100_000;
     private static final String METADATA = "__metadata__";
 
     private Safetensors() {
@@ -93,14 +99,11 @@ public final class Safetensors {
             ByteBuffer headerBytes = readFully(channel, 8, (int) headerLength);
             long dataStart = 8 + headerLength;
             Parsed parsed = parseHeader(file, new String(headerBytes.array(), StandardCharsets.UTF_8), size - dataStart);
+            // One set of shared windows for the whole data section, never a mapping per tensor.
+            MappedData data = new MappedData(channel, dataStart, size - dataStart, chunkBytes);
             Map<String, SafetensorsEntry> entries = new LinkedHashMap<>();
             for (Header h : parsed.headers.values()) {
-                List<ByteBuffer> chunks = new ArrayList<>();
-                for (long at = h.begin; at < h.end; at += chunkBytes) {
-                    long n = Math.min(chunkBytes, h.end - at);
-                    chunks.add(channel.map(FileChannel.MapMode.READ_ONLY, dataStart + at, n));
-                }
-                entries.put(h.name, new SafetensorsEntry(h.name, h.dtype, h.shape, chunks.toArray(ByteBuffer[]::new)));
+                entries.put(h.name, new SafetensorsEntry(h.name, h.dtype, h.shape, data.pieces(h.begin, h.end)));
             }
             return new Contents(entries, parsed.metadata);
         } catch (NoSuchFileException e) {
@@ -188,6 +191,10 @@ public final class Safetensors {
                 if (name.equals(METADATA)) {
                     readMetadata(file, reader, metadata);
                 } else {
+                    if (headers.size() == MAX_TENSORS) {
+                        throw new SafetensorsFormatException(file, "header lists more than " + MAX_TENSORS
+                                + " tensors, the most this reader accepts");
+                    }
                     headers.put(name, readHeader(file, name, reader));
                 }
             }
@@ -198,9 +205,9 @@ public final class Safetensors {
         } catch (SafetensorsFormatException e) {
             throw e;
         } catch (MalformedJsonException | IllegalStateException | NumberFormatException e) {
-            throw new SafetensorsFormatException(file, "invalid JSON header: " + e.getMessage());
+            throw new SafetensorsFormatException(file, "invalid JSON header: " + jsonProblem(e.getMessage()));
         } catch (IOException e) {
-            throw new SafetensorsFormatException(file, "invalid JSON header: " + e.getMessage());
+            throw new SafetensorsFormatException(file, "invalid JSON header: " + jsonProblem(e.getMessage()));
         }
 
         // Offsets: inside the data, not overlapping, no holes (the format indexes every byte).
@@ -227,6 +234,26 @@ public final class Safetensors {
                     + " bytes but the tensors cover " + expectedBegin);
         }
         return new Parsed(headers, metadata);
+    }
+
+    /** The longest JSON path quoted in a message (a header nested 255 deep has one of 800 characters). */
+    private static final int MAX_JSON_PATH_CHARS = 60;
+
+    /**
+     * A parser's message cut to one short line: its first line, without the advice to parse
+     * leniently, its JSON path shortened.
+     */
+    static String jsonProblem(String message) {
+        if (message == null) {
+            return "malformed JSON";
+        }
+        String line = message.strip().lines().findFirst().orElse("");
+        line = line.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
+        int path = line.indexOf(" path ");
+        if (path >= 0 && line.length() - path - 6 > MAX_JSON_PATH_CHARS) {
+            line = line.substring(0, path + 6 + MAX_JSON_PATH_CHARS) + "…";
+        }
+        return line;
     }
 
     private record Header(String name, DType dtype, int[] shape, long begin, long end) {

@@ -13,13 +13,16 @@ import jlstm.Tensor;
  * One tensor of a safetensors file: dtype, shape and its little-endian bytes. The bytes of a
  * tensor read from a file are a view of the memory-mapped file (nothing is copied until the
  * values are asked for), in one or more chunks, so a tensor of more than 2 GiB of bytes is fine
- * as long as its values fit one Java array.
+ * as long as its values fit one Java array. An entry made from a tensor ({@link #of}) shares its
+ * values and converts them to bytes only while it is written, a piece at a time.
  */
 public final class SafetensorsEntry {
     private final String name;
     private final DType dtype;
     private final int[] shape;
     private final ByteBuffer[] chunks; // read-only, little-endian, position 0; each a multiple of 8 bytes but the last
+    /** The values of an entry made by {@link #of} (then chunks is empty): converted only as written. */
+    private final float[] values;
     private final long byteSize;
 
     /**
@@ -44,6 +47,7 @@ public final class SafetensorsEntry {
         this.name = name;
         this.dtype = dtype;
         this.shape = shape.clone();
+        this.values = null;
         this.chunks = new ByteBuffer[chunks.length];
         long size = 0;
         for (int i = 0; i < chunks.length; i++) {
@@ -53,11 +57,24 @@ public final class SafetensorsEntry {
         this.byteSize = size;
     }
 
-    /** An F32 entry holding a tensor's values. */
+    /** An F32 entry over a tensor's values, which it shares (no copy; see {@link #of}). */
+    private SafetensorsEntry(String name, Tensor t) {
+        this.name = name;
+        this.dtype = DType.F32;
+        this.shape = t.shape();
+        this.values = t.data();
+        this.chunks = new ByteBuffer[0];
+        this.byteSize = (long) values.length * Float.BYTES; // long: 2 GiB of bytes is only 2²⁹ floats
+    }
+
+    /**
+     * An F32 entry over a tensor's values, without a copy: they are converted to little-endian
+     * bytes a piece at a time as the entry is written, so writing a file of any size costs no
+     * second copy of its tensors (and no 2 GiB limit per tensor). The tensor must not change until
+     * the entry is written.
+     */
     public static SafetensorsEntry of(String name, Tensor t) {
-        ByteBuffer b = ByteBuffer.allocate(t.numel() * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(t.data());
-        return new SafetensorsEntry(name, DType.F32, t.shape(), b.array());
+        return new SafetensorsEntry(name, t);
     }
 
     /** The tensor's name in the header. */
@@ -91,6 +108,10 @@ public final class SafetensorsEntry {
             throw new IllegalArgumentException("tensor '" + name + "' has " + byteSize + " bytes, too many for one array");
         }
         byte[] out = new byte[(int) byteSize];
+        if (values != null) {
+            ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values);
+            return out;
+        }
         int at = 0;
         for (ByteBuffer c : chunks) {
             ByteBuffer view = c.duplicate();
@@ -118,6 +139,9 @@ public final class SafetensorsEntry {
             throw new IllegalArgumentException("tensor '" + name + "' has " + numel + " values, more than one Java array holds");
         }
         MemoryBudget.require(numel * Float.BYTES, "tensor '" + name + "' (" + numel + " float32 values)");
+        if (values != null) {
+            return Tensor.of(values.clone(), shape);
+        }
         float[] v = new float[(int) numel];
         int at = 0;
         for (ByteBuffer c : chunks) {
@@ -195,8 +219,25 @@ public final class SafetensorsEntry {
         return out;
     }
 
-    /** Writes the raw bytes to a channel. */
+    /** Values converted per piece while writing an entry made by {@link #of}: 256 KiB of bytes. */
+    static final int WRITE_PIECE_FLOATS = 1 << 16;
+
+    /** Writes the raw bytes to a channel (an entry over a tensor: converted a piece at a time). */
     void writeTo(WritableByteChannel out) throws IOException {
+        if (values != null) {
+            ByteBuffer piece = ByteBuffer.allocate(Math.min(values.length, WRITE_PIECE_FLOATS) * Float.BYTES)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            for (int at = 0; at < values.length; at += WRITE_PIECE_FLOATS) {
+                int n = Math.min(WRITE_PIECE_FLOATS, values.length - at);
+                piece.clear();
+                piece.asFloatBuffer().put(values, at, n);
+                piece.limit(n * Float.BYTES);
+                while (piece.hasRemaining()) {
+                    out.write(piece);
+                }
+            }
+            return;
+        }
         for (ByteBuffer c : chunks) {
             ByteBuffer view = c.duplicate();
             while (view.hasRemaining()) {

@@ -2,7 +2,6 @@ package jlstm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +32,7 @@ class CudaCliTest {
     @BeforeEach
     void requireCuda() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), () -> "CUDA unavailable: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 
     @Test

@@ -1,7 +1,6 @@
 package jlstm.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Random;
 
@@ -24,7 +23,7 @@ class CublasSemanticsTest {
     @BeforeEach
     void requireCuda() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), () -> "CUDA unavailable: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 
     @Test

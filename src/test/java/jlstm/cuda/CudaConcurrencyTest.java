@@ -1,7 +1,6 @@
 package jlstm.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import jlstm.Backends;
 import jlstm.ConcurrencyHarness;
@@ -23,7 +22,7 @@ class CudaConcurrencyTest {
     @BeforeEach
     void requireCuda() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), () -> "CUDA unavailable: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 
     @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +41,7 @@ class CudaEngineGpuTest {
     @BeforeEach
     void requireGpu() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), "no usable GPU: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 
     /** (T, B, I, H, L, bidirectional, bias): B = 1, odd H, T = 1, H = 1024, 3 layers, B > 64, no bias. */

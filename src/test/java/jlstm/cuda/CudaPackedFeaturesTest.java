@@ -2,7 +2,6 @@ package jlstm.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +38,7 @@ class CudaPackedFeaturesTest {
     @BeforeEach
     void requireCuda() {
         LstmBackend.Availability a = Backends.cuda().availability();
-        assumeTrue(a.available(), () -> "CUDA backend unavailable here: " + a.detail());
+        jlstm.CudaTestSupport.requireOrSkip(a);
     }
 
     static List<Arguments> cases() {

@@ -58,6 +58,16 @@ class SafetensorsValidationTest {
         }
     }
 
+    /** A header nested past the parser's limit gives one short line, not the 800-character JSON path. */
+    @Test
+    void deeplyNestedJsonGivesAShortMessage() throws IOException {
+        String header = "{\"a\":{\"x\":" + "[".repeat(300) + "]".repeat(300)
+                + ",\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}";
+        String message = readError(file(header, 0));
+        assertContains(message, "invalid JSON header", "Nesting limit");
+        assertTrue(message.length() < 250 && !message.contains("\n"), message.length() + ": " + message);
+    }
+
     @Test
     void fileShorterThanTheHeaderLength() throws IOException {
         assertContains(readError(new byte[] {1, 2, 3}), "truncated", "3 bytes");

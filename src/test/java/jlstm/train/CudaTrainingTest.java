@@ -3,7 +3,6 @@ package jlstm.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +40,7 @@ class CudaTrainingTest {
     @BeforeEach
     void requireCuda() {
         LstmBackend.Availability cuda = Backends.cuda().availability();
-        assumeTrue(cuda.available(), "no usable CUDA backend: " + cuda.detail());
+        jlstm.CudaTestSupport.requireOrSkip(cuda);
     }
 
     private static double trainAndEvaluate(LstmBackend backend) {
