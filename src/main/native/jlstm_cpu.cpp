@@ -45,18 +45,21 @@ int cpu_level() { return level_at_load; }
 inline long eng(int q, int u, int W) { return (long)(u / W) * 4 * W + (long)q * W + u % W; }
 inline int padded_feature(int f, int block_in, int block_pad) { return f / block_in * block_pad + f % block_in; }
 
-// Reads a Java float[] without copying (GC briefly held off while the copy loops run).
-struct Critical {
+// Reads a Java float[] (or int[]) without copying (GC briefly held off while the copy loops run).
+template <typename A, typename E>
+struct CriticalOf {
     JNIEnv *env;
-    jfloatArray array;
-    float *data;
-    Critical(JNIEnv *e, jfloatArray a) : env(e), array(a), data(nullptr) {
-        if (a) data = static_cast<float *>(e->GetPrimitiveArrayCritical(a, nullptr));
+    A array;
+    E *data;
+    CriticalOf(JNIEnv *e, A a) : env(e), array(a), data(nullptr) {
+        if (a) data = static_cast<E *>(e->GetPrimitiveArrayCritical(a, nullptr));
     }
-    ~Critical() {
+    ~CriticalOf() {
         if (data) env->ReleasePrimitiveArrayCritical(array, data, 0);
     }
 };
+typedef CriticalOf<jfloatArray, float> Critical;
+typedef CriticalOf<jintArray, jint> CriticalInts;
 
 }  // namespace
 
@@ -85,13 +88,6 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_backward(JNIEnv *env, jclass
     } else if (W == 8 && cpu_level() >= 1) {
         jlstm_avx2::backward(a, worker, workers);
     }
-}
-
-// The wait time summed by the barrier at `address` (kernels.inc: Barrier::waited_ns), then zeroed.
-JNIEXPORT jlong JNICALL Java_jlstm_cpu_NativeKernels_takeStalls(JNIEnv *, jclass, jlong address) {
-    // Barrier layout: two 64-byte lines (arrived, phase), then waited_ns.
-    auto *stalled = reinterpret_cast<std::atomic<long> *>((char *)(intptr_t)address + 128);
-    return stalled->exchange(0);
 }
 
 // Zeroed, 64-byte aligned native memory; 0 when out of memory.
@@ -192,26 +188,69 @@ JNIEXPORT jboolean JNICALL Java_jlstm_cpu_NativeKernels_sameFloats(JNIEnv *env, 
     return std::memcmp(a.data, (const void *)(intptr_t)copy, sizeof(float) * (size_t)n) == 0;
 }
 
-// rows × cols floats from src[srcOff + r·srcLd + c] (a Java array; null: zeros) to dst + r·dstLd + c.
+// rows × cols floats: row r of dst (stride dst_ld) ← row srcRows[r] (r when srcRows is null) of
+// src from src_off (a Java array; null: zeros), stride src_ld.
 JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsIn(JNIEnv *env, jclass, jfloatArray src, jint src_off,
-                                                           jint rows, jint cols, jint src_ld, jlong dst, jint dst_ld) {
+                                                           jintArray src_rows, jint rows, jint cols, jint src_ld,
+                                                           jlong dst, jint dst_ld) {
     float *d = (float *)(intptr_t)dst;
     Critical s(env, src);
+    CriticalInts index(env, src_rows);
     for (long r = 0; r < rows; r++) {
         if (s.data) {
-            std::memcpy(d + r * dst_ld, s.data + src_off + r * src_ld, sizeof(float) * cols);
+            long from = index.data ? index.data[r] : r;
+            std::memcpy(d + r * dst_ld, s.data + src_off + from * src_ld, sizeof(float) * cols);
         } else {
             std::memset(d + r * dst_ld, 0, sizeof(float) * cols);
         }
     }
 }
 
-// rows × cols floats from src + r·srcLd + c to dst[dstOff + r·dstLd + c] (a Java array).
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsOut(JNIEnv *env, jclass, jlong src, jint src_ld, jint rows,
-                                                            jint cols, jfloatArray dst, jint dst_off, jint dst_ld) {
+// rows × cols floats: row srcRows[i] of src (stride src_ld; i when null) → row dstRows[i] of dst
+// from dst_off (a Java array; i when null), stride dst_ld.
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsOut(JNIEnv *env, jclass, jlong src, jint src_ld,
+                                                            jintArray src_rows, jint rows, jint cols, jfloatArray dst,
+                                                            jint dst_off, jint dst_ld, jintArray dst_rows) {
     const float *s = (const float *)(intptr_t)src;
     Critical d(env, dst);
-    for (long r = 0; r < rows; r++) std::memcpy(d.data + dst_off + r * dst_ld, s + r * src_ld, sizeof(float) * cols);
+    CriticalInts from(env, src_rows);
+    CriticalInts to(env, dst_rows);
+    for (long i = 0; i < rows; i++) {
+        long r = from.data ? from.data[i] : i, w = to.data ? to.data[i] : i;
+        std::memcpy(d.data + dst_off + w * dst_ld, s + r * src_ld, sizeof(float) * cols);
+    }
+}
+
+// An int[] into native memory (the schedule tables the kernels read).
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_intsIn(JNIEnv *env, jclass, jintArray src, jlong dst) {
+    jsize n = env->GetArrayLength(src);
+    CriticalInts s(env, src);
+    std::memcpy((void *)(intptr_t)dst, s.data, sizeof(jint) * (size_t)n);
+}
+
+// out[i] = a[i] · b[i] for i < n (dropout masks; out may be a). NaN · 0 = NaN, as in PyTorch.
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_multiply(JNIEnv *, jclass, jlong a, jlong b, jlong out, jlong n) {
+    const float *x = (const float *)(intptr_t)a, *y = (const float *)(intptr_t)b;
+    float *o = (float *)(intptr_t)out;
+    for (long i = 0; i < n; i++) o[i] = x[i] * y[i];
+}
+
+// Plain panels of a matrix for the products' B operand (the projection W_hr): B[k][n] = W[k][n]
+// (W [rows][cols], k < rows, n < cols) or, transposed, B[k][n] = W[n][k] (k < cols, n < rows);
+// panels of 4W columns: ⌈N/4W⌉ × [depth][4W], zero past the matrix (depth ≥ its K).
+JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packPanels(JNIEnv *env, jclass, jfloatArray weights, jint rows,
+                                                               jint cols, jboolean transposed, jint W, jint depth,
+                                                               jlong out) {
+    Critical w(env, weights);
+    float *o = (float *)(intptr_t)out;
+    int nr = 4 * W, n_total = transposed ? rows : cols, k_total = transposed ? cols : rows;
+    int panels = (n_total + nr - 1) / nr;
+    std::memset(o, 0, sizeof(float) * (size_t)panels * depth * nr);
+    for (int k = 0; k < k_total; k++)
+        for (int n = 0; n < n_total; n++) {
+            float v = transposed ? w.data[(long)n * cols + k] : w.data[(long)k * cols + n];
+            o[(long)(n / nr) * depth * nr + (long)k * nr + n % nr] = v;
+        }
 }
 
 }  // extern "C"

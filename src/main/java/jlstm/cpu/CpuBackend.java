@@ -66,35 +66,43 @@ public final class CpuBackend implements LstmBackend {
     public long nativeWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training,
                                      EngineOptions options) {
         NativeKernels.Status kernels = NativeKernels.status(options.cpuKernels());
-        return kernels.usable() ? NativeLstm.workspaceBytes(config, kernels.unitBlock(), steps, batch, training) : 0;
+        return kernels.usable() ? NativeLstm.workspaceBytes(config, kernels.unitBlock(), options.resolvedCpuThreads(),
+                steps, batch, training) : 0;
     }
 
     /**
      * The heap of the pure-Java path for a shape, array by array (kept in step with
-     * {@code CpuLstmEngine.ensureWorkspace} and {@code ensureBackwardWorkspace}): row-stored
-     * matrices cost a 16-byte array header per row. The weight copies, made by the first call, are
-     * counted in every estimate.
+     * {@code CpuLstmEngine.ensureWorkspace}, {@code ensureBackwardWorkspace} and
+     * {@code ensureWeights}): row-stored matrices cost a 16-byte array header per row, and the
+     * h_prev / c_prev row references 4 bytes a row. The weight copies and gradient scratch, made by
+     * the first call, are counted in every estimate; dropout masks (two more [T·B, D·R] per layer
+     * boundary) are not.
      */
     static long javaWorkspaceBytes(LstmConfig config, int steps, int batch, boolean training) {
         long rows = (long) steps * batch;
         int layers = config.numLayers(), dirs = config.directions(), h = config.hiddenSize(), gates = 4 * h;
+        int r = config.realHiddenSize(), p = config.projSize();
         long inputs = 0, weights = 0;
         for (int k = 0; k < layers; k++) {
             int in = config.layerInputSize(k);
             inputs += rowBytes(rows, in);
-            weights += dirs * (rowBytes(in, gates) + rowBytes(h, gates));            // W_ihᵀ, W_hhᵀ
+            weights += dirs * (rowBytes(in, gates) + rowBytes(gates, in)              // W_ihᵀ, W_ih
+                    + rowBytes(r, gates) + rowBytes(gates, r)                         // W_hhᵀ, W_hh
+                    + (p > 0 ? rowBytes(h, p) + rowBytes(p, h) : 0)                   // W_hrᵀ, W_hr
+                    + rowBytes(1, (long) gates * (in + r + 2) + (long) p * h))        // the copies last packed
+                    + rowBytes(gates, in);                                            // dW_ih scratch
         }
+        weights += rowBytes(gates, r) + (p > 0 ? rowBytes(p, h) : 0);                 // dW_hh, dW_hr scratch
         long bytes = rowBytes(rows, config.inputSize()) + weights                    // x
-                + (long) layers * dirs * (2 * rowBytes(batch, h)                      // h0, c0
-                + 2 * rowBytes(rows, h) + rowBytes(rows, gates))                      // h_t, c_t, G
-                + (dirs == 2 ? layers * rowBytes(rows, 2L * h) : 0);                  // [h_fwd | h_rev]
+                + (long) layers * dirs * (rowBytes(batch, r) + rowBytes(batch, h)   // h0, c0
+                + rowBytes(rows, r) + rowBytes(rows, h) + rowBytes(rows, gates)       // h_t, c_t, G
+                + (p > 0 ? rowBytes(rows, h) : 0)                                     // m_t
+                + 2 * (16 + 4 * rows))                                                // h_prev, c_prev references
+                + (dirs == 2 ? layers * rowBytes(rows, 2L * r) : 0);                  // [h_fwd | h_rev]
         if (training) {
-            bytes += rowBytes(rows, gates) + 2 * rowBytes(batch, h)                   // dG, dh, dc carried
-                    + rowBytes(rows, (long) dirs * h) + inputs;                       // dy, dX_k
-            for (int k = 0; k < layers; k++) {                                       // weight copies, dW scratch
-                bytes += (1L + dirs) * rowBytes(gates, config.layerInputSize(k)) + dirs * rowBytes(gates, h);
-            }
-            bytes += rowBytes(gates, h);
+            bytes += rowBytes(rows, gates) + rowBytes(batch, r) + rowBytes(batch, h)  // dG, dh, dc carried
+                    + rowBytes(rows, (long) dirs * r) + inputs                        // dy, dX_k
+                    + (p > 0 ? rowBytes(rows, p) + 2 * rowBytes(batch, h) : 0);       // dh_t, dm, zeros
         }
         return bytes;
     }
@@ -118,7 +126,8 @@ public final class CpuBackend implements LstmBackend {
             LOG.log(System.Logger.Level.WARNING, "jlstm CPU engine: "
                     + kernels.description());
         }
-        return new CpuLstmEngine(parameters, kernels.unitBlock(), WorkerPool.forThreads(options.resolvedCpuThreads()));
+        return new CpuLstmEngine(parameters, kernels.unitBlock(), WorkerPool.forThreads(options.resolvedCpuThreads()),
+                CpuTuning.DEFAULT);
     }
 
     /** The CPU engine computes in float32 only (the tensor-core modes are the CUDA engine's). */

@@ -7,168 +7,159 @@ import jlstm.LstmEngine;
 import jlstm.LstmParameters;
 
 /**
- * The CPU engine: the reference implementation, reading like the equations of the design, and
- * fast enough to be worth benchmarking.
+ * The CPU engine: one recurrence for every batch, on the native kernels where they run
+ * ({@link NativeLstm}, chosen at construction), else on the pure-Java path below, which is also
+ * the reference the kernels are tested against and reads like the equations of the design.
  *
- * <p>Per layer k and direction d (d = 1 walks time backwards):
+ * <p>Everything per step lives in the packed layout of {@link LengthSchedule} (sorted by length,
+ * active batch shrinking per step, rows offset(t) + j); with every length T that is exactly the
+ * padded layout, so one time loop serves padded batches, lengths, projections ({@code proj_size})
+ * and dropout masks, and the work is proportional to Σ lengths.
+ * Per layer k and direction d (d = 1 walks time backwards), with R = P under a projection, else H:
  * <pre>
- * forward:   G[T·B, 4H] = X_k · W_ihᵀ + b_ih + b_hh               (one product for all steps)
- *            per step:  G_t += h_prev · W_hhᵀ; gates, c_t, h_t       (fused pointwise)
- * backward:  per step:  dG_t from saved gates; dh_next = dG_t · W_hh
- *            then:      dW_ih = dGᵀ · X_k,  dW_hh = Σ_t dG_tᵀ · h_prev (one product over all steps),
- *                       db = Σ rows of dG,  dX_k += dG · W_ih
+ * forward:   G[N, 4H] = X_k · W_ihᵀ + b_ih + b_hh                   one product over the N packed rows
+ *            per step t (active positions j &lt; n_t):
+ *              G_t += h_prev · W_hhᵀ                                 W_hh [4H, R]
+ *              i, f, g, o; c_t = f ⊙ c_prev + i ⊙ g; m_t = o ⊙ tanh(c_t)
+ *              h_t = m_t (no projection) or m_t · W_hrᵀ ({@link ProjectionStep})
+ *            X_{k+1} = [h_fwd | h_rev] ⊙ mask_k                     (dropout, layers below the last)
+ * backward:  per step, opposite order:  dh = dy_t + dh_carry;  dm = dh (or dh · W_hr);
+ *              dG_t from the saved gates; dc_carry = dc ⊙ f;  dh_carry = dG_t · W_hh
+ *            then one product each over the N rows: dW_ih = dGᵀ·X_k, dW_hh = dGᵀ·H_prev,
+ *              dW_hr = dHᵀ·M, db = Σ dG, dX_k = dG·W_ih;   dy_{k−1} = dX_k ⊙ mask_{k−1}
  * </pre>
+ * h_prev and c_prev of each packed row are kept as references to the rows they were read from (a
+ * row of step t±1, or of h0/c0 for a sequence's first step), which makes dW_hh one product even
+ * when sequences of the reverse direction start at different steps.
  *
- * <p>Layout: every matrix of the hot path is stored as an array of rows ({@code float[rows][cols]},
- * row t·B + b for step t and sequence b), which lets the JIT vectorise the products (see
- * {@link Gemm}). The user's flat arrays are copied in and out at the edges.
+ * <p>Threads (Java path): the products split their rows (or gate rows) across the
+ * {@link WorkerPool}; in the time loop each worker runs the whole recurrence of a fixed block of
+ * sequences, balanced by their total length, with no barrier per step ({@link #positions}).
  *
- * <p>Threads: each pass over a layer and direction is one task on the {@link WorkerPool}. The big
- * products split the rows of their result across workers; the time loop splits the hidden units
- * (worker w owns units [u0, u1) of h and c, and the four gate columns of each of those units),
- * so the recurrent product and the cell update of a step need no exchange between workers, and
- * one barrier per step publishes h_t (forward) or dG_t (backward) to everyone.
+ * <p>Weights are compared with the copy last packed on every call and re-packed when they changed,
+ * so in-place parameter updates are always seen. Workspaces grow to the largest shape seen and are
+ * reused; the Java path's are made by its first call (none while the native kernels run).
  *
- * <p>Gate layout: inside the engine the 4H gate columns of G, dG and the packed weights are
- * grouped by worker: worker w's block starts at 4·u0 and holds [i | f | g | o] of its n = u1 − u0
- * units, so a worker's share of the recurrent product is one contiguous column range (one wide
- * product instead of four narrow ones). With one worker this is PyTorch's order. {@link #gateOrder}
- * maps a PyTorch gate row to its column; parameters and gradients are permuted at the edges.
- *
- * <p>Native kernels ({@link NativeLstm}): where usable (see {@link NativeKernels}), every call
- * goes to them instead, and this Java code is the fallback and the reference they are tested
- * against.
- *
- * <p>Workspaces are sized on the first call of a shape and reused; nothing is allocated per step.
- * The Java path's buffers are made by its first call (none while the native kernels run every
- * call), and the backward pass's (dG, carried gradients, dX, the row-major weight copies and the
- * weight-gradient scratch) by the first backward pass, so inference never holds them.
- * Weights are compared with the copy last packed on every call and re-packed when they changed, so
- * in-place parameter updates are always seen.
- *
- * <p>Per-sequence lengths, projections ({@code proj_size}) and dropout masks are run by
- * {@link PackedLstmEngine} (work proportional to the real lengths); this engine hands such calls
- * to it and keeps the padded paths (native and Java) free of them.
+ * <p>Not thread-safe: one call at a time, as every engine.
  */
 final class CpuLstmEngine implements LstmEngine {
-    /** Hidden-unit slices start at multiples of this, so that vector loops start aligned. */
-    private static final int UNIT_ALIGN = 16;
-    /**
-     * Below this many FLOPs per step (2·B·4H·H) the time loop runs on one worker: the step is then
-     * so short that the barrier costs more than the split saves. Measured on 2 cores: B = 1,
-     * H = 256 (0.5 MFLOP a step) is already faster split (2.9 vs 4.5 ms for 100 steps), so the
-     * default only keeps toy sizes on one worker. On a machine where other processes compete for
-     * the cores, a descheduled worker stalls the others at every barrier; raising this (system
-     * property {@code jlstm.cpu.parallelStepFlops}) trades that risk for one core's speed.
-     */
-    private static final double PARALLEL_STEP_FLOPS =
-            Double.parseDouble(System.getProperty("jlstm.cpu.parallelStepFlops", "1e5"));
     private final LstmParameters params;
     private final LstmConfig config;
     private final int layers;
     private final int dirs;
-    private final int hidden;
+    private final int hidden;   // H: c and the gates
+    private final int real;     // R: h (P with a projection, else H)
+    private final int proj;     // P, 0 for none
     private final WorkerPool pool;
-    /**
-     * The fast path (native kernels) when usable here, else null; it runs every call this engine
-     * gets while it can handle the configuration ({@link #useFast}), the Java code below the rest.
-     */
-    private final NativeLstm fast;
-    private boolean lastForwardFast;
-    // Lengths, projections and dropout: handed to the packed engine (created on first use).
-    private PackedLstmEngine packedEngine;
-    private boolean packedTrained;      // the last training-mode forward ran there: so does backward
+    private final float[][] scratch; // [worker][H]
 
-    // Packed weights, re-packed whenever the parameters differ from the copy last packed.
-    private final float[][][] packedFrom;     // [layer][dir·2 + (0 = W_ih, 1 = W_hh)] → flat copy
-    private final boolean[][] forwardPacked;  // [layer][dir]
-    private final boolean[][] backwardPacked; // [layer][dir]
-    private final float[][][][] weightIhT;  // [layer][dir] → [I_k][4H]  (forward input projection)
-    private final float[][][][] weightHhT;  // [layer][dir] → [H][4H]    (forward recurrent product)
-    private final float[][][][] weightIh;   // [layer][dir] → [4H][I_k]  (backward dX)
-    private final float[][][][] weightHh;   // [layer][dir] → [4H][H]    (backward dh)
+    // Weights, re-packed when a parameter differs from the copy last packed.
+    private final float[][][][] packedFrom; // [k][d] → copies of W_ih, W_hh, b_ih, b_hh, W_hr (null when absent)
+    private final float[][][][] weightIhT; // [k][d] → [I_k][4H]
+    private final float[][][][] weightHhT; // [k][d] → [R][4H]
+    private final float[][][][] weightIh;  // [k][d] → [4H][I_k]
+    private final float[][][][] weightHh;  // [k][d] → [4H][R]
+    private final ProjectionStep[][] projections; // [k][d], null without projection
+    private final float[][][] biasSum;     // [k][d] → [4H]: b_ih + b_hh (zeros without bias)
 
-    // Workspace for the current (T, B).
-    private int steps;
-    private int batch;
+    // Workspace, grown to the largest (N, B) seen; rows beyond the current N are unused.
+    private int rowCapacity;
+    private int batchCapacity;
+    private LengthSchedule schedule;
     private boolean trained;
-    private float[][] input;            // x [T·B][I] from the last forward
-    private float[][][][] initialH;     // [layer][dir] → [B][H], zeros when h0 was absent
-    private float[][][][] initialC;     // [layer][dir] → [B][H]
-    private float[][][][] hiddenStates; // [layer][dir] → h_t of every step [T·B][H]
-    private float[][][] layerOutput;    // [layer] → [T·B][D·H]; the same rows as hiddenStates when D = 1
-    private float[][][][] gates;        // [layer][dir] → [T·B][4H]: pre-activations, then activated gates
-    private float[][][][] cells;        // [layer][dir] → [T·B][H]: c_t of every step
-    private float[][] dGates;           // [T·B][4H] backward scratch
-    private float[][] dhCarry;          // [B][H]
+    private float[][] input;            // [N][I]: packed x
+    private float[][][][] initialH;     // [k][d] → [B][R] by sorted position
+    private float[][][][] initialC;     // [k][d] → [B][H]
+    private float[][][][] gates;        // [k][d] → [N][4H]: pre-activations, then activated i, f, g, o
+    private float[][][][] cells;        // [k][d] → [N][H]: c_t
+    private float[][][][] cellOutput;   // [k][d] → [N][H]: m_t = o ⊙ tanh(c_t); the same rows as hiddenStates without projection
+    private float[][][][] hiddenStates; // [k][d] → [N][R]: h_t
+    private float[][][][] previousH;    // [k][d] → [N]: the h_prev row each packed row read (aliases)
+    private float[][][][] previousC;    // [k][d] → [N]: the c_prev row (aliases)
+    private float[][][] layerOutput;    // [k] → [N][D·R]: [h_fwd | h_rev]; aliases hiddenStates[k][0] when D = 1
+    private float[][][] layerInput;     // [k] → [N][I_k]: what layer k read (x, the layer below's output, masked)
+    private float[][][] masks;          // [k] → [N][D·R]: packed dropout masks of layers 0 … L−2, or null
+    private float[][][] maskedInputRows; // [k] → [N][D·R] for k ≥ 1: storage of the masked layer inputs
+    private float[][] dGates;           // [N][4H]
+    private float[][] dHidden;          // [N][P]: dh of every row, for dW_hr (projection only)
+    private float[][] dCell;            // [B][H]: dm of a step (projection only)
+    private float[][] zeroRows;         // [B][H] zeros: the "carried dh" when dm already holds all of dh
+    private float[][] dhCarry;          // [B][R]
     private float[][] dcCarry;          // [B][H]
-    private float[][] outputGrad;       // dy [T·B][D·H]
-    private float[][][] inputGrad;      // [layer] → [T·B][I_k]: dX of each layer (layer 0's is dx)
-    private float[][][] gradIh;         // [layer] → [4H][I_k] scratch for dW_ih
-    private float[][] gradHh;           // [4H][H] scratch for dW_hh
-    private float[] gradBias;           // [4H], engine gate order
-    private float[] biasSum;            // [4H] b_ih + b_hh in engine gate order
-    private int[] gateOrder;            // [4H]: PyTorch gate row → engine column
-    private int layoutWorkers;          // the step-worker count gateOrder was built for
-    private final float[][] scratch;    // [worker][H]: each worker's tanh(c_t) row
+    private float[][] outputGrad;       // [N][D·R]: dy packed
+    private float[][][] inputGrad;      // [k] → [N][I_k]: dX_k (layer 0's is dx)
+    private final float[][][] gradIh;   // [k] → [4H][I_k]
+    private float[][] gradHh;           // [4H][R]
+    private float[][] gradHr;           // [P][H], or null
+    private float[] gradBias;           // [4H]
+
+    private final CpuTuning tuning;
+    /** The native kernels when this engine runs on them (every call), else null: the Java path below. */
+    private final NativeLstm fast;
+
     /**
+     * An engine on the process-wide pool of {@link WorkerPool#shared()} (tests).
+     *
      * @param unitBlock the native kernels to use (16: AVX-512, 8: AVX2; the CPU must have them), or
-     *                  0 for the pure-Java path; on the pool of {@link WorkerPool#shared()}
+     *                  0 for the pure-Java path
+     * @param tuning    how the time loops are shared between the workers
      */
-    CpuLstmEngine(LstmParameters params, int unitBlock) {
-        this(params, unitBlock, WorkerPool.shared());
+    CpuLstmEngine(LstmParameters params, int unitBlock, CpuTuning tuning) {
+        this(params, unitBlock, WorkerPool.shared(), tuning);
     }
 
     /**
      * @param unitBlock the native kernels to use (16: AVX-512, 8: AVX2; the CPU must have them), or
      *                  0 for the pure-Java path
      * @param pool      the workers every product and step runs on
+     * @param tuning    how the time loops are shared between the workers
      */
-    CpuLstmEngine(LstmParameters params, int unitBlock, WorkerPool pool) {
-        this.fast = unitBlock > 0 ? new NativeLstm(params, unitBlock, pool) : null;
+    CpuLstmEngine(LstmParameters params, int unitBlock, WorkerPool pool, CpuTuning tuning) {
         this.params = params;
         this.config = params.config();
         this.layers = config.numLayers();
         this.dirs = config.directions();
         this.hidden = config.hiddenSize();
+        this.real = config.realHiddenSize();
+        this.proj = config.projSize();
         this.pool = pool;
+        this.tuning = tuning;
+        this.fast = unitBlock > 0 ? new NativeLstm(params, unitBlock, pool, tuning) : null;
+        this.scratch = new float[pool.size()][hidden];
         int gates4 = 4 * hidden;
-        // The weight copies themselves: by the Java path's first forward (ensureWorkspace) and
-        // first backward (ensureBackwardWorkspace).
         weightIhT = new float[layers][dirs][][];
         weightHhT = new float[layers][dirs][][];
         weightIh = new float[layers][dirs][][];
         weightHh = new float[layers][dirs][][];
-        biasSum = new float[gates4];
-        scratch = new float[pool.size()][hidden];
-        packedFrom = new float[layers][2 * dirs][];
-        forwardPacked = new boolean[layers][dirs];
-        backwardPacked = new boolean[layers][dirs];
+        projections = new ProjectionStep[layers][dirs];
+        packedFrom = new float[layers][dirs][][];
+        biasSum = new float[layers][dirs][gates4];
+        gradIh = new float[layers][][];
+        // The weight copies and gradient scratch themselves: by the Java path's first call (ensureWeights).
     }
 
-    /**
-     * Marks the packed weights stale where a parameter changed since it was packed. Comparing is
-     * a vectorised intrinsic (Arrays.equals), several times cheaper than re-packing every call,
-     * and needs no cooperation from callers that update parameters in place.
-     */
-    private void checkParameters() {
+    /** The Java path's row-stored weight copies and gradient scratch, made by its first call. */
+    private void ensureWeights() {
+        if (gradBias != null) {
+            return;
+        }
+        int gates4 = 4 * hidden;
         for (int k = 0; k < layers; k++) {
+            int in = config.layerInputSize(k);
+            gradIh[k] = new float[gates4][in];
             for (int d = 0; d < dirs; d++) {
-                boolean same = true;
-                for (int which = 0; which < 2; which++) {
-                    float[] current = which == 0 ? params.weightIh(k, d) : params.weightHh(k, d);
-                    float[] seen = packedFrom[k][2 * d + which];
-                    if (seen == null || !Arrays.equals(current, seen)) {
-                        packedFrom[k][2 * d + which] = current.clone();
-                        same = false;
-                    }
-                }
-                if (!same) {
-                    forwardPacked[k][d] = false;
-                    backwardPacked[k][d] = false;
+                weightIhT[k][d] = new float[in][gates4];
+                weightHhT[k][d] = new float[real][gates4];
+                weightIh[k][d] = new float[gates4][in];
+                weightHh[k][d] = new float[gates4][real];
+                if (proj > 0) {
+                    projections[k][d] = new ProjectionStep(hidden, proj);
                 }
             }
         }
+        gradHh = new float[gates4][real];
+        gradHr = proj > 0 ? new float[proj][hidden] : null;
+        gradBias = new float[gates4];
     }
 
     @Override
@@ -178,299 +169,171 @@ final class CpuLstmEngine implements LstmEngine {
 
     @Override
     public void parametersUpdated() {
-        // Nothing to do: every call compares the parameters with the packed copy (checkParameters).
-    }
-
-    private void ensureWorkspace(int t, int b) {
-        if (t == steps && b == batch && gates != null) {
-            return;
-        }
-        steps = t;
-        batch = b;
-        int rows = t * b;
-        int gates4 = 4 * hidden;
-        if (weightIhT[0][0] == null) {
-            for (int k = 0; k < layers; k++) {
-                for (int d = 0; d < dirs; d++) {
-                    weightIhT[k][d] = new float[config.layerInputSize(k)][gates4];
-                    weightHhT[k][d] = new float[hidden][gates4];
-                }
-            }
-        }
-        input = new float[rows][config.inputSize()];
-        initialH = new float[layers][dirs][b][hidden];
-        initialC = new float[layers][dirs][b][hidden];
-        hiddenStates = new float[layers][dirs][rows][hidden];
-        gates = new float[layers][dirs][rows][gates4];
-        cells = new float[layers][dirs][rows][hidden];
-        layerOutput = new float[layers][][];
-        for (int k = 0; k < layers; k++) {
-            layerOutput[k] = dirs == 1 ? hiddenStates[k][0] : new float[rows][dirs * hidden];
-        }
-        // Backward-only buffers of the old shape go; ensureBackwardWorkspace makes them when needed,
-        // so that inference never holds them.
-        dGates = null;
-        dhCarry = null;
-        dcCarry = null;
-        outputGrad = null;
-        inputGrad = null;
-    }
-
-    /** The backward pass's buffers for the current (T, B), and the per-model ones, on first need. */
-    private void ensureBackwardWorkspace() {
-        int gates4 = 4 * hidden, rows = steps * batch;
-        if (gradHh == null) {
-            gradIh = new float[layers][][];
-            for (int k = 0; k < layers; k++) {
-                int inSize = config.layerInputSize(k);
-                gradIh[k] = new float[gates4][inSize];
-                for (int d = 0; d < dirs; d++) {
-                    weightIh[k][d] = new float[gates4][inSize];
-                    weightHh[k][d] = new float[gates4][hidden];
-                }
-            }
-            gradHh = new float[gates4][hidden];
-            gradBias = new float[gates4];
-        }
-        if (dGates == null) {
-            dGates = new float[rows][gates4];
-            dhCarry = new float[batch][hidden];
-            dcCarry = new float[batch][hidden];
-            outputGrad = new float[rows][dirs * hidden];
-            inputGrad = new float[layers][][];
-            for (int k = 0; k < layers; k++) {
-                inputGrad[k] = new float[rows][config.layerInputSize(k)];
-            }
-        }
+        // Nothing to do: every call compares the parameters with the copy last packed.
     }
 
     // ---------------------------------------------------------------- forward
 
-    /**
-     * Whether the native kernels run this call: they cover every padded call (lengths,
-     * projections and dropout masks never reach them: see the forward with lengths).
-     */
-    private boolean useFast() {
-        return fast != null;
-    }
-
     @Override
-    public void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
-                        boolean training, int[] lengths, float[][] dropoutMasks) {
-        if (lengths == null && dropoutMasks == null && config.projSize() == 0) {
-            forward(t, b, x, h0, c0, y, hn, cn, training);
-            return;
-        }
-        trained = false;
-        lastForwardFast = false;
-        packedTrained = false;
-        if (packedEngine == null) {
-            packedEngine = new PackedLstmEngine(params, pool);
-        }
-        packedEngine.forward(t, b, x, h0, c0, y, hn, cn, training, lengths, dropoutMasks);
-        packedTrained = training;
-    }
-
-    @Override
-    public void forward(int t, int b, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
+    public void forward(int steps, int batch, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
                         boolean training) {
-        if (config.projSize() > 0) { // the padded paths have no projection
-            forward(t, b, x, h0, c0, y, hn, cn, training, null, null);
+        forward(steps, batch, x, h0, c0, y, hn, cn, training, null, null);
+    }
+
+    @Override
+    public void forward(int steps, int batch, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
+                        boolean training, int[] lengths, float[][] dropoutMasks) {
+        if (fast != null) {
+            fast.forward(steps, batch, x, h0, c0, y, hn, cn, training, lengths, dropoutMasks);
             return;
         }
-        packedTrained = false;
-        lastForwardFast = useFast();
-        if (lastForwardFast) {
-            fast.forward(t, b, x, h0, c0, y, hn, cn, training);
-            return;
-        }
-        ensureWorkspace(t, b);
-        checkParameters();
-        ensureGateOrder(stepSplit(pool.size()) == StepSplit.UNITS ? pool.size() : 1);
         trained = false;
-        toRows(x, input);
+        LengthSchedule s = LengthSchedule.of(steps, batch, lengths);
+        schedule = s;
+        ensureWorkspace(s.rows(), batch);
+        packWeights();
+        s.pack(x, config.inputSize(), input);
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
-                int slot = (k * dirs + d) * b * hidden; // this layer/direction's rows of h0/c0
-                toRows(h0, slot, initialH[k][d]);
-                toRows(c0, slot, initialC[k][d]);
+                int slot = k * dirs + d;
+                sortedRows(h0, slot, real, initialH[k][d]);
+                sortedRows(c0, slot, hidden, initialC[k][d]);
             }
         }
+        packMasks(dropoutMasks);
         for (int k = 0; k < layers; k++) {
-            float[][] in = k == 0 ? input : layerOutput[k - 1];
+            layerInput[k] = k == 0 ? input : maskedInput(k);
+            float[][] in = layerInput[k];
             for (int d = 0; d < dirs; d++) {
                 int layer = k, direction = d;
-                sumBiases(params.biasIh(k, d), params.biasHh(k, d));
                 pool.run((worker, workers) -> forwardDirection(layer, direction, in, worker, workers));
-                forwardPacked[k][d] = true;
             }
             if (dirs == 2) {
-                concatenateDirections(k);
+                for (int r = 0; r < s.rows(); r++) {
+                    System.arraycopy(hiddenStates[k][0][r], 0, layerOutput[k][r], 0, real);
+                    System.arraycopy(hiddenStates[k][1][r], 0, layerOutput[k][r], real, real);
+                }
             }
         }
-        fromRows(layerOutput[layers - 1], y);
-        writeFinalState(hn, cn);
+        Arrays.fill(y, 0f); // padded steps stay zero
+        s.unpack(layerOutput[layers - 1], 0, dirs * real, y, dirs * real, 0);
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                int slot = (k * dirs + d) * batch;
+                for (int b = 0; b < batch; b++) {
+                    int row = s.finalRow(b, d);
+                    System.arraycopy(hiddenStates[k][d][row], 0, hn, (slot + b) * real, real);
+                    System.arraycopy(cells[k][d][row], 0, cn, (slot + b) * hidden, hidden);
+                }
+            }
+        }
         trained = training;
     }
 
-    /** One layer, one direction: the share of one worker of the input projection and of the time loop. */
+    /** One layer and direction, one worker's share: the input projection, then the time loop. */
     private void forwardDirection(int k, int d, float[][] in, int worker, int workers) {
-        int inSize = config.layerInputSize(k);
-        int gates4 = 4 * hidden;
-        int rows = steps * batch;
+        LengthSchedule s = schedule;
+        int rows = s.rows(), gates4 = 4 * hidden, inSize = config.layerInputSize(k);
         float[][] g = gates[k][d];
-        float[][] c = cells[k][d];
-        float[][] h = hiddenStates[k][d];
 
-        // Pack this worker's share of the transposed weights (when they changed).
-        if (!forwardPacked[k][d]) {
-            transposeInto(params.weightIh(k, d), gates4, inSize, gateOrder, weightIhT[k][d], worker, workers);
-            transposeInto(params.weightHh(k, d), gates4, hidden, gateOrder, weightHhT[k][d], worker, workers);
-            pool.barrier();
-        }
-
-        // Input projection of every step at once, on top of the biases: this worker's rows of G.
+        // G = X_k · W_ihᵀ + b_ih + b_hh: this worker's packed rows.
         int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
-        setBiases(g, r0, r1, biasSum);
+        for (int r = r0; r < r1; r++) {
+            System.arraycopy(biasSum[k][d], 0, g[r], 0, gates4);
+        }
         Gemm.nnRows(r1 - r0, inSize, 0, gates4, in, r0, 0, weightIhT[k][d], 0, g, r0);
         pool.barrier();
 
-        // The recurrence: this worker's tile of every step (sequences [b0, b1), units [u0, u1)).
-        StepSplit split = stepSplit(workers);
-        int[] tile = split.tile(batch, hidden, worker, workers);
-        int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
-        if (b0 >= b1 || u0 >= u1) {
-            // No share of the loop. Split by units, aligned slices leave some workers none when H is
-            // small for the worker count (H = 100 on 8+ workers): they still meet every step's
-            // barrier, or the others wait for them forever.
-            for (int s = 0; split == StepSplit.UNITS && s < steps; s++) {
-                pool.barrier();
+        int[] block = positions(worker, workers); // this worker's sequences, for the whole loop
+        float[][] c = cells[k][d], m = cellOutput[k][d], h = hiddenStates[k][d];
+        float[][] hPrev = previousH[k][d], cPrev = previousC[k][d];
+        int last = s.maxLength() - 1;
+        for (int n = 0; n <= last; n++) {
+            int t = d == 0 ? n : last - n;
+            int active = s.batchSize(t), row = s.offset(t);
+            int j0 = block[0], j1 = Math.min(block[1], active);
+            // Where each active position's h_prev, c_prev come from (LengthSchedule, steps 4 and 5).
+            int from = d == 0 ? t - 1 : t + 1;
+            int continuing = d == 0 ? (t == 0 ? 0 : active) : (t == last ? 0 : s.batchSize(t + 1));
+            for (int j = j0; j < j1; j++) {
+                boolean fromStep = j < continuing;
+                hPrev[row + j] = fromStep ? h[s.offset(from) + j] : initialH[k][d][j];
+                cPrev[row + j] = fromStep ? c[s.offset(from) + j] : initialC[k][d][j];
             }
-            return;
-        }
-        int rowCount = b1 - b0;
-        float[][] wHhT = weightHhT[k][d];
-        for (int s = 0; s < steps; s++) {
-            int t = d == 0 ? s : steps - 1 - s;
-            int prev = d == 0 ? t - 1 : t + 1; // the step processed just before t
-            boolean first = s == 0;
-            float[][] hPrev = first ? initialH[k][d] : h;
-            float[][] cPrev = first ? initialC[k][d] : c;
-            int prevRow = (first ? 0 : prev * batch) + b0;
-            int row = t * batch + b0;
-            // This worker's gate block [4·u0, 4·u1) of its rows of G_t += h_prev · W_hhᵀ[:, same columns]
-            Gemm.nnRows(rowCount, hidden, 4 * u0, 4 * u1, hPrev, prevRow, 0, wHhT, 0, g, row);
-            CellMath.forwardPointwiseRows(rowCount, u0, u1, 4 * u0, g, row, cPrev, prevRow, c, row, h, row,
-                    scratch[worker]);
-            if (split == StepSplit.UNITS) {
-                pool.barrier(); // h_t complete before anyone reads it as h_prev
-            }
-        }
-    }
-
-    /** Builds the gate column order for this many step workers; a change invalidates the packed weights. */
-    private void ensureGateOrder(int stepWorkers) {
-        if (gateOrder != null && layoutWorkers == stepWorkers) {
-            return;
-        }
-        int[] order = new int[4 * hidden];
-        for (int w = 0; w < stepWorkers; w++) {
-            int u0 = WorkerPool.start(hidden, w, stepWorkers, UNIT_ALIGN);
-            int u1 = WorkerPool.start(hidden, w + 1, stepWorkers, UNIT_ALIGN);
-            int n = u1 - u0;
-            for (int q = 0; q < 4; q++) {
-                for (int j = u0; j < u1; j++) {
-                    order[q * hidden + j] = 4 * u0 + q * n + (j - u0);
+            int count = j1 - j0;
+            if (count > 0) {
+                Gemm.nnRows(count, real, 0, gates4, hPrev, row + j0, 0, weightHhT[k][d], 0, g, row + j0);
+                CellMath.forwardPointwiseRows(count, 0, hidden, 0, g, row + j0, cPrev, row + j0, c, row + j0, m,
+                        row + j0, scratch[worker]);
+                if (proj > 0) {
+                    projections[k][d].forward(count, m, row + j0, h, row + j0);
                 }
             }
-        }
-        gateOrder = order;
-        layoutWorkers = stepWorkers;
-        for (boolean[] row : forwardPacked) {
-            Arrays.fill(row, false);
-        }
-        for (boolean[] row : backwardPacked) {
-            Arrays.fill(row, false);
         }
     }
 
     /**
-     * How the workers share the time loop. The sequences of a batch are independent, so splitting
-     * them needs no barrier at all and keeps each product full width; with too few sequences the
-     * hidden units are split instead (one barrier a step); a step too small to split runs on one.
+     * The sorted positions [p0, p1) whose whole recurrence this worker runs. A sequence's steps
+     * depend only on its own earlier steps, so with a fixed block per worker the time loop needs no
+     * barrier at all (a worker whose sequences have ended simply stops). The blocks are contiguous
+     * (one product per step) and cut where the running sum of the lengths crosses w/W of the total,
+     * so each worker gets the same number of steps: fewer, longer sequences at the front. Worker 0
+     * takes everything when the batch is too small to split or a step too small to be worth it.
      */
-    enum StepSplit {
-        SINGLE, BATCH, UNITS;
-
-        /** Worker w's tile of a step: {b0, b1, u0, u1}, sequences [b0, b1) and units [u0, u1); may be empty. */
-        int[] tile(int batch, int hidden, int worker, int workers) {
-            return switch (this) {
-                case SINGLE -> worker == 0 ? new int[] {0, batch, 0, hidden} : new int[] {0, 0, 0, 0};
-                case BATCH -> new int[] {WorkerPool.start(batch, worker, workers, 1),
-                        WorkerPool.start(batch, worker + 1, workers, 1), 0, hidden};
-                case UNITS -> new int[] {0, batch, WorkerPool.start(hidden, worker, workers, UNIT_ALIGN),
-                        WorkerPool.start(hidden, worker + 1, workers, UNIT_ALIGN)};
-            };
+    private int[] positions(int worker, int workers) {
+        LengthSchedule s = schedule;
+        int batch = s.batch();
+        boolean split = switch (tuning.timeLoop()) {
+            case AUTO -> workers > 1 && batch >= 2 * workers
+                    && 2.0 * batch * 4 * hidden * real >= tuning.javaSplitStepFlops();
+            case ONE_WORKER -> false;
+            case SPLIT_ROWS, SPLIT_UNITS -> workers > 1; // (the Java path splits by sequences only)
+        };
+        if (!split) {
+            return worker == 0 ? new int[] {0, batch} : new int[] {0, 0};
         }
+        int[] blocks = s.balancedBlocks(workers);
+        return new int[] {blocks[worker], blocks[worker + 1]};
     }
 
-    private StepSplit stepSplit(int workers) {
-        double stepFlops = 2.0 * batch * 4 * hidden * hidden;
-        if (workers == 1 || stepFlops < PARALLEL_STEP_FLOPS) {
-            return StepSplit.SINGLE;
+    /** Layer k's input: the output of layer k − 1, times its dropout mask when there is one. */
+    private float[][] maskedInput(int k) {
+        float[][] out = layerOutput[k - 1];
+        if (masks == null) {
+            return out;
         }
-        return batch >= 2 * workers ? StepSplit.BATCH : StepSplit.UNITS;
-    }
-
-    /** biasSum = b_ih + b_hh in engine gate order (zeros without bias). */
-    private void sumBiases(float[] biasIh, float[] biasHh) {
-        for (int row = 0; row < biasSum.length; row++) {
-            biasSum[gateOrder[row]] = biasIh == null ? 0f : biasIh[row] + biasHh[row];
-        }
-    }
-
-    /** Rows [r0, r1) of G set to the bias sum. */
-    private static void setBiases(float[][] g, int r0, int r1, float[] bias) {
-        for (int r = r0; r < r1; r++) {
-            System.arraycopy(bias, 0, g[r], 0, bias.length);
-        }
-    }
-
-    /** This worker's rows of out[cols][order[r]] = w[r, cols] (flat): a transpose with permuted columns. */
-    private static void transposeInto(float[] w, int rows, int cols, int[] order, float[][] out, int worker,
-                                      int workers) {
-        int c0 = WorkerPool.start(cols, worker, workers, 1), c1 = WorkerPool.start(cols, worker + 1, workers, 1);
-        final int tile = 16;
-        for (int r0 = 0; r0 < rows; r0 += tile) {
-            int rEnd = Math.min(rows, r0 + tile);
-            for (int col = c0; col < c1; col++) {
-                float[] outRow = out[col];
-                for (int r = r0; r < rEnd; r++) {
-                    outRow[order[r]] = w[r * cols + col];
-                }
+        float[][] mask = masks[k - 1];
+        float[][] in = maskedInputRows[k];
+        for (int r = 0; r < schedule.rows(); r++) {
+            float[] o = out[r], q = mask[r], i = in[r];
+            for (int col = 0; col < o.length; col++) {
+                i[col] = o[col] * q[col];
             }
         }
+        return in;
     }
 
-    /** Layer k's output rows [h_fwd | h_rev] from the two directions' states. */
-    private void concatenateDirections(int k) {
-        float[][] out = layerOutput[k];
-        for (int r = 0; r < out.length; r++) {
-            System.arraycopy(hiddenStates[k][0][r], 0, out[r], 0, hidden);
-            System.arraycopy(hiddenStates[k][1][r], 0, out[r], hidden, hidden);
+    /** Packs the dropout masks (L − 1 arrays [T·B·D·R]) into packed rows, or clears them. */
+    private void packMasks(float[][] dropoutMasks) {
+        if (dropoutMasks == null || layers == 1) {
+            masks = null; // one layer: nothing between layers to drop
+            return;
         }
-    }
-
-    private void writeFinalState(float[] hn, float[] cn) {
-        for (int k = 0; k < layers; k++) {
-            for (int d = 0; d < dirs; d++) {
-                int last = d == 0 ? steps - 1 : 0;
-                int slot = (k * dirs + d) * batch * hidden;
-                for (int b = 0; b < batch; b++) {
-                    System.arraycopy(hiddenStates[k][d][last * batch + b], 0, hn, slot + b * hidden, hidden);
-                    System.arraycopy(cells[k][d][last * batch + b], 0, cn, slot + b * hidden, hidden);
-                }
+        if (dropoutMasks.length != layers - 1) {
+            throw new IllegalArgumentException("expected " + (layers - 1) + " dropout masks, got " + dropoutMasks.length);
+        }
+        int width = dirs * real;
+        if (masks == null || masks.length != layers - 1 || masks[0].length < rowCapacity) {
+            masks = new float[layers - 1][rowCapacity][width];
+        }
+        if (maskedInputRows == null || maskedInputRows[1].length < rowCapacity) {
+            maskedInputRows = new float[layers][][];
+            for (int k = 1; k < layers; k++) {
+                maskedInputRows[k] = new float[rowCapacity][width];
             }
+        }
+        for (int k = 0; k < layers - 1; k++) {
+            schedule.pack(dropoutMasks[k], width, masks[k]);
         }
     }
 
@@ -479,104 +342,100 @@ final class CpuLstmEngine implements LstmEngine {
     @Override
     public void backward(float[] dy, float[] dhn, float[] dcn, float[] dx, float[] dh0, float[] dc0,
                          LstmParameters gradients) {
-        if (packedTrained) {
-            packedEngine.backward(dy, dhn, dcn, dx, dh0, dc0, gradients);
-            return;
-        }
-        if (lastForwardFast) {
+        if (fast != null) {
             fast.backward(dy, dhn, dcn, dx, dh0, dc0, gradients);
             return;
         }
         if (!trained) {
             throw new IllegalStateException("backward needs a training-mode forward pass first");
         }
+        LengthSchedule s = schedule;
+        int batch = s.batch(), rows = s.rows();
         ensureBackwardWorkspace();
-        checkParameters();
-        toRows(dy, outputGrad);
+        packWeights();
+        s.pack(dy, dirs * real, outputGrad);
         for (int k = layers - 1; k >= 0; k--) {
             float[][] outGrad = k == layers - 1 ? outputGrad : inputGrad[k + 1];
-            float[][] in = k == 0 ? input : layerOutput[k - 1];
-            for (float[] row : inputGrad[k]) {
-                Arrays.fill(row, 0f);
+            if (k < layers - 1 && masks != null) {
+                // d(layer k's output) = mask_k ⊙ d(layer k+1's input)
+                float[][] mask = masks[k];
+                for (int r = 0; r < rows; r++) {
+                    float[] gRow = outGrad[r], q = mask[r];
+                    for (int col = 0; col < gRow.length; col++) {
+                        gRow[col] *= q[col];
+                    }
+                }
+            }
+            for (int r = 0; r < rows; r++) {
+                Arrays.fill(inputGrad[k][r], 0f);
             }
             for (int d = 0; d < dirs; d++) {
+                int slot = k * dirs + d;
+                sortedRows(dhn, slot, real, dhCarry);
+                sortedRows(dcn, slot, hidden, dcCarry);
                 int layer = k, direction = d;
-                int slot = (k * dirs + d) * batch * hidden;
-                toRows(dhn, slot, dhCarry);
-                toRows(dcn, slot, dcCarry);
-                pool.run((worker, workers) -> backwardDirection(layer, direction, in, outGrad, gradients, worker,
+                pool.run((worker, workers) -> backwardDirection(layer, direction, outGrad, gradients, worker,
                         workers));
-                backwardPacked[k][d] = true;
-                fromRows(dhCarry, dh0, slot);
-                fromRows(dcCarry, dc0, slot);
+                for (int j = 0; j < batch; j++) {
+                    int b = s.sequence(j);
+                    System.arraycopy(dhCarry[j], 0, dh0, (slot * batch + b) * real, real);
+                    System.arraycopy(dcCarry[j], 0, dc0, (slot * batch + b) * hidden, hidden);
+                }
             }
         }
-        fromRows(inputGrad[0], dx);
+        Arrays.fill(dx, 0f); // no gradient reaches padded steps
+        s.unpack(inputGrad[0], 0, config.inputSize(), dx, config.inputSize(), 0);
     }
 
-    /** Back-propagation through one layer and direction, the share of one worker: the time loop, the weight gradients and dX. */
-    private void backwardDirection(int k, int d, float[][] in, float[][] outGrad, LstmParameters gradients,
-                                   int worker, int workers) {
-        int inSize = config.layerInputSize(k);
-        int gates4 = 4 * hidden;
-        int rows = steps * batch;
-        float[][] g = gates[k][d];
-        float[][] c = cells[k][d];
-        float[][] h = hiddenStates[k][d];
-        float[][] wHh = weightHh[k][d];
-        float[][] wIh = weightIh[k][d];
-
-        // Pack this worker's rows of W_hh and W_ih (row-major copies of the parameters).
-        int w0 = WorkerPool.start(gates4, worker, workers, 2), w1 = WorkerPool.start(gates4, worker + 1, workers, 2);
-        if (!backwardPacked[k][d]) {
-            toPermutedRows(params.weightHh(k, d), gateOrder, wHh, w0, w1);
-            toPermutedRows(params.weightIh(k, d), gateOrder, wIh, w0, w1);
-            pool.barrier();
-        }
-
-        StepSplit split = stepSplit(workers);
-        int[] tile = split.tile(batch, hidden, worker, workers);
-        int b0 = tile[0], b1 = tile[1], u0 = tile[2], u1 = tile[3];
-        boolean hasTile = b0 < b1 && u0 < u1;
-        for (int s = 0; !hasTile && split == StepSplit.UNITS && s < steps; s++) {
-            pool.barrier(); // no units of its own: still meets every step's barrier (see forwardDirection)
-        }
-        for (int s = steps - 1; s >= 0 && hasTile; s--) {
-            int t = d == 0 ? s : steps - 1 - s;
-            int prev = d == 0 ? t - 1 : t + 1;
-            boolean first = s == 0; // t is the first step this direction processed
-            int row = t * batch + b0;
-            CellMath.backwardPointwiseRows(b1 - b0, u0, u1, 4 * u0, g, row, c, row,
-                    first ? initialC[k][d] : c, (first ? 0 : prev * batch) + b0, outGrad, row, d * hidden,
-                    dhCarry, dcCarry, b0, dGates, row, scratch[worker]);
-            if (split == StepSplit.UNITS) {
-                pool.barrier(); // dG_t complete
+    /** One layer and direction, one worker's share: the time loop, then the weight gradients and dX. */
+    private void backwardDirection(int k, int d, float[][] outGrad, LstmParameters gradients, int worker,
+                                   int workers) {
+        LengthSchedule s = schedule;
+        int rows = s.rows(), gates4 = 4 * hidden, inSize = config.layerInputSize(k);
+        float[][] g = gates[k][d], c = cells[k][d], cPrev = previousC[k][d];
+        int[] block = positions(worker, workers); // the same sequences as forward: no barrier per step
+        int last = s.maxLength() - 1;
+        for (int n = last; n >= 0; n--) {
+            int t = d == 0 ? n : last - n;
+            int active = s.batchSize(t), row = s.offset(t);
+            int j0 = block[0], j1 = Math.min(block[1], active);
+            int count = j1 - j0;
+            if (count > 0) {
+                if (proj == 0) {
+                    CellMath.backwardPointwiseRows(count, 0, hidden, 0, g, row + j0, c, row + j0, cPrev, row + j0,
+                            outGrad, row + j0, d * hidden, dhCarry, dcCarry, j0, dGates, row + j0, scratch[worker]);
+                } else {
+                    // dh = dy_t + dh_carry (kept per row for dW_hr); dm = dh · W_hr is what the cell sees.
+                    for (int j = j0; j < j1; j++) {
+                        float[] dhRow = dHidden[row + j], dyRow = outGrad[row + j], carry = dhCarry[j];
+                        for (int p = 0; p < real; p++) {
+                            dhRow[p] = dyRow[d * real + p] + carry[p];
+                        }
+                    }
+                    projections[k][d].backward(count, dHidden, row + j0, dCell, j0);
+                    CellMath.backwardPointwiseRows(count, 0, hidden, 0, g, row + j0, c, row + j0, cPrev, row + j0,
+                            dCell, j0, 0, zeroRows, dcCarry, j0, dGates, row + j0, scratch[worker]);
+                }
+                // dh_carry of these positions = dG_t · W_hh: the gradient of the h_prev they read.
+                for (int j = j0; j < j1; j++) {
+                    Arrays.fill(dhCarry[j], 0f);
+                }
+                Gemm.nnRows(count, gates4, 0, real, dGates, row + j0, 0, weightHh[k][d], 0, dhCarry, j0);
             }
-            // dh_next[b0..b1, u0..u1) = dG_t[b0..b1, :] · W_hh[:, u0..u1)
-            for (int b = b0; b < b1; b++) {
-                Arrays.fill(dhCarry[b], u0, u1, 0f);
-            }
-            Gemm.nnRows(b1 - b0, gates4, u0, u1, dGates, row, 0, wHh, 0, dhCarry, b0);
         }
-
         pool.barrier(); // every dG_t complete
 
-        // Weight gradients: this worker's rows [w0, w1) of dW_ih [4H, I_k] and dW_hh [4H, H].
+        // Gate rows [w0, w1) of dW_ih = dGᵀ · X_k, dW_hh = dGᵀ · H_prev and db = Σ dG.
+        int w0 = WorkerPool.start(gates4, worker, workers, 2), w1 = WorkerPool.start(gates4, worker + 1, workers, 2);
         float[][] dWih = gradIh[k];
         for (int r = w0; r < w1; r++) {
             Arrays.fill(dWih[r], 0f);
             Arrays.fill(gradHh[r], 0f);
         }
-        Gemm.tnRows(w1 - w0, rows, 0, inSize, dGates, 0, w0, in, 0, dWih, w0);
-        // dW_hh = Σ_t dG_tᵀ · h_prev(t): the steps after the first pair with the neighbouring rows of h,
-        // the first step with h0.
-        int later = rows - batch;
-        int firstStepRow = d == 0 ? 0 : later;
-        if (later > 0) {
-            Gemm.tnRows(w1 - w0, later, 0, hidden, dGates, d == 0 ? batch : 0, w0, h, d == 0 ? 0 : batch,
-                    gradHh, w0);
-        }
-        Gemm.tnRows(w1 - w0, batch, 0, hidden, dGates, firstStepRow, w0, initialH[k][d], 0, gradHh, w0);
+        Gemm.tnRows(w1 - w0, rows, 0, inSize, dGates, 0, w0, layerInput[k], 0, dWih, w0);
+        Gemm.tnRows(w1 - w0, rows, 0, real, dGates, 0, w0, previousH[k][d], 0, gradHh, w0);
+        copyRows(dWih, gradients.weightIh(k, d), w0, w1, inSize);
+        copyRows(gradHh, gradients.weightHh(k, d), w0, w1, real);
         if (config.bias()) {
             Arrays.fill(gradBias, w0, w1, 0f);
             for (int r = 0; r < rows; r++) {
@@ -585,65 +444,130 @@ final class CpuLstmEngine implements LstmEngine {
                     gradBias[j] += dGRow[j];
                 }
             }
-        }
-        pool.barrier(); // all engine-order gradient rows done before they are un-permuted
-        fromPermutedRows(dWih, gateOrder, gradients.weightIh(k, d), w0, w1);
-        fromPermutedRows(gradHh, gateOrder, gradients.weightHh(k, d), w0, w1);
-        if (config.bias()) {
             float[] dbIh = gradients.biasIh(k, d), dbHh = gradients.biasHh(k, d);
-            for (int row = w0; row < w1; row++) {
-                dbIh[row] = gradBias[gateOrder[row]];
-                dbHh[row] = dbIh[row];
-            }
+            System.arraycopy(gradBias, w0, dbIh, w0, w1 - w0);
+            System.arraycopy(gradBias, w0, dbHh, w0, w1 - w0);
+        }
+        if (proj > 0) {
+            int p0 = WorkerPool.start(proj, worker, workers, 1), p1 = WorkerPool.start(proj, worker + 1, workers, 1);
+            projections[k][d].weightGradient(rows, dHidden, cellOutput[k][d], gradHr, p0, p1);
+            copyRows(gradHr, gradients.weightHr(k, d), p0, p1, hidden);
         }
 
-        // dX_k += dG · W_ih: this worker's rows of dX.
+        // dX_k += dG · W_ih: this worker's packed rows.
         int r0 = WorkerPool.start(rows, worker, workers, 2), r1 = WorkerPool.start(rows, worker + 1, workers, 2);
-        Gemm.nnRows(r1 - r0, gates4, 0, inSize, dGates, r0, 0, wIh, 0, inputGrad[k], r0);
+        Gemm.nnRows(r1 - r0, gates4, 0, inSize, dGates, r0, 0, weightIh[k][d], 0, inputGrad[k], r0);
     }
 
-    // ---------------------------------------------------------------- copies at the edges
+    // ---------------------------------------------------------------- workspace and copies
 
-    /** Flat [rows·cols] → rows. */
-    private static void toRows(float[] flat, float[][] rows) {
-        toRows(flat, 0, rows);
+    private void ensureWorkspace(int rows, int batch) {
+        if (rows <= rowCapacity && batch <= batchCapacity && gates != null) {
+            return;
+        }
+        int n = Math.max(rows, rowCapacity), b = Math.max(batch, batchCapacity);
+        rowCapacity = n;
+        batchCapacity = b;
+        int gates4 = 4 * hidden, width = dirs * real;
+        input = new float[n][config.inputSize()];
+        initialH = new float[layers][dirs][b][real];
+        initialC = new float[layers][dirs][b][hidden];
+        gates = new float[layers][dirs][n][gates4];
+        cells = new float[layers][dirs][n][hidden];
+        hiddenStates = new float[layers][dirs][n][real];
+        cellOutput = proj > 0 ? new float[layers][dirs][n][hidden] : hiddenStates;
+        previousH = new float[layers][dirs][n][];
+        previousC = new float[layers][dirs][n][];
+        layerOutput = new float[layers][][];
+        layerInput = new float[layers][][];
+        for (int k = 0; k < layers; k++) {
+            layerOutput[k] = dirs == 1 ? hiddenStates[k][0] : new float[n][width];
+        }
+        inputGrad = null; // the backward buffers: by the first backward pass (inference never holds them)
+        masks = null;
+        maskedInputRows = null;
     }
 
-    /** Flat from offset → rows; null gives zeros. */
-    private static void toRows(float[] flat, int offset, float[][] rows) {
-        for (int r = 0; r < rows.length; r++) {
-            float[] row = rows[r];
-            if (flat == null) {
-                Arrays.fill(row, 0f);
-            } else {
-                System.arraycopy(flat, offset + r * row.length, row, 0, row.length);
+    /** The backward pass's buffers, for the current capacity. */
+    private void ensureBackwardWorkspace() {
+        if (inputGrad != null) {
+            return;
+        }
+        int n = rowCapacity, b = batchCapacity, gates4 = 4 * hidden;
+        inputGrad = new float[layers][][];
+        for (int k = 0; k < layers; k++) {
+            inputGrad[k] = new float[n][config.layerInputSize(k)];
+        }
+        dGates = new float[n][gates4];
+        dHidden = proj > 0 ? new float[n][proj] : null;
+        dCell = proj > 0 ? new float[b][hidden] : null;
+        zeroRows = proj > 0 ? new float[b][hidden] : null;
+        dhCarry = new float[b][real];
+        dcCarry = new float[b][hidden];
+        outputGrad = new float[n][dirs * real];
+    }
+
+    /**
+     * Every layer's weights into the row-stored forms the products read, and b_ih + b_hh, where a
+     * parameter changed since it was last packed: comparing (a vectorised Arrays.equals) costs a
+     * fraction of re-packing, and in-place updates by an optimizer are always seen.
+     */
+    private void packWeights() {
+        ensureWeights();
+        int gates4 = 4 * hidden;
+        for (int k = 0; k < layers; k++) {
+            int in = config.layerInputSize(k);
+            for (int d = 0; d < dirs; d++) {
+                float[] wIh = params.weightIh(k, d), wHh = params.weightHh(k, d);
+                float[] bIh = params.biasIh(k, d), bHh = params.biasHh(k, d), wHr = params.weightHr(k, d);
+                float[][] seen = packedFrom[k][d];
+                float[][] now = {wIh, wHh, bIh, bHh, wHr};
+                boolean same = seen != null;
+                for (int i = 0; same && i < now.length; i++) {
+                    same = java.util.Arrays.equals(seen[i], now[i]);
+                }
+                if (same) {
+                    continue;
+                }
+                float[][] copy = new float[now.length][];
+                for (int i = 0; i < now.length; i++) {
+                    copy[i] = now[i] == null ? null : now[i].clone();
+                }
+                packedFrom[k][d] = copy;
+                for (int r = 0; r < gates4; r++) {
+                    System.arraycopy(wIh, r * in, weightIh[k][d][r], 0, in);
+                    System.arraycopy(wHh, r * real, weightHh[k][d][r], 0, real);
+                    for (int col = 0; col < in; col++) {
+                        weightIhT[k][d][col][r] = wIh[r * in + col];
+                    }
+                    for (int col = 0; col < real; col++) {
+                        weightHhT[k][d][col][r] = wHh[r * real + col];
+                    }
+                    biasSum[k][d][r] = bIh == null ? 0f : bIh[r] + bHh[r];
+                }
+                if (proj > 0) {
+                    projections[k][d].pack(wHr);
+                }
             }
         }
     }
 
-    /** Flat rows [r0, r1) → rows order[r]. */
-    private static void toPermutedRows(float[] flat, int[] order, float[][] rows, int r0, int r1) {
-        for (int r = r0; r < r1; r++) {
-            float[] row = rows[order[r]];
-            System.arraycopy(flat, r * row.length, row, 0, row.length);
+    /** Rows of a state [L·D, B, width] (flat; null for zeros) for one slot, by sorted position. */
+    private void sortedRows(float[] state, int slot, int width, float[][] out) {
+        int batch = schedule.batch();
+        for (int j = 0; j < batch; j++) {
+            if (state == null) {
+                Arrays.fill(out[j], 0, width, 0f);
+            } else {
+                System.arraycopy(state, (slot * batch + schedule.sequence(j)) * width, out[j], 0, width);
+            }
         }
     }
 
-    private static void fromRows(float[][] rows, float[] flat) {
-        fromRows(rows, flat, 0);
-    }
-
-    private static void fromRows(float[][] rows, float[] flat, int offset) {
-        for (int r = 0; r < rows.length; r++) {
-            System.arraycopy(rows[r], 0, flat, offset + r * rows[r].length, rows[r].length);
-        }
-    }
-
-    /** Rows order[r] → flat rows r, for r in [r0, r1). */
-    private static void fromPermutedRows(float[][] rows, int[] order, float[] flat, int r0, int r1) {
+    /** Rows [r0, r1) of a row-stored matrix into a flat one of the same width. */
+    private static void copyRows(float[][] rows, float[] flat, int r0, int r1, int width) {
         for (int r = r0; r < r1; r++) {
-            float[] row = rows[order[r]];
-            System.arraycopy(row, 0, flat, r * row.length, row.length);
+            System.arraycopy(rows[r], 0, flat, r * width, width);
         }
     }
 
@@ -652,12 +576,12 @@ final class CpuLstmEngine implements LstmEngine {
         if (fast != null) {
             fast.close();
         }
-        if (packedEngine != null) {
-            packedEngine.close();
-        }
         gates = null;
         cells = null;
         hiddenStates = null;
+        cellOutput = null;
         layerOutput = null;
+        rowCapacity = 0;
+        batchCapacity = 0;
     }
 }

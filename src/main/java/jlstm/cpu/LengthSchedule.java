@@ -179,4 +179,79 @@ public final class LengthSchedule {
             }
         }
     }
+
+    // ---------------------------------------------------------------- tables for the native kernels
+
+    /** [B]: sorted position → sequence (a copy). */
+    int[] sequences() {
+        return sequence.clone();
+    }
+
+    /** [N]: packed row → its padded row t·B + b. */
+    int[] paddedRows() {
+        int[] out = new int[rows()];
+        for (int t = 0; t < maxLength; t++) {
+            for (int j = 0; j < batchSizes[t]; j++) {
+                out[offsets[t] + j] = t * batch + sequence[j];
+            }
+        }
+        return out;
+    }
+
+    /** [B]: sequence b → the packed row of its final state in a direction (0 forward, 1 reverse). */
+    int[] finalRows(int direction) {
+        int[] out = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            out[b] = finalRow(b, direction);
+        }
+        return out;
+    }
+
+    /** [T' + 1] row offsets, then [T'] active batch sizes n_t: the schedule as the kernels read it. */
+    int[] kernelTable() {
+        int[] out = new int[2 * maxLength + 1];
+        System.arraycopy(offsets, 0, out, 0, maxLength + 1);
+        System.arraycopy(batchSizes, 0, out, maxLength + 1, maxLength);
+        return out;
+    }
+
+    /**
+     * [N]: for each packed row of a direction, the packed row it reads h_prev and c_prev from
+     * (steps 4 and 5 of the algorithm), or −1 − j when position j starts there from h0, c0.
+     */
+    int[] previousRows(int direction) {
+        int[] out = new int[rows()];
+        int last = maxLength - 1;
+        for (int t = 0; t <= last; t++) {
+            int continuing = direction == 0 ? (t == 0 ? 0 : batchSizes[t]) : (t == last ? 0 : batchSizes[t + 1]);
+            int from = direction == 0 ? t - 1 : t + 1;
+            for (int j = 0; j < batchSizes[t]; j++) {
+                out[offsets[t] + j] = j < continuing ? offsets[from] + j : -1 - j;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The first position of each of W workers' blocks [W + 1], for a time loop that gives each
+     * worker whole sequences: contiguous blocks (one product per step), cut where the running sum
+     * of the lengths crosses w/W of Σ lengths, so each worker gets about the same number of rows.
+     */
+    int[] balancedBlocks(int workers) {
+        int[] out = new int[workers + 1];
+        for (int w = 1; w <= workers; w++) {
+            if (w == workers) {
+                out[w] = batch;
+                continue;
+            }
+            long target = (long) rows() * w / workers, sum = 0;
+            int j = 0;
+            while (j < batch && sum + lengths[sequence[j]] / 2 < target) { // nearest boundary
+                sum += lengths[sequence[j]];
+                j++;
+            }
+            out[w] = Math.max(j, out[w - 1]);
+        }
+        return out;
+    }
 }

@@ -128,7 +128,7 @@ final class NativeKernels {
                 : PROPERTY + "=" + mode;
         return new Status(unitBlock, required, "native kernels " + isaName(unitBlock) + " (" + why
                 + "; libjlstm_cpu.so from the jar, no BLAS needed): every product and the cell update, "
-                + "weights packed once per change, fused per step");
+                + "weights packed once per change, fused per step, lengths, projections and dropout included");
     }
 
     /** Appended to every fallback reason: what the user loses (measured, benchmarks/RESULTS.md). */
@@ -177,9 +177,6 @@ final class NativeKernels {
     /** One worker's share of one layer and direction, backward; args: the slots of args.h. */
     static native void backward(long[] args, int unitBlock, int worker, int workers);
 
-    /** Nanoseconds the workers spent waiting at the barrier at this address since the last call (then zeroed). */
-    static native long takeStalls(long barrier);
-
     /** Zeroed, 64-byte aligned native memory (0 when out of memory). */
     static native long allocate(long bytes);
 
@@ -207,9 +204,30 @@ final class NativeKernels {
     /** Whether the array holds exactly (bitwise) the floats at the address. */
     static native boolean sameFloats(float[] array, long copy);
 
-    /** rows × cols floats: src[srcOff + r·srcLd + c] (null: zeros) → dst + 4·(r·dstLd + c). */
-    static native void rowsIn(float[] src, int srcOff, int rows, int cols, int srcLd, long dst, int dstLd);
+    /**
+     * rows × cols floats: row r of dst (stride dstLd) ← row srcRows[r] (r when srcRows is null) of
+     * src from srcOff, stride srcLd; a null src gives zeros.
+     */
+    static native void rowsIn(float[] src, int srcOff, int[] srcRows, int rows, int cols, int srcLd, long dst,
+                              int dstLd);
 
-    /** rows × cols floats: src + 4·(r·srcLd + c) → dst[dstOff + r·dstLd + c]. */
-    static native void rowsOut(long src, int srcLd, int rows, int cols, float[] dst, int dstOff, int dstLd);
+    /**
+     * rows × cols floats: row srcRows[i] of src (stride srcLd; i when null) → row dstRows[i] of dst
+     * from dstOff (i when null), stride dstLd.
+     */
+    static native void rowsOut(long src, int srcLd, int[] srcRows, int rows, int cols, float[] dst, int dstOff,
+                               int dstLd, int[] dstRows);
+
+    /** An int[] into native memory (the schedule tables). */
+    static native void intsIn(int[] src, long dst);
+
+    /** out[i] = a[i] · b[i] for i &lt; n (out may be a). */
+    static native void multiply(long a, long b, long out, long n);
+
+    /**
+     * Plain panels of W [rows][cols] for a product's B operand: B[k][n] = W[k][n], or W[n][k] when
+     * transposed; ⌈N/4W⌉ panels [depth][4W], zero past the matrix.
+     */
+    static native void packPanels(float[] weights, int rows, int cols, boolean transposed, int unitBlock, int depth,
+                                  long out);
 }

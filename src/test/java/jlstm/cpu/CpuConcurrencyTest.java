@@ -25,11 +25,10 @@ class CpuConcurrencyTest {
     @ParameterizedTest
     @EnumSource(value = CpuPathsTest.Path.class, names = {"AVX512", "AVX2"})
     void nativeKernelsWithSplitTimeLoops(CpuPathsTest.Path path) throws InterruptedException {
-        NativeLstm.alwaysSplit = true;
-        try {
-            ConcurrencyHarness.stress(path.backend(), CONFIG, BATCHES, STEPS, 4, 12, true, 3);
-        } finally {
-            NativeLstm.alwaysSplit = false;
+        for (CpuTuning.TimeLoop loop : new CpuTuning.TimeLoop[] {CpuTuning.TimeLoop.SPLIT_UNITS,
+                CpuTuning.TimeLoop.SPLIT_ROWS}) {
+            ConcurrencyHarness.stress(path.backend(CpuTuning.DEFAULT.withTimeLoop(loop)), CONFIG, BATCHES, STEPS, 4,
+                    12, true, 3);
         }
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -50,6 +51,11 @@ class CpuPathsTest {
         }
 
         LstmBackend backend() {
+            return backend(CpuTuning.DEFAULT);
+        }
+
+        /** The CPU backend on this path, its engines tuned so (tests force each time-loop schedule). */
+        LstmBackend backend(CpuTuning tuning) {
             int block = unitBlock();
             return new LstmBackend() {
                 @Override
@@ -64,7 +70,7 @@ class CpuPathsTest {
 
                 @Override
                 public LstmEngine open(LstmParameters parameters, jlstm.EngineOptions options) {
-                    return new CpuLstmEngine(parameters, block);
+                    return new CpuLstmEngine(parameters, block, tuning);
                 }
             };
         }
@@ -93,53 +99,93 @@ class CpuPathsTest {
         return Stream.of(Path.AVX512, Path.AVX2);
     }
 
-    static Stream<Arguments> nativePathsSplitOrNot() {
-        return nativePaths().flatMap(p -> Stream.of(Arguments.of(p, false), Arguments.of(p, true)));
+    static Stream<Arguments> nativePathsEveryTimeLoop() {
+        return nativePaths().flatMap(p -> Stream.of(CpuTuning.TimeLoop.values()).map(loop -> Arguments.of(p, loop)));
     }
 
-    /** Split: every time loop divided between the workers (the schedule of large shapes), even for these small ones. */
-    @ParameterizedTest(name = "{0} split {1}")
-    @MethodSource("nativePathsSplitOrNot")
-    void nativeKernelsMatchThePureJavaPath(Path path, boolean split) {
-        int block = path.unitBlock();
-        NativeLstm.alwaysSplit = split;
-        try {
-            compareWithJava(path, block);
-        } finally {
-            NativeLstm.alwaysSplit = false;
-        }
+    /** Every schedule of the time loop forced in turn (the big shapes' splits even for these small ones). */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("nativePathsEveryTimeLoop")
+    void nativeKernelsMatchThePureJavaPath(Path path, CpuTuning.TimeLoop loop) {
+        compareWithJava(path, path.unitBlock(), CpuTuning.DEFAULT.withTimeLoop(loop));
     }
 
-    private static void compareWithJava(Path path, int block) {
+    private static void compareWithJava(Path path, int block, CpuTuning tuning) {
         // (I, H, layers, bidirectional, bias): odd sizes (padding inside the engine), H = 100 and
         // 200 (several unit groups, split unevenly between workers), a 3-layer stack without bias.
         LstmConfig[] configs = {new LstmConfig(6, 100, 2, true, true, false),
                 new LstmConfig(33, 17, 3, false, false, false), new LstmConfig(64, 200, 1, true, true, false),
                 new LstmConfig(1, 1, 1, false, true, false)};
         for (LstmConfig config : configs) {
-            LstmParameters params = LstmParameters.initialize(config, 11);
-            for (int batch : new int[] {40, 7, 3, 1}) {
-                try (LstmEngine fast = new CpuLstmEngine(params, block)) {
-                    for (int round = 0; round < 2; round++) {
-                        float[][] reference;
-                        try (LstmEngine java = new CpuLstmEngine(params, 0)) {
-                            reference = runForwardBackward(java, config, batch, 7 + round);
-                        }
-                        float[][] got = runForwardBackward(fast, config, batch, 7 + round);
-                        for (int i = 0; i < got.length; i++) {
-                            String name = config + " batch " + batch + " " + path + " round " + round + ": "
-                                    + OUTPUT_NAMES[i];
-                            assertClose(name, new int[] {got[i].length}, toDoubles(reference[i]), got[i],
-                                    PYTORCH_RELATIVE_TOLERANCE);
-                        }
-                        // In-place update (as an optimizer does): the next round must see it.
-                        float[] w = params.weightHh(0, 0);
+            compareWithJava(path, block, tuning, config, false);
+        }
+    }
+
+    /**
+     * Lengths, projections and dropout masks on the native kernels, against the Java path: every
+     * time-loop schedule, projections narrower and wider than a vector, lengths unsorted with
+     * repeats (and one sequence of one step), in both directions.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("nativePathsEveryTimeLoop")
+    void lengthsProjectionsAndDropoutOnTheKernelsMatchTheJavaPath(Path path, CpuTuning.TimeLoop loop) {
+        int block = path.unitBlock();
+        CpuTuning tuning = CpuTuning.DEFAULT.withTimeLoop(loop);
+        LstmConfig[] configs = {new LstmConfig(6, 100, 2, true, true, false),
+                new LstmConfig(33, 17, 3, false, false, false, 5, 0), new LstmConfig(10, 40, 2, true, true, false, 20, 0),
+                new LstmConfig(3, 20, 2, false, true, false, 18, 0)};
+        for (LstmConfig config : configs) {
+            compareWithJava(path, block, tuning, config, true);
+        }
+    }
+
+    private static void compareWithJava(Path path, int block, CpuTuning tuning, LstmConfig config, boolean features) {
+        LstmParameters params = LstmParameters.initialize(config, 11);
+        for (int batch : new int[] {40, 7, 3, 1}) {
+            try (LstmEngine fast = new CpuLstmEngine(params, block, tuning)) {
+                for (int round = 0; round < 2; round++) {
+                    Features extra = features ? Features.random(config, 5, batch, 31 + round) : Features.NONE;
+                    float[][] reference;
+                    try (LstmEngine java = new CpuLstmEngine(params, 0, CpuTuning.DEFAULT)) {
+                        reference = runForwardBackward(java, config, 5, batch, 7 + round, extra);
+                    }
+                    float[][] got = runForwardBackward(fast, config, 5, batch, 7 + round, extra);
+                    for (int i = 0; i < got.length; i++) {
+                        String name = config + " batch " + batch + " " + path + " " + tuning.timeLoop() + " round "
+                                + round + (features ? " with lengths and masks" : "") + ": " + OUTPUT_NAMES[i];
+                        assertClose(name, new int[] {got[i].length}, toDoubles(reference[i]), got[i],
+                                PYTORCH_RELATIVE_TOLERANCE);
+                    }
+                    // In-place update (as an optimizer does): the next round must see it.
+                    for (float[] w : config.projSize() > 0 ? List.of(params.weightHh(0, 0), params.weightHr(0, 0))
+                            : List.of(params.weightHh(0, 0))) {
                         for (int j = 0; j < w.length; j++) {
                             w[j] *= 0.9f;
                         }
                     }
                 }
             }
+        }
+    }
+
+    /** Per-sequence lengths and dropout masks of one call, or none. */
+    record Features(int[] lengths, float[][] masks) {
+        static final Features NONE = new Features(null, null);
+
+        static Features random(LstmConfig config, int steps, int batch, long seed) {
+            Random random = new Random(seed);
+            int[] lengths = new int[batch];
+            for (int b = 0; b < batch; b++) {
+                lengths[b] = 1 + random.nextInt(steps);
+            }
+            lengths[batch / 2] = steps;
+            float[][] masks = new float[config.numLayers() - 1][steps * batch * config.outputSize()];
+            for (float[] mask : masks) {
+                for (int i = 0; i < mask.length; i++) {
+                    mask[i] = random.nextFloat() < 0.3f ? 0f : 1f / 0.7f;
+                }
+            }
+            return new Features(lengths, config.numLayers() > 1 ? masks : null);
         }
     }
 
@@ -176,33 +222,73 @@ class CpuPathsTest {
     }
 
     /**
-     * The same call gives the same bits whether the kernels' time loops and products are split
-     * across the workers or run on one (a loaded machine makes the engine run on fewer): T·B from
-     * 1 to 21 covers products whose share of a worker is one row.
+     * An infinite input saturates the gates of its sequence (σ(±∞) = 0 or 1, tanh(±∞) = ±1), so its
+     * outputs stay finite, as on the Java path. H = 20 is not a multiple of the vector width: the
+     * padded lanes of the last unit block see Inf · 0 = NaN in their pre-activation, and the
+     * kernels must keep that from flowing into the real lanes through h and c (forward and back).
+     */
+    @ParameterizedTest
+    @MethodSource("nativePaths")
+    void anInfiniteInputNeverReachesRealLanesThroughThePadding(Path path) {
+        int block = path.unitBlock();
+        LstmConfig config = new LstmConfig(4, 20, 2, true, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 3);
+        int t = 5, b = 3, out = t * b * 40, states = 4 * b * 20;
+        float[] x = random(t * b * 4, 9);
+        x[(1 * b + 2) * 4 + 1] = Float.POSITIVE_INFINITY; // step 1, sequence 2
+        float[][] java = new float[3][], fast = new float[3][];
+        for (int pass = 0; pass < 2; pass++) {
+            float[] y = new float[out], hn = new float[states], cn = new float[states];
+            try (LstmEngine engine = new CpuLstmEngine(params, pass == 0 ? 0 : block, CpuTuning.DEFAULT)) {
+                engine.forward(t, b, x, null, null, y, hn, cn, false);
+            }
+            float[][] got = pass == 0 ? java : fast;
+            got[0] = y;
+            got[1] = hn;
+            got[2] = cn;
+        }
+        String[] names = {"y", "hn", "cn"};
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < java[i].length; j++) {
+                assertTrue(Float.isFinite(java[i][j]), "the Java path: " + names[i] + "[" + j + "] = " + java[i][j]);
+            }
+            assertClose(path + " " + names[i], new int[] {fast[i].length}, toDoubles(java[i]), fast[i],
+                    PYTORCH_RELATIVE_TOLERANCE);
+        }
+    }
+
+    /**
+     * The same call gives the same bits whether the kernels' time loops are split by units, by
+     * sequences, or run on one worker: T·B from 1 to 21 covers steps whose share of a worker is
+     * one row.
      */
     @ParameterizedTest
     @MethodSource("nativePaths")
     void theKernelsGiveTheSameBitsSplitOrNot(Path path) {
         int block = path.unitBlock();
-        LstmConfig config = new LstmConfig(6, 100, 2, true, true, false);
-        LstmParameters params = LstmParameters.initialize(config, 4);
-        for (int steps = 1; steps <= 3; steps++) {
-            for (int batch = 1; batch <= 7; batch++) {
-                float[][] split, solo;
-                try (LstmEngine engine = new CpuLstmEngine(params, block)) {
-                    NativeLstm.alwaysSplit = true;
-                    split = runForwardBackward(engine, config, steps, batch, 21);
-                } finally {
-                    NativeLstm.alwaysSplit = false;
-                }
-                try (LstmEngine engine = new CpuLstmEngine(params, block)) {
-                    NativeLstm.soloForTests = true;
-                    solo = runForwardBackward(engine, config, steps, batch, 21);
-                } finally {
-                    NativeLstm.soloForTests = false;
-                }
-                for (int i = 0; i < split.length; i++) {
-                    assertArrayEquals(solo[i], split[i], path + " T=" + steps + " B=" + batch + ": " + OUTPUT_NAMES[i]);
+        // Padded batches, and (second config) lengths, a projection and dropout masks.
+        for (LstmConfig config : List.of(new LstmConfig(6, 100, 2, true, true, false),
+                new LstmConfig(6, 40, 2, true, true, false, 20, 0))) {
+            boolean features = config.projSize() > 0;
+            LstmParameters params = LstmParameters.initialize(config, 4);
+            for (int steps = 1; steps <= 3; steps++) {
+                for (int batch = 1; batch <= 7; batch++) {
+                    Features extra = features ? Features.random(config, steps, batch, 5) : Features.NONE;
+                    float[][] solo;
+                    try (LstmEngine engine = new CpuLstmEngine(params, block,
+                            CpuTuning.DEFAULT.withTimeLoop(CpuTuning.TimeLoop.ONE_WORKER))) {
+                        solo = runForwardBackward(engine, config, steps, batch, 21, extra);
+                    }
+                    for (CpuTuning.TimeLoop loop : List.of(CpuTuning.TimeLoop.SPLIT_UNITS, CpuTuning.TimeLoop.SPLIT_ROWS)) {
+                        float[][] split;
+                        try (LstmEngine engine = new CpuLstmEngine(params, block, CpuTuning.DEFAULT.withTimeLoop(loop))) {
+                            split = runForwardBackward(engine, config, steps, batch, 21, extra);
+                        }
+                        for (int i = 0; i < split.length; i++) {
+                            assertArrayEquals(solo[i], split[i], path + " " + config + " " + loop + " T=" + steps + " B="
+                                    + batch + ": " + OUTPUT_NAMES[i]);
+                        }
+                    }
                 }
             }
         }
@@ -217,7 +303,8 @@ class CpuPathsTest {
         int t = 6, b = 5, state = 2 * b * 24;
         float[] x = random(t * b * 8, 1), y = new float[t * b * 24], y2 = new float[y.length];
         float[] hn = new float[state], cn = new float[state];
-        try (LstmEngine fast = new CpuLstmEngine(params, block); LstmEngine java = new CpuLstmEngine(params, 0)) {
+        try (LstmEngine fast = new CpuLstmEngine(params, block, CpuTuning.DEFAULT);
+             LstmEngine java = new CpuLstmEngine(params, 0, CpuTuning.DEFAULT)) {
             fast.forward(t, b, x, null, null, y, hn, cn, false);
             java.forward(t, b, x, null, null, y2, hn, cn, false);
             assertClose("inference y", new int[] {y.length}, toDoubles(y2), y, PYTORCH_RELATIVE_TOLERANCE);
@@ -247,30 +334,32 @@ class CpuPathsTest {
     }
 
     private static final String[] OUTPUT_NAMES = {"y", "hn", "cn", "dx", "dh0", "dc0", "dW_ih_l0", "dW_hh_last",
-            "db_ih_l0", "db_hh_last"};
-
-    private static float[][] runForwardBackward(LstmEngine engine, LstmConfig config, int batch, long seed) {
-        return runForwardBackward(engine, config, 5, batch, seed);
-    }
+            "db_ih_l0", "db_hh_last", "dW_hr_last"};
 
     private static float[][] runForwardBackward(LstmEngine engine, LstmConfig config, int steps, int batch,
                                                 long seed) {
-        int dirs = config.directions(), hidden = config.hiddenSize();
-        int state = config.numLayers() * dirs * batch * hidden;
+        return runForwardBackward(engine, config, steps, batch, seed, Features.NONE);
+    }
+
+    private static float[][] runForwardBackward(LstmEngine engine, LstmConfig config, int steps, int batch,
+                                                long seed, Features features) {
+        int dirs = config.directions(), hidden = config.hiddenSize(), real = config.realHiddenSize();
+        int states = config.numLayers() * dirs * batch;
         float[] x = random(steps * batch * config.inputSize(), seed);
-        float[] h0 = random(state, seed + 1), c0 = random(state, seed + 2);
-        float[] dy = random(steps * batch * dirs * hidden, seed + 3);
-        float[] dhn = random(state, seed + 4), dcn = random(state, seed + 5);
-        float[] y = new float[steps * batch * dirs * hidden], hn = new float[state], cn = new float[state];
-        float[] dx = new float[x.length], dh0 = new float[state], dc0 = new float[state];
+        float[] h0 = random(states * real, seed + 1), c0 = random(states * hidden, seed + 2);
+        float[] dy = random(steps * batch * dirs * real, seed + 3);
+        float[] dhn = random(states * real, seed + 4), dcn = random(states * hidden, seed + 5);
+        float[] y = new float[steps * batch * dirs * real], hn = new float[states * real], cn = new float[states * hidden];
+        float[] dx = new float[x.length], dh0 = new float[h0.length], dc0 = new float[c0.length];
         LstmParameters gradients = LstmParameters.zeros(config);
-        engine.forward(steps, batch, x, h0, c0, y, hn, cn, true);
+        engine.forward(steps, batch, x, h0, c0, y, hn, cn, true, features.lengths(), features.masks());
         engine.backward(dy, dhn, dcn, dx, dh0, dc0, gradients);
         int last = config.numLayers() - 1;
         float[] biasIh = config.bias() ? gradients.biasIh(0, 0).clone() : new float[0];
         float[] biasHh = config.bias() ? gradients.biasHh(last, dirs - 1).clone() : new float[0];
+        float[] hr = config.projSize() > 0 ? gradients.weightHr(last, dirs - 1).clone() : new float[0];
         return new float[][] {y, hn, cn, dx, dh0, dc0, gradients.weightIh(0, 0).clone(),
-                gradients.weightHh(last, dirs - 1).clone(), biasIh, biasHh};
+                gradients.weightHh(last, dirs - 1).clone(), biasIh, biasHh, hr};
     }
 
     private static float[] random(int n, long seed) {

@@ -26,10 +26,11 @@ import jlstm.io.Safetensors;
 
 /**
  * The CPU engine on more workers than this machine has cores (16, in a child JVM, as on a 16-core
- * machine), on each of its paths: with H = 100 the time loop splits the hidden units in aligned
- * slices (16 units in Java, one 16- or 8-unit block in the kernels, whose time loop is forced to
- * split), so some workers get none, and they must still meet every step's barrier (a deadlock
- * before, in Java). The results must agree with this JVM's own on the same path.
+ * machine), on each of its paths: with H = 100 the kernels' time loop (forced to split by units)
+ * gives each worker one 16- or 8-unit block, so some workers get none, and they must still meet
+ * every step's barrier; the Java path splits 40 sequences so that some workers get two or three,
+ * and small batches so that some get none. The results must agree with this JVM's own on the same
+ * path.
  */
 class ManyWorkersTest {
     static final LstmConfig CONFIG = new LstmConfig(6, 100, 2, true, true, false);
@@ -64,8 +65,9 @@ class ManyWorkersTest {
     static Map<String, Tensor> results(CpuPathsTest.Path path) {
         Map<String, Tensor> all = new LinkedHashMap<>();
         LstmParameters p = LstmParameters.initialize(CONFIG, 3);
-        NativeLstm.alwaysSplit = true; // the kernels' time loop on every worker, even at these sizes
-        try (LstmLayer layer = LstmLayer.create(p, path.backend())) {
+        // The kernels' time loop split by units on every worker, even at these sizes.
+        CpuTuning split = CpuTuning.DEFAULT.withTimeLoop(CpuTuning.TimeLoop.SPLIT_UNITS);
+        try (LstmLayer layer = LstmLayer.create(p, path.backend(split))) {
             for (int b : BATCHES) {
                 Tensor x = random(b, 4, b, 6);
                 LstmOutput out = layer.forwardTraining(x, null, null);
@@ -75,8 +77,6 @@ class ManyWorkersTest {
                     all.put("B" + b + "." + e.getKey(), e.getValue());
                 }
             }
-        } finally {
-            NativeLstm.alwaysSplit = false;
         }
         return all;
     }

@@ -41,7 +41,8 @@ class NativeMemoryTest {
         long rowBytes = 4L * 4 * 256;
         int steps = (int) Math.min(Integer.MAX_VALUE / batch, 2 * available / (rowBytes * batch) + 1);
         assumeTrue((long) steps * batch * rowBytes > available, "cannot build a shape past this machine's memory");
-        try (CpuLstmEngine engine = new CpuLstmEngine(LstmParameters.initialize(config, 1), block)) {
+        try (CpuLstmEngine engine = new CpuLstmEngine(LstmParameters.initialize(config, 1), block,
+                CpuTuning.DEFAULT)) {
             long start = System.nanoTime();
             InsufficientMemoryException e = assertThrows(InsufficientMemoryException.class,
                     () -> engine.forward(steps, batch, new float[1], null, null, new float[1], new float[1],

@@ -19,7 +19,7 @@ public final class PureJava implements LstmBackend {
 
     @Override
     public LstmEngine open(LstmParameters parameters, jlstm.EngineOptions options) {
-        return new CpuLstmEngine(parameters, 0);
+        return new CpuLstmEngine(parameters, 0, WorkerPool.forThreads(options.resolvedCpuThreads()), CpuTuning.DEFAULT);
     }
 
     @Override

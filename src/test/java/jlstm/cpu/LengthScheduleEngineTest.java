@@ -20,13 +20,14 @@ import jlstm.LstmParameters;
 import jlstm.Tensor;
 
 /**
- * The packed engine (lengths, projections, dropout masks) against things it shares no schedule
- * with: with every length T and no projection it must equal the padded engine; with lengths, each
- * sequence must come out exactly as if it had been run alone over its own steps (a batch of one,
- * T = its length), gradients included, parameter gradients being the sum over the sequences.
- * PyTorch itself checks it in {@code GoldenCaseTest} (the lengths, projection and dropout cases).
+ * The CPU engine's one recurrence (lengths, projections, dropout masks), on each path (pure Java,
+ * AVX-512, AVX2), against things it shares no schedule with: lengths all equal to T must give
+ * exactly the bits of no lengths (the padded layout); with lengths, each sequence must come out
+ * exactly as if it had been run alone over its own steps (a batch of one, T = its length),
+ * gradients included, parameter gradients being the sum over the sequences. PyTorch itself checks
+ * it in {@code GoldenCaseTest} and {@code CpuPathsTest} (the lengths, projection and dropout cases).
  */
-class PackedLstmEngineTest {
+class LengthScheduleEngineTest {
     /** Two float32 engines summing in different orders over these small shapes: 1e-5 leaves ample margin. */
     private static final double ENGINE_TOLERANCE = 1e-5;
 
@@ -37,29 +38,36 @@ class PackedLstmEngineTest {
                 Arguments.of(4, 6, 0, 2, true, true, 5, 3),
                 Arguments.of(5, 7, 3, 2, true, false, 7, 5),
                 Arguments.of(6, 32, 0, 1, true, true, 9, 24),
-                Arguments.of(6, 32, 12, 2, false, true, 8, 40));
+                Arguments.of(6, 32, 12, 2, false, true, 8, 40))
+                .flatMap(a -> Stream.of(CpuPathsTest.Path.values()).map(p -> {
+                    Object[] args = java.util.Arrays.copyOf(a.get(), 9);
+                    args[8] = p;
+                    return Arguments.of(args);
+                }));
     }
 
-    @ParameterizedTest(name = "I={0} H={1} P={2} L={3} bidir={4} bias={5} T={6} B={7}")
+    private static LstmEngine engine(CpuPathsTest.Path path, LstmParameters params) {
+        return new CpuLstmEngine(params, path.unitBlock(), CpuTuning.DEFAULT);
+    }
+
+    @ParameterizedTest(name = "I={0} H={1} P={2} L={3} bidir={4} bias={5} T={6} B={7} {8}")
     @MethodSource("shapes")
-    void fullLengthsEqualThePaddedEngine(int in, int hidden, int proj, int layers, boolean bidir, boolean bias,
-                                         int steps, int batch) {
-        if (proj > 0) {
-            return; // the padded engine has no projection: covered by the per-sequence test and PyTorch
-        }
-        LstmConfig config = new LstmConfig(in, hidden, layers, bidir, bias, false);
+    void fullLengthsGiveThePaddedBits(int in, int hidden, int proj, int layers, boolean bidir, boolean bias,
+                                      int steps, int batch, CpuPathsTest.Path path) {
+        LstmConfig config = new LstmConfig(in, hidden, layers, bidir, bias, false, proj, 0);
         LstmParameters params = LstmParameters.initialize(config, 3);
         Pass inputs = Pass.random(config, steps, batch, 4);
-        Pass packed = inputs.run(new PackedLstmEngine(params), params, null);
-        // The padded engine's pure-Java path, and its default (the native kernels where usable).
-        inputs.run(new CpuLstmEngine(params, 0), params, null).assertCloseTo(packed, config + " (Java)");
-        inputs.run(new CpuLstmEngine(params, NativeKernels.status().unitBlock()), params, null).assertCloseTo(packed, config + " (default)");
+        int[] full = new int[batch];
+        java.util.Arrays.fill(full, steps);
+        Pass padded = inputs.run(engine(path, params), params, null);
+        Pass withLengths = inputs.run(engine(path, params), params, full);
+        padded.assertSameBits(withLengths, config + " " + path);
     }
 
-    @ParameterizedTest(name = "I={0} H={1} P={2} L={3} bidir={4} bias={5} T={6} B={7}")
+    @ParameterizedTest(name = "I={0} H={1} P={2} L={3} bidir={4} bias={5} T={6} B={7} {8}")
     @MethodSource("shapes")
     void eachSequenceComesOutAsIfRunAlone(int in, int hidden, int proj, int layers, boolean bidir, boolean bias,
-                                          int steps, int batch) {
+                                          int steps, int batch, CpuPathsTest.Path path) {
         LstmConfig config = new LstmConfig(in, hidden, layers, bidir, bias, false, proj, 0);
         LstmParameters params = LstmParameters.initialize(config, 5);
         SplittableRandom random = new SplittableRandom(6);
@@ -69,11 +77,11 @@ class PackedLstmEngineTest {
         }
         lengths[batch / 2] = steps; // one full sequence; the others unsorted, with repeats
         Pass inputs = Pass.random(config, steps, batch, 7);
-        Pass together = inputs.run(new PackedLstmEngine(params), params, lengths);
+        Pass together = inputs.run(engine(path, params), params, lengths);
 
         LstmParameters summed = LstmParameters.zeros(config);
         for (int b = 0; b < batch; b++) {
-            Pass alone = inputs.sequence(b, lengths[b]).run(new PackedLstmEngine(params), params, null);
+            Pass alone = inputs.sequence(b, lengths[b]).run(engine(path, params), params, null);
             together.assertSequenceMatches(b, lengths[b], alone, config + " sequence " + b);
             for (String name : config.parameterNames()) {
                 float[] sum = summed.get(name).data(), part = alone.gradients.get(name).data();
@@ -88,13 +96,14 @@ class PackedLstmEngineTest {
         }
     }
 
-    @Test
-    void padsAreZeroAndGetNoGradient() {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(CpuPathsTest.Path.class)
+    void padsAreZeroAndGetNoGradient(CpuPathsTest.Path path) {
         LstmConfig config = LstmConfig.of(3, 4).withBidirectional(true);
         LstmParameters params = LstmParameters.initialize(config, 1);
         Pass inputs = Pass.random(config, 5, 3, 2);
         int[] lengths = {2, 5, 1};
-        Pass out = inputs.run(new PackedLstmEngine(params), params, lengths);
+        Pass out = inputs.run(engine(path, params), params, lengths);
         for (int b = 0; b < 3; b++) {
             for (int t = lengths[b]; t < 5; t++) {
                 for (int j = 0; j < config.outputSize(); j++) {
@@ -107,18 +116,19 @@ class PackedLstmEngineTest {
         }
     }
 
-    @Test
-    void inPlaceParameterChangesAreSeen() {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(CpuPathsTest.Path.class)
+    void inPlaceParameterChangesAreSeen(CpuPathsTest.Path path) {
         LstmConfig config = new LstmConfig(3, 6, 2, true, true, false, 4, 0);
         LstmParameters params = LstmParameters.initialize(config, 11);
         Pass inputs = Pass.random(config, 5, 3, 12);
         int[] lengths = {5, 2, 4};
-        try (PackedLstmEngine reused = new PackedLstmEngine(params)) {
+        try (LstmEngine reused = engine(path, params)) {
             inputs.run(reused, params, lengths, false);
             for (String name : List.of("weight_hh_l1_reverse", "weight_hr_l0", "bias_ih_l1", "weight_ih_l0")) {
                 params.get(name).data()[1] += 0.25f;
                 Pass after = inputs.run(reused, params, lengths, false);
-                Pass fresh = inputs.run(new PackedLstmEngine(params), params, lengths);
+                Pass fresh = inputs.run(engine(path, params), params, lengths);
                 after.assertCloseTo(fresh, "after changing " + name);
             }
         }
@@ -222,6 +232,19 @@ class PackedLstmEngineTest {
             check(label + " dc0", dc0, other.dc0);
             for (String name : config.parameterNames()) {
                 assertClose(label + " grad." + name, gradients.get(name), other.gradients.get(name), ENGINE_TOLERANCE);
+            }
+        }
+
+        /** Every output and gradient bit for bit equal to another pass's. */
+        void assertSameBits(Pass other, String label) {
+            assertArrayEquals(y, other.y, label + " y");
+            assertArrayEquals(hn, other.hn, label + " hn");
+            assertArrayEquals(cn, other.cn, label + " cn");
+            assertArrayEquals(dx, other.dx, label + " dx");
+            assertArrayEquals(dh0, other.dh0, label + " dh0");
+            assertArrayEquals(dc0, other.dc0, label + " dc0");
+            for (String name : config.parameterNames()) {
+                assertArrayEquals(gradients.get(name).data(), other.gradients.get(name).data(), label + " grad." + name);
             }
         }
 
