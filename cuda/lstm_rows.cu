@@ -1,5 +1,5 @@
 // lstm_rows.cu — row moves and elementwise helpers of the packed schedule (variable lengths,
-// projections, dropout: jlstm.cuda.RecurrentPasses, mirroring jlstm.cpu.PackedLstmEngine).
+// projections, dropout: jlstm.cuda.RecurrentPasses, mirroring jlstm.cpu.CpuLstmEngine's Java path).
 //
 // Glossary: T = steps, B = batch, N = Σ lengths (packed rows), R = h's width (P under a
 // projection, else H); row-major.
