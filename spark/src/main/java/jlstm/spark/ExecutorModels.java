@@ -32,10 +32,9 @@ final class ExecutorModels {
 
     /** The model of the payload on the device, loaded on first use in this JVM. */
     static synchronized Loaded get(ModelPayload payload, Device device) {
-        // One layer per GPU a task may be given (until the core opens a chosen ordinal, see
-        // TaskResources.deviceFor); on the CPU one per JVM.
-        String key = payload.sha256() + "@" + device.label()
-                + (device == Device.CPU ? "" : ":" + TaskResources.gpuOrdinal());
+        // One layer per device a task may be given (each GPU's own, see TaskResources.deviceFor);
+        // on the CPU one per JVM.
+        String key = payload.sha256() + "@" + device.label();
         Loaded loaded = LOADED.get(key);
         if (loaded == null) {
             ModelPayload.Decoded model = payload.decode();

@@ -14,9 +14,8 @@ import jlstm.EngineOptions;
  * What Spark gave the running task, as jlstm settings: the GPU (from Spark's resource scheduling,
  * {@code spark.task.resource.gpu.amount}) and the CPU threads ({@code spark.task.cpus}).
  *
- * <p>The GPU → device mapping is kept in {@link #deviceFor} alone: the core's CUDA backend takes
- * GPU 0 of the devices the process sees until {@code Device.cuda(ordinal)} lands (issue 16), so
- * today a task given GPU k runs on the CUDA backend's device and the ordinal is only reported.
+ * <p>The GPU → device mapping is kept in {@link #deviceFor} alone: a task given GPU k runs on
+ * {@code Device.cuda(k)} (the discovery script must print CUDA ordinals).
  */
 public final class TaskResources {
     private TaskResources() {
@@ -38,15 +37,19 @@ public final class TaskResources {
 
     /**
      * The device a task runs its model on: the requested device, except that {@link Device#AUTO}
-     * becomes CUDA when Spark assigned the task a GPU and the CPU when it did not (a task never
-     * takes a GPU that Spark gave to another task).
+     * becomes the GPU Spark assigned the task ({@code Device.cuda(k)}) or the CPU when it assigned
+     * none, and a plain {@link Device#CUDA} (no ordinal) becomes the assigned GPU too (a task never
+     * takes a GPU that Spark gave to another task). An explicit {@code cuda:N} is kept as asked.
      *
      * @param requested what the user asked for
      */
     public static Device deviceFor(Device requested) {
-        String[] gpus = gpuAddresses();
-        if (requested == Device.AUTO) {
-            return gpus.length > 0 ? Device.CUDA : Device.CPU;
+        boolean assigned = gpuAddresses().length > 0;
+        if (requested.equals(Device.AUTO)) {
+            return assigned ? Device.cuda(gpuOrdinal()) : Device.CPU;
+        }
+        if (requested.equals(Device.CUDA) && assigned) {
+            return Device.cuda(gpuOrdinal());
         }
         return requested;
     }

@@ -95,12 +95,14 @@ class LocalClusterTest {
     void eachTaskSeesTheGpuSparkAssignedIt() {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         List<String> seen = jsc.parallelize(List.of(0, 1), 2)
-                .map(i -> TaskResources.gpuOrdinal() + ":" + TaskResources.deviceFor(Device.AUTO)
-                        + ":" + TaskResources.deviceFor(Device.CPU) + ":" + TaskResources.engineOptions().cpuThreads())
+                .map(i -> TaskResources.gpuOrdinal() + " " + TaskResources.deviceFor(Device.AUTO).label()
+                        + " " + TaskResources.deviceFor(Device.CUDA).label() + " "
+                        + TaskResources.deviceFor(Device.CPU).label() + " " + TaskResources.engineOptions().cpuThreads())
                 .collect();
         assertEquals(2, seen.size());
         for (String s : seen) {
-            assertTrue(s.matches("[01]:CUDA:CPU:1"), "task saw " + s);
+            // GPU k → Device.cuda(k), labelled cuda for 0 and cuda:k past it; the CPU stays the CPU.
+            assertTrue(s.equals("0 cuda cuda cpu 1") || s.equals("1 cuda:1 cuda:1 cpu 1"), "task saw " + s);
         }
     }
 
