@@ -37,7 +37,7 @@ class CliConsistencyTest {
 
     @Test
     void badOptionValuesAreUsageErrorsNamingTheirBound() {
-        assertUsageError(CommandRun.execute("train", "--device", "gpu"), "unknown device 'gpu' (expected auto, cpu or cuda)");
+        assertUsageError(CommandRun.execute("train", "--device", "gpu"), "unknown device 'gpu' (expected auto, cpu, cuda or cuda:N");
         assertUsageError(CommandRun.execute("run", "--model", "m", "--input", "i", "--output", "o", "--device", "tpu"),
                 "unknown device 'tpu'");
         assertUsageError(CommandRun.execute("train", "--samples", "2000000000"),
