@@ -7,9 +7,12 @@ import java.util.Objects;
  * Where an {@link LstmLayer} runs: {@link #AUTO}, {@link #CPU}, {@link #CUDA} (GPU 0) or
  * {@link #cuda(int) cuda(n)} (GPU n, in the CUDA driver's order, which {@code CUDA_VISIBLE_DEVICES}
  * sets). Immutable; equal when kind and GPU are equal. The three constants read as the enum
- * constants they once were ({@code Device.CUDA}, {@code == Device.CPU}).
+ * constants they once were ({@code Device.CUDA}, {@code == Device.CPU}), also after Java
+ * serialization (a Spark task's options carry a device), which resolves them to the constants.
  */
-public final class Device {
+public final class Device implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     /** The kinds of device. */
     public enum Kind { AUTO, CPU, CUDA }
 
@@ -34,6 +37,15 @@ public final class Device {
             throw new IllegalArgumentException("a GPU ordinal is ≥ 0, got " + ordinal);
         }
         return ordinal == 0 ? CUDA : new Device(Kind.CUDA, ordinal);
+    }
+
+    /** A deserialized AUTO, CPU or CUDA is the constant itself, so that {@code ==} keeps working. */
+    private Object readResolve() {
+        return switch (kind) {
+            case AUTO -> AUTO;
+            case CPU -> CPU;
+            case CUDA -> cuda(gpu);
+        };
     }
 
     /** Parses {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N} (case-insensitive). */

@@ -37,4 +37,23 @@ class DeviceTest {
         }
         assertThrows(IllegalArgumentException.class, () -> Device.cuda(-1));
     }
+
+    /** A Spark task's options carry a device through Java serialization: the constants come back as themselves. */
+    @Test
+    void serializationKeepsTheConstants() throws Exception {
+        for (Device d : new Device[] {Device.AUTO, Device.CPU, Device.CUDA, Device.cuda(3)}) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+                out.writeObject(d);
+            }
+            try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                    new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+                Device back = (Device) in.readObject();
+                assertEquals(d, back);
+                if (d.ordinal() == 0) {
+                    assertSame(d, back);
+                }
+            }
+        }
+    }
 }
