@@ -322,6 +322,25 @@ final class CudaDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * Captures what {@code issue} launches (from lane 0) as one instantiated graph. When
+     * {@code issue} fails, the broken capture is ended and freed and the failure rethrown.
+     */
+    CUgraphExec capture(Runnable issue) {
+        beginCapture();
+        try {
+            issue.run();
+        } catch (RuntimeException | Error e) {
+            try {
+                destroy(endCapture());
+            } catch (RuntimeException ignored) {
+                // the capture is broken anyway; the original failure is what matters
+            }
+            throw e;
+        }
+        return endCapture();
+    }
+
     /** Replays a graph on lane 0. */
     void launch(CUgraphExec graph) {
         int result = cuGraphLaunch(graph, streams[0]);

@@ -295,18 +295,7 @@ public final class CudaTrainingStep implements AutoCloseable {
                 }
                 return stale;
             });
-            device.beginCapture();
-            try {
-                issue.run();
-            } catch (RuntimeException | Error e) {
-                try {
-                    device.destroy(device.endCapture());
-                } catch (RuntimeException ignored) {
-                    // the capture is broken anyway; the original failure is what matters
-                }
-                throw e;
-            }
-            graph = device.endCapture();
+            graph = device.capture(issue);
             graphs.put(key, graph);
         }
         device.launch(graph);

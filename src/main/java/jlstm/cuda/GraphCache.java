@@ -64,18 +64,7 @@ final class GraphCache implements AutoCloseable {
                 device.destroy(eldest.next());
                 eldest.remove();
             }
-            device.beginCapture();
-            try {
-                issue.run();
-            } catch (RuntimeException | Error e) {
-                try {
-                    device.destroy(device.endCapture());
-                } catch (RuntimeException ignored) {
-                    // the capture is broken anyway; the original failure is what matters
-                }
-                throw e;
-            }
-            graph = device.endCapture();
+            graph = device.capture(issue);
             graphs.put(key, graph);
         }
         device.launch(graph);
