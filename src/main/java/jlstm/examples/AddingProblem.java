@@ -1,7 +1,5 @@
 package jlstm.examples;
 
-import jlstm.train.LinearHead;
-import jlstm.train.Loss;
 import jlstm.train.MeanSquaredError;
 import jlstm.train.SequenceDataset;
 import jlstm.train.SequenceModel;
@@ -87,16 +85,6 @@ public final class AddingProblem implements TrainingTask {
     /** The held-out sequences. */
     public SequenceDataset testSet() {
         return test;
-    }
-
-    @Override
-    public Loss loss() {
-        return new MeanSquaredError();
-    }
-
-    @Override
-    public LinearHead.Mode headMode() {
-        return LinearHead.Mode.LAST_STEP;
     }
 
     /** MSE on the held-out set; baseline: always predicting 1.0. */

@@ -1,8 +1,5 @@
 package jlstm.examples;
 
-import jlstm.train.LinearHead;
-import jlstm.train.Loss;
-import jlstm.train.MeanSquaredError;
 import jlstm.train.SequenceDataset;
 import jlstm.train.SequenceModel;
 
@@ -141,16 +138,6 @@ public final class AirlinePassengers implements TrainingTask {
     @Override
     public SequenceDataset trainingSet() {
         return training;
-    }
-
-    @Override
-    public Loss loss() {
-        return new MeanSquaredError();
-    }
-
-    @Override
-    public LinearHead.Mode headMode() {
-        return LinearHead.Mode.LAST_STEP;
     }
 
     /** RMSE in thousands of passengers over the held-out months; baseline: seasonal naive. */

@@ -1,8 +1,5 @@
 package jlstm.examples;
 
-import jlstm.train.LinearHead;
-import jlstm.train.Loss;
-import jlstm.train.MeanSquaredError;
 import jlstm.train.SequenceDataset;
 import jlstm.train.SequenceModel;
 
@@ -167,16 +164,6 @@ public final class StockForecast implements TrainingTask {
     @Override
     public SequenceDataset trainingSet() {
         return training;
-    }
-
-    @Override
-    public Loss loss() {
-        return new MeanSquaredError();
-    }
-
-    @Override
-    public LinearHead.Mode headMode() {
-        return LinearHead.Mode.LAST_STEP;
     }
 
     /** RMSE in index points over the held-out days; baseline: tomorrow = today. */

@@ -34,11 +34,15 @@ public interface TrainingTask {
     /** The training sequences. */
     SequenceDataset trainingSet();
 
-    /** The training loss. */
-    Loss loss();
+    /** The training loss: mean squared error (every task here is a regression on the last step). */
+    default Loss loss() {
+        return new jlstm.train.MeanSquaredError();
+    }
 
-    /** Which LSTM steps the head reads. */
-    LinearHead.Mode headMode();
+    /** Which LSTM steps the head reads: the last one. */
+    default LinearHead.Mode headMode() {
+        return LinearHead.Mode.LAST_STEP;
+    }
 
     /** Scores a model on the held-out data, beside the task's simple baseline. */
     Evaluation evaluate(SequenceModel model);
