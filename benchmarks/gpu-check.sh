@@ -188,7 +188,7 @@ step "2b. every schedule against the CPU engine (SanitizerWorkload, no sanitizer
 if [[ $probe_ok -eq 0 ]]; then
     record SKIP workload "the CUDA backend is unavailable (probe)"
 else
-    timeout $(( $(left) / 3 )) "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.SanitizerWorkload > "$logs/workload.txt" 2>&1
+    timeout $(( $(left) / 3 )) "${jvm[@]}" -cp "$cp_tests" jlstm.internal.cuda.SanitizerWorkload > "$logs/workload.txt" 2>&1
     status=$?
     if [[ $status -eq 0 ]]; then
         record PASS workload "$(grep -c '^ok ' "$logs/workload.txt") schedule/graph/shape runs match the CPU engine"
@@ -224,7 +224,7 @@ for case_dir in "$tests"/golden/*/; do
         record FAIL "golden $name" "run failed: $(tail -1 "$logs/golden/$name.run.txt")"
         continue
     fi
-    if timeout 60 "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.GoldenCheck "$case_dir/expected.safetensors" "$output" \
+    if timeout 60 "${jvm[@]}" -cp "$cp_tests" jlstm.internal.cuda.GoldenCheck "$case_dir/expected.safetensors" "$output" \
             > "$logs/golden/$name.check.txt" 2>&1; then
         record PASS "golden $name" "$(tail -1 "$logs/golden/$name.check.txt" | sed 's/^ *//')"
     else
@@ -258,7 +258,7 @@ else
         echo "no python" > "$out/timing-torch.txt"
         tstatus=3
     fi
-    timeout $(( budget * 2 / 3 )) "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.GpuTiming "${shapes[@]}" \
+    timeout $(( budget * 2 / 3 )) "${jvm[@]}" -cp "$cp_tests" jlstm.internal.cuda.GpuTiming "${shapes[@]}" \
         > "$out/timing-jlstm.txt" 2> "$logs/timing-jlstm.err"
     jstatus=$?
     if [[ -n "$python" ]]; then
@@ -306,7 +306,7 @@ else
         [[ $tool == memcheck ]] && extra=(--leak-check full)
         budget=$(( ($(left) - 20) / tools_left ))
         timeout "$budget" "$sanitizer" --tool "$tool" "${extra[@]}" --error-exitcode 9 --target-processes all \
-            "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.SanitizerWorkload > "$logs/sanitizer-$tool.txt" 2>&1
+            "${jvm[@]}" -cp "$cp_tests" jlstm.internal.cuda.SanitizerWorkload > "$logs/sanitizer-$tool.txt" 2>&1
         status=$?
         summary_line="$(grep -m1 -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$logs/sanitizer-$tool.txt")"
         runs="$(grep -c '^ok ' "$logs/sanitizer-$tool.txt") checked runs"
@@ -332,8 +332,8 @@ if [[ $probe_ok -eq 0 ]]; then
 else
     budget=$(( $(left) / 4 ))
     timeout "$budget" "${jvm[@]}" -Djlstm.cuda.graphs=on -jar "$console" execute --disable-banner --details=summary \
-        --class-path "$cp_tests" --select-class jlstm.cuda.CudaConcurrencyTest \
-        --select-class jlstm.cuda.CudaCaptureConcurrencyTest \
+        --class-path "$cp_tests" --select-class jlstm.internal.cuda.CudaConcurrencyTest \
+        --select-class jlstm.internal.cuda.CudaCaptureConcurrencyTest \
         --reports-dir "$logs/junit-concurrency" > "$logs/concurrency.txt" 2>&1
     status=$?
     counts="$(grep -E '\[ *[0-9]+ tests (successful|failed|skipped|aborted) *\]' "$logs/concurrency.txt" | tr -s ' []' ' ' | tr '\n' ',')"
@@ -359,7 +359,7 @@ if [[ $probe_ok -eq 0 ]]; then
     record SKIP features "the CUDA backend is unavailable (probe)"
 else
     budget=$(( $(left) / 5 ))
-    timeout "$budget" "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.SanitizerWorkload packed cell training \
+    timeout "$budget" "${jvm[@]}" -cp "$cp_tests" jlstm.internal.cuda.SanitizerWorkload packed cell training \
         > "$logs/features.txt" 2>&1
     status=$?
     if [[ $status -eq 0 ]]; then
@@ -386,7 +386,7 @@ if [[ $probe_ok -eq 0 ]]; then
 else
     budget=$(( $(left) - ${GPU_CHECK_TRAINING_RESERVE:-60} ))
     [[ $budget -lt 30 ]] && budget=30
-    timeout $(( budget / 2 )) "${jvm[@]}" -cp "$cp_tests" jlstm.cuda.TrainingTiming "${tshapes[@]}" \
+    timeout $(( budget / 2 )) "${jvm[@]}" -cp "$cp_tests" jlstm.internal.cuda.TrainingTiming "${tshapes[@]}" \
         > "$logs/training-jlstm.txt" 2> "$logs/training-jlstm.err"
     jstatus=$?
     python=""

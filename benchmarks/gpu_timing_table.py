@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Joins jlstm.cuda.GpuTiming and gpu_timing_torch.py lines into Markdown tables (gpu-check.sh).
+"""Joins jlstm.internal.cuda.GpuTiming and gpu_timing_torch.py lines into Markdown tables (gpu-check.sh).
 
 One table per precision (fp32, tf32, bf16: docs/PRECISION.md), each jlstm mode against cuDNN in the
 same precision. Per shape and mode: µs per step of every jlstm variant of that precision, of cuDNN

@@ -2,7 +2,7 @@
 """PyTorch nn.LSTM on cuDNN: the peers that benchmarks/gpu-check.sh times beside jlstm in the same run.
 
 Prints one line per shape, mode and peer, as soon as it is measured, in the columns of
-jlstm.cuda.GpuTiming:
+jlstm.internal.cuda.GpuTiming:
     torch T B I H L inference|training PEER - MS
 with PEER one of (docs/PRECISION.md: each jlstm mode is compared with the peer in the same precision)
     cudnn-fp32        TF32 off (torch.backends.cudnn.allow_tf32 = False): full FP32, as jlstm --precision fp32

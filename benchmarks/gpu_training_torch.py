@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The training step's PyTorch peer, timed by benchmarks/gpu-check.sh beside jlstm.cuda.TrainingTiming.
+"""The training step's PyTorch peer, timed by benchmarks/gpu-check.sh beside jlstm.internal.cuda.TrainingTiming.
 
-One step = what jlstm's device training step does (jlstm.cuda.CudaTrainingStep): nn.LSTM(I, H, L)
+One step = what jlstm's device training step does (jlstm.internal.cuda.CudaTrainingStep): nn.LSTM(I, H, L)
 on cuDNN, a Linear(H, 1) head on the last step, mean squared error, backward,
 clip_grad_norm_(max_norm=1.0), Adam(lr=1e-3, fused=True). Full FP32 (TF32 off), as jlstm computes.
 Two ways:

@@ -4,7 +4,7 @@
 # Run by Maven (exec-maven-plugin, generate-resources); also fine by hand.
 #
 # usage: cuda/build.sh OUTPUT_DIR REQUIRE_NVCC
-#   OUTPUT_DIR    e.g. target/classes/jlstm/cuda (jlstm_kernels.fatbin is written there)
+#   OUTPUT_DIR    e.g. target/classes/jlstm/internal/cuda (jlstm_kernels.fatbin is written there)
 #   REQUIRE_NVCC  true: a missing nvcc fails the build; false: warn and build without kernels
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

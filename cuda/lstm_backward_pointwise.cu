@@ -3,7 +3,7 @@
 // Glossary: T = steps, B = batch, I = input size, H = hidden size, L = layers, D = directions;
 // row-major, rightmost index fastest; gate order i, f, g, o (a gate row is 4H wide).
 //
-// Kernel (launched by jlstm.cuda.CudaLstmEngine, name in jlstm.cuda.Kernel):
+// Kernel (launched by jlstm.internal.cuda.CudaLstmEngine, name in jlstm.internal.cuda.Kernel):
 //   lstm_backward_pointwise   dh = dy_t + dh_next; dc, dG from the saved gates and c_t;
 //                             dc is overwritten with dc ⊙ f for step t-1.
 // The caller then forms dh_next = dG · W_hh with cuBLAS.

@@ -3,7 +3,7 @@
 // Glossary (same as jlstm/package-info.java): T = steps, B = batch, I = input size, H = hidden
 // size, L = layers, D = directions; row-major, rightmost index fastest; gate order i, f, g, o.
 //
-// Mirrors jlstm.cpu.CellMath (forwardPointwise / backwardPointwise) element by element. The
+// Mirrors jlstm.internal.cpu.CellMath (forwardPointwise / backwardPointwise) element by element. The
 // functions are __host__ __device__ so that a host-only build (g++ or nvcc without a GPU) can
 // check them against the Java reference in CI (see src/test/c/cell_math_check.cpp); only the
 // indexing and launch configuration of the kernels are then left for a GPU to prove.

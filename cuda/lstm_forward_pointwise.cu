@@ -3,7 +3,7 @@
 // Glossary: T = steps, B = batch, I = input size, H = hidden size, L = layers, D = directions;
 // row-major, rightmost index fastest; gate order i, f, g, o (a gate row is 4H wide).
 //
-// Kernels (launched by jlstm.cuda.CudaLstmEngine, names in jlstm.cuda.Kernel):
+// Kernels (launched by jlstm.internal.cuda.CudaLstmEngine, names in jlstm.internal.cuda.Kernel):
 //   lstm_forward_pointwise_inference  G = Xp_t + R_t + b_ih + b_hh → c_t, h_t; saves nothing
 //   lstm_forward_pointwise_training   the same, and saves the activated gates and c_t
 // Layout: xp, rec, gates [B, 4H] (gates may be xp: the engine overwrites Xp_t in place);

@@ -1,11 +1,11 @@
 // lstm_fused_step.cu — one whole forward step in one launch: the recurrent product for a slice
 // of hidden units (all four gates of each unit) and the cell update, so no gate pre-activation
-// makes a round trip through global memory. Launched once per step by jlstm.cuda.FusedSchedule.
+// makes a round trip through global memory. Launched once per step by jlstm.internal.cuda.FusedSchedule.
 //
 // Glossary: T = steps, B = batch, I = input size, H = hidden size, L = layers, D = directions;
 // row-major, rightmost index fastest; gate order i, f, g, o (a gate row is 4H wide).
 //
-// Kernels (names in jlstm.cuda.Kernel):
+// Kernels (names in jlstm.internal.cuda.Kernel):
 //   lstm_fused_step_inference   h_t, c_t from Xp_t, h_{t-1}, c_{t-1}, W_hh, biases
 //   lstm_fused_step_training    the same, and saves the activated gates
 // Layout: xp, gates [B, 4H]; w_hh [4H, H] (PyTorch layout: row q·H + j is gate q of unit j);

@@ -1,13 +1,13 @@
 // lstm_persistent.cu — persistent recurrent kernels: one cooperative launch runs every step of one
 // layer and direction, each block keeping its slice of W_hh in shared memory for all T steps, with
 // one grid-wide barrier per step (Diamos et al. 2016, "Persistent RNNs"). Launched by
-// jlstm.cuda.PersistentSchedule with cuLaunchCooperativeKernel, only where every block fits on the
+// jlstm.internal.cuda.PersistentSchedule with cuLaunchCooperativeKernel, only where every block fits on the
 // device at once (the engine checks occupancy and otherwise falls back, saying why).
 //
 // Glossary: T = steps, B = batch, I = input size, H = hidden size, L = layers, D = directions;
 // row-major, rightmost index fastest; gate order i, f, g, o (a gate row is 4H wide).
 //
-// Kernels (names in jlstm.cuda.Kernel):
+// Kernels (names in jlstm.internal.cuda.Kernel):
 //   lstm_persistent_forward_inference   all T steps of h_t, c_t from Xp (input projection, no bias)
 //   lstm_persistent_forward_training    the same, saving activated gates (over Xp) and c_t per step
 //   lstm_persistent_backward            all T steps of dG_t and dh = dG_t · W_hh, dc carried

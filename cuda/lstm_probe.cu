@@ -2,7 +2,7 @@
 //
 // Glossary: T = steps, B = batch, I = input size, H = hidden size, L = layers, D = directions.
 //
-// Kernel (launched by jlstm.cuda.CudaProbe, name in jlstm.cuda.Kernel):
+// Kernel (launched by jlstm.internal.cuda.CudaProbe, name in jlstm.internal.cuda.Kernel):
 //   lstm_probe_fill   out[n] = scale·n + offset for n < count
 // Launch: 1-D, block 128, grid lstm_ceil_div(count, 128); indices bounded.
 #include "lstm_cell_math.cuh"

@@ -1,10 +1,10 @@
 // lstm_rows.cu — row moves and elementwise helpers of the packed schedule (variable lengths,
-// projections, dropout: jlstm.cuda.RecurrentPasses, mirroring jlstm.cpu.CpuLstmEngine's Java path).
+// projections, dropout: jlstm.internal.cuda.RecurrentPasses, mirroring jlstm.internal.cpu.CpuLstmEngine's Java path).
 //
 // Glossary: T = steps, B = batch, N = Σ lengths (packed rows), R = h's width (P under a
 // projection, else H); row-major.
 //
-// Kernels (names in jlstm.cuda.Kernel):
+// Kernels (names in jlstm.internal.cuda.Kernel):
 //   lstm_gather_rows   dst row r = src row index[r], or zeros where index[r] < 0
 //                      (padded → packed rows, packed → padded with zeros past each length,
 //                      states sorted by length and back)

@@ -2,12 +2,12 @@
 // crosses to the host: the linear head, the losses, the gradient norm and clipping, and the Adam
 // and SGD updates. Each mirrors its jlstm.train class element by element (LinearHead,
 // MeanSquaredError, SoftmaxCrossEntropy, GradientClipping, Adam, Sgd); launched by
-// jlstm.cuda.CudaTrainingStep. The head's products with the LSTM output go through cuBLAS.
+// jlstm.internal.cuda.CudaTrainingStep. The head's products with the LSTM output go through cuBLAS.
 //
 // Glossary: T = steps, B = batch, F = features the head reads (D·H), O = head outputs,
 // R = rows the head reads (B for a last-step head, T·B for an every-step head); row-major.
 //
-// Kernels (names in jlstm.cuda.Kernel):
+// Kernels (names in jlstm.internal.cuda.Kernel):
 //   lstm_head_bias            out[r, o] += b[o]                        1-D, one thread per element, block 256
 //   lstm_mse                  grad = 2(p − t)/n, terms = (p − t)²       1-D, one thread per element, block 256
 //   lstm_softmax_ce           per row: grad = (softmax − onehot)/R,    1-D, one thread per row, block 256

@@ -45,7 +45,7 @@ MODES = ("fp32", "tf32", "bf16")
 # I is large enough that a product sums many rounded terms, so each mode's golden differs from
 # fp32's by far more than its tolerance (checked by the tests, see docs/PRECISION.md).
 #
-# The last two run the CUDA engine's packed rows (jlstm.cuda.RecurrentPasses on a LengthSchedule):
+# The last two run the CUDA engine's packed rows (jlstm.internal.cuda.RecurrentPasses on a LengthSchedule):
 # per-sequence lengths, unsorted, with every schedule (FUSED runs on the packed rows; PERSISTENT
 # falls back to GEMM), and a projection (P < H, GEMM) with lengths, whose h_t = m_t · W_hrᵀ is a
 # product of the mode too.

@@ -13,7 +13,7 @@ Every case trains (dy given, with h0, c0, dhn, dcn) so that the gradients are ch
 hidden sizes H = 7, 17 (not a multiple of either vector width: padded lanes), 16 and 33. The special
 values sit in some batch rows only, so that the other rows show whether a special value leaks out
 of its row (it must not: a row's Inf or NaN stays in that row, as in PyTorch). The Java test
-(jlstm.cpu.SpecialValuesTest, jlstm.CudaSpecialValuesTest) compares NaN positions and infinities
+(jlstm.internal.cpu.SpecialValuesTest, jlstm.CudaSpecialValuesTest) compares NaN positions and infinities
 exactly, finite values within the usual tolerance.
 """
 import argparse

@@ -3,7 +3,7 @@
 # Run by Maven (exec-maven-plugin, generate-resources); also fine by hand.
 #
 # usage: cuda/cublas_forwarding/build.sh OUTPUT_DIR REQUIRE_GCC
-#   OUTPUT_DIR   e.g. target/classes/jlstm/cuda (libcublas.so.12 is written there)
+#   OUTPUT_DIR   e.g. target/classes/jlstm/internal/cuda (libcublas.so.12 is written there)
 #   REQUIRE_GCC  true: a missing gcc fails the build; false: warn and skip (CUDA 13-only hosts
 #                then fall back to the CPU with a message saying the forwarding library is absent)
 set -euo pipefail

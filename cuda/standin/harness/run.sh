@@ -14,7 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 standin="$(cd "$here/.." && pwd)"
 repo="$(cd "$standin/../.." && pwd)"
 cuda_dir="$repo/cuda"
-fatbin="$repo/target/classes/jlstm/cuda/jlstm_kernels.fatbin"
+fatbin="$repo/target/classes/jlstm/internal/cuda/jlstm_kernels.fatbin"
 sanitizer=address
 work=""
 while [[ $# -gt 0 ]]; do

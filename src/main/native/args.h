@@ -1,6 +1,6 @@
-// Slots of the long[] argument vector of NativeKernels.forward / backward (jlstm.cpu.NativeLstm
+// Slots of the long[] argument vector of NativeKernels.forward / backward (jlstm.internal.cpu.NativeLstm
 // fills them; the numbers must match its constants). Pointers are native addresses.
-// Per-step arrays are packed (jlstm.cpu.LengthSchedule): N = Σ lengths rows, step t's active
+// Per-step arrays are packed (jlstm.internal.cpu.LengthSchedule): N = Σ lengths rows, step t's active
 // sequences at rows offset(t) + j, j < n_t; with every length T, N = T·B and row t·B + b.
 // R = the width of h: Rp = P rounded up to the unit block under a projection, else Hp.
 #pragma once

@@ -4,7 +4,7 @@
 # Run by Maven (exec-maven-plugin, generate-resources); also fine by hand.
 #
 # usage: src/main/native/build.sh OUTPUT_DIR JAVA_HOME REQUIRE
-#   OUTPUT_DIR  e.g. target/classes/jlstm/cpu/linux-x86_64 (the library is a classpath resource)
+#   OUTPUT_DIR  e.g. target/classes/jlstm/internal/cpu/linux-x86_64 (the library is a classpath resource)
 #   JAVA_HOME   a JDK (for jni.h)
 #   REQUIRE     true: a missing compiler fails the build; false: warn and skip (the CPU engine then
 #               runs its pure-Java path and `jlstm info` says that the kernels are missing)

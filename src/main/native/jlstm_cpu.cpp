@@ -1,4 +1,4 @@
-// JNI side of jlstm.cpu.NativeKernels: ISA detection and dispatch, native memory, and the copies
+// JNI side of jlstm.internal.cpu.NativeKernels: ISA detection and dispatch, native memory, and the copies
 // between PyTorch's layouts (Java float[]) and the engine's padded, gate-blocked layouts.
 // Built without ISA flags, so loading it is safe on any x86-64 CPU; the kernels of the chosen ISA
 // (kernels_avx512.cpp / kernels_avx2.cpp) are reached only after cpuid says the CPU has it.
@@ -65,10 +65,10 @@ typedef CriticalOf<jintArray, jint> CriticalInts;
 
 extern "C" {
 
-JNIEXPORT jint JNICALL Java_jlstm_cpu_NativeKernels_cpuLevel(JNIEnv *, jclass) { return cpu_level(); }
+JNIEXPORT jint JNICALL Java_jlstm_internal_cpu_NativeKernels_cpuLevel(JNIEnv *, jclass) { return cpu_level(); }
 
 // The kernels for unit block W (16: AVX-512, 8: AVX2); the Java side asks only for what cpuLevel allows.
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_forward(JNIEnv *env, jclass, jlongArray args, jint W,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_forward(JNIEnv *env, jclass, jlongArray args, jint W,
                                                             jint worker, jint workers) {
     int64_t a[A_COUNT];
     env->GetLongArrayRegion(args, 0, A_COUNT, reinterpret_cast<jlong *>(a));
@@ -79,7 +79,7 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_forward(JNIEnv *env, jclass,
     }
 }
 
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_backward(JNIEnv *env, jclass, jlongArray args, jint W,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_backward(JNIEnv *env, jclass, jlongArray args, jint W,
                                                              jint worker, jint workers) {
     int64_t a[B_COUNT];
     env->GetLongArrayRegion(args, 0, B_COUNT, reinterpret_cast<jlong *>(a));
@@ -91,20 +91,20 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_backward(JNIEnv *env, jclass
 }
 
 // Zeroed, 64-byte aligned native memory; 0 when out of memory.
-JNIEXPORT jlong JNICALL Java_jlstm_cpu_NativeKernels_allocate(JNIEnv *, jclass, jlong bytes) {
+JNIEXPORT jlong JNICALL Java_jlstm_internal_cpu_NativeKernels_allocate(JNIEnv *, jclass, jlong bytes) {
     size_t size = ((size_t)bytes + 63) / 64 * 64;
     void *p = std::aligned_alloc(64, size == 0 ? 64 : size);
     if (p) std::memset(p, 0, size);
     return (jlong)(intptr_t)p;
 }
 
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_release(JNIEnv *, jclass, jlong address) {
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_release(JNIEnv *, jclass, jlong address) {
     std::free((void *)(intptr_t)address);
 }
 
 // Forward panels of W ([4H][kin] PyTorch) for G = X · Wᵀ: Hp/W panels [kp][4W], panel j holding
 // the four gates of units [jW, jW+W) in engine column order; padded rows and columns are zero.
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packForward(JNIEnv *env, jclass, jfloatArray weights, jint W, jint H,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_packForward(JNIEnv *env, jclass, jfloatArray weights, jint W, jint H,
                                                                 jint Hp, jint kin, jint kp, jint block_in,
                                                                 jint block_pad, jlong out) {
     Critical w(env, weights);
@@ -121,7 +121,7 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packForward(JNIEnv *env, jcl
 
 // Backward panels of W for products · W (dX = dG · W_ih, dh = dG · W_hh): W's rows in engine order
 // (4Hp of them), its kp (padded) columns cut into panels of 4W columns: ⌈kp/4W⌉ × [4Hp][4W].
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packBackward(JNIEnv *env, jclass, jfloatArray weights, jint W, jint H,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_packBackward(JNIEnv *env, jclass, jfloatArray weights, jint W, jint H,
                                                                  jint Hp, jint kin, jint kp, jint block_in,
                                                                  jint block_pad, jlong out) {
     Critical w(env, weights);
@@ -140,7 +140,7 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packBackward(JNIEnv *env, jc
 }
 
 // b_ih + b_hh in engine order [4Hp].
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packBias(JNIEnv *env, jclass, jfloatArray bih, jfloatArray bhh,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_packBias(JNIEnv *env, jclass, jfloatArray bih, jfloatArray bhh,
                                                              jint W, jint H, jint Hp, jlong out) {
     float *o = (float *)(intptr_t)out;
     std::memset(o, 0, sizeof(float) * 4 * (size_t)Hp);
@@ -151,7 +151,7 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packBias(JNIEnv *env, jclass
 }
 
 // A weight gradient [4Hp][kp] in engine row order → PyTorch's [4H][kin].
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_unpackWeightGradient(JNIEnv *env, jclass, jlong src, jint W,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_unpackWeightGradient(JNIEnv *env, jclass, jlong src, jint W,
                                                                          jint H, jint Hp, jint kin, jint kp, jint block_in,
                                                                          jint block_pad, jfloatArray out) {
     (void)Hp;
@@ -170,7 +170,7 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_unpackWeightGradient(JNIEnv 
 }
 
 // The bias gradient [4Hp] (engine order) → both of PyTorch's bias gradients [4H].
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_unpackBiasGradient(JNIEnv *env, jclass, jlong src, jint W,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_unpackBiasGradient(JNIEnv *env, jclass, jlong src, jint W,
                                                                        jint H, jint Hp, jfloatArray out1, jfloatArray out2) {
     (void)Hp;
     const float *s = (const float *)(intptr_t)src;
@@ -181,7 +181,7 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_unpackBiasGradient(JNIEnv *e
 }
 
 // Whether the Java array holds exactly the floats at `copy` (bitwise): the parameter check.
-JNIEXPORT jboolean JNICALL Java_jlstm_cpu_NativeKernels_sameFloats(JNIEnv *env, jclass, jfloatArray array,
+JNIEXPORT jboolean JNICALL Java_jlstm_internal_cpu_NativeKernels_sameFloats(JNIEnv *env, jclass, jfloatArray array,
                                                                    jlong copy) {
     jsize n = env->GetArrayLength(array);
     Critical a(env, array);
@@ -190,7 +190,7 @@ JNIEXPORT jboolean JNICALL Java_jlstm_cpu_NativeKernels_sameFloats(JNIEnv *env, 
 
 // rows × cols floats: row r of dst (stride dst_ld) ← row srcRows[r] (r when srcRows is null) of
 // src from src_off (a Java array; null: zeros), stride src_ld.
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsIn(JNIEnv *env, jclass, jfloatArray src, jint src_off,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_rowsIn(JNIEnv *env, jclass, jfloatArray src, jint src_off,
                                                            jintArray src_rows, jint rows, jint cols, jint src_ld,
                                                            jlong dst, jint dst_ld) {
     float *d = (float *)(intptr_t)dst;
@@ -208,7 +208,7 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsIn(JNIEnv *env, jclass, 
 
 // rows × cols floats: row srcRows[i] of src (stride src_ld; i when null) → row dstRows[i] of dst
 // from dst_off (a Java array; i when null), stride dst_ld.
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsOut(JNIEnv *env, jclass, jlong src, jint src_ld,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_rowsOut(JNIEnv *env, jclass, jlong src, jint src_ld,
                                                             jintArray src_rows, jint rows, jint cols, jfloatArray dst,
                                                             jint dst_off, jint dst_ld, jintArray dst_rows) {
     const float *s = (const float *)(intptr_t)src;
@@ -222,14 +222,14 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_rowsOut(JNIEnv *env, jclass,
 }
 
 // An int[] into native memory (the schedule tables the kernels read).
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_intsIn(JNIEnv *env, jclass, jintArray src, jlong dst) {
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_intsIn(JNIEnv *env, jclass, jintArray src, jlong dst) {
     jsize n = env->GetArrayLength(src);
     CriticalInts s(env, src);
     std::memcpy((void *)(intptr_t)dst, s.data, sizeof(jint) * (size_t)n);
 }
 
 // out[i] = a[i] · b[i] for i < n (dropout masks; out may be a). NaN · 0 = NaN, as in PyTorch.
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_multiply(JNIEnv *, jclass, jlong a, jlong b, jlong out, jlong n) {
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_multiply(JNIEnv *, jclass, jlong a, jlong b, jlong out, jlong n) {
     const float *x = (const float *)(intptr_t)a, *y = (const float *)(intptr_t)b;
     float *o = (float *)(intptr_t)out;
     for (long i = 0; i < n; i++) o[i] = x[i] * y[i];
@@ -238,7 +238,7 @@ JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_multiply(JNIEnv *, jclass, j
 // Plain panels of a matrix for the products' B operand (the projection W_hr): B[k][n] = W[k][n]
 // (W [rows][cols], k < rows, n < cols) or, transposed, B[k][n] = W[n][k] (k < cols, n < rows);
 // panels of 4W columns: ⌈N/4W⌉ × [depth][4W], zero past the matrix (depth ≥ its K).
-JNIEXPORT void JNICALL Java_jlstm_cpu_NativeKernels_packPanels(JNIEnv *env, jclass, jfloatArray weights, jint rows,
+JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_packPanels(JNIEnv *env, jclass, jfloatArray weights, jint rows,
                                                                jint cols, jboolean transposed, jint W, jint depth,
                                                                jlong out) {
     Critical w(env, weights);

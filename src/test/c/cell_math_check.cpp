@@ -1,5 +1,5 @@
 // cell_math_check.cpp — host-only driver for cuda/lstm_cell_math.cuh, so CI (no GPU) can check
-// the kernels' per-element math against jlstm.cpu.CellMath (see CellMathHostTest).
+// the kernels' per-element math against jlstm.internal.cpu.CellMath (see CellMathHostTest).
 //
 // Reads lines from stdin, answers one line each on stdout (floats printed with %.9g, exact):
 //   F pre_i pre_f pre_g pre_o c_prev               → i f g o c h

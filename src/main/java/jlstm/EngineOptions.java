@@ -93,7 +93,7 @@ public final class EngineOptions {
         p.put("jlstm.noProgress", "train prints no progress bar (read by the train command)");
         p.put("jlstm.test.requireCuda", "tests: the cuda group fails instead of skipping when CUDA is unavailable"
                 + " (also implied by a built stand-in; read by the tests' CudaTestSupport)");
-        p.put("jlstm.timing.precisions", "benchmarks: the precisions GpuTiming times, e.g. fp32,tf32 (read by jlstm.cuda.GpuTiming)");
+        p.put("jlstm.timing.precisions", "benchmarks: the precisions GpuTiming times, e.g. fp32,tf32 (read by jlstm.internal.cuda.GpuTiming)");
         p.put("jlstm.requireNvcc", "build: fail when nvcc is missing instead of skipping the CUDA kernels (pom.xml)");
         p.put("jlstm.requireNative", "build: fail when g++ cannot build the CPU kernels (pom.xml)");
         PROPERTIES = java.util.Collections.unmodifiableMap(p);

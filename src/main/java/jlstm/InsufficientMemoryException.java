@@ -12,7 +12,8 @@ public final class InsufficientMemoryException extends IllegalStateException {
     private final long neededBytes;
     private final long availableBytes;
 
-    InsufficientMemoryException(String message, long neededBytes, long availableBytes) {
+    /** Public for {@code jlstm.internal.MemoryBudget}, which checks the budgets and throws it. */
+    public InsufficientMemoryException(String message, long neededBytes, long availableBytes) {
         super(message);
         this.neededBytes = neededBytes;
         this.availableBytes = availableBytes;

@@ -5,10 +5,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-import jlstm.cpu.CellMath;
-import jlstm.cpu.Gemm;
-import jlstm.cuda.CudaBackend;
-import jlstm.cuda.CudaCellEngine;
+import jlstm.internal.Backends;
+import jlstm.internal.cpu.CellMath;
+import jlstm.internal.cpu.Gemm;
+import jlstm.internal.cuda.CudaBackend;
+import jlstm.internal.cuda.CudaCellEngine;
 
 /**
  * One LSTM cell, one time step (as PyTorch's {@code nn.LSTMCell}), on the CPU or, made with

@@ -2,7 +2,7 @@ package jlstm;
 
 /**
  * The backend seam: one engine instance runs one model's forward and backward passes on one
- * device. Implemented by {@code jlstm.cpu.CpuLstmEngine} and {@code jlstm.cuda.CudaLstmEngine};
+ * device. Implemented by {@code jlstm.internal.cpu.CpuLstmEngine} and {@code jlstm.internal.cuda.CudaLstmEngine};
  * users reach it through {@link LstmLayer}, which validates shapes and handles the batch-first
  * layout, so engines see time-major arrays only and may trust their sizes.
  *

@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
+import jlstm.internal.Backends;
+import jlstm.internal.MemoryBudget;
+
 /**
  * An LSTM over whole sequences: stacked layers, one or two directions, as PyTorch's
  * {@code nn.LSTM}. Runs on the backend chosen at creation and owns its resources (GPU memory,

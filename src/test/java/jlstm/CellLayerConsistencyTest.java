@@ -8,6 +8,8 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
+import jlstm.internal.Backends;
+
 /**
  * A layer over T steps equals T calls of {@link LstmCell#step}: per direction (the reverse one
  * walking time backwards) and through stacked layers (each reading [forward | reverse] of the one

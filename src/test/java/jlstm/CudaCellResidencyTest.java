@@ -9,6 +9,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import jlstm.internal.Backends;
+
 /**
  * A cell on CUDA keeps its weights and its last h_t, c_t on the device: after the first step of a
  * batch size it allocates no device memory, a state it returned is reused only while unchanged,

@@ -4,6 +4,8 @@ package jlstm;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 
+import jlstm.internal.Backends;
+
 /**
  * {@link CellTrainingTest} with the cells stepping on CUDA ({@code LstmCell.on(Device.CUDA)}): the
  * hand-written loop against torch.nn.LSTMCell's golden files and against the layer's backward

@@ -2,6 +2,8 @@ package jlstm;
 
 import org.junit.jupiter.api.Tag;
 
+import jlstm.internal.Backends;
+
 /**
  * The golden cases of {@link GoldenCaseTest} on the CUDA backend: on a GPU, or without one on the
  * CPU stand-in ({@code -Djlstm.cuda.standin}, set by the build for the {@code cuda} test group),

@@ -14,6 +14,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import jlstm.internal.Backends;
+
 /**
  * Every golden case from PyTorch through every CUDA schedule (gemm, fused, persistent), with CUDA
  * graphs off and on: forward and backward, every output and gradient within the accuracy

@@ -8,8 +8,10 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import jlstm.internal.Backends;
+
 /**
- * The special-value cases of {@link jlstm.cpu.SpecialValuesTest} on the CUDA backend (on a GPU, or
+ * The special-value cases of {@link jlstm.internal.cpu.SpecialValuesTest} on the CUDA backend (on a GPU, or
  * on the CPU stand-in in the {@code cuda} test group).
  */
 @Tag("cuda")

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import jlstm.GradientCheckTest.Problem;
 import jlstm.GradientCheckTest.Values;
+import jlstm.internal.Backends;
 
 /**
  * An engine's float32 forward and backward against the double-precision

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 
+import jlstm.internal.Backends;
 import jlstm.train.LinearHead;
 import jlstm.train.SequenceModel;
 

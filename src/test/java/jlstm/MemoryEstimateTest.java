@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.Test;
 
+import jlstm.internal.Backends;
+
 /**
  * The heap check before a call: a shape the heap cannot hold is refused at once with how much it
  * needs and the -Xmx to use; the pure-Java CPU path's estimate agrees with what it really holds (so
@@ -18,7 +20,7 @@ class MemoryEstimateTest {
     void aShapeTooLargeForTheHeapIsRefusedBeforeAnyWork() {
         LstmParameters p = LstmParameters.initialize(LstmConfig.of(1, 512), 1);
         Tensor x = Tensor.zeros(20_000, 64, 1); // workspace ≈ 16 GB: G alone is T·B·4H floats
-        try (LstmLayer layer = LstmLayer.create(p, new jlstm.cpu.PureJava())) { // its workspace is heap
+        try (LstmLayer layer = LstmLayer.create(p, new jlstm.internal.cpu.PureJava())) { // its workspace is heap
             long start = System.nanoTime();
             InsufficientMemoryException e = assertThrows(InsufficientMemoryException.class, () -> layer.forward(x));
             assertTrue((System.nanoTime() - start) / 1e9 < 5, "the refusal must come before the work");
@@ -39,7 +41,7 @@ class MemoryEstimateTest {
         LstmParameters p = LstmParameters.initialize(LstmConfig.of(1, 512), 1);
         Tensor x = Tensor.zeros(20_000, 64, 1);
         assumeTrue(Runtime.getRuntime().maxMemory() < (14L << 30), "the heap limit is above this shape's needs");
-        for (LstmBackend backend : new LstmBackend[] {Backends.cpu(), new jlstm.cpu.PureJava()}) {
+        for (LstmBackend backend : new LstmBackend[] {Backends.cpu(), new jlstm.internal.cpu.PureJava()}) {
             try (LstmLayer layer = LstmLayer.create(p, backend)) {
                 long start = System.nanoTime();
                 InsufficientMemoryException e = assertThrows(InsufficientMemoryException.class, () -> layer.forward(x));
@@ -61,12 +63,12 @@ class MemoryEstimateTest {
         int steps = 50_000;
         for (boolean training : new boolean[] {false, true}) {
             long measured = heldAfterOneCall(c, steps, training);
-            long estimate = new jlstm.cpu.PureJava().workspaceBytes(c, steps, 1, training, EngineOptions.defaults()) + 4L * steps * 32;
+            long estimate = new jlstm.internal.cpu.PureJava().workspaceBytes(c, steps, 1, training, EngineOptions.defaults()) + 4L * steps * 32;
             double ratio = (double) estimate / measured;
             assertTrue(ratio > 0.7 && ratio < 1.4, (training ? "training" : "inference") + ": estimate "
                     + estimate + " bytes, held " + measured + " bytes");
         }
-        jlstm.cpu.PureJava java = new jlstm.cpu.PureJava();
+        jlstm.internal.cpu.PureJava java = new jlstm.internal.cpu.PureJava();
         assertTrue(java.workspaceBytes(c, steps, 1, false, EngineOptions.defaults()) < 0.7 * java.workspaceBytes(c, steps, 1, true, EngineOptions.defaults()),
                 "inference estimate includes backward buffers");
     }
@@ -74,7 +76,7 @@ class MemoryEstimateTest {
     private static long heldAfterOneCall(LstmConfig c, int steps, boolean training) {
         LstmParameters p = LstmParameters.initialize(c, 2);
         Tensor x = Tensor.zeros(steps, 1, 1);
-        try (LstmLayer layer = LstmLayer.create(p, new jlstm.cpu.PureJava())) {
+        try (LstmLayer layer = LstmLayer.create(p, new jlstm.internal.cpu.PureJava())) {
             layer.forward(Tensor.zeros(1, 1, 1));
             long before = used();
             LstmOutput out = training ? layer.forwardTraining(x, null, null) : layer.forward(x);

@@ -13,6 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import jlstm.internal.Backends;
 import jlstm.io.Safetensors;
 
 /**

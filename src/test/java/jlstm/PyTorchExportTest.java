@@ -28,6 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import jlstm.cli.Main;
+import jlstm.internal.Backends;
 import jlstm.io.Safetensors;
 
 /**

@@ -8,7 +8,7 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 
-import jlstm.Backends;
+import jlstm.internal.Backends;
 import jlstm.Device;
 import jlstm.LstmCell;
 import jlstm.EngineOptions;
@@ -251,7 +251,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The backend's name, or cuda-standin (with :N past GPU 0) on the stand-in. */
     private static String deviceLabel(LstmBackend backend) {
-        return backend instanceof jlstm.cuda.CudaBackend gpu && gpu.onStandIn()
+        return backend instanceof jlstm.internal.cuda.CudaBackend gpu && gpu.onStandIn()
                 ? STANDIN_LABEL + (gpu.ordinal() == 0 ? "" : ":" + gpu.ordinal()) : backend.name();
     }
 
@@ -364,7 +364,7 @@ final class BenchCommand implements Callable<Integer> {
             xs[s] = Tensor.of(random(b * in, 10 + s), b, in);
         }
         Tensor dhLast = Tensor.of(random(b * h, 3), b, h);
-        Device device = backend instanceof jlstm.cuda.CudaBackend gpu ? Device.cuda(gpu.ordinal()) : Device.CPU;
+        Device device = backend instanceof jlstm.internal.cuda.CudaBackend gpu ? Device.cuda(gpu.ordinal()) : Device.CPU;
         try (LstmCell cell = LstmCell.initialize(in, h, true, 42).on(device)) {
             Runnable inference = () -> {
                 LstmCell.State state = new LstmCell.State(null, null);
@@ -399,7 +399,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void standInNote(List<LstmBackend> backends) {
-        if (backends.stream().anyMatch(b -> b instanceof jlstm.cuda.CudaBackend gpu && gpu.onStandIn())) {
+        if (backends.stream().anyMatch(b -> b instanceof jlstm.internal.cuda.CudaBackend gpu && gpu.onStandIn())) {
             System.out.println("note: " + STANDIN_LABEL + " rows ran on the CPU stand-in: their times mean nothing");
         }
     }

@@ -55,7 +55,7 @@ record BenchResult(String device, BenchShape shape, double forwardMs, double tra
         JsonArray array = new JsonArray();
         results.forEach(r -> array.add(r.toJson()));
         Gson gson = new GsonBuilder().setPrettyPrinting().create();
-        jlstm.io.AtomicFiles.write(file, (gson.toJson(array) + "\n").getBytes(StandardCharsets.UTF_8));
+        jlstm.internal.io.AtomicFiles.write(file, (gson.toJson(array) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     static List<BenchResult> readJson(Path file) throws IOException {

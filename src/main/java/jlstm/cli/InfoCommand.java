@@ -2,7 +2,7 @@ package jlstm.cli;
 
 import java.util.concurrent.Callable;
 
-import jlstm.Backends;
+import jlstm.internal.Backends;
 import jlstm.EngineOptions;
 import jlstm.LstmBackend;
 import picocli.CommandLine.Command;

@@ -58,9 +58,9 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         try {
             return cli.execute(args);
         } catch (OutOfMemoryError e) {
-            // The memory estimates (jlstm.MemoryBudget) should prevent this; when one falls short,
+            // The memory estimates (jlstm.internal.MemoryBudget) should prevent this; when one falls short,
             // still say what happened and what to do rather than print a stack trace.
-            cli.getErr().println("error: out of memory (Java heap of " + jlstm.MemoryBudget.human(
+            cli.getErr().println("error: out of memory (Java heap of " + jlstm.internal.MemoryBudget.human(
                     Runtime.getRuntime().maxMemory()) + "): give Java more with -Xmx, e.g. java -Xmx8g -jar jlstm.jar …");
             return 1;
         }

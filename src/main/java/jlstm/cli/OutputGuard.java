@@ -5,7 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-import jlstm.io.AtomicFiles;
+import jlstm.internal.io.AtomicFiles;
 
 /** Refuses an output path that is one of the command's inputs, so that a typo never destroys a model. */
 final class OutputGuard {

@@ -18,7 +18,7 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-import jlstm.io.AtomicFiles;
+import jlstm.internal.io.AtomicFiles;
 import jlstm.examples.Evaluation;
 
 /**

@@ -22,6 +22,7 @@ import com.google.gson.stream.JsonWriter;
 import com.google.gson.stream.MalformedJsonException;
 
 import jlstm.Tensor;
+import jlstm.internal.io.AtomicFiles;
 
 /**
  * Reads and writes the safetensors format: an 8-byte little-endian header length N, N bytes of

@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 
-import jlstm.MemoryBudget;
+import jlstm.internal.MemoryBudget;
 import jlstm.Tensor;
 
 /**

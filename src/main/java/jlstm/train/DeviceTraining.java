@@ -4,8 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import jlstm.Tensor;
-import jlstm.cuda.CudaLstmEngine;
-import jlstm.cuda.CudaTrainingStep;
+import jlstm.internal.cuda.CudaLstmEngine;
+import jlstm.internal.cuda.CudaTrainingStep;
 
 /**
  * The device-resident training step of a {@link SequenceModel} whose LSTM runs on CUDA: head,

@@ -11,7 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import jlstm.Backends;
+import jlstm.internal.Backends;
 import jlstm.LstmConfig;
 import jlstm.LstmLayer;
 import jlstm.LstmParameters;

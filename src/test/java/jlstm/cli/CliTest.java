@@ -30,7 +30,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import jlstm.Backends;
+import jlstm.internal.Backends;
 import jlstm.LstmConfig;
 import jlstm.LstmParameters;
 import jlstm.Tensor;

@@ -11,12 +11,12 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import jlstm.Backends;
+import jlstm.internal.Backends;
 import jlstm.EngineOptions.Precision;
 import jlstm.LstmBackend;
 import jlstm.Tensor;
-import jlstm.cuda.CudaPrecisionGoldenTest;
-import jlstm.cuda.CudaStandIn;
+import jlstm.internal.cuda.CudaPrecisionGoldenTest;
+import jlstm.internal.cuda.CudaStandIn;
 import jlstm.io.Safetensors;
 
 /**

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import jlstm.LstmConfig;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
-import jlstm.io.AtomicFiles;
+import jlstm.internal.io.AtomicFiles;
 import jlstm.io.Safetensors;
 
 /**

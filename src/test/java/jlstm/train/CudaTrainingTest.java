@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import jlstm.Backends;
+import jlstm.internal.Backends;
 import jlstm.LstmBackend;
 import jlstm.LstmConfig;
 import jlstm.LstmLayer;

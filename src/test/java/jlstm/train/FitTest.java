@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
-import jlstm.Backends;
+import jlstm.internal.Backends;
 import jlstm.LstmConfig;
 import jlstm.LstmLayer;
 import jlstm.LstmOutput;

@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
-import jlstm.Backends;
+import jlstm.internal.Backends;
 import jlstm.LstmConfig;
 import jlstm.LstmLayer;
 import jlstm.LstmParameters;

@@ -2,7 +2,7 @@ package jlstm.benchmarks;
 
 import java.util.Random;
 
-import jlstm.Backends;
+import jlstm.internal.Backends;
 import jlstm.LstmBackend;
 import jlstm.LstmConfig;
 import jlstm.LstmEngine;

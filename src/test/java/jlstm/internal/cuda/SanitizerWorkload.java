@@ -1,0 +1,223 @@
+package jlstm.internal.cuda;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import jlstm.internal.Backends;
+import jlstm.Device;
+import jlstm.LstmBackend;
+import jlstm.LstmCell;
+import jlstm.LstmConfig;
+import jlstm.LstmGradients;
+import jlstm.LstmLayer;
+import jlstm.LstmOutput;
+import jlstm.LstmParameters;
+import jlstm.Tensor;
+import jlstm.internal.cuda.CudaEngineGpuTest.Inputs;
+import jlstm.internal.cuda.CudaEngineGpuTest.Results;
+import jlstm.train.Adam;
+import jlstm.train.LinearHead;
+import jlstm.train.MeanSquaredError;
+import jlstm.train.SequenceModel;
+
+/**
+ * A short run of every kernel the engine has, on small shapes, checked against the CPU engine:
+ * what benchmarks/gpu-check.sh runs under NVIDIA's compute-sanitizer (memcheck, racecheck,
+ * synccheck, initcheck) on a GPU. Parts, each named on the command line (default: all):
+ * <ul>
+ *   <li>{@code gemm}, {@code fused}, {@code persistent}: the schedule's forward in both modes and
+ *       backward, graphs off and on ({@code lstm_forward_pointwise}, {@code lstm_fused_step},
+ *       {@code lstm_persistent}, {@code lstm_backward_pointwise});
+ *   <li>{@code packed}: per-sequence lengths, a projection and dropout masks, forward and backward
+ *       ({@code lstm_rows} and the packed schedule);
+ *   <li>{@code cell}: {@code LstmCell.on(Device.CUDA)}, a training step and its backward;
+ *   <li>{@code training}: three training steps on the device — head, loss, clipping, Adam
+ *       ({@code lstm_training}).
+ * </ul>
+ * Prints one {@code ok …} line per checked run; exits 1 on a mismatch.
+ *
+ * <p>usage: {@code java -cp jlstm.jar:test-classes jlstm.internal.cuda.SanitizerWorkload [gemm|fused|persistent|packed|cell|training ...]}
+ */
+public final class SanitizerWorkload {
+    /** Every part, in the order a default run takes them. */
+    static final List<String> PARTS = List.of("gemm", "fused", "persistent", "packed", "cell", "training");
+    private static final double RELATIVE_TOLERANCE = 1e-4;   // the accuracy contract
+    private static final double TRAINING_TOLERANCE = 2e-3;   // as CudaTrainingTest: a few steps amplify it
+
+    private SanitizerWorkload() {
+    }
+
+    public static void main(String[] args) {
+        List<String> parts = args.length > 0 ? List.of(args) : PARTS;
+        for (String part : parts) {
+            switch (part) {
+                case "gemm", "fused", "persistent" -> schedule(part);
+                case "packed" -> packed();
+                case "cell" -> cell();
+                case "training" -> training();
+                default -> throw new IllegalArgumentException("unknown part '" + part + "' (expected " + PARTS + ")");
+            }
+        }
+    }
+
+    private static void schedule(String name) {
+        // (T, B, I, H, L, bidirectional): odd H, B past the kernels' row groups, two layers both ways.
+        int[][] shapes = {{3, 5, 7, 33, 2, 1}, {4, 1, 6, 64, 1, 0}, {2, 9, 5, 17, 1, 1}};
+        for (int[] s : shapes) {
+            LstmConfig config = new LstmConfig(s[2], s[3], s[4], s[5] == 1, true, false);
+            LstmParameters params = LstmParameters.initialize(config, 3);
+            Inputs in = Inputs.random(config, s[0], s[1], 4);
+            Results cpu = Results.run(Backends.cpu().open(params), params, in, null);
+            CudaLstmEngine.Schedule schedule = CudaLstmEngine.Schedule.valueOf(name.toUpperCase(Locale.ROOT));
+            for (boolean graphs : new boolean[] {false, true}) {
+                try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+                    engine.setSchedule(schedule);
+                    engine.setGraphs(graphs);
+                    String label = config + " T=" + s[0] + " B=" + s[1] + " " + name + (graphs ? "+graphs" : "")
+                            + " (ran as " + engine.effectiveSchedule(s[1]) + ")";
+                    cpu.assertClose(Results.pass(engine, params, in), label);
+                    System.out.println("ok " + label);
+                }
+            }
+        }
+    }
+
+    private static void packed() {
+        LstmConfig projected = LstmConfig.of(4, 7).withLayers(2).withBidirectional(true).withProjSize(3);
+        int steps = 5;
+        int[] lengths = {4, 1, 5, 2};
+        int batch = lengths.length;
+        LstmParameters params = LstmParameters.initialize(projected, 31);
+        SplittableRandom random = new SplittableRandom(7);
+        int states = projected.numLayers() * projected.directions();
+        Tensor x = random(random, steps, batch, projected.inputSize());
+        Tensor h0 = random(random, states, batch, projected.realHiddenSize());
+        Tensor c0 = random(random, states, batch, projected.hiddenSize());
+        Tensor dy = random(random, steps, batch, projected.outputSize());
+        List<Tensor> masks = new ArrayList<>();
+        Tensor mask = Tensor.zeros(steps, batch, projected.outputSize());
+        for (int i = 0; i < mask.numel(); i++) {
+            mask.data()[i] = random.nextDouble() < 0.3 ? 0f : 1f / 0.7f;
+        }
+        masks.add(mask);
+        Map<String, Tensor> cpu = packedPass(Backends.cpu(), params, x, h0, c0, lengths, masks, dy);
+        Map<String, Tensor> cuda = packedPass(Backends.cuda(), params, x, h0, c0, lengths, masks, dy);
+        assertClose(cpu, cuda, RELATIVE_TOLERANCE, "packed: lengths + projection + dropout masks");
+        System.out.println("ok packed: lengths " + java.util.Arrays.toString(lengths) + ", projection, dropout masks, "
+                + "forward and backward");
+    }
+
+    private static Map<String, Tensor> packedPass(LstmBackend backend, LstmParameters params, Tensor x, Tensor h0,
+                                                  Tensor c0, int[] lengths, List<Tensor> masks, Tensor dy) {
+        try (LstmLayer layer = LstmLayer.create(params, backend)) {
+            Map<String, Tensor> all = new LinkedHashMap<>();
+            all.put("y (inference)", layer.forward(x, h0, c0, lengths).y());
+            LstmOutput out = layer.forwardTraining(x, h0, c0, lengths, masks);
+            all.put("y", out.y());
+            all.put("hn", out.hn());
+            all.put("cn", out.cn());
+            LstmGradients g = layer.backward(dy, null, null);
+            all.put("dx", g.dx());
+            all.put("dh0", g.dh0());
+            all.put("dc0", g.dc0());
+            g.parameters().forEach((k, v) -> all.put("grad." + k, v));
+            return all;
+        }
+    }
+
+    private static void cell() {
+        int batch = 3, input = 5, hidden = 9;
+        SplittableRandom random = new SplittableRandom(11);
+        Tensor x = random(random, batch, input);
+        Tensor h = random(random, batch, hidden);
+        Tensor c = random(random, batch, hidden);
+        Tensor dh = random(random, batch, hidden);
+        Tensor dc = random(random, batch, hidden);
+        LstmCell cpu = LstmCell.initialize(input, hidden, true, 13);
+        Map<String, Tensor> want = cellStep(cpu, x, h, c, dh, dc);
+        try (LstmCell gpu = cpu.on(Device.CUDA)) {
+            assertClose(want, cellStep(gpu, x, h, c, dh, dc), RELATIVE_TOLERANCE, "cell");
+        }
+        System.out.println("ok cell: step, training step and backward on CUDA");
+    }
+
+    private static Map<String, Tensor> cellStep(LstmCell cell, Tensor x, Tensor h, Tensor c, Tensor dh, Tensor dc) {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        LstmCell.State state = cell.step(x, h, c);
+        all.put("h", state.h());
+        all.put("c", state.c());
+        LstmCell.Step step = cell.stepTraining(x, h, c);
+        LstmCell.Gradients gradients = cell.newGradients();
+        LstmCell.StepGradients back = cell.backward(step, dh, dc, gradients);
+        all.put("dx", back.dx());
+        all.put("dh", back.dh());
+        all.put("dc", back.dc());
+        gradients.asMap().forEach((k, v) -> all.put("grad." + k, v));
+        return all;
+    }
+
+    private static void training() {
+        int steps = 6, batch = 4, input = 3, hidden = 8;
+        SplittableRandom random = new SplittableRandom(17);
+        List<Tensor> xs = new ArrayList<>();
+        List<Tensor> targets = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            xs.add(random(random, steps, batch, input));
+            targets.add(random(random, batch, 1));
+        }
+        Map<String, Tensor> cpu = train(Backends.cpu(), xs, targets);
+        Map<String, Tensor> cuda = train(Backends.cuda(), xs, targets);
+        assertClose(cpu, cuda, TRAINING_TOLERANCE, "training");
+        System.out.println("ok training: 3 steps of LSTM + Linear + MSE + clipping + Adam on the device");
+    }
+
+    private static Map<String, Tensor> train(LstmBackend backend, List<Tensor> xs, List<Tensor> targets) {
+        LstmParameters p = LstmParameters.initialize(LstmConfig.of(3, 8), 21);
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        try (SequenceModel model = new SequenceModel(LstmLayer.create(p, backend),
+                LinearHead.initialize(8, 1, LinearHead.Mode.LAST_STEP, 22))) {
+            Adam adam = new Adam(0.01);
+            for (int n = 0; n < xs.size(); n++) {
+                double loss = model.trainStep(xs.get(n), targets.get(n), new MeanSquaredError(), adam, 0.5).loss();
+                all.put("loss " + n, Tensor.of(new float[] {(float) loss}, 1));
+            }
+            model.synchronizeHost();
+            model.parameters().forEach((k, v) -> all.put(k, Tensor.of(v.data().clone(), v.shape())));
+        }
+        return all;
+    }
+
+    private static void assertClose(Map<String, Tensor> want, Map<String, Tensor> got, double tolerance, String what) {
+        for (Map.Entry<String, Tensor> e : want.entrySet()) {
+            float[] expected = e.getValue().data();
+            Tensor actual = got.get(e.getKey());
+            if (actual == null || actual.data().length != expected.length) {
+                throw new AssertionError(what + " " + e.getKey() + ": missing or of another size on CUDA");
+            }
+            double scale = 1;
+            for (float v : expected) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            for (int i = 0; i < expected.length; i++) {
+                double diff = Math.abs((double) expected[i] - actual.data()[i]);
+                if (!(diff <= tolerance * scale)) {
+                    throw new AssertionError(String.format(Locale.ROOT, "%s %s[%d]: cuda %s, cpu %s", what,
+                            e.getKey(), i, actual.data()[i], expected[i]));
+                }
+            }
+        }
+    }
+
+    /** A tensor of the given shape, uniform in [-1, 1). */
+    private static Tensor random(SplittableRandom random, int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        for (int i = 0; i < t.numel(); i++) {
+            t.data()[i] = (float) random.nextDouble(-1, 1);
+        }
+        return t;
+    }
+}
