@@ -4,10 +4,13 @@
 #   - its runtime dependency list holds what the library needs (gson, JCuda) and none
 #     of the command line's libraries (picocli, progressbar/jline, XChart/PDFBox) nor any test
 #     library (JUnit, opentest4j);
-#   - it compiles and runs against that classpath alone: one forward pass on the CPU, training with
-#     fit and a validation set, a PyTorch LSTM + Linear export with its head named fc
-#     (src/test/resources/model-export, from tools/make_model_export.py) predicting what PyTorch
-#     predicted, and a batch-first model saved and loaded predicting the same.
+#   - it compiles as a named module (module consumer { requires jlstm; }), so only against the
+#     packages jlstm exports, and runs on the module path and on the class path: one forward pass
+#     on the CPU, training with fit and a validation set, a PyTorch LSTM + Linear export with its
+#     head named fc (src/test/resources/model-export, from tools/make_model_export.py) predicting
+#     what PyTorch predicted, and a batch-first model saved and loaded predicting the same;
+#   - a module that imports jlstm.internal, jlstm.cli and jlstm.examples (consumer-check/probe)
+#     does NOT compile, javac naming each of the three packages as not exported by jlstm.
 # The artifact is installed (jar, pom, sources and javadoc jars) into a temporary local repository,
 # so the user's ~/.m2 keeps its own jlstm snapshot; released artifacts are taken from ~/.m2 when
 # there (as a read-only file repository), else from Maven Central.
@@ -72,6 +75,27 @@ while IFS= read -r -d: entry || [[ -n "$entry" ]]; do
 done < <(tr -d '\n' < "$work/classpath.txt")
 echo "their jars: $((bytes / 1024)) KiB"
 
+# The probe: javac must refuse each unexported package (not fail for another reason).
+if javac --release 17 -d "$work/probe-classes" -p "$(cat "$work/classpath.txt")" \
+        $(find "$work/consumer/probe" -name '*.java') >"$work/probe.log" 2>&1; then
+    echo "check-consumer: FAIL: a module importing jlstm.internal, jlstm.cli and jlstm.examples compiled" >&2
+    failed=1
+else
+    for package in jlstm.internal jlstm.cli jlstm.examples; do
+        if grep -q "package $package is declared in module jlstm, which does not export it" "$work/probe.log"; then
+            echo "probe: $package is not exported (javac refuses the import)"
+        else
+            cat "$work/probe.log" >&2
+            echo "check-consumer: FAIL: javac did not refuse $package as unexported" >&2
+            failed=1
+        fi
+    done
+fi
+
+echo "on the module path:"
+java -p "$work/consumer/target/classes:$(cat "$work/classpath.txt")" -m consumer/consumer.Main \
+    "$repo/src/test/resources/model-export" || failed=1
+echo "on the class path:"
 java -cp "$work/consumer/target/classes:$(cat "$work/classpath.txt")" consumer.Main "$repo/src/test/resources/model-export" \
     || failed=1
 [[ $failed == 0 ]] && echo "check-consumer: PASS"

@@ -147,7 +147,7 @@ final class NativeKernels {
             loadFailure = "the native kernels are built for Linux x86-64 only (this is " + os + " " + arch + ")";
             return loadFailure;
         }
-        try (InputStream in = NativeKernels.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+        try (InputStream in = NativeKernels.class.getResourceAsStream("/" + RESOURCE)) {
             if (in == null) {
                 loadFailure = "this build has no native kernels (" + RESOURCE + " is missing: the jar was packaged "
                         + "without g++; see src/main/native/build.sh)";

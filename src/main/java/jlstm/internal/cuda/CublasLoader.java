@@ -104,7 +104,7 @@ final class CublasLoader {
     }
 
     private static Path extractForwardingLibrary() {
-        try (InputStream in = CublasLoader.class.getClassLoader().getResourceAsStream(FORWARDING_RESOURCE)) {
+        try (InputStream in = CublasLoader.class.getResourceAsStream("/" + FORWARDING_RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("cuBLAS library missing: only " + CUBLAS13 + " is installed and "
                         + "this jar has no forwarding library (built without gcc; see cuda/cublas_forwarding)");

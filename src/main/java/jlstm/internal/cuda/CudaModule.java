@@ -42,7 +42,7 @@ final class CudaModule implements AutoCloseable {
 
     /** The fatbin bytes from the classpath, or null when the jar was built without nvcc. */
     static byte[] readFatbin() {
-        try (InputStream in = CudaModule.class.getClassLoader().getResourceAsStream(FATBIN_RESOURCE)) {
+        try (InputStream in = CudaModule.class.getResourceAsStream("/" + FATBIN_RESOURCE)) {
             return in == null ? null : in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + FATBIN_RESOURCE, e);

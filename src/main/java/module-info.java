@@ -1,0 +1,33 @@
+/**
+ * jlstm: LSTM layers for the JVM (forward and backward through time) on a pure-Java or native CPU
+ * engine and on CUDA through JCuda.
+ *
+ * <p>The API is three packages: {@code jlstm} (layers, cells, parameters, tensors, engine options),
+ * {@code jlstm.train} (heads, losses, optimizers, datasets, {@code fit}, checkpoints) and
+ * {@code jlstm.io} (safetensors). The engines ({@code jlstm.internal.*}), the command line
+ * ({@code jlstm.cli}) and the example tasks ({@code jlstm.examples}) are in the module but not
+ * exported: on the module path they cannot be imported; on the class path they are not API and may
+ * change without notice.
+ */
+module jlstm {
+    exports jlstm;
+    exports jlstm.io;
+    exports jlstm.train;
+
+    // The CUDA backend. JCuda's jars carry no module name, so these are the automatic modules named
+    // after the jar files (jcuda-12.6.0.jar, jcublas-12.6.0.jar).
+    requires jcuda;
+    requires jcublas;
+    // safetensors headers (jlstm.io), checkpoint metadata
+    requires com.google.gson;
+
+    // The command line only (jlstm.cli): optional Maven dependencies, so optional here too.
+    requires static info.picocli;
+    requires static me.tongfei.progressbar;
+    requires static org.knowm.xchart;
+    requires static java.desktop;
+    requires static java.management;   // bench: the machine's memory and CPU in its report
+
+    // picocli reads and sets the commands' @Option fields by reflection.
+    opens jlstm.cli to info.picocli;
+}
