@@ -8,7 +8,9 @@
 #     packages jlstm exports, and runs on the module path and on the class path: one forward pass
 #     on the CPU, training with fit and a validation set, a PyTorch LSTM + Linear export with its
 #     head named fc (src/test/resources/model-export, from tools/make_model_export.py) predicting
-#     what PyTorch predicted, and a batch-first model saved and loaded predicting the same;
+#     what PyTorch predicted, and a batch-first model saved and loaded predicting the same; on the
+#     module path also one forward pass on the CUDA engine (a GPU, else the CPU stand-in) when the
+#     build has the kernels;
 #   - a module that imports jlstm.internal, jlstm.cli and jlstm.examples (consumer-check/probe)
 #     does NOT compile, javac naming each of the three packages as not exported by jlstm.
 # The artifact is installed (jar, pom, sources and javadoc jars) into a temporary local repository,
@@ -92,9 +94,17 @@ else
     done
 fi
 
+# On the module path, the CUDA engine too where it can run: on an NVIDIA GPU (the gpu profile's test),
+# else on the CPU stand-in the build made (target/cuda-standin; see docs/TESTING.md).
+cuda=(); standin=()
+if [[ -e /dev/nvidiactl ]]; then
+    cuda=(--cuda)
+elif [[ -f target/cuda-standin/libcuda.so.1 && -f target/classes/jlstm/internal/cuda/jlstm_kernels.fatbin ]]; then
+    cuda=(--cuda); standin=(-Djlstm.cuda.standin="$repo/target/cuda-standin")
+fi
 echo "on the module path:"
-java -p "$work/consumer/target/classes:$(cat "$work/classpath.txt")" -m consumer/consumer.Main \
-    "$repo/src/test/resources/model-export" || failed=1
+java "${standin[@]}" -p "$work/consumer/target/classes:$(cat "$work/classpath.txt")" -m consumer/consumer.Main \
+    "$repo/src/test/resources/model-export" "${cuda[@]}" || failed=1
 echo "on the class path:"
 java -cp "$work/consumer/target/classes:$(cat "$work/classpath.txt")" consumer.Main "$repo/src/test/resources/model-export" \
     || failed=1

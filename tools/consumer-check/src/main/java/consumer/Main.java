@@ -22,14 +22,35 @@ import jlstm.train.SequenceModel;
  * Uses the library as a dependent project would: a layer's forward pass; training with fit and a
  * validation set; a PyTorch LSTM + Linear export whose head is named fc (args[0]: the folder of
  * tools/make_model_export.py's files) predicting what PyTorch predicted; a batch-first model saved
- * and loaded giving the same predictions. Exits 1 on any difference.
+ * and loaded giving the same predictions; with args[1] = --cuda, the forward pass on the CUDA engine
+ * too. Exits 1 on any difference.
  */
 public final class Main {
     public static void main(String[] args) throws Exception {
         LstmParameters params = LstmParameters.initialize(LstmConfig.of(3, 5).withLayers(2), 1);
+        Tensor x0 = Tensor.zeros(4, 2, 3);
+        for (int i = 0; i < x0.numel(); i++) {
+            x0.data()[i] = (float) Math.sin(i);
+        }
+        Tensor cpuY;
         try (LstmLayer lstm = LstmLayer.create(params, Device.CPU)) {
-            LstmOutput out = lstm.forward(Tensor.zeros(4, 2, 3));
+            LstmOutput out = lstm.forward(x0);
+            cpuY = out.y();
             System.out.println("consumer ok: y " + out.y().shapeString() + " on " + lstm.deviceName());
+        }
+        // --cuda: the same forward pass on the CUDA engine, whose kernels the jar carries as a resource
+        // inside one of the module's packages (on a GPU, or on the stand-in that check-consumer.sh names).
+        if (args.length > 1 && args[1].equals("--cuda")) {
+            try (LstmLayer lstm = LstmLayer.create(params, Device.CUDA)) {
+                Tensor y = lstm.forward(x0).y();
+                double worst = 0;
+                for (int i = 0; i < y.numel(); i++) {
+                    worst = Math.max(worst, Math.abs(y.data()[i] - cpuY.data()[i]));
+                }
+                System.out.printf("consumer cuda: y %s on %s, largest difference from the CPU %.2e%n",
+                        y.shapeString(), lstm.deviceName(), worst);
+                require(worst < 1e-5, "the CUDA engine's forward pass");
+            }
         }
 
         // fit with a validation set: the target is the mean of the sequence's values.
