@@ -18,7 +18,7 @@
  *       initialised like PyTorch or loaded from safetensors;</li>
  *   <li>{@link jlstm.LstmLayer}: whole sequences, stacked and bidirectional, forward and backward;</li>
  *   <li>{@link jlstm.LstmCell}: one time step of one cell, and its training step and backward;</li>
- *   <li>{@link jlstm.Device} and {@link jlstm.internal.Backends}: which engine runs the work.</li>
+ *   <li>{@link jlstm.Device}: which engine runs the work (CUDA when usable, else the CPU).</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -31,7 +31,7 @@
  *
  * <h2>Memory</h2>
  * Before a call allocates its workspace and outputs, the heap it needs is estimated and checked
- * ({@link jlstm.internal.MemoryBudget}); a call that cannot fit fails at once with an
+ * against what the JVM can still give; a call that cannot fit fails at once with an
  * {@link jlstm.InsufficientMemoryException} that says how much it needs and suggests an
  * {@code -Xmx}. Inference allocates nothing that only the backward pass needs.
  */

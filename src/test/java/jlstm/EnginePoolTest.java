@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
  * The engine pool on the host, with engines that cache their parameters as the CUDA engine does
  * (a copy taken at open and at parametersUpdated): a change announced with parametersUpdated
  * reaches every engine before its next call, whether it was idle or lent out at the time, and the
- * engine handed out by {@link LstmLayer#engine()}.
+ * engine handed out by {@link LstmLayer#dedicateEngine()}.
  */
 class EnginePoolTest {
     /** An engine that sees the first input weight only as copied at open and at parametersUpdated. */
