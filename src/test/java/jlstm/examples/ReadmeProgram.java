@@ -3,6 +3,7 @@ package jlstm.examples;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.SplittableRandom;
 
 import jlstm.Device;
 import jlstm.LstmConfig;
@@ -17,7 +18,11 @@ import jlstm.train.LinearHead;
 import jlstm.train.SequenceDataset;
 import jlstm.train.SequenceModel;
 
-/** The program README.md shows (region readme-api), run by ExamplesDocTest. */
+/**
+ * The program README.md shows (region readme-api), run by ExamplesDocTest. It makes its data itself
+ * (the adding problem, as {@link AddingProblem} does) because a library user's project cannot use
+ * jlstm.examples, which the module does not export.
+ */
 final class ReadmeProgram {
     private ReadmeProgram() {
     }
@@ -28,7 +33,18 @@ final class ReadmeProgram {
 
     static Result run() throws IOException {
         // [example readme-api]
-        SequenceDataset data = new AddingProblem(10, 2000, 500, 1).trainingSet();   // x [N, T, 2], target [N, 1]
+        int n = 2000, t = 10;                                // the adding problem: x [N, T, 2] holds a value and a
+        float[] x = new float[n * t * 2], y = new float[n];  // 0/1 marker per step; the target [N, 1] is the
+        SplittableRandom random = new SplittableRandom(1);   // sum of the two marked values
+        for (int s = 0; s < n; s++) {
+            int a = random.nextInt(t / 2), b = t / 2 + random.nextInt(t / 2);   // one marker in each half
+            for (int k = 0, i = s * t * 2; k < t; k++, i += 2) {
+                x[i] = (float) random.nextDouble();
+                x[i + 1] = k == a || k == b ? 1 : 0;
+                y[s] += x[i] * x[i + 1];
+            }
+        }
+        SequenceDataset data = new SequenceDataset(Tensor.of(x, n, t, 2), Tensor.of(y, n, 1));
         SequenceDataset train = data.slice(0, 1800), valid = data.slice(1800, 2000);
         LstmParameters params = LstmParameters.initialize(LstmConfig.of(2, 32), 42);  // I = 2, H = 32, seeded
         try (SequenceModel model = SequenceModel.create(LstmLayer.create(params, Device.AUTO), 1,
