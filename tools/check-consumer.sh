@@ -96,14 +96,20 @@ fi
 
 # On the module path, the CUDA engine too where it can run: on an NVIDIA GPU (the gpu profile's test),
 # else on the CPU stand-in the build made (target/cuda-standin; see docs/TESTING.md).
+# JCuda loads its JNI libraries from its natives jars through its own module, so on the module path
+# those jars are patched into the module jcuda (docs/API.md); an empty temporary folder keeps a JNI
+# library that an earlier class-path run extracted from hiding a failure.
 cuda=(); standin=()
 if [[ -e /dev/nvidiactl ]]; then
     cuda=(--cuda)
 elif [[ -f target/cuda-standin/libcuda.so.1 && -f target/classes/jlstm/internal/cuda/jlstm_kernels.fatbin ]]; then
     cuda=(--cuda); standin=(-Djlstm.cuda.standin="$repo/target/cuda-standin")
 fi
+natives="$(tr ':' '\n' < "$work/classpath.txt" | grep -E '/(jcuda|jcublas)-natives-[^/]*\.jar$' | paste -sd:)"
+mkdir -p "$work/tmp"
 echo "on the module path:"
-java "${standin[@]}" -p "$work/consumer/target/classes:$(cat "$work/classpath.txt")" -m consumer/consumer.Main \
+java -Djava.io.tmpdir="$work/tmp" "${standin[@]}" --patch-module jcuda="$natives" \
+    -p "$work/consumer/target/classes:$(cat "$work/classpath.txt")" -m consumer/consumer.Main \
     "$repo/src/test/resources/model-export" "${cuda[@]}" || failed=1
 echo "on the class path:"
 java -cp "$work/consumer/target/classes:$(cat "$work/classpath.txt")" consumer.Main "$repo/src/test/resources/model-export" \
