@@ -28,8 +28,8 @@ class DocsNameRealOptionsTest {
     private static final Pattern OPTION = Pattern.compile("(?<![\\w-])--([a-z][a-z0-9-]*)");
     private static final Pattern OTHER_PROGRAM = Pattern.compile("\\.py\\b|\\.sh\\b|\\bmvn\\b|\\bpip\\b|\\bnvcc\\b"
             + "|compute-sanitizer|\\bapt(-get)?\\b|\\bgit\\b|\\bcmake\\b|\\breadelf\\b|spark-submit|nvidia-smi");
-    /** Options of the stand-in's own test script (docs/GPU.md), not of jlstm's commands. */
-    private static final Set<String> OTHER_TOOLS = Set.of("--tsan", "--add-opens");
+    /** Options of the stand-in's own test script (docs/GPU.md) and of the JVM (API.md), not of jlstm's commands. */
+    private static final Set<String> OTHER_TOOLS = Set.of("--tsan", "--add-opens", "--patch-module");
 
     @Test
     void everyOptionTheDocsNameExists() throws IOException {
