@@ -15,7 +15,8 @@ module jlstm {
     exports jlstm.train;
 
     // The CUDA backend. JCuda's jars carry no module name, so these are the automatic modules named
-    // after the jar files (jcuda-12.6.0.jar, jcublas-12.6.0.jar).
+    // after the jar files (jcuda-12.6.0.jar, jcublas-12.6.0.jar); the build warns about exactly this
+    // ("filename-based automodules"): the names change if JCuda ever declares its own.
     requires jcuda;
     requires jcublas;
     // safetensors headers (jlstm.io), checkpoint metadata
@@ -26,7 +27,7 @@ module jlstm {
     requires static me.tongfei.progressbar;
     requires static org.knowm.xchart;
     requires static java.desktop;
-    requires static java.management;   // bench: the machine's memory and CPU in its report
+    requires static java.management;   // bench --cpu-time: the thread's CPU time
 
     // picocli reads and sets the commands' @Option fields by reflection.
     opens jlstm.cli to info.picocli;
