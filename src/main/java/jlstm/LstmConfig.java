@@ -32,7 +32,16 @@ public record LstmConfig(int inputSize, int hiddenSize, int numLayers, boolean b
                          boolean bias, boolean batchFirst, int projSize, double dropout) {
 
     /**
-     * Checks the sizes (see the component descriptions).
+     * Checks the sizes.
+     *
+     * @param inputSize     I, ≥ 1
+     * @param hiddenSize    H, ≥ 1
+     * @param numLayers     L, ≥ 1
+     * @param bidirectional D = 2 when true
+     * @param bias          whether the bias parameters exist
+     * @param batchFirst    whether inputs and outputs are [B, T, ·]
+     * @param projSize      P: 0, or 1 ≤ P &lt; H
+     * @param dropout       p in [0, 1]
      *
      * @throws IllegalArgumentException if a size is out of range, dropout is not in [0, 1], or the
      *                                  weight matrices would not fit one Java array
