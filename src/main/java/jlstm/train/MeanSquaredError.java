@@ -20,8 +20,8 @@ public final class MeanSquaredError implements Loss {
             throw new IllegalArgumentException("mse: prediction " + prediction.shapeString() + " and target "
                     + target.shapeString() + " differ in shape");
         }
-        float[] p = prediction.data();
-        float[] t = target.data();
+        float[] p = prediction.dense().data();
+        float[] t = target.dense().data();
         int n = p.length;
         float[] grad = new float[n];
         double sum = 0;

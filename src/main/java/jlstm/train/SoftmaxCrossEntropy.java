@@ -24,8 +24,8 @@ public final class SoftmaxCrossEntropy implements Loss {
                     + prediction.shapeString() + " and " + target.shapeString());
         }
         int rows = prediction.dim(0), classes = prediction.dim(1);
-        float[] z = prediction.data();
-        float[] labels = target.data();
+        float[] z = prediction.dense().data();
+        float[] labels = target.dense().data();
         float[] grad = new float[z.length];
         double total = 0;
         for (int r = 0; r < rows; r++) {
