@@ -157,6 +157,7 @@ public final class EngineOptions {
      * @throws IllegalArgumentException naming the property, its allowed values and the bad value
      */
     public static EngineOptions fromProperties(Properties properties) {
+        Objects.requireNonNull(properties, "properties");
         EngineOptions o = DEFAULTS;
         String v;
         if ((v = value(properties, CPU_THREADS)) != null) {
@@ -283,6 +284,7 @@ public final class EngineOptions {
      * @throws NullPointerException if the argument is null
      */
     public EngineOptions withCpuKernels(CpuKernels kernels) {
+        Objects.requireNonNull(kernels, "kernels");
         return new EngineOptions(cpuThreads, kernels, maxEngines, cudaSchedule, cudaGraphs, deviceTraining, precision);
     }
 
@@ -305,6 +307,7 @@ public final class EngineOptions {
      * @throws NullPointerException if the argument is null
      */
     public EngineOptions withCudaSchedule(CudaSchedule schedule) {
+        Objects.requireNonNull(schedule, "schedule");
         return new EngineOptions(cpuThreads, cpuKernels, maxEngines, schedule, cudaGraphs, deviceTraining, precision);
     }
 
@@ -336,6 +339,7 @@ public final class EngineOptions {
      * @throws NullPointerException if the argument is null
      */
     public EngineOptions withPrecision(Precision mode) {
+        Objects.requireNonNull(mode, "mode");
         return new EngineOptions(cpuThreads, cpuKernels, maxEngines, cudaSchedule, cudaGraphs, deviceTraining, mode);
     }
 

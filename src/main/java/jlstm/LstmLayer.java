@@ -117,6 +117,9 @@ public final class LstmLayer implements AutoCloseable {
      * @throws NullPointerException  if an argument is null
      */
     public static LstmLayer create(LstmParameters parameters, Device device, EngineOptions options) {
+        Objects.requireNonNull(parameters, "parameters");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(options, "options");
         return create(parameters, Backends.select(device, options), options);
     }
 

@@ -44,6 +44,7 @@ public final class LstmParameters {
      * @return new parameters in PyTorch's order
      */
     public static LstmParameters initialize(LstmConfig config, long seed) {
+        Objects.requireNonNull(config, "config");
         SplittableRandom random = new SplittableRandom(seed);
         double bound = 1.0 / Math.sqrt(config.hiddenSize());
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -277,6 +278,7 @@ public final class LstmParameters {
      * @throws IllegalArgumentException if the model has no such parameter
      */
     public Tensor get(String name) {
+        Objects.requireNonNull(name, "name");
         Tensor t = tensors.get(name);
         if (t == null) {
             throw new IllegalArgumentException("no parameter '" + name + "' in " + config);

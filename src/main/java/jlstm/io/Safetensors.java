@@ -85,6 +85,7 @@ public final class Safetensors {
      * @return the entries in header order and the metadata (empty when the file has none)
      */
     public static Contents read(Path file) throws IOException {
+        java.util.Objects.requireNonNull(file, "file");
         return read(file, MAX_CHUNK_BYTES);
     }
 
@@ -412,6 +413,8 @@ public final class Safetensors {
      */
     public static void write(Path file, Map<String, Tensor> tensors, @Nullable Map<String, String> metadata)
             throws IOException {
+        java.util.Objects.requireNonNull(file, "file");
+        java.util.Objects.requireNonNull(tensors, "tensors");
         List<SafetensorsEntry> entries = new ArrayList<>();
         tensors.forEach((name, t) -> entries.add(SafetensorsEntry.of(name, t)));
         writeEntries(file, entries, metadata);
@@ -429,6 +432,8 @@ public final class Safetensors {
      */
     public static void writeEntries(Path file, List<SafetensorsEntry> entries, @Nullable Map<String, String> metadata)
             throws IOException {
+        java.util.Objects.requireNonNull(file, "file");
+        java.util.Objects.requireNonNull(entries, "entries");
         java.io.StringWriter headerText = new java.io.StringWriter();
         try (JsonWriter w = new JsonWriter(headerText)) {
             w.beginObject();

@@ -80,6 +80,8 @@ public final class Adam extends BaseOptimizer {
 
     @Override
     public void step(Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
+        java.util.Objects.requireNonNull(parameters, "parameters");
+        java.util.Objects.requireNonNull(gradients, "gradients");
         steps++;
         double biasCorrection1 = 1 - Math.pow(beta1, steps);
         double biasCorrection2 = 1 - Math.pow(beta2, steps);

@@ -165,6 +165,8 @@ public record Checkpoint(LstmParameters lstm, Tensor headWeight, Tensor headBias
      *                                  found, the message lists the linear layers the file holds
      */
     public static Checkpoint load(Path file, Options options) throws IOException {
+        java.util.Objects.requireNonNull(file, "file");
+        java.util.Objects.requireNonNull(options, "options");
         Safetensors.Contents contents = Safetensors.read(file);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (SafetensorsEntry e : contents.entries().values()) {

@@ -23,6 +23,7 @@ public final class GradientClipping {
      * @throws IllegalStateException    if a gradient is a view over a slice or a buffer
      */
     public static double clipByGlobalNorm(Collection<Tensor> gradients, double maxNorm) {
+        java.util.Objects.requireNonNull(gradients, "gradients");
         if (!(maxNorm > 0)) {
             throw new IllegalArgumentException("max norm must be > 0, got " + maxNorm);
         }

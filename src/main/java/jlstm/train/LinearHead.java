@@ -104,6 +104,7 @@ public final class LinearHead {
      * @throws IllegalArgumentException if {@code outputs} is below 1
      */
     public static LinearHead initialize(LstmConfig lstm, int outputs, Mode mode, long seed) {
+        java.util.Objects.requireNonNull(lstm, "lstm");
         return initialize(lstm.outputSize(), outputs, mode, seed);
     }
 

@@ -16,6 +16,8 @@ public final class MeanSquaredError implements Loss {
     /** @param target the shape of {@code prediction} */
     @Override
     public LossValue compute(Tensor prediction, Tensor target) {
+        java.util.Objects.requireNonNull(prediction, "prediction");
+        java.util.Objects.requireNonNull(target, "target");
         if (!prediction.hasShape(target.shape())) {
             throw new IllegalArgumentException("mse: prediction " + prediction.shapeString() + " and target "
                     + target.shapeString() + " differ in shape");

@@ -72,6 +72,8 @@ public final class SequenceModel implements AutoCloseable {
      * @throws IllegalArgumentException if {@code outputs} is below 1
      */
     public static SequenceModel create(LstmLayer lstm, int outputs, LinearHead.Mode mode, long seed) {
+        java.util.Objects.requireNonNull(lstm, "lstm");
+        java.util.Objects.requireNonNull(mode, "mode");
         return new SequenceModel(lstm, LinearHead.initialize(lstm.config(), outputs, mode, seed));
     }
 
@@ -259,6 +261,8 @@ public final class SequenceModel implements AutoCloseable {
      * @throws IllegalArgumentException if the data does not fit the model or the loss
      */
     public History fit(SequenceDataset train, FitOptions options) {
+        java.util.Objects.requireNonNull(train, "train");
+        java.util.Objects.requireNonNull(options, "options");
         Loss loss = options.loss() != null ? options.loss()
                 : train.classIndexTargets() ? new SoftmaxCrossEntropy() : new MeanSquaredError();
         Optimizer optimizer = options.optimizer() != null ? options.optimizer() : new Adam(0.001);

@@ -54,6 +54,8 @@ public final class Sgd extends BaseOptimizer {
 
     @Override
     public void step(Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
+        java.util.Objects.requireNonNull(parameters, "parameters");
+        java.util.Objects.requireNonNull(gradients, "gradients");
         steps++;
         for (Map.Entry<String, Tensor> e : gradients.entrySet()) {
             Tensor p = Optimizer.requireParameter(parameters, e.getKey(), e.getValue());

@@ -19,6 +19,8 @@ public final class SoftmaxCrossEntropy implements Loss {
      */
     @Override
     public LossValue compute(Tensor prediction, Tensor target) {
+        java.util.Objects.requireNonNull(prediction, "prediction");
+        java.util.Objects.requireNonNull(target, "target");
         if (prediction.rank() != 2 || target.rank() != 1 || target.dim(0) != prediction.dim(0)) {
             throw new IllegalArgumentException("cross_entropy: expected logits [N, C] and class indices [N], got "
                     + prediction.shapeString() + " and " + target.shapeString());

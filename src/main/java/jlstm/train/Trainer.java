@@ -78,6 +78,10 @@ public final class Trainer {
     public static EpochResult runEpoch(SequenceModel model, SequenceDataset data, Loss loss, Optimizer optimizer,
                                        int batchSize, double maxGradNorm, long shuffleSeed,
                                        @Nullable BatchListener listener) {
+        java.util.Objects.requireNonNull(model, "model");
+        java.util.Objects.requireNonNull(data, "data");
+        java.util.Objects.requireNonNull(loss, "loss");
+        java.util.Objects.requireNonNull(optimizer, "optimizer");
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
@@ -115,6 +119,9 @@ public final class Trainer {
      * @throws IllegalArgumentException if early stopping is asked for without a validation set
      */
     public static History fit(Trainable model, SequenceDataset train, FitOptions options) {
+        java.util.Objects.requireNonNull(model, "model");
+        java.util.Objects.requireNonNull(train, "train");
+        java.util.Objects.requireNonNull(options, "options");
         if (options.patience() > 0 && options.validation() == null) {
             throw new IllegalArgumentException("fit: early stopping watches the validation loss; give a validation set");
         }
