@@ -243,6 +243,21 @@ class TensorViewTest {
         assertArrayEquals(new float[] {1, 2}, data.targets().data());
     }
 
+    /** The API page's views example computes what the same values give as dense tensors. */
+    @Test
+    void theApiPagesViewsExampleRunsOnItsViews() {
+        jlstm.examples.ApiViewsProgram.Result r = jlstm.examples.ApiViewsProgram.run();
+        assertEquals(1f, r.flat()[4], "the example's write through its view");
+        float[] h0 = new float[8];
+        r.buffer().get(0, h0);
+        try (LstmLayer lstm = LstmLayer.create(LstmParameters.initialize(LstmConfig.of(3, 4), 1), Device.CPU)) {
+            LstmOutput dense = lstm.forward(Tensor.of(java.util.Arrays.copyOfRange(r.flat(), 4, 124), 20, 2, 3),
+                    Tensor.of(h0, 1, 2, 4), null);
+            assertArrayEquals(dense.y().data(), r.out().y().data());
+            assertArrayEquals(dense.cn().data(), r.out().cn().data());
+        }
+    }
+
     @Test
     void parametersMadeFromViewsOwnDenseCopies() {
         LstmConfig config = LstmConfig.of(2, 3);
