@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * How {@link SequenceModel#fit} and {@link Trainer#fit} train: immutable, each method returns a
- * changed copy.
+ * changed copy (so one instance may be shared between threads; the optimizer and callbacks it
+ * refers to are not copied).
  *
  * <pre>{@code
  * History h = model.fit(train, FitOptions.epochs(30)

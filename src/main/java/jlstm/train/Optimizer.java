@@ -7,6 +7,9 @@ import jlstm.Tensor;
 /**
  * Updates named parameters in place from their gradients, keeping per-parameter state (moments,
  * momentum buffers) by name so that it can be checkpointed and restored.
+ *
+ * <p>Not thread-safe: an optimizer belongs to one training loop, and its steps run while nothing
+ * else reads the parameters it updates.
  */
 public interface Optimizer {
 
