@@ -134,6 +134,7 @@ public final class Tensor {
      * @param shape the dimensions, each non-negative
      * @return a new tensor over a new zero-filled array
      * @throws IllegalArgumentException if a dimension is negative or the count exceeds one array
+     * @throws NullPointerException     if {@code shape} is null
      */
     public static Tensor zeros(int... shape) {
         long n = numel(shape);
@@ -149,8 +150,10 @@ public final class Tensor {
      * @param shape the dimensions
      * @return the product, computed in {@code long}
      * @throws IllegalArgumentException if a dimension is negative
+     * @throws NullPointerException     if {@code shape} is null
      */
     public static long numel(int... shape) {
+        Objects.requireNonNull(shape, "shape");
         long n = 1;
         for (int d : shape) {
             if (d < 0) {

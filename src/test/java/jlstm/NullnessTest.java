@@ -72,6 +72,8 @@ class NullnessTest {
                 new NullCall("data", () -> Tensor.of((float[]) null, 2)),
                 new NullCall("data", () -> Tensor.view(null, 0, 2)),
                 new NullCall("buffer", () -> Tensor.of((FloatBuffer) null, 2)),
+                new NullCall("shape", () -> Tensor.view(new float[2], 0, (int[]) null)),
+                new NullCall("shape", () -> Tensor.zeros((int[]) null)),
                 new NullCall("config", () -> LstmParameters.initialize(null, 1)),
                 new NullCall("named", () -> LstmParameters.fromTensors(null, false, "test")),
                 new NullCall("source", () -> LstmParameters.fromTensors(Map.of(), false, null)),
