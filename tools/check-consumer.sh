@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check-consumer.sh — builds a tiny project that depends on jlstm as a library user's project
 # would (tools/consumer-check), and checks what it receives:
-#   - its runtime dependency list holds what the library needs (gson, JCuda) and none
+#   - its runtime dependency list holds what the library needs (gson, JCuda, the JSpecify
+#     annotations its nullness is declared with) and none
 #     of the command line's libraries (picocli, progressbar/jline, XChart/PDFBox) nor any test
 #     library (JUnit, opentest4j);
 #   - it compiles as a named module (module consumer { requires jlstm; }), so only against the
@@ -65,7 +66,7 @@ for forbidden in info.picocli me.tongfei org.jline org.knowm.xchart org.apache.p
         failed=1
     fi
 done
-for required in com.google.code.gson:gson org.jcuda:jcuda: org.jcuda:jcublas:; do
+for required in com.google.code.gson:gson org.jcuda:jcuda: org.jcuda:jcublas: org.jspecify:jspecify:; do
     if ! echo "$deps" | grep -q "^$required"; then
         echo "check-consumer: FAIL: the runtime dependencies lack $required" >&2
         failed=1

@@ -21,6 +21,9 @@ module jlstm {
     requires jcublas;
     // safetensors headers (jlstm.io), checkpoint metadata
     requires com.google.gson;
+    // nullness annotations on the API (@NullMarked packages, @Nullable parameters): a consumer's
+    // compiler and Kotlin read them, so they pass on to modules that read jlstm; not needed at run time.
+    requires static transitive org.jspecify;
 
     // The command line only (jlstm.cli): optional Maven dependencies, so optional here too.
     requires static info.picocli;

@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How a layer's engines run: every setting of the CPU and CUDA engines in one immutable object,
  * passed to {@link LstmLayer#create(LstmParameters, Device, EngineOptions)} (and on to
@@ -127,7 +129,12 @@ public final class EngineOptions {
         this.precision = Objects.requireNonNull(precision, "precision");
     }
 
-    /** The built-in settings, whatever the system properties say. */
+    /**
+     * The built-in settings, whatever the system properties say.
+     *
+     * @return the defaults: every core, the widest CPU kernels, the measured CUDA schedule,
+     *         graphs and device training on, FP32
+     */
     public static EngineOptions defaults() {
         return DEFAULTS;
     }
@@ -135,14 +142,22 @@ public final class EngineOptions {
     /**
      * The built-in settings with the {@code -Djlstm.*} system properties applied.
      *
+     * @return the options, read now (later changes of the properties are not seen)
      * @throws IllegalArgumentException naming the property, its allowed values and the bad value
      */
     public static EngineOptions fromSystemProperties() {
         return fromProperties(System.getProperties());
     }
 
-    /** {@link #fromSystemProperties()} over any property set (blank values count as unset). */
+    /**
+     * {@link #fromSystemProperties()} over any property set (blank values count as unset).
+     *
+     * @param properties the {@code jlstm.*} settings; other keys are ignored
+     * @return the options
+     * @throws IllegalArgumentException naming the property, its allowed values and the bad value
+     */
     public static EngineOptions fromProperties(Properties properties) {
+        Objects.requireNonNull(properties, "properties");
         EngineOptions o = DEFAULTS;
         String v;
         if ((v = value(properties, CPU_THREADS)) != null) {
@@ -169,85 +184,181 @@ public final class EngineOptions {
         return o;
     }
 
-    /** CPU worker threads, or 0 for one per available core (see {@link #resolvedCpuThreads()}). */
+    /**
+     * The CPU worker threads as set.
+     *
+     * @return 1 to 1024, or 0 for one per available core (see {@link #resolvedCpuThreads()})
+     */
     public int cpuThreads() {
         return cpuThreads;
     }
 
-    /** The CPU worker threads this resolves to on this machine. */
+    /**
+     * The CPU worker threads this resolves to on this machine.
+     *
+     * @return the threads as set, else the available cores
+     */
     public int resolvedCpuThreads() {
         return cpuThreads > 0 ? cpuThreads : Runtime.getRuntime().availableProcessors();
     }
 
+    /**
+     * Which CPU kernels run.
+     *
+     * @return the kernel choice ({@link #CPU_KERNELS})
+     */
     public CpuKernels cpuKernels() {
         return cpuKernels;
     }
 
-    /** The bound on a layer's engines, or 0 for the default (see {@link #resolvedMaxEngines()}). */
+    /**
+     * The bound on a layer's engines as set.
+     *
+     * @return at least 1, or 0 for the default (see {@link #resolvedMaxEngines()})
+     */
     public int maxEngines() {
         return maxEngines;
     }
 
-    /** The bound this resolves to: as set, else the available cores, at most 8. */
+    /**
+     * The bound on a layer's engines this resolves to.
+     *
+     * @return as set, else the available cores, at most 8
+     */
     public int resolvedMaxEngines() {
         return maxEngines > 0 ? maxEngines : Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
     }
 
+    /**
+     * How the CUDA engine runs the recurrence.
+     *
+     * @return the schedule ({@link #CUDA_SCHEDULE})
+     */
     public CudaSchedule cudaSchedule() {
         return cudaSchedule;
     }
 
-    /** Whether the CUDA engine captures each pass as a graph and replays it. */
+    /**
+     * Whether the CUDA engine captures each pass as a graph and replays it.
+     *
+     * @return true when on ({@link #CUDA_GRAPHS})
+     */
     public boolean cudaGraphs() {
         return cudaGraphs;
     }
 
-    /** Whether {@code jlstm.train} runs a whole training step on the GPU when the model allows it. */
+    /**
+     * Whether {@code jlstm.train} runs a whole training step on the GPU when the model allows it.
+     *
+     * @return true when on ({@link #CUDA_DEVICE_TRAINING})
+     */
     public boolean deviceTraining() {
         return deviceTraining;
     }
 
+    /**
+     * The arithmetic of the matrix products.
+     *
+     * @return the precision ({@link #PRECISION})
+     */
     public Precision precision() {
         return precision;
     }
 
-    /** @param threads 1 to 1024, or 0 for one per available core */
+    /**
+     * With another number of CPU worker threads.
+     *
+     * @param threads 1 to 1024, or 0 for one per available core
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code threads} is outside [0, 1024]
+     */
     public EngineOptions withCpuThreads(int threads) {
         return new EngineOptions(threads, cpuKernels, maxEngines, cudaSchedule, cudaGraphs, deviceTraining, precision);
     }
 
+    /**
+     * With other CPU kernels (a choice the machine lacks makes the CPU backend unavailable).
+     *
+     * @param kernels the kernels
+     * @return new options; these are unchanged
+     * @throws NullPointerException if the argument is null
+     */
     public EngineOptions withCpuKernels(CpuKernels kernels) {
+        Objects.requireNonNull(kernels, "kernels");
         return new EngineOptions(cpuThreads, kernels, maxEngines, cudaSchedule, cudaGraphs, deviceTraining, precision);
     }
 
-    /** @param engines at least 1, or 0 for the default */
+    /**
+     * With another bound on a layer's engines (concurrent calls).
+     *
+     * @param engines at least 1, or 0 for the default
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code engines} is negative
+     */
     public EngineOptions withMaxEngines(int engines) {
         return new EngineOptions(cpuThreads, cpuKernels, engines, cudaSchedule, cudaGraphs, deviceTraining, precision);
     }
 
+    /**
+     * With another CUDA schedule.
+     *
+     * @param schedule the schedule
+     * @return new options; these are unchanged
+     * @throws NullPointerException if the argument is null
+     */
     public EngineOptions withCudaSchedule(CudaSchedule schedule) {
+        Objects.requireNonNull(schedule, "schedule");
         return new EngineOptions(cpuThreads, cpuKernels, maxEngines, schedule, cudaGraphs, deviceTraining, precision);
     }
 
+    /**
+     * With CUDA graphs on or off.
+     *
+     * @param graphs true to capture and replay each pass
+     * @return new options; these are unchanged
+     */
     public EngineOptions withCudaGraphs(boolean graphs) {
         return new EngineOptions(cpuThreads, cpuKernels, maxEngines, cudaSchedule, graphs, deviceTraining, precision);
     }
 
+    /**
+     * With the device-resident training step on or off.
+     *
+     * @param onDevice true to run whole training steps on the GPU when the model allows it
+     * @return new options; these are unchanged
+     */
     public EngineOptions withDeviceTraining(boolean onDevice) {
         return new EngineOptions(cpuThreads, cpuKernels, maxEngines, cudaSchedule, cudaGraphs, onDevice, precision);
     }
 
+    /**
+     * With another precision of the matrix products.
+     *
+     * @param mode the precision
+     * @return new options; these are unchanged
+     * @throws NullPointerException if the argument is null
+     */
     public EngineOptions withPrecision(Precision mode) {
+        Objects.requireNonNull(mode, "mode");
         return new EngineOptions(cpuThreads, cpuKernels, maxEngines, cudaSchedule, cudaGraphs, deviceTraining, mode);
     }
 
-    /** Parses a choice by name, case-insensitive ({@code avx512}, {@code tf32}, ...). */
+    /**
+     * Parses a choice by name, case-insensitive ({@code avx512}, {@code tf32}, ...).
+     *
+     * @param <E>   the enum
+     * @param type  the enum's class, e.g. {@code Precision.class}
+     * @param what  what is parsed, for the message (a property or option name)
+     * @param value the text
+     * @return the constant
+     * @throws IllegalArgumentException naming {@code what}, the allowed values and the bad value
+     */
     public static <E extends Enum<E>> E parse(Class<E> type, String what, String value) {
         return choice(what, value, type);
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
         return o instanceof EngineOptions e && cpuThreads == e.cpuThreads && cpuKernels == e.cpuKernels
                 && maxEngines == e.maxEngines && cudaSchedule == e.cudaSchedule && cudaGraphs == e.cudaGraphs
                 && deviceTraining == e.deviceTraining && precision == e.precision;

@@ -9,22 +9,39 @@ package jlstm;
 public final class InsufficientMemoryException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
+    /** The estimate of what the operation needs, in bytes (serialized). */
     private final long neededBytes;
+    /** What could still be provided, in bytes (serialized). */
     private final long availableBytes;
 
-    /** Public for {@code jlstm.internal.MemoryBudget}, which checks the budgets and throws it. */
+    /**
+     * An exception with its numbers (public for the library's internal memory check, which
+     * throws it; applications need not).
+     *
+     * @param message        what was refused, how much it needs and how to give Java more
+     * @param neededBytes    the estimate of what the operation needs
+     * @param availableBytes what the heap (or the machine) could still provide
+     */
     public InsufficientMemoryException(String message, long neededBytes, long availableBytes) {
         super(message);
         this.neededBytes = neededBytes;
         this.availableBytes = availableBytes;
     }
 
-    /** Bytes the operation was estimated to need. */
+    /**
+     * What the operation was estimated to need.
+     *
+     * @return bytes
+     */
     public long neededBytes() {
         return neededBytes;
     }
 
-    /** Bytes the heap (or, for native memory, the machine) could still provide when the estimate was checked. */
+    /**
+     * What the heap (or, for native memory, the machine) could still provide when the estimate was checked.
+     *
+     * @return bytes
+     */
     public long availableBytes() {
         return availableBytes;
     }

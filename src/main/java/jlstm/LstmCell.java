@@ -3,7 +3,10 @@ package jlstm;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SplittableRandom;
+
+import org.jspecify.annotations.Nullable;
 
 import jlstm.internal.Backends;
 import jlstm.internal.cpu.CellMath;
@@ -63,17 +66,25 @@ public final class LstmCell implements AutoCloseable {
      * A cell over existing weights (not copied), named as {@code nn.LSTMCell}'s parameters
      * ({@code weight_ih}, {@code weight_hh}, {@code bias_ih}, {@code bias_hh}).
      *
-     * @param weightIh W_ih [4H, I]
-     * @param weightHh W_hh [4H, H]
-     * @param biasIh   b_ih [4H], or null for no bias
-     * @param biasHh   b_hh [4H], or null for no bias
+     * @param inputSize  I, the width of x_t, ≥ 1
+     * @param hiddenSize H, the width of h_t and c_t, ≥ 1
+     * @param weightIh   W_ih [4H, I], row-major, gates i, f, g, o (aliased: the cell reads it at each step)
+     * @param weightHh   W_hh [4H, H] (aliased)
+     * @param biasIh     b_ih [4H], or null for no bias (then {@code biasHh} is null too)
+     * @param biasHh     b_hh [4H], or null for no bias
+     * @throws IllegalArgumentException if a size is below 1, an array's length does not fit its
+     *                                  shape, or one bias is given without the other
+     * @throws NullPointerException     if a weight array is null
      */
-    public LstmCell(int inputSize, int hiddenSize, float[] weightIh, float[] weightHh, float[] biasIh, float[] biasHh) {
+    public LstmCell(int inputSize, int hiddenSize, float[] weightIh, float[] weightHh, float @Nullable [] biasIh,
+                    float @Nullable [] biasHh) {
         this(inputSize, hiddenSize, weightIh, weightHh, biasIh, biasHh, "");
     }
 
-    private LstmCell(int inputSize, int hiddenSize, float[] weightIh, float[] weightHh, float[] biasIh,
-                     float[] biasHh, String suffix) {
+    private LstmCell(int inputSize, int hiddenSize, float[] weightIh, float[] weightHh, float @Nullable [] biasIh,
+                     float @Nullable [] biasHh, String suffix) {
+        Objects.requireNonNull(weightIh, "weightIh");
+        Objects.requireNonNull(weightHh, "weightHh");
         if (inputSize < 1 || hiddenSize < 1) {
             throw new IllegalArgumentException("inputSize and hiddenSize must be ≥ 1");
         }
@@ -125,8 +136,13 @@ public final class LstmCell implements AutoCloseable {
      * moves x_t in and h_t, c_t out (h_{t-1}, c_{t-1} stay on the device when they are the last
      * step's outputs, unchanged); {@link LstmLayer} stays the fast way through a whole sequence.
      * Close a GPU cell to free its device memory; its calls are serialised.
+     *
+     * @param device where the new cell's steps run
+     * @return a CPU cell sharing these weights, or a GPU cell that must be closed
+     * @throws IllegalStateException if the device asked for is not usable (the message says why)
      */
     public LstmCell on(Device device) {
+        Objects.requireNonNull(device, "device");
         LstmCell cpu = cuda == null ? this : new LstmCell(this, null);
         if (!(Backends.select(device) instanceof CudaBackend gpu)) {
             return cpu;
@@ -151,7 +167,11 @@ public final class LstmCell implements AutoCloseable {
         return cuda == null ? 0 : cuda.deviceAllocations();
     }
 
-    /** {@code cpu} or {@code cuda}: where this cell's steps run. */
+    /**
+     * Where this cell's steps run.
+     *
+     * @return {@code cpu} or {@code cuda}
+     */
     public String deviceName() {
         return cuda == null ? "cpu" : "cuda";
     }
@@ -167,6 +187,13 @@ public final class LstmCell implements AutoCloseable {
     /**
      * A new cell with its own parameters, as {@code torch.nn.LSTMCell(I, H, bias)}: every parameter
      * from U(−1/√H, 1/√H), seeded (the same seed gives the same weights; not PyTorch's RNG stream).
+     *
+     * @param inputSize  I, ≥ 1
+     * @param hiddenSize H, ≥ 1
+     * @param bias       whether the cell has {@code bias_ih} and {@code bias_hh}
+     * @param seed       seed of the draw
+     * @return a new CPU cell
+     * @throws IllegalArgumentException if a size is below 1
      */
     public static LstmCell initialize(int inputSize, int hiddenSize, boolean bias, long seed) {
         if (inputSize < 1 || hiddenSize < 1) {
@@ -189,6 +216,13 @@ public final class LstmCell implements AutoCloseable {
      * The cell of one layer and direction of a layer's parameters, sharing their weights (so an
      * optimizer step on either is seen by both); its parameters keep the layer's names
      * ({@code weight_ih_l0}, …). Models with a projection have no cell (nor has PyTorch).
+     *
+     * @param p         the layer's parameters
+     * @param layer     k in [0, L)
+     * @param direction 0 forward, 1 reverse (only for a bidirectional model)
+     * @return a CPU cell over those weights
+     * @throws IllegalArgumentException if the model has a projection, or the layer or direction
+     *                                  does not exist
      */
     public static LstmCell of(LstmParameters p, int layer, int direction) {
         LstmConfig c = p.config();
@@ -201,18 +235,26 @@ public final class LstmCell implements AutoCloseable {
                 "_" + LstmConfig.suffix(layer, direction));
     }
 
-    /** The state after one step. @param h [B, H] @param c [B, H] */
+    /**
+     * The state after one step.
+     *
+     * @param h h_t [B, H]
+     * @param c c_t [B, H]
+     */
     public record State(Tensor h, Tensor c) {
     }
 
     /**
      * One step.
      *
-     * @param x input at this step [B, I]
+     * @param x input at this step [B, I], B ≥ 1 (a view is copied once)
      * @param h previous hidden state [B, H], or null for zeros
      * @param c previous cell state [B, H], or null for zeros
+     * @return h_t and c_t [B, H], new tensors
+     * @throws IllegalArgumentException if a shape disagrees with the cell (the message says which)
+     * @throws NullPointerException     if {@code x} is null
      */
-    public State step(Tensor x, Tensor h, Tensor c) {
+    public State step(Tensor x, @Nullable Tensor h, @Nullable Tensor c) {
         Step s = run(x, h, c, false);
         return new State(s.h, s.c);
     }
@@ -221,23 +263,29 @@ public final class LstmCell implements AutoCloseable {
      * One step in training mode: the same h_t and c_t as {@link #step}, and what {@link #backward}
      * needs, kept in the returned {@link Step} (copies: the caller may reuse its tensors).
      *
-     * @param x input at this step [B, I]
+     * @param x input at this step [B, I], B ≥ 1 (a view is copied once)
      * @param h previous hidden state [B, H], or null for zeros
      * @param c previous cell state [B, H], or null for zeros
+     * @return the step: h_t, c_t and what its backward needs
+     * @throws IllegalArgumentException if a shape disagrees with the cell (the message says which)
+     * @throws NullPointerException     if {@code x} is null
      */
-    public Step stepTraining(Tensor x, Tensor h, Tensor c) {
+    public Step stepTraining(Tensor x, @Nullable Tensor h, @Nullable Tensor c) {
         return run(x, h, c, true);
     }
 
-    private Step run(Tensor x, Tensor h, Tensor c, boolean training) {
-        if (x == null || x.rank() != 2 || x.dim(1) != inputSize || x.dim(0) < 1) {
-            throw new IllegalArgumentException("x has shape " + (x == null ? "null" : x.shapeString())
-                    + ", expected [B, " + inputSize + "]");
+    private Step run(Tensor x, @Nullable Tensor h, @Nullable Tensor c, boolean training) {
+        Objects.requireNonNull(x, "x");
+        if (x.rank() != 2 || x.dim(1) != inputSize || x.dim(0) < 1) {
+            throw new IllegalArgumentException("x has shape " + x.shapeString() + ", expected [B, " + inputSize + "]");
         }
         int batch = x.dim(0);
         int gates = 4 * hiddenSize;
         requireState("state", h, batch);
         requireState("state", c, batch);
+        x = x.dense(); // the engines read whole arrays: a view is copied once
+        h = h == null ? null : h.dense();
+        c = c == null ? null : c.dense();
         if (cuda != null) {
             float[] activated = training ? new float[batch * gates] : null;   // only backward reads them
             Tensor hOut = Tensor.zeros(batch, hiddenSize);
@@ -291,17 +339,29 @@ public final class LstmCell implements AutoCloseable {
             this.c = c;
         }
 
-        /** h_t [B, H]. */
+        /**
+         * The step's new hidden state.
+         *
+         * @return h_t [B, H]
+         */
         public Tensor h() {
             return h;
         }
 
-        /** c_t [B, H]. */
+        /**
+         * The step's new cell state.
+         *
+         * @return c_t [B, H]
+         */
         public Tensor c() {
             return c;
         }
 
-        /** B of this step. */
+        /**
+         * The batch size of this step.
+         *
+         * @return B
+         */
         public int batch() {
             return batch;
         }
@@ -331,18 +391,25 @@ public final class LstmCell implements AutoCloseable {
      * @param dh        d loss / d h_t [B, H] (everything that reaches h_t), or null for zeros
      * @param dc        d loss / d c_t [B, H] from later steps, or null for zeros
      * @param gradients accumulators for this cell's parameters ({@link #newGradients()}); added to
-     * @return the gradients with respect to x_t, h_{t-1} and c_{t-1}
+     * @return the gradients with respect to x_t, h_{t-1} and c_{t-1}, new tensors
+     * @throws IllegalArgumentException if the step or the gradients were made by another cell, or
+     *                                  a shape is wrong
+     * @throws NullPointerException     if {@code step} or {@code gradients} is null
      */
-    public StepGradients backward(Step step, Tensor dh, Tensor dc, Gradients gradients) {
-        if (step == null || (step.cell != this && step.cell.parameters != parameters)) {
+    public StepGradients backward(Step step, @Nullable Tensor dh, @Nullable Tensor dc, Gradients gradients) {
+        Objects.requireNonNull(step, "step");
+        Objects.requireNonNull(gradients, "gradients");
+        if ((step.cell != this && step.cell.parameters != parameters)) {
             throw new IllegalArgumentException("backward needs a Step made by this cell's stepTraining");
         }
-        if (gradients == null || (gradients.cell != this && gradients.cell.parameters != parameters)) {
+        if ((gradients.cell != this && gradients.cell.parameters != parameters)) {
             throw new IllegalArgumentException("backward needs gradients made by this cell's newGradients()");
         }
         int batch = step.batch, hidden = hiddenSize, gates = 4 * hidden;
         requireState("dh", dh, batch);
         requireState("dc", dc, batch);
+        dh = dh == null ? null : dh.dense();
+        dc = dc == null ? null : dc.dense();
         if (cuda != null) {
             Tensor dx = Tensor.zeros(batch, inputSize);
             Tensor dhPrev = Tensor.zeros(batch, hidden);
@@ -379,7 +446,11 @@ public final class LstmCell implements AutoCloseable {
         return new StepGradients(dx, dhPrev, Tensor.of(dcCarry, batch, hidden));
     }
 
-    /** Zero gradient accumulators for this cell's parameters (the same names and shapes). */
+    /**
+     * Zero gradient accumulators for this cell's parameters (the same names and shapes).
+     *
+     * @return new accumulators, for {@link #backward}
+     */
     public Gradients newGradients() {
         return new Gradients(this);
     }
@@ -408,7 +479,12 @@ public final class LstmCell implements AutoCloseable {
             this.biasHh = cell.biasHh == null ? null : it.next();
         }
 
-        /** Name → gradient (live tensors, the parameters' shapes), in the parameters' order. */
+        /**
+         * The gradients by parameter name.
+         *
+         * @return an unmodifiable map, name → gradient (live tensors, the parameters' shapes), in
+         *         the parameters' order
+         */
         public Map<String, Tensor> asMap() {
             return named;
         }
@@ -425,15 +501,27 @@ public final class LstmCell implements AutoCloseable {
      * The parameters by name (live tensors: an optimizer updates them in place): {@code weight_ih}
      * [4H, I], {@code weight_hh} [4H, H], {@code bias_ih}, {@code bias_hh} [4H] as in
      * {@code nn.LSTMCell}, or the layer's names for a cell made by {@link #of}.
+     *
+     * @return an unmodifiable map in PyTorch's order
      */
     public Map<String, Tensor> parameters() {
         return parameters;
     }
 
+    /**
+     * The input width.
+     *
+     * @return I
+     */
     public int inputSize() {
         return inputSize;
     }
 
+    /**
+     * The hidden width.
+     *
+     * @return H
+     */
     public int hiddenSize() {
         return hiddenSize;
     }

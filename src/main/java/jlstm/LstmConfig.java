@@ -31,6 +31,21 @@ import java.util.List;
 public record LstmConfig(int inputSize, int hiddenSize, int numLayers, boolean bidirectional,
                          boolean bias, boolean batchFirst, int projSize, double dropout) {
 
+    /**
+     * Checks the sizes.
+     *
+     * @param inputSize     I, ≥ 1
+     * @param hiddenSize    H, ≥ 1
+     * @param numLayers     L, ≥ 1
+     * @param bidirectional D = 2 when true
+     * @param bias          whether the bias parameters exist
+     * @param batchFirst    whether inputs and outputs are [B, T, ·]
+     * @param projSize      P: 0, or 1 ≤ P &lt; H
+     * @param dropout       p in [0, 1]
+     *
+     * @throws IllegalArgumentException if a size is out of range, dropout is not in [0, 1], or the
+     *                                  weight matrices would not fit one Java array
+     */
     public LstmConfig {
         requirePositive("inputSize", inputSize);
         requirePositive("hiddenSize", hiddenSize);
@@ -51,69 +66,153 @@ public record LstmConfig(int inputSize, int hiddenSize, int numLayers, boolean b
         }
     }
 
-    /** A config without projection and without dropout (the six arguments of earlier versions). */
+    /**
+     * A config without projection and without dropout (the six arguments of earlier versions).
+     *
+     * @param inputSize     I, ≥ 1
+     * @param hiddenSize    H, ≥ 1
+     * @param numLayers     L, ≥ 1
+     * @param bidirectional D = 2 when true
+     * @param bias          whether the bias parameters exist
+     * @param batchFirst    whether inputs and outputs are [B, T, ·]
+     * @throws IllegalArgumentException if a size is below 1 or the weights would not fit one array
+     */
     public LstmConfig(int inputSize, int hiddenSize, int numLayers, boolean bidirectional, boolean bias,
                       boolean batchFirst) {
         this(inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst, 0, 0.0);
     }
 
-    /** One layer, one direction, with bias, time-major input. */
+    /**
+     * One layer, one direction, with bias, time-major input.
+     *
+     * @param inputSize  I, ≥ 1
+     * @param hiddenSize H, ≥ 1
+     * @return the config
+     * @throws IllegalArgumentException if a size is below 1
+     */
     public static LstmConfig of(int inputSize, int hiddenSize) {
         return new LstmConfig(inputSize, hiddenSize, 1, false, true, false);
     }
 
+    /**
+     * With L stacked layers (layer k &gt; 0 reads layer k−1's D·R outputs).
+     *
+     * @param layers L, stacked layers, ≥ 1
+     * @return a new config; this one is unchanged
+     * @throws IllegalArgumentException if the result is not a valid config
+     */
     public LstmConfig withLayers(int layers) {
         return new LstmConfig(inputSize, hiddenSize, layers, bidirectional, bias, batchFirst, projSize, dropout);
     }
 
+    /**
+     * With or without a reverse direction.
+     *
+     * @param value true for D = 2 (a reverse direction beside the forward one)
+     * @return a new config; this one is unchanged
+     * @throws IllegalArgumentException if the result is not a valid config
+     */
     public LstmConfig withBidirectional(boolean value) {
         return new LstmConfig(inputSize, hiddenSize, numLayers, value, bias, batchFirst, projSize, dropout);
     }
 
+    /**
+     * With or without the bias parameters.
+     *
+     * @param value whether {@code bias_ih}/{@code bias_hh} exist
+     * @return a new config; this one is unchanged
+     * @throws IllegalArgumentException if the result is not a valid config
+     */
     public LstmConfig withBias(boolean value) {
         return new LstmConfig(inputSize, hiddenSize, numLayers, bidirectional, value, batchFirst, projSize, dropout);
     }
 
+    /**
+     * With the given input and output layout (PyTorch's {@code batch_first}).
+     *
+     * @param value true for inputs and outputs [B, T, ·], false for [T, B, ·]
+     * @return a new config; this one is unchanged
+     * @throws IllegalArgumentException if the result is not a valid config
+     */
     public LstmConfig withBatchFirst(boolean value) {
         return new LstmConfig(inputSize, hiddenSize, numLayers, bidirectional, bias, value, projSize, dropout);
     }
 
-    /** With a projection of h to P features (PyTorch's {@code proj_size}); 0 removes it. */
+    /**
+     * With a projection of h to P features (PyTorch's {@code proj_size}); 0 removes it.
+     *
+     * @param value P: 0, or 1 ≤ P &lt; H
+     * @return a new config; this one is unchanged
+     * @throws IllegalArgumentException if P is out of range
+     */
     public LstmConfig withProjSize(int value) {
         return new LstmConfig(inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst, value, dropout);
     }
 
-    /** With dropout probability p between layers in training (PyTorch's {@code dropout}). */
+    /**
+     * With dropout probability p between layers in training (PyTorch's {@code dropout}).
+     *
+     * @param value p in [0, 1]
+     * @return a new config; this one is unchanged
+     * @throws IllegalArgumentException if p is outside [0, 1] or NaN
+     */
     public LstmConfig withDropout(double value) {
         return new LstmConfig(inputSize, hiddenSize, numLayers, bidirectional, bias, batchFirst, projSize, value);
     }
 
-    /** D: 2 when bidirectional, else 1. */
+    /**
+     * The number of directions.
+     *
+     * @return D: 2 when bidirectional, else 1
+     */
     public int directions() {
         return bidirectional ? 2 : 1;
     }
 
-    /** R: the size of h (and of each direction's output): P with a projection, else H. */
+    /**
+     * The size of h (and of each direction's output).
+     *
+     * @return R: P with a projection, else H
+     */
     public int realHiddenSize() {
         return projSize > 0 ? projSize : hiddenSize;
     }
 
-    /** I_k: the input size of layer k (I for layer 0, D·R above it). */
+    /**
+     * The input size of a layer.
+     *
+     * @param layer k, from 0
+     * @return I_k: I for layer 0, D·R above it
+     */
     public int layerInputSize(int layer) {
         return layer == 0 ? inputSize : directions() * realHiddenSize();
     }
 
-    /** D·R: features of each output step. */
+    /**
+     * The features of each output step of y.
+     *
+     * @return D·R
+     */
     public int outputSize() {
         return directions() * realHiddenSize();
     }
 
-    /** PyTorch's name suffix for a layer and direction: {@code l0}, {@code l1_reverse}, … */
+    /**
+     * PyTorch's name suffix for a layer and direction.
+     *
+     * @param layer     k, from 0
+     * @param direction 0 forward, 1 reverse
+     * @return {@code l0}, {@code l1_reverse}, …
+     */
     public static String suffix(int layer, int direction) {
         return "l" + layer + (direction == 1 ? "_reverse" : "");
     }
 
-    /** Every parameter name in PyTorch's {@code state_dict()} order. */
+    /**
+     * Every parameter name of this config.
+     *
+     * @return a new list in PyTorch's {@code state_dict()} order
+     */
     public List<String> parameterNames() {
         List<String> names = new ArrayList<>();
         for (int k = 0; k < numLayers; k++) {
@@ -136,6 +235,10 @@ public record LstmConfig(int inputSize, int hiddenSize, int numLayers, boolean b
     /**
      * The shape PyTorch gives a parameter of this config: [4H, I_k], [4H, R], [4H] or, for
      * {@code weight_hr}, [P, H].
+     *
+     * @param name a parameter name, e.g. {@code weight_hh_l1_reverse}
+     * @return a new array of its dimensions
+     * @throws IllegalArgumentException if the name is not a parameter of this config
      */
     public int[] parameterShape(String name) {
         ParameterName p = ParameterName.parse(name);
@@ -155,6 +258,10 @@ public record LstmConfig(int inputSize, int hiddenSize, int numLayers, boolean b
     /**
      * FLOPs of one forward pass over T steps and B sequences: 2·T·B·4H·(I_k+R), plus 2·T·B·P·H for
      * a projection, summed over layers and directions.
+     *
+     * @param steps T
+     * @param batch B
+     * @return floating-point operations (multiply and add counted apart)
      */
     public double forwardFlops(int steps, int batch) {
         double flops = 0;

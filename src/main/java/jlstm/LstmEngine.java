@@ -1,5 +1,7 @@
 package jlstm;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The backend seam: one engine instance runs one model's forward and backward passes on one
  * device. Implemented by {@code jlstm.internal.cpu.CpuLstmEngine} and {@code jlstm.internal.cuda.CudaLstmEngine};
@@ -14,7 +16,11 @@ package jlstm;
  */
 public interface LstmEngine extends AutoCloseable {
 
-    /** The device this engine runs on: {@code cpu} or {@code cuda}. */
+    /**
+     * The device this engine runs on.
+     *
+     * @return {@code cpu} or {@code cuda}
+     */
     String deviceName();
 
     /**
@@ -30,7 +36,7 @@ public interface LstmEngine extends AutoCloseable {
      * @param cn       final cell state [L·D, B, H], overwritten
      * @param training when true, keeps what {@link #backward} needs
      */
-    void forward(int steps, int batch, float[] x, float[] h0, float[] c0,
+    void forward(int steps, int batch, float[] x, float @Nullable [] h0, float @Nullable [] c0,
                  float[] y, float[] hn, float[] cn, boolean training);
 
     /**
@@ -46,12 +52,23 @@ public interface LstmEngine extends AutoCloseable {
      * throws {@link UnsupportedOperationException} naming it (today the CUDA engine; the CPU engine
      * runs both).
      *
+     * @param steps    T ≥ 1
+     * @param batch    B ≥ 1
+     * @param x        input [T, B, I] (read only)
+     * @param h0       initial hidden state [L·D, B, R], or null for zeros (read only)
+     * @param c0       initial cell state [L·D, B, H], or null for zeros (read only)
+     * @param y        output [T, B, D·R], overwritten
+     * @param hn       final hidden state [L·D, B, R], overwritten
+     * @param cn       final cell state [L·D, B, H], overwritten
+     * @param training when true, keeps what {@link #backward} needs
      * @param lengths      [B], each in [1, T], or null: every sequence has T steps (read only)
      * @param dropoutMasks L − 1 arrays [T, B, D·R], the multipliers of layers 0 … L−2's outputs
      *                     (0 or 1/(1−p) for dropout p), or null for no dropout (read only)
+     * @throws UnsupportedOperationException if the engine lacks lengths or dropout and they are given
      */
-    default void forward(int steps, int batch, float[] x, float[] h0, float[] c0, float[] y, float[] hn, float[] cn,
-                         boolean training, int[] lengths, float[][] dropoutMasks) {
+    default void forward(int steps, int batch, float[] x, float @Nullable [] h0, float @Nullable [] c0, float[] y,
+                         float[] hn, float[] cn, boolean training, int @Nullable [] lengths,
+                         float @Nullable [][] dropoutMasks) {
         if (lengths != null) {
             throw new UnsupportedOperationException("the " + deviceName()
                     + " engine does not support per-sequence lengths yet; use the CPU backend (Device.CPU)");
@@ -76,7 +93,7 @@ public interface LstmEngine extends AutoCloseable {
      * @param gradients one tensor per parameter, overwritten with that parameter's gradient
      * @throws IllegalStateException when no training-mode forward pass precedes it
      */
-    void backward(float[] dy, float[] dhn, float[] dcn, float[] dx, float[] dh0, float[] dc0,
+    void backward(float[] dy, float @Nullable [] dhn, float @Nullable [] dcn, float[] dx, float[] dh0, float[] dc0,
                   LstmParameters gradients);
 
     /** Tells the engine that the parameter tensors were changed in place (an engine may cache them). */

@@ -12,7 +12,13 @@ import java.util.Map;
  */
 public record LstmGradients(Tensor dx, Tensor dh0, Tensor dc0, Map<String, Tensor> parameters) {
 
-    /** The gradient of one parameter, e.g. {@code weight_ih_l0}. */
+    /**
+     * The gradient of one parameter.
+     *
+     * @param name a PyTorch name, e.g. {@code weight_ih_l0}
+     * @return the gradient, the parameter's shape
+     * @throws IllegalArgumentException if there is no parameter of that name
+     */
     public Tensor parameter(String name) {
         Tensor t = parameters.get(name);
         if (t == null) {

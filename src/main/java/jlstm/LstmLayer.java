@@ -7,6 +7,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
+import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
+
 import jlstm.internal.Backends;
 import jlstm.internal.MemoryBudget;
 
@@ -90,17 +94,43 @@ public final class LstmLayer implements AutoCloseable {
     /**
      * A layer on the given device ({@link Device#AUTO} picks CUDA when usable, else the CPU), with
      * the options of {@link EngineOptions#fromSystemProperties()}.
+     *
+     * @param parameters the weights, shared, not copied: an optimizer may update them in place
+     *                   (then call {@link #parametersUpdated()})
+     * @param device     where to run
+     * @return a new layer; close it to free its engines
+     * @throws IllegalStateException if the device asked for is not usable (the message says why)
+     * @throws NullPointerException  if an argument is null
      */
     public static LstmLayer create(LstmParameters parameters, Device device) {
         return create(parameters, device, EngineOptions.fromSystemProperties());
     }
 
-    /** A layer on the given device, run as the options say (threads, kernels, schedule, precision, …). */
+    /**
+     * A layer on the given device, run as the options say (threads, kernels, schedule, precision, …).
+     *
+     * @param parameters the weights, shared, not copied
+     * @param device     where to run
+     * @param options    engine settings
+     * @return a new layer; close it to free its engines
+     * @throws IllegalStateException if the device asked for is not usable (the message says why)
+     * @throws NullPointerException  if an argument is null
+     */
     public static LstmLayer create(LstmParameters parameters, Device device, EngineOptions options) {
+        Objects.requireNonNull(parameters, "parameters");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(options, "options");
         return create(parameters, Backends.select(device, options), options);
     }
 
-    /** A layer on an explicit backend, with the options of {@link EngineOptions#fromSystemProperties()}. */
+    /**
+     * A layer on an explicit backend, with the options of {@link EngineOptions#fromSystemProperties()}.
+     *
+     * @param parameters the weights, shared, not copied
+     * @param backend    the backend that makes the engines
+     * @return a new layer; close it to free its engines
+     * @throws NullPointerException if an argument is null
+     */
     public static LstmLayer create(LstmParameters parameters, LstmBackend backend) {
         return create(parameters, backend, EngineOptions.fromSystemProperties());
     }
@@ -109,6 +139,13 @@ public final class LstmLayer implements AutoCloseable {
      * A layer on an explicit backend that runs at most {@code maxEngines} calls at once (each
      * concurrent call needs an engine with its own workspace; more callers wait); the other options
      * from {@link EngineOptions#fromSystemProperties()}.
+     *
+     * @param parameters the weights, shared, not copied
+     * @param backend    the backend that makes the engines
+     * @param maxEngines the most engines (concurrent calls), at least 1
+     * @return a new layer; close it to free its engines
+     * @throws IllegalArgumentException if {@code maxEngines} is below 1
+     * @throws NullPointerException     if an argument is null
      */
     public static LstmLayer create(LstmParameters parameters, LstmBackend backend, int maxEngines) {
         if (maxEngines < 1) {
@@ -117,20 +154,52 @@ public final class LstmLayer implements AutoCloseable {
         return create(parameters, backend, EngineOptions.fromSystemProperties().withMaxEngines(maxEngines));
     }
 
-    /** A layer on an explicit backend, run as the options say. */
+    /**
+     * A layer on an explicit backend, run as the options say.
+     *
+     * @param parameters the weights, shared, not copied
+     * @param backend    the backend that makes the engines
+     * @param options    engine settings
+     * @return a new layer; close it to free its engines
+     * @throws NullPointerException if an argument is null
+     */
     public static LstmLayer create(LstmParameters parameters, LstmBackend backend, EngineOptions options) {
+        Objects.requireNonNull(parameters, "parameters");
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(options, "options");
         return new LstmLayer(parameters, new EnginePool(backend, parameters, options));
     }
 
     /**
      * Inference: outputs only, nothing kept for backward. h0 and c0 may be null (zeros).
      * Safe to call from many threads at once (see the class comment).
+     *
+     * @param x  the input sequences, [T, B, I] ([B, T, I] batch-first), T, B ≥ 1; read, not kept
+     *           (a view over a slice or a buffer is copied once)
+     * @param h0 initial hidden state [L·D, B, R], or null for zeros
+     * @param c0 initial cell state [L·D, B, H], or null for zeros
+     * @return y [T, B, D·R] ([B, T, D·R] batch-first), hn [L·D, B, R] and cn [L·D, B, H], new
+     *         tensors that the caller owns
+     * @throws IllegalArgumentException if a shape disagrees with the config (the message gives the
+     *                                  expected shape)
+     * @throws NullPointerException     if {@code x} is null
+     * @throws InsufficientMemoryException if the call's memory cannot fit the heap
      */
-    public LstmOutput forward(Tensor x, Tensor h0, Tensor c0) {
+    public LstmOutput forward(Tensor x, @Nullable Tensor h0, @Nullable Tensor c0) {
         return forward(x, h0, c0, null);
     }
 
-    /** Inference from zero initial state. */
+    /**
+     * Inference from zero initial state; safe from many threads.
+     *
+     * @param x the input sequences, [T, B, I] ([B, T, I] batch-first), T, B ≥ 1
+     * @return y [T, B, D·R] ([B, T, D·R] batch-first), hn [L·D, B, R] and cn [L·D, B, H], new
+     *         tensors that the caller owns
+     * @throws IllegalArgumentException if a shape disagrees with the config (the message gives the
+     *                                  expected shape)
+     * @throws NullPointerException     if {@code x} is null
+     * @throws InsufficientMemoryException if the call's memory cannot fit the heap
+     */
     public LstmOutput forward(Tensor x) {
         return forward(x, null, null, null);
     }
@@ -138,9 +207,20 @@ public final class LstmLayer implements AutoCloseable {
     /**
      * Inference over sequences of different lengths (safe from many threads, as {@link #forward}).
      *
-     * @param lengths [B]: sequence b's steps, each in [1, T]; null means all T
+     * @param x  the input sequences, [T, B, I] ([B, T, I] batch-first), T, B ≥ 1; read, not kept
+     *           (a view over a slice or a buffer is copied once)
+     * @param h0 initial hidden state [L·D, B, R], or null for zeros
+     * @param c0 initial cell state [L·D, B, H], or null for zeros
+     * @param lengths [B]: sequence b's steps, each in [1, T], as {@code pack_padded_sequence};
+     *                null means all T (copied, not kept)
+     * @return y [T, B, D·R] ([B, T, D·R] batch-first), hn [L·D, B, R] and cn [L·D, B, H], new
+     *         tensors that the caller owns
+     * @throws IllegalArgumentException if a shape disagrees with the config (the message gives the
+     *                                  expected shape)
+     * @throws NullPointerException     if {@code x} is null
+     * @throws InsufficientMemoryException if the call's memory cannot fit the heap
      */
-    public LstmOutput forward(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
+    public LstmOutput forward(Tensor x, @Nullable Tensor h0, @Nullable Tensor c0, int @Nullable [] lengths) {
         Shape shape = validate(x, h0, c0, lengths);
         EnginePool.Slot slot = pool.borrow();
         try {
@@ -153,17 +233,41 @@ public final class LstmLayer implements AutoCloseable {
     /**
      * Training-mode forward: keeps the activations that {@link #backward} needs. One training pass
      * at a time: {@link IllegalStateException} when another training call is running.
+     *
+     * @param x  the input sequences, [T, B, I] ([B, T, I] batch-first), T, B ≥ 1; read, not kept
+     *           (a view over a slice or a buffer is copied once)
+     * @param h0 initial hidden state [L·D, B, R], or null for zeros
+     * @param c0 initial cell state [L·D, B, H], or null for zeros
+     * @return y [T, B, D·R] ([B, T, D·R] batch-first), hn [L·D, B, R] and cn [L·D, B, H], new
+     *         tensors that the caller owns
+     * @throws IllegalArgumentException if a shape disagrees with the config (the message gives the
+     *                                  expected shape)
+     * @throws NullPointerException     if {@code x} is null
+     * @throws InsufficientMemoryException if the call's memory cannot fit the heap
+     * @throws IllegalStateException if another training call of this layer is running
      */
-    public LstmOutput forwardTraining(Tensor x, Tensor h0, Tensor c0) {
+    public LstmOutput forwardTraining(Tensor x, @Nullable Tensor h0, @Nullable Tensor c0) {
         return forwardTraining(x, h0, c0, null, null);
     }
 
     /**
      * Training-mode forward over sequences of different lengths.
      *
-     * @param lengths [B]: sequence b's steps, each in [1, T]; null means all T
+     * @param x  the input sequences, [T, B, I] ([B, T, I] batch-first), T, B ≥ 1; read, not kept
+     *           (a view over a slice or a buffer is copied once)
+     * @param h0 initial hidden state [L·D, B, R], or null for zeros
+     * @param c0 initial cell state [L·D, B, H], or null for zeros
+     * @param lengths [B]: sequence b's steps, each in [1, T], as {@code pack_padded_sequence};
+     *                null means all T (copied, not kept)
+     * @return y [T, B, D·R] ([B, T, D·R] batch-first), hn [L·D, B, R] and cn [L·D, B, H], new
+     *         tensors that the caller owns
+     * @throws IllegalArgumentException if a shape disagrees with the config (the message gives the
+     *                                  expected shape)
+     * @throws NullPointerException     if {@code x} is null
+     * @throws InsufficientMemoryException if the call's memory cannot fit the heap
+     * @throws IllegalStateException if another training call of this layer is running
      */
-    public LstmOutput forwardTraining(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
+    public LstmOutput forwardTraining(Tensor x, @Nullable Tensor h0, @Nullable Tensor c0, int @Nullable [] lengths) {
         return forwardTraining(x, h0, c0, lengths, null);
     }
 
@@ -171,12 +275,24 @@ public final class LstmLayer implements AutoCloseable {
      * Training-mode forward with explicit dropout masks instead of drawn ones (to replay a pass, or
      * to match masks made elsewhere, e.g. by PyTorch).
      *
+     * @param x  the input sequences, [T, B, I] ([B, T, I] batch-first), T, B ≥ 1; read, not kept
+     *           (a view over a slice or a buffer is copied once)
+     * @param h0 initial hidden state [L·D, B, R], or null for zeros
+     * @param c0 initial cell state [L·D, B, H], or null for zeros
      * @param lengths      [B] or null, as in {@link #forwardTraining(Tensor, Tensor, Tensor, int[])}
      * @param dropoutMasks L − 1 tensors of y's shape for the layer's R, [T, B, D·R] (or [B, T, D·R]
      *                     batch-first): multipliers of layers 0 … L−2's outputs (0 or 1/(1−p) for
      *                     dropout p); applied whatever the config's dropout; null to draw them
+     * @return y [T, B, D·R] ([B, T, D·R] batch-first), hn [L·D, B, R] and cn [L·D, B, H], new
+     *         tensors that the caller owns
+     * @throws IllegalArgumentException if a shape disagrees with the config (the message gives the
+     *                                  expected shape)
+     * @throws NullPointerException     if {@code x} is null
+     * @throws InsufficientMemoryException if the call's memory cannot fit the heap
+     * @throws IllegalStateException if another training call of this layer is running
      */
-    public LstmOutput forwardTraining(Tensor x, Tensor h0, Tensor c0, int[] lengths, List<Tensor> dropoutMasks) {
+    public LstmOutput forwardTraining(Tensor x, @Nullable Tensor h0, @Nullable Tensor c0, int @Nullable [] lengths,
+                                      @Nullable List<Tensor> dropoutMasks) {
         Shape shape = validate(x, h0, c0, lengths);
         enterTraining("forwardTraining");
         try {
@@ -200,7 +316,12 @@ public final class LstmLayer implements AutoCloseable {
         }
     }
 
-    /** Restarts the dropout generator from a seed: the same seed gives the same masks in the same calls. */
+    /**
+     * Restarts the dropout generator from a seed: the same seed gives the same masks in the same calls.
+     *
+     * @param seed the generator's new seed
+     * @throws IllegalStateException if a training call of this layer is running
+     */
     public void seedDropout(long seed) {
         enterTraining("seedDropout");
         try {
@@ -213,19 +334,19 @@ public final class LstmLayer implements AutoCloseable {
     /**
      * The dropout masks of the last training-mode pass (drawn or given), L − 1 tensors of y's
      * shape, in the caller's layout; an empty list when that pass had no dropout.
+     *
+     * @return an unmodifiable list of copies (changing them changes nothing here)
      */
     public List<Tensor> dropoutMasks() {
         return lastMasks;
     }
 
     /** T, B and the checked lengths (null: all T) of a validated call. */
-    private record Shape(int steps, int batch, int[] lengths) {
+    private record Shape(int steps, int batch, int @Nullable [] lengths) {
     }
 
-    private Shape validate(Tensor x, Tensor h0, Tensor c0, int[] lengths) {
-        if (x == null) {
-            throw new IllegalArgumentException("x is required");
-        }
+    private Shape validate(Tensor x, @Nullable Tensor h0, @Nullable Tensor c0, int @Nullable [] lengths) {
+        Objects.requireNonNull(x, "x");
         int i = config.inputSize();
         if (x.rank() != 3 || x.dim(2) != i || x.dim(0) < 1 || x.dim(1) < 1) {
             throw new IllegalArgumentException("x has shape " + x.shapeString() + " but " + config + " expects "
@@ -248,15 +369,16 @@ public final class LstmLayer implements AutoCloseable {
      *
      * @param masks L − 1 time-major dropout masks [T·B·D·R], or null
      */
-    private LstmOutput run(EnginePool.Slot slot, Shape shape, Tensor x, Tensor h0, Tensor c0, boolean training,
-                           float[][] masks) {
+    private LstmOutput run(EnginePool.Slot slot, Shape shape, Tensor x, @Nullable Tensor h0, @Nullable Tensor c0,
+                           boolean training, float @Nullable [][] masks) {
         int steps = shape.steps, batch = shape.batch;
         requireMemory(slot, steps, batch, training);
-        Tensor timeMajor = config.batchFirst() ? x.swapFirstTwoAxes() : x;
+        Tensor timeMajor = config.batchFirst() ? x.swapFirstTwoAxes() : x.dense();
         Tensor y = Tensor.zeros(steps, batch, config.outputSize());
         Tensor hn = Tensor.zeros(hiddenStateShape(batch));
         Tensor cn = Tensor.zeros(cellStateShape(batch));
-        slot.engine.forward(steps, batch, timeMajor.data(), h0 == null ? null : h0.data(), c0 == null ? null : c0.data(),
+        slot.engine.forward(steps, batch, timeMajor.data(), h0 == null ? null : h0.dense().data(),
+                c0 == null ? null : c0.dense().data(),
                 y.data(), hn.data(), cn.data(), training, shape.lengths, masks);
         return new LstmOutput(config.batchFirst() ? y.swapFirstTwoAxes() : y, hn, cn);
     }
@@ -281,7 +403,7 @@ public final class LstmLayer implements AutoCloseable {
      * when the config asks for dropout, or null; remembers them for {@link #dropoutMasks()}. Called
      * inside a training call (the generator is guarded by the training lock).
      */
-    private float[][] dropoutMasks(List<Tensor> given, int steps, int batch) {
+    private float @Nullable [][] dropoutMasks(@Nullable List<Tensor> given, int steps, int batch) {
         int count = config.numLayers() - 1;
         int width = config.outputSize();
         int[] shape = config.batchFirst() ? new int[] {batch, steps, width} : new int[] {steps, batch, width};
@@ -360,12 +482,17 @@ public final class LstmLayer implements AutoCloseable {
      * made it.
      *
      * @param dy  gradient w.r.t. y, the shape of y (nothing flows from steps past a sequence's length)
-     * @param dhn gradient w.r.t. hn [L·D, B, R], or null
-     * @param dcn gradient w.r.t. cn [L·D, B, H], or null
-     * @throws IllegalStateException with no training pass to go back through, on another thread
-     *                               than its forwardTraining, or while another training call runs
+     * @param dhn gradient w.r.t. hn [L·D, B, R], or null for zeros
+     * @param dcn gradient w.r.t. cn [L·D, B, H], or null for zeros
+     * @return dx (the shape of x), dh0 [L·D, B, R], dc0 [L·D, B, H] and one gradient per parameter
+     *         (PyTorch's names and shapes), new tensors that the caller owns
+     * @throws IllegalStateException    with no training pass to go back through, on another thread
+     *                                  than its forwardTraining, or while another training call runs
+     * @throws IllegalArgumentException if a shape differs from the pass's (the message gives it)
+     * @throws NullPointerException     if {@code dy} is null
      */
-    public LstmGradients backward(Tensor dy, Tensor dhn, Tensor dcn) {
+    public LstmGradients backward(Tensor dy, @Nullable Tensor dhn, @Nullable Tensor dcn) {
+        Objects.requireNonNull(dy, "dy");
         enterTraining("backward");
         try {
             TrainingPass p = pass;
@@ -380,9 +507,6 @@ public final class LstmLayer implements AutoCloseable {
             int steps = p.steps(), batch = p.batch();
             int[] yShape = config.batchFirst() ? new int[] {batch, steps, config.outputSize()}
                     : new int[] {steps, batch, config.outputSize()};
-            if (dy == null) {
-                throw new IllegalArgumentException("dy is required");
-            }
             requireShape("dy", dy, yShape);
             requireShape("dhn", dhn, hiddenStateShape(batch));
             requireShape("dcn", dcn, cellStateShape(batch));
@@ -393,13 +517,13 @@ public final class LstmLayer implements AutoCloseable {
                         + " backward its engine served another call)");
             }
             try {
-                Tensor dyTimeMajor = config.batchFirst() ? dy.swapFirstTwoAxes() : dy;
+                Tensor dyTimeMajor = config.batchFirst() ? dy.swapFirstTwoAxes() : dy.dense();
                 Tensor dx = Tensor.zeros(steps, batch, config.inputSize());
                 Tensor dh0 = Tensor.zeros(hiddenStateShape(batch));
                 Tensor dc0 = Tensor.zeros(cellStateShape(batch));
                 LstmParameters grads = LstmParameters.zeros(config);
-                p.slot().engine.backward(dyTimeMajor.data(), dhn == null ? null : dhn.data(),
-                        dcn == null ? null : dcn.data(), dx.data(), dh0.data(), dc0.data(), grads);
+                p.slot().engine.backward(dyTimeMajor.data(), dhn == null ? null : dhn.dense().data(),
+                        dcn == null ? null : dcn.dense().data(), dx.data(), dh0.data(), dc0.data(), grads);
                 Map<String, Tensor> byName = new LinkedHashMap<>(grads.asMap());
                 return new LstmGradients(config.batchFirst() ? dx.swapFirstTwoAxes() : dx, dh0, dc0, byName);
             } finally {
@@ -440,20 +564,39 @@ public final class LstmLayer implements AutoCloseable {
         pool.parametersUpdated();
     }
 
-    /** The device running this layer: {@code cpu} or {@code cuda}. */
+    /**
+     * The device running this layer.
+     *
+     * @return {@code cpu} or {@code cuda}
+     */
     public String deviceName() {
         return pool.backend().name();
     }
 
+    /**
+     * The layer's weights: the tensors it was created with, not copies. Change them only while no
+     * call runs, then call {@link #parametersUpdated()}.
+     *
+     * @return the parameters
+     */
     public LstmParameters parameters() {
         return parameters;
     }
 
-    /** The options this layer's engines run with. */
+    /**
+     * The options this layer's engines run with.
+     *
+     * @return the options given at creation, or read from the system properties then
+     */
     public EngineOptions options() {
         return pool.options();
     }
 
+    /**
+     * The model's shape: sizes, layers, directions, layout.
+     *
+     * @return the config of {@link #parameters()}
+     */
     public LstmConfig config() {
         return config;
     }
@@ -463,6 +606,9 @@ public final class LstmLayer implements AutoCloseable {
      * (training on the GPU): from the first call on it is the caller's alone and the layer's own
      * calls use other engines (so a layer allowed one engine has none left for itself). It follows
      * the engine rule: one call at a time. Not a getter: call it once and keep the engine.
+     *
+     * @return the dedicated engine, closed with the layer
+     * @throws IllegalStateException if the layer is closed
      */
     public LstmEngine dedicateEngine() {
         return pool.dedicateFirst();
@@ -478,7 +624,7 @@ public final class LstmLayer implements AutoCloseable {
         return new int[] {config.numLayers() * config.directions(), batch, config.hiddenSize()};
     }
 
-    private static void requireShape(String what, Tensor t, int[] expected) {
+    private static void requireShape(String what, @Nullable Tensor t, int[] expected) {
         if (t != null && !t.hasShape(expected)) {
             throw new IllegalArgumentException(what + " has shape " + t.shapeString() + ", expected "
                     + java.util.Arrays.toString(expected));

@@ -18,7 +18,9 @@
  *       initialised like PyTorch or loaded from safetensors;</li>
  *   <li>{@link jlstm.LstmLayer}: whole sequences, stacked and bidirectional, forward and backward;</li>
  *   <li>{@link jlstm.LstmCell}: one time step of one cell, and its training step and backward;</li>
- *   <li>{@link jlstm.Device}: which engine runs the work (CUDA when usable, else the CPU).</li>
+ *   <li>{@link jlstm.Device} and {@link jlstm.LstmBackend}: which engine runs the work;</li>
+ *   <li>{@link jlstm.Tensor}: a float32 array with a shape, or a view over an array slice or a
+ *       {@link java.nio.FloatBuffer}.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -34,5 +36,15 @@
  * against what the JVM can still give; a call that cannot fit fails at once with an
  * {@link jlstm.InsufficientMemoryException} that says how much it needs and suggests an
  * {@code -Xmx}. Inference allocates nothing that only the backward pass needs.
+ *
+ * <h2>Nullness</h2>
+ * The package is {@link org.jspecify.annotations.NullMarked @NullMarked} (JSpecify): a parameter,
+ * return value or field is never null unless its type is annotated
+ * {@link org.jspecify.annotations.Nullable @Nullable} (optional initial states, lengths, gradients
+ * of the final state …). A null passed where none is allowed fails at once with a
+ * {@link java.lang.NullPointerException} that names the parameter.
  */
+@NullMarked
 package jlstm;
+
+import org.jspecify.annotations.NullMarked;

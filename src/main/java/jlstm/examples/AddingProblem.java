@@ -27,9 +27,13 @@ public final class AddingProblem implements TrainingTask {
     private final SequenceDataset test;
 
     /**
+     * Generates both sets from the seed.
+     *
      * @param steps           T ≥ 2
      * @param trainingSamples N of the training set (≥ 1)
      * @param testSamples     N of the held-out set (≥ 1)
+     * @param seed            seed of the data: the same seed gives the same sets
+     * @throws IllegalArgumentException if a size is out of range or the data would not fit one array
      */
     public AddingProblem(int steps, int trainingSamples, int testSamples, long seed) {
         if (steps < 2) {
@@ -82,7 +86,11 @@ public final class AddingProblem implements TrainingTask {
         return training;
     }
 
-    /** The held-out sequences. */
+    /**
+     * The held-out sequences.
+     *
+     * @return inputs [N, T, 2] and targets [N, 1]
+     */
     public SequenceDataset testSet() {
         return test;
     }

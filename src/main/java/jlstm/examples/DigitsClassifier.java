@@ -31,6 +31,13 @@ public final class DigitsClassifier implements Trainable {
     private final Map<String, Tensor> parameters = new LinkedHashMap<>();
     private final Loss loss = new SoftmaxCrossEntropy();
 
+    /**
+     * A new model: the cell and the head initialised from the seed, and Adam.
+     *
+     * @param hidden       H of the cell
+     * @param learningRate Adam's rate
+     * @param seed         seed of the initialisation
+     */
     public DigitsClassifier(int hidden, double learningRate, long seed) {
         cell = LstmCell.initialize(HandwrittenDigits.PIXELS, hidden, true, seed);
         head = LinearHead.initialize(hidden, HandwrittenDigits.CLASSES, LinearHead.Mode.LAST_STEP, seed + 1);
@@ -119,7 +126,12 @@ public final class DigitsClassifier implements Trainable {
     }
     // [end]
 
-    /** Every parameter by name (live tensors): the cell's {@code weight_ih} … and {@code head.weight}, {@code head.bias}. */
+    /**
+     * Every parameter by name.
+     *
+     * @return an unmodifiable map of live tensors: the cell's {@code weight_ih} … and
+     *         {@code head.weight}, {@code head.bias}
+     */
     public Map<String, Tensor> parameters() {
         return java.util.Collections.unmodifiableMap(parameters);
     }

@@ -1,5 +1,7 @@
 package jlstm.examples;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A held-out score.
  *
@@ -9,7 +11,8 @@ package jlstm.examples;
  * @param baselineName what the baseline is, e.g. {@code seasonal-naive}
  * @param forecast     actual vs predicted series for a plot, or null when the task has none
  */
-public record Evaluation(String metric, double value, double baseline, String baselineName, Forecast forecast) {
+public record Evaluation(String metric, double value, double baseline, String baselineName,
+                         @Nullable Forecast forecast) {
 
     /**
      * Series to plot: every array has one value per held-out point.

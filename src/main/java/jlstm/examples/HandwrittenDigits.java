@@ -43,7 +43,13 @@ public final class HandwrittenDigits {
         this.heldOut = heldOut;
     }
 
-    /** Reads the bundled file and splits it. */
+    /**
+     * Reads the bundled file and splits it.
+     *
+     * @return the training and held-out images
+     * @throws java.io.UncheckedIOException if the resource cannot be read
+     * @throws IllegalStateException        if the resource is missing or malformed
+     */
     public static HandwrittenDigits load() {
         List<float[]> images = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
@@ -108,12 +114,20 @@ public final class HandwrittenDigits {
         return new SequenceDataset(Tensor.of(x, n, ROWS, PIXELS), Tensor.of(y, n, 1));
     }
 
-    /** The training images (all but the last {@value #HELD_OUT}). */
+    /**
+     * The training images (all but the last {@value #HELD_OUT}).
+     *
+     * @return images [N, 8, 8] (rows as steps) and labels [N, 1]
+     */
     public SequenceDataset training() {
         return training;
     }
 
-    /** The held-out images (the last {@value #HELD_OUT} of the file). */
+    /**
+     * The held-out images (the last {@value #HELD_OUT} of the file).
+     *
+     * @return images [{@value #HELD_OUT}, 8, 8] and labels [{@value #HELD_OUT}, 1]
+     */
     public SequenceDataset heldOut() {
         return heldOut;
     }

@@ -231,6 +231,11 @@ public final class StockForecast implements TrainingTask {
         return describe();
     }
 
+    /**
+     * The data, the splits with their dates, and the loss, in one line.
+     *
+     * @return the description {@code train} prints
+     */
     public String describe() {
         return "DAX close of the next day from the last " + window + " days of DAX, SMI, CAC, FTSE daily returns; "
                 + training.size() + " training windows (" + date(time[window + 1]) + " to "

@@ -21,9 +21,11 @@ public final class Tasks {
     /**
      * A layer task.
      *
+     * @param name    {@code adding}, {@code airline} or {@code stocks}
      * @param seqLen  the sequence length (adding) or window (airline, stocks)
      * @param samples training sequences (adding only)
      * @param seed    the data's seed (adding only)
+     * @return the task, its data generated or loaded
      * @throws IllegalArgumentException for sizes out of the task's range, or a name that is not a layer task
      */
     public static TrainingTask create(String name, int seqLen, int samples, long seed) {

@@ -7,10 +7,36 @@ package jlstm.io;
  * longs, and the rest are only carried. The writer writes F32, I32 and I64.
  */
 public enum DType {
-    BOOL(1, Kind.OTHER), U8(1, Kind.INTEGER), I8(1, Kind.INTEGER), F8_E5M2(1, Kind.OTHER), F8_E4M3(1, Kind.OTHER),
-    I16(2, Kind.INTEGER), U16(2, Kind.INTEGER), F16(2, Kind.FLOAT), BF16(2, Kind.FLOAT),
-    I32(4, Kind.INTEGER), U32(4, Kind.INTEGER), F32(4, Kind.FLOAT),
-    I64(8, Kind.INTEGER), U64(8, Kind.INTEGER), F64(8, Kind.FLOAT);
+    /** Boolean, one byte (carried only). */
+    BOOL(1, Kind.OTHER),
+    /** Unsigned 8-bit integer. */
+    U8(1, Kind.INTEGER),
+    /** Signed 8-bit integer. */
+    I8(1, Kind.INTEGER),
+    /** 8-bit float, 5 exponent and 2 mantissa bits (carried only). */
+    F8_E5M2(1, Kind.OTHER),
+    /** 8-bit float, 4 exponent and 3 mantissa bits (carried only). */
+    F8_E4M3(1, Kind.OTHER),
+    /** Signed 16-bit integer. */
+    I16(2, Kind.INTEGER),
+    /** Unsigned 16-bit integer. */
+    U16(2, Kind.INTEGER),
+    /** IEEE half precision; converts to float32 exactly. */
+    F16(2, Kind.FLOAT),
+    /** bfloat16 (float32's upper 16 bits); converts to float32 exactly. */
+    BF16(2, Kind.FLOAT),
+    /** Signed 32-bit integer (read as long, written). */
+    I32(4, Kind.INTEGER),
+    /** Unsigned 32-bit integer. */
+    U32(4, Kind.INTEGER),
+    /** IEEE single precision, the library's own type (read and written). */
+    F32(4, Kind.FLOAT),
+    /** Signed 64-bit integer (read as long, written). */
+    I64(8, Kind.INTEGER),
+    /** Unsigned 64-bit integer. */
+    U64(8, Kind.INTEGER),
+    /** IEEE double precision; converts to float32 rounded to nearest. */
+    F64(8, Kind.FLOAT);
 
     /** What a dtype's values are, as far as this library is concerned. */
     enum Kind { FLOAT, INTEGER, OTHER }
@@ -23,12 +49,20 @@ public enum DType {
         this.kind = kind;
     }
 
-    /** Bytes per element. */
+    /**
+     * The size of one element.
+     *
+     * @return bytes per element: 1, 2, 4 or 8
+     */
     public int bytes() {
         return bytes;
     }
 
-    /** Whether the values convert to float32: F16, BF16 and F32 exactly, F64 rounded to nearest. */
+    /**
+     * Whether the values convert to float32 ({@link SafetensorsEntry#toTensor()}).
+     *
+     * @return true for F16, BF16 and F32 (exactly) and F64 (rounded to nearest)
+     */
     public boolean isFloat() {
         return kind == Kind.FLOAT;
     }

@@ -21,6 +21,8 @@ import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
 import com.google.gson.stream.MalformedJsonException;
 
+import org.jspecify.annotations.Nullable;
+
 import jlstm.Tensor;
 import jlstm.internal.io.AtomicFiles;
 
@@ -55,7 +57,14 @@ public final class Safetensors {
 
     /** The parsed contents of a file: tensors in header order and the optional string metadata. */
     public record Contents(Map<String, SafetensorsEntry> entries, Map<String, String> metadata) {
-        /** The entry of a name, or an error naming the file when it is absent. */
+        /**
+         * The entry of a name, or an error naming the file when it is absent.
+         *
+         * @param file the file read, for the message
+         * @param name the tensor's name
+         * @return the entry
+         * @throws SafetensorsFormatException if the file has no tensor of that name
+         */
         public SafetensorsEntry require(Path file, String name) throws SafetensorsFormatException {
             SafetensorsEntry e = entries.get(name);
             if (e == null) {
@@ -69,8 +78,14 @@ public final class Safetensors {
      * Reads and validates a file's header and maps its data: tensors are views of the
      * memory-mapped file, read from disk only when their values are asked for, so files of any
      * size open at once (each tensor's values must still fit one Java array to be converted).
+     *
+     * @param file a safetensors file
+     * @throws IOException                 if the file cannot be read
+     * @throws SafetensorsFormatException if it is not valid safetensors (the message says where)
+     * @return the entries in header order and the metadata (empty when the file has none)
      */
     public static Contents read(Path file) throws IOException {
+        java.util.Objects.requireNonNull(file, "file");
         return read(file, MAX_CHUNK_BYTES);
     }
 
@@ -112,7 +127,14 @@ public final class Safetensors {
         }
     }
 
-    /** Parses and validates the bytes of a whole safetensors file held in memory; {@code file} names it in messages. */
+    /**
+     * Parses and validates the bytes of a whole safetensors file held in memory.
+     *
+     * @param file names the bytes in messages (nothing is read from it)
+     * @param all  the file's bytes: header length, JSON header, data (entries alias this array)
+     * @return the entries in header order and the metadata
+     * @throws SafetensorsFormatException if the bytes are not valid safetensors
+     */
     public static Contents parse(Path file, byte[] all) throws SafetensorsFormatException {
         if (all.length < 8) {
             throw new SafetensorsFormatException(file, "truncated: " + all.length
@@ -148,6 +170,11 @@ public final class Safetensors {
     /**
      * Reads a file whose tensors are all of float types, as name → float32 tensor in header order
      * (F16, BF16 and F64 are converted; see {@link SafetensorsEntry#toTensor()}).
+     *
+     * @param file a safetensors file
+     * @throws IOException                 if the file cannot be read
+     * @throws SafetensorsFormatException if it is not valid safetensors (the message says where) or holds a non-float tensor
+     * @return name → new dense tensor, in header order
      */
     public static Map<String, Tensor> readFloatTensors(Path file) throws IOException {
         Contents c = read(file);
@@ -158,7 +185,15 @@ public final class Safetensors {
         return out;
     }
 
-    /** An entry's values as float32, errors naming the file (a non-float dtype, too large for the heap). */
+    /**
+     * An entry's values as float32, errors naming the file.
+     *
+     * @param file the file the entry came from, for messages
+     * @param e    the entry
+     * @return a new dense tensor of the entry's shape
+     * @throws SafetensorsFormatException if the dtype is not a float type or the values exceed one array
+     * @throws jlstm.InsufficientMemoryException if the heap cannot hold the values
+     */
     public static Tensor floatTensor(Path file, SafetensorsEntry e) throws SafetensorsFormatException {
         if (!e.dtype().isFloat()) {
             throw new SafetensorsFormatException(file, "tensor '" + e.name() + "' has dtype " + e.dtype()
@@ -368,8 +403,18 @@ public final class Safetensors {
         }
     }
 
-    /** Writes F32 tensors (in map order) and string metadata, atomically. */
-    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+    /**
+     * Writes F32 tensors (in map order) and string metadata, atomically (as {@link #writeEntries}).
+     *
+     * @param file     the file to write (replaced if it exists)
+     * @param tensors  name → tensor, shared until written (a view over a slice or a buffer is copied)
+     * @param metadata string pairs for the header's {@code __metadata__}, or null for none
+     * @throws IOException if the file cannot be written
+     */
+    public static void write(Path file, Map<String, Tensor> tensors, @Nullable Map<String, String> metadata)
+            throws IOException {
+        java.util.Objects.requireNonNull(file, "file");
+        java.util.Objects.requireNonNull(tensors, "tensors");
         List<SafetensorsEntry> entries = new ArrayList<>();
         tensors.forEach((name, t) -> entries.add(SafetensorsEntry.of(name, t)));
         writeEntries(file, entries, metadata);
@@ -377,11 +422,18 @@ public final class Safetensors {
 
     /**
      * Writes entries (in list order) and string metadata. The file appears complete or not at all
-     * ({@link AtomicFiles}: a temporary file in the same folder renamed over {@code file}; a new file
-     * gets the usual permissions, a replaced one keeps its mode).
+     * (a temporary file in the same folder renamed over {@code file}; a new file gets the usual
+     * permissions, a replaced one keeps its mode).
+     *
+     * @param file     the file to write (replaced if it exists)
+     * @param entries  the tensors; names must be distinct
+     * @param metadata string pairs for the header's {@code __metadata__}, or null for none
+     * @throws IOException if the file cannot be written
      */
-    public static void writeEntries(Path file, List<SafetensorsEntry> entries, Map<String, String> metadata)
+    public static void writeEntries(Path file, List<SafetensorsEntry> entries, @Nullable Map<String, String> metadata)
             throws IOException {
+        java.util.Objects.requireNonNull(file, "file");
+        java.util.Objects.requireNonNull(entries, "entries");
         java.io.StringWriter headerText = new java.io.StringWriter();
         try (JsonWriter w = new JsonWriter(headerText)) {
             w.beginObject();

@@ -62,7 +62,7 @@ public final class SafetensorsEntry {
         this.name = name;
         this.dtype = DType.F32;
         this.shape = t.shape();
-        this.values = t.data();
+        this.values = t.dense().data();
         this.chunks = new ByteBuffer[0];
         this.byteSize = (long) values.length * Float.BYTES; // long: 2 GiB of bytes is only 2²⁹ floats
     }
@@ -71,38 +71,70 @@ public final class SafetensorsEntry {
      * An F32 entry over a tensor's values, without a copy: they are converted to little-endian
      * bytes a piece at a time as the entry is written, so writing a file of any size costs no
      * second copy of its tensors (and no 2 GiB limit per tensor). The tensor must not change until
-     * the entry is written.
+     * the entry is written. A view over a slice or a buffer is copied once, here.
+     *
+     * @param name the tensor's name in the header
+     * @param t    the values, float32
+     * @return an F32 entry of the tensor's shape
+     * @throws NullPointerException if an argument is null
      */
     public static SafetensorsEntry of(String name, Tensor t) {
+        java.util.Objects.requireNonNull(name, "name");
+        java.util.Objects.requireNonNull(t, "t");
         return new SafetensorsEntry(name, t);
     }
 
-    /** The tensor's name in the header. */
+    /**
+     * The tensor's name in the header.
+     *
+     * @return the name, e.g. {@code weight_ih_l0}
+     */
     public String name() {
         return name;
     }
 
-    /** Element type. */
+    /**
+     * The element type.
+     *
+     * @return the dtype as stored
+     */
     public DType dtype() {
         return dtype;
     }
 
-    /** Dimensions, row-major (a copy). */
+    /**
+     * The dimensions, row-major.
+     *
+     * @return a copy of the shape
+     */
     public int[] shape() {
         return shape.clone();
     }
 
-    /** Number of elements. */
+    /**
+     * The number of elements.
+     *
+     * @return the product of the shape
+     */
     public long numel() {
         return Tensor.numel(shape);
     }
 
-    /** Bytes of data: numel · dtype size. */
+    /**
+     * The size of the data.
+     *
+     * @return bytes: numel · dtype size
+     */
     public long byteSize() {
         return byteSize;
     }
 
-    /** A copy of the raw little-endian bytes (at most 2 GiB). */
+    /**
+     * A copy of the raw little-endian bytes (at most 2 GiB).
+     *
+     * @return a new array of {@link #byteSize()} bytes
+     * @throws IllegalArgumentException if the data is larger than one array holds
+     */
     public byte[] bytes() {
         if (byteSize > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("tensor '" + name + "' has " + byteSize + " bytes, too many for one array");
@@ -126,6 +158,7 @@ public final class SafetensorsEntry {
      * The values as a float32 tensor: F32 as stored, F16 and BF16 widened exactly, F64 rounded to
      * the nearest float. Other dtypes are refused (no silent reinterpretation of integers).
      *
+     * @return a new dense tensor of the entry's shape (a copy: it does not alias the file)
      * @throws IllegalArgumentException for a non-float dtype or more values than one array holds
      * @throws jlstm.InsufficientMemoryException when the heap cannot hold the values
      */
@@ -188,7 +221,13 @@ public final class SafetensorsEntry {
         return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 
-    /** The values of an integer entry (I8 … I64, U8 … U64; U64 above 2⁶³ − 1 wraps) as longs. */
+    /**
+     * The values of an integer entry (I8 … I64, U8 … U64; U64 above 2⁶³ − 1 wraps) as longs.
+     *
+     * @return a new array of {@link #numel()} values
+     * @throws IllegalArgumentException for a float, BOOL or F8 dtype, or more values than one array holds
+     * @throws jlstm.InsufficientMemoryException when the heap cannot hold the values
+     */
     public long[] toLongs() {
         if (dtype.isFloat() || dtype == DType.BOOL || dtype == DType.F8_E4M3 || dtype == DType.F8_E5M2) {
             throw new IllegalArgumentException("tensor '" + name + "' is " + dtype + ", expected an integer type");

@@ -23,11 +23,27 @@ public final class Adam extends BaseOptimizer {
     private final Map<String, Tensor> firstMoment = new LinkedHashMap<>();  // name → m, the parameter's shape
     private final Map<String, Tensor> secondMoment = new LinkedHashMap<>(); // name → v, the parameter's shape
 
-    /** Adam with PyTorch's defaults β = (0.9, 0.999), eps = 1e-8, no weight decay. */
+    /**
+     * Adam with PyTorch's defaults β = (0.9, 0.999), eps = 1e-8, no weight decay.
+     *
+     * @param learningRate lr, &gt; 0
+     * @throws IllegalArgumentException if {@code learningRate} is not positive
+     */
     public Adam(double learningRate) {
         this(learningRate, 0.9, 0.999, 1e-8, 0);
     }
 
+    /**
+     * Adam with every hyper-parameter (PyTorch's names: {@code lr}, {@code betas}, {@code eps},
+     * {@code weight_decay}).
+     *
+     * @param learningRate lr, &gt; 0
+     * @param beta1        decay of the first moment, in [0, 1)
+     * @param beta2        decay of the second moment, in [0, 1)
+     * @param eps          added to the denominator, ≥ 0
+     * @param weightDecay  L2 penalty, ≥ 0
+     * @throws IllegalArgumentException if a value is out of range (the message lists them)
+     */
     public Adam(double learningRate, double beta1, double beta2, double eps, double weightDecay) {
         super(learningRate);
         if (!(learningRate > 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps >= 0)
@@ -64,6 +80,8 @@ public final class Adam extends BaseOptimizer {
 
     @Override
     public void step(Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
+        java.util.Objects.requireNonNull(parameters, "parameters");
+        java.util.Objects.requireNonNull(gradients, "gradients");
         steps++;
         double biasCorrection1 = 1 - Math.pow(beta1, steps);
         double biasCorrection2 = 1 - Math.pow(beta2, steps);
@@ -73,7 +91,7 @@ public final class Adam extends BaseOptimizer {
             Tensor p = Optimizer.requireParameter(parameters, e.getKey(), e.getValue());
             float[] m = firstMoment.computeIfAbsent(e.getKey(), k -> Tensor.zeros(p.shape())).data();
             float[] v = secondMoment.computeIfAbsent(e.getKey(), k -> Tensor.zeros(p.shape())).data();
-            update(p.data(), e.getValue().data(), m, v, p.numel(), beta1, beta2, stepSize, biasCorrection2Sqrt, eps,
+            update(p.data(), e.getValue().dense().data(), m, v, p.numel(), beta1, beta2, stepSize, biasCorrection2Sqrt, eps,
                     weightDecay);
         }
     }
@@ -81,6 +99,18 @@ public final class Adam extends BaseOptimizer {
     /**
      * The per-element rule (one element, one thread on a GPU). Arrays have n elements each:
      * p is updated in place, g read only, m and v updated in place.
+     *
+     * @param p                   parameter, updated in place
+     * @param g                   gradient, read only
+     * @param m                   first moment, updated in place
+     * @param v                   second moment, updated in place
+     * @param n                   elements to update (each array holds at least n)
+     * @param beta1               β1
+     * @param beta2               β2
+     * @param stepSize            lr / (1 − β1ᵗ)
+     * @param biasCorrection2Sqrt √(1 − β2ᵗ)
+     * @param eps                 added to the denominator
+     * @param weightDecay         L2 penalty added to the gradient
      */
     public static void update(float[] p, float[] g, float[] m, float[] v, int n, double beta1, double beta2,
                               double stepSize, double biasCorrection2Sqrt, double eps, double weightDecay) {

@@ -5,9 +5,16 @@ import java.util.Map;
 
 /** What every optimizer keeps the same way: the learning rate, the step count and their metadata. */
 abstract class BaseOptimizer implements Optimizer {
+    /** The learning rate of the next step, &gt; 0. */
     protected double learningRate;
+    /** The number of steps taken (restored with the state). */
     protected long steps;
 
+    /**
+     * An optimizer at step 0.
+     *
+     * @param learningRate the initial rate (checked by the subclass)
+     */
     protected BaseOptimizer(double learningRate) {
         this.learningRate = learningRate;
     }
@@ -30,7 +37,11 @@ abstract class BaseOptimizer implements Optimizer {
         this.learningRate = learningRate;
     }
 
-    /** The metadata every optimizer writes (name, step count, learning rate); subclasses add theirs. */
+    /**
+     * The metadata every optimizer writes (name, step count, learning rate); subclasses add theirs.
+     *
+     * @return a new, modifiable map
+     */
     protected Map<String, String> commonMetadata() {
         Map<String, String> out = new LinkedHashMap<>();
         out.put("optimizer", name());
@@ -39,7 +50,13 @@ abstract class BaseOptimizer implements Optimizer {
         return out;
     }
 
-    /** Checks that saved state belongs to this optimizer and returns its step count. */
+    /**
+     * Checks that saved state belongs to this optimizer and returns its step count.
+     *
+     * @param metadata the saved state's metadata
+     * @return the saved step count
+     * @throws IllegalArgumentException if the state is another optimizer's or its step count is invalid
+     */
     protected long restoredSteps(Map<String, String> metadata) {
         if (!name().equals(metadata.get("optimizer"))) {
             throw new IllegalArgumentException("optimizer state is for '" + metadata.get("optimizer") + "', not "

@@ -14,6 +14,8 @@ import jlstm.Tensor;
 import jlstm.io.Safetensors;
 import jlstm.io.SafetensorsEntry;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A training checkpoint in one safetensors file:
  * <ul>
@@ -58,25 +60,54 @@ public record Checkpoint(LstmParameters lstm, Tensor headWeight, Tensor headBias
      *                   A value contradicting the file's is refused.
      * @param headMode   null: the file's {@code head.mode}, else {@link LinearHead.Mode#LAST_STEP}
      */
-    public record Options(String headPrefix, String lstmPrefix, Boolean batchFirst, LinearHead.Mode headMode) {
-        /** Everything from the file (or the defaults). */
+    public record Options(@Nullable String headPrefix, @Nullable String lstmPrefix, @Nullable Boolean batchFirst,
+                          LinearHead.@Nullable Mode headMode) {
+        /**
+         * Everything from the file (or the defaults).
+         *
+         * @return options with every component null
+         */
         public static Options fromFile() {
             return new Options(null, null, null, null);
         }
 
-        public Options withHeadPrefix(String prefix) {
+        /**
+         * With the head's module name.
+         *
+         * @param prefix the head's module name, e.g. {@code fc}; null for {@code head} or the only fitting linear layer
+         * @return new options; these are unchanged
+         */
+        public Options withHeadPrefix(@Nullable String prefix) {
             return new Options(prefix, lstmPrefix, batchFirst, headMode);
         }
 
-        public Options withLstmPrefix(String prefix) {
+        /**
+         * With the LSTM's module prefix.
+         *
+         * @param prefix the LSTM's module prefix, e.g. {@code encoder.lstm}; null for the only LSTM
+         * @return new options; these are unchanged
+         */
+        public Options withLstmPrefix(@Nullable String prefix) {
             return new Options(headPrefix, prefix, batchFirst, headMode);
         }
 
+        /**
+         * With the input layout.
+         *
+         * @param value true for inputs [B, T, I], false for [T, B, I] (refused if the file says otherwise)
+         * @return new options; these are unchanged
+         */
         public Options withBatchFirst(boolean value) {
             return new Options(headPrefix, lstmPrefix, value, headMode);
         }
 
-        public Options withHeadMode(LinearHead.Mode mode) {
+        /**
+         * With the head's mode.
+         *
+         * @param mode which steps the head reads; null for the file's, else last step
+         * @return new options; these are unchanged
+         */
+        public Options withHeadMode(LinearHead.@Nullable Mode mode) {
             return new Options(headPrefix, lstmPrefix, batchFirst, mode);
         }
     }
@@ -84,12 +115,16 @@ public record Checkpoint(LstmParameters lstm, Tensor headWeight, Tensor headBias
     private static final String OPTIMIZER_PREFIX = "optimizer.";
 
     /**
-     * Writes a checkpoint atomically.
+     * Writes a checkpoint atomically: the model's parameters under PyTorch names, its layout and
+     * head mode in the metadata, and the optimizer's state under {@code optimizer.*}.
      *
+     * @param file      the file to write (replaced if it exists)
+     * @param model     the model (brought up to date from the device first)
      * @param optimizer whose state to include, or null
      * @param metadata  extra metadata (task, epoch, …); the format's own keys are added
+     * @throws IOException if the file cannot be written
      */
-    public static void save(Path file, SequenceModel model, Optimizer optimizer, Map<String, String> metadata)
+    public static void save(Path file, SequenceModel model, @Nullable Optimizer optimizer, Map<String, String> metadata)
             throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>(model.parameters());
         Map<String, String> meta = new LinkedHashMap<>();
@@ -108,6 +143,12 @@ public record Checkpoint(LstmParameters lstm, Tensor headWeight, Tensor headBias
     /**
      * Reads a checkpoint; errors name the file and what is wrong (not safetensors, no LSTM
      * parameters, no head, inconsistent shapes).
+     *
+     * @param file a safetensors file
+     * @return the checkpoint, layout and head mode from the file's metadata
+     * @throws IOException              if the file cannot be read or is not valid safetensors
+     * @throws IllegalArgumentException naming the file and what is wrong; when the head is not
+     *                                  found, the message lists the linear layers the file holds
      */
     public static Checkpoint load(Path file) throws IOException {
         return load(file, Options.fromFile());
@@ -116,10 +157,16 @@ public record Checkpoint(LstmParameters lstm, Tensor headWeight, Tensor headBias
     /**
      * Reads a checkpoint or a PyTorch export of an LSTM + Linear module (see the class comment).
      *
+     * @param file    a safetensors file
+     * @param options prefixes, layout and head mode where the file does not say (or to override it)
+     * @return the checkpoint
+     * @throws IOException              if the file cannot be read or is not valid safetensors
      * @throws IllegalArgumentException naming the file and what is wrong; when the head is not
      *                                  found, the message lists the linear layers the file holds
      */
     public static Checkpoint load(Path file, Options options) throws IOException {
+        java.util.Objects.requireNonNull(file, "file");
+        java.util.Objects.requireNonNull(options, "options");
         Safetensors.Contents contents = Safetensors.read(file);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (SafetensorsEntry e : contents.entries().values()) {
@@ -232,7 +279,11 @@ public record Checkpoint(LstmParameters lstm, Tensor headWeight, Tensor headBias
         return sb.toString();
     }
 
-    /** A new head holding this checkpoint's tensors. */
+    /**
+     * A new head holding this checkpoint's tensors.
+     *
+     * @return a head sharing {@link #headWeight()} and {@link #headBias()}
+     */
     public LinearHead head() {
         return new LinearHead(headWeight, headBias, headMode);
     }

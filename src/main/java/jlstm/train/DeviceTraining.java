@@ -90,7 +90,7 @@ final class DeviceTraining implements AutoCloseable {
         if (x.rank() != 3) {
             throw new IllegalArgumentException("x must be [T, B, I], got " + x.shapeString());
         }
-        double value = step.step(x.dim(0), x.dim(1), x.data(), target.data(), optimizer.learningRate(), steps + 1,
+        double value = step.step(x.dim(0), x.dim(1), x.dense().data(), target.dense().data(), optimizer.learningRate(), steps + 1,
                 maxGradNorm);
         steps++;
         hostStale = true;

@@ -13,12 +13,20 @@ package jlstm.train;
 public record EpochRecord(int epoch, double trainLoss, double validationLoss, double learningRate, int sequences,
                           double seconds) {
 
-    /** Training throughput: sequences per second. */
+    /**
+     * Training throughput.
+     *
+     * @return sequences per second
+     */
     public double sequencesPerSecond() {
         return sequences / Math.max(seconds, 1e-9);
     }
 
-    /** Whether a validation loss was computed. */
+    /**
+     * Whether a validation loss was computed.
+     *
+     * @return false when {@link #validationLoss()} is NaN
+     */
     public boolean hasValidation() {
         return !Double.isNaN(validationLoss);
     }

@@ -27,7 +27,11 @@ public interface FitCallback {
     default void batchDone(int sequences, double loss, double meanLoss, int epochSequences) {
     }
 
-    /** After an epoch, with its record (validation included); the record is in the history already. */
+    /**
+     * After an epoch; the record is in the history already.
+     *
+     * @param record the epoch's losses (validation included), rate and time
+     */
     default void epochDone(EpochRecord record) {
     }
 }

@@ -16,9 +16,14 @@ public final class GradientClipping {
      * Scales all gradients together, in place, so that their joint 2-norm is at most
      * {@code maxNorm}: when the norm n exceeds it, each is multiplied by maxNorm / (n + 1e-6).
      *
+     * @param gradients the gradients, each {@linkplain Tensor#isDense() dense} (scaled in place)
+     * @param maxNorm   the largest joint norm, &gt; 0
      * @return the joint norm before clipping
+     * @throws IllegalArgumentException if {@code maxNorm} is not positive
+     * @throws IllegalStateException    if a gradient is a view over a slice or a buffer
      */
     public static double clipByGlobalNorm(Collection<Tensor> gradients, double maxNorm) {
+        java.util.Objects.requireNonNull(gradients, "gradients");
         if (!(maxNorm > 0)) {
             throw new IllegalArgumentException("max norm must be > 0, got " + maxNorm);
         }

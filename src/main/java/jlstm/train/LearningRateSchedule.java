@@ -15,6 +15,8 @@ package jlstm.train;
 public interface LearningRateSchedule {
 
     /**
+     * The rate of one epoch.
+     *
      * @param baseRate the optimizer's learning rate when the fit started
      * @param epoch    the epoch about to run, from 1 (counting a resumed run's earlier epochs)
      * @param epochs   the last epoch of the fit
@@ -22,7 +24,11 @@ public interface LearningRateSchedule {
      */
     double rate(double baseRate, int epoch, int epochs);
 
-    /** The base rate throughout (the default). */
+    /**
+     * The base rate throughout (the default).
+     *
+     * @return a constant schedule
+     */
     static LearningRateSchedule constant() {
         return (base, epoch, epochs) -> base;
     }
@@ -32,6 +38,8 @@ public interface LearningRateSchedule {
      *
      * @param every epochs between decays (≥ 1)
      * @param gamma factor per decay, in (0, 1]
+     * @return the schedule
+     * @throws IllegalArgumentException if {@code every} is below 1 or {@code gamma} outside (0, 1]
      */
     static LearningRateSchedule step(int every, double gamma) {
         if (every < 1) {
@@ -47,6 +55,8 @@ public interface LearningRateSchedule {
      * Cosine decay over the fit: base·½(1 + cos(π·(e−1)/E)) for epoch e of E, from the base rate
      * at the first epoch towards 0 (as PyTorch's {@code CosineAnnealingLR(T_max=E)} stepped per
      * epoch).
+     *
+     * @return the schedule
      */
     static LearningRateSchedule cosine() {
         return (base, epoch, epochs) -> base * 0.5 * (1 + Math.cos(Math.PI * (epoch - 1) / epochs));
@@ -57,8 +67,13 @@ public interface LearningRateSchedule {
      * {@code after} (which sees the epochs as they are, so a cosine continues from where it stands).
      *
      * @param warmUpEpochs epochs of the ramp (≥ 0)
+     * @param after        the schedule from epoch warmUpEpochs + 1 on
+     * @return the schedule
+     * @throws IllegalArgumentException if {@code warmUpEpochs} is negative
+     * @throws NullPointerException     if {@code after} is null
      */
     static LearningRateSchedule warmUp(int warmUpEpochs, LearningRateSchedule after) {
+        java.util.Objects.requireNonNull(after, "after");
         if (warmUpEpochs < 0) {
             throw new IllegalArgumentException("warm-up: epochs must be 0 or more, got " + warmUpEpochs);
         }

@@ -6,6 +6,8 @@ import jlstm.LstmConfig;
 import jlstm.LstmOutput;
 import jlstm.Tensor;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A linear layer on the LSTM's output, as {@code torch.nn.Linear(F, O)}: out = y · Wᵀ + b, with
  * weight W [O, F] and bias b [O] (checkpoint names {@code head.weight}, {@code head.bias}).
@@ -37,12 +39,26 @@ public final class LinearHead {
     private final Tensor weight; // [O, F]
     private final Tensor bias;   // [O]
     private final Mode mode;
-    private Tensor lastInput;    // rows the last forward read: [R, F], R = B or T·B
-    private int[] lastYShape;    // shape of the y of the last forward
-    private int[] lastSteps;     // last-step mode: the step read per batch row, [B]
+    private @Nullable Tensor lastInput;    // rows the last forward read: [R, F], R = B or T·B
+    private int @Nullable [] lastYShape;    // shape of the y of the last forward
+    private int @Nullable [] lastSteps;     // last-step mode: the step read per batch row, [B]
 
-    /** A head with the given tensors (kept, not copied): weight [O, F], bias [O]. */
+    /**
+     * A head with the given tensors, kept, not copied (optimizers update them in place; a view
+     * over a slice or a buffer is copied once, here).
+     *
+     * @param weight W [O, F], O, F ≥ 1
+     * @param bias   b [O]
+     * @param mode   which steps of y the head reads
+     * @throws IllegalArgumentException if the shapes disagree
+     * @throws NullPointerException     if an argument is null
+     */
     public LinearHead(Tensor weight, Tensor bias, Mode mode) {
+        java.util.Objects.requireNonNull(weight, "weight");
+        java.util.Objects.requireNonNull(bias, "bias");
+        java.util.Objects.requireNonNull(mode, "mode");
+        weight = weight.dense();
+        bias = bias.dense();
         if (weight.rank() != 2 || bias.rank() != 1 || bias.dim(0) != weight.dim(0) || weight.numel() == 0) {
             throw new IllegalArgumentException("head: expected weight [O, F] and bias [O], got " + weight.shapeString()
                     + " and " + bias.shapeString());
@@ -55,6 +71,13 @@ public final class LinearHead {
     /**
      * PyTorch's default initialisation of {@code nn.Linear}: weight and bias from U(−1/√F, 1/√F),
      * seeded (not PyTorch's RNG stream).
+     *
+     * @param features F, the width of the LSTM output read, ≥ 1
+     * @param outputs  O, ≥ 1
+     * @param mode     which steps the head reads
+     * @param seed     seed of the draw
+     * @return a new head
+     * @throws IllegalArgumentException if a size is below 1
      */
     public static LinearHead initialize(int features, int outputs, Mode mode, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -72,29 +95,60 @@ public final class LinearHead {
     /**
      * A new head for an LSTM's output: F is the LSTM's output width (H, 2·H bidirectional, or the
      * projection size), so it need not be worked out by hand.
+     *
+     * @param lstm    the config of the LSTM the head reads
+     * @param outputs O, ≥ 1
+     * @param mode    which steps the head reads
+     * @param seed    seed of the draw
+     * @return a new head of F = {@link LstmConfig#outputSize()}
+     * @throws IllegalArgumentException if {@code outputs} is below 1
      */
     public static LinearHead initialize(LstmConfig lstm, int outputs, Mode mode, long seed) {
+        java.util.Objects.requireNonNull(lstm, "lstm");
         return initialize(lstm.outputSize(), outputs, mode, seed);
     }
 
-    /** W [O, F]; its data is live (optimizers update it in place). */
+    /**
+     * The weight; its data is live (optimizers update it in place).
+     *
+     * @return W [O, F]
+     */
     public Tensor weight() {
         return weight;
     }
 
-    /** b [O]; live. */
+    /**
+     * The bias; live.
+     *
+     * @return b [O]
+     */
     public Tensor bias() {
         return bias;
     }
 
+    /**
+     * Which steps the head reads.
+     *
+     * @return the mode
+     */
     public Mode mode() {
         return mode;
     }
 
+    /**
+     * The width of the LSTM output the head reads.
+     *
+     * @return F
+     */
     public int features() {
         return weight.dim(1);
     }
 
+    /**
+     * The width of the head's output.
+     *
+     * @return O
+     */
     public int outputs() {
         return weight.dim(0);
     }
@@ -104,6 +158,7 @@ public final class LinearHead {
      *
      * @param y the LSTM's output, time-major [T, B, F]
      * @return [B, O] in last-step mode, [T, B, O] in every-step mode
+     * @throws IllegalArgumentException if y is not [T, B, F]
      */
     public Tensor forward(Tensor y) {
         return forward(y, null);
@@ -114,8 +169,11 @@ public final class LinearHead {
      *
      * @param y       time-major [T, B, F]
      * @param lengths [B], each in [1, T], or null for all T: the last-step head reads y[len_b − 1, b]
+     * @return [B, O] in last-step mode, [T, B, O] in every-step mode
+     * @throws IllegalArgumentException if y is not [T, B, F] or a length is out of range
      */
-    public Tensor forward(Tensor y, int[] lengths) {
+    public Tensor forward(Tensor y, int @Nullable [] lengths) {
+        y = java.util.Objects.requireNonNull(y, "y").dense();
         int[] steps = stepsRead(y, lengths);
         Tensor rows = rowsRead(y, steps);
         lastInput = rows;
@@ -130,6 +188,7 @@ public final class LinearHead {
      *
      * @param y the LSTM's output, time-major [T, B, F]
      * @return [B, O] in last-step mode, [T, B, O] in every-step mode
+     * @throws IllegalArgumentException if y is not [T, B, F]
      */
     public Tensor apply(Tensor y) {
         return apply(y, null);
@@ -140,8 +199,11 @@ public final class LinearHead {
      *
      * @param y       time-major [T, B, F]
      * @param lengths [B], each in [1, T], or null for all T
+     * @return [B, O] in last-step mode, [T, B, O] in every-step mode
+     * @throws IllegalArgumentException if y is not [T, B, F] or a length is out of range
      */
-    public Tensor apply(Tensor y, int[] lengths) {
+    public Tensor apply(Tensor y, int @Nullable [] lengths) {
+        y = java.util.Objects.requireNonNull(y, "y").dense();
         return affine(rowsRead(y, stepsRead(y, lengths)), y);
     }
 
@@ -150,8 +212,13 @@ public final class LinearHead {
      * with the B of hn [L·D, B, R]. A batch-first y [B, T, F] is refused with the shape expected
      * (convert it with {@code y.swapFirstTwoAxes()}), except when T = B, where the shapes alone
      * cannot tell.
+     *
+     * @param out an LSTM's output
+     * @return [B, O] in last-step mode, [T, B, O] in every-step mode
+     * @throws IllegalArgumentException if y is batch-first or not [T, B, F]
      */
     public Tensor apply(LstmOutput out) {
+        java.util.Objects.requireNonNull(out, "out");
         requireTimeMajor(out);
         return apply(out.y());
     }
@@ -168,7 +235,7 @@ public final class LinearHead {
     }
 
     /** Last-step mode: the step read in each batch row (len_b − 1, or T − 1); null in every-step mode. */
-    private int[] stepsRead(Tensor y, int[] lengths) {
+    private int @Nullable [] stepsRead(Tensor y, int @Nullable [] lengths) {
         if (y.rank() != 3 || y.dim(2) != features()) {
             throw new IllegalArgumentException("head: LSTM output has shape " + y.shapeString() + ", expected [T, B, "
                     + features() + "]");
@@ -193,7 +260,7 @@ public final class LinearHead {
     }
 
     /** The rows of y the head reads: [B, F] (y[steps[b], b] in last-step mode) or [T·B, F]. */
-    private Tensor rowsRead(Tensor y, int[] steps) {
+    private Tensor rowsRead(Tensor y, int @Nullable [] steps) {
         int batch = y.dim(1), f = features();
         if (mode == Mode.LAST_STEP) {
             float[] rows = new float[batch * f];
@@ -232,8 +299,12 @@ public final class LinearHead {
      * Gradients of the last {@link #forward}.
      *
      * @param dOut d loss / d output: [B, O] or [T, B, O] as forward returned
+     * @return the gradients of W, b and y (new tensors)
+     * @throws IllegalStateException    if no {@link #forward} came first
+     * @throws IllegalArgumentException if dOut's size is not the output's
      */
     public Gradients backward(Tensor dOut) {
+        dOut = java.util.Objects.requireNonNull(dOut, "dOut").dense();
         if (lastInput == null) {
             throw new IllegalStateException("head: backward needs a forward first");
         }

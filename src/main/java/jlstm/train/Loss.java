@@ -5,7 +5,11 @@ import jlstm.Tensor;
 /** A training objective: prediction and target in, scalar loss and its gradient out. */
 public interface Loss {
 
-    /** The loss's name for logs and checkpoints, e.g. {@code mse}. */
+    /**
+     * The loss's name for logs and checkpoints.
+     *
+     * @return e.g. {@code mse} or {@code cross_entropy}
+     */
     String name();
 
     /**
@@ -13,6 +17,8 @@ public interface Loss {
      *
      * @param prediction the model's output, e.g. [B, O]
      * @param target     what it should have been; see each loss for the expected shape
+     * @return the mean loss and its gradient (the prediction's shape)
+     * @throws IllegalArgumentException if the shapes do not fit the loss
      */
     LossValue compute(Tensor prediction, Tensor target);
 }

@@ -16,12 +16,14 @@ public final class MeanSquaredError implements Loss {
     /** @param target the shape of {@code prediction} */
     @Override
     public LossValue compute(Tensor prediction, Tensor target) {
+        java.util.Objects.requireNonNull(prediction, "prediction");
+        java.util.Objects.requireNonNull(target, "target");
         if (!prediction.hasShape(target.shape())) {
             throw new IllegalArgumentException("mse: prediction " + prediction.shapeString() + " and target "
                     + target.shapeString() + " differ in shape");
         }
-        float[] p = prediction.data();
-        float[] t = target.data();
+        float[] p = prediction.dense().data();
+        float[] t = target.dense().data();
         int n = p.length;
         float[] grad = new float[n];
         double sum = 0;

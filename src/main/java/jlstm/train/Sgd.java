@@ -5,6 +5,8 @@ import java.util.Map;
 
 import jlstm.Tensor;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Stochastic gradient descent with momentum, with the update rule of {@code torch.optim.SGD}
  * (dampening 0, no Nesterov):
@@ -19,6 +21,14 @@ public final class Sgd extends BaseOptimizer {
     private final double weightDecay;
     private final Map<String, Tensor> momentumBuffer = new LinkedHashMap<>(); // name → buf, the parameter's shape
 
+    /**
+     * SGD with PyTorch's hyper-parameters {@code lr}, {@code momentum}, {@code weight_decay}.
+     *
+     * @param learningRate lr, &gt; 0
+     * @param momentum     ≥ 0; 0 keeps no buffer
+     * @param weightDecay  L2 penalty, ≥ 0
+     * @throws IllegalArgumentException if a value is out of range
+     */
     public Sgd(double learningRate, double momentum, double weightDecay) {
         super(learningRate);
         if (!(learningRate > 0) || !(momentum >= 0) || !(weightDecay >= 0)) {
@@ -44,6 +54,8 @@ public final class Sgd extends BaseOptimizer {
 
     @Override
     public void step(Map<String, Tensor> parameters, Map<String, Tensor> gradients) {
+        java.util.Objects.requireNonNull(parameters, "parameters");
+        java.util.Objects.requireNonNull(gradients, "gradients");
         steps++;
         for (Map.Entry<String, Tensor> e : gradients.entrySet()) {
             Tensor p = Optimizer.requireParameter(parameters, e.getKey(), e.getValue());
@@ -53,15 +65,24 @@ public final class Sgd extends BaseOptimizer {
                 first = !momentumBuffer.containsKey(e.getKey());
                 buffer = momentumBuffer.computeIfAbsent(e.getKey(), k -> Tensor.zeros(p.shape())).data();
             }
-            update(p.data(), e.getValue().data(), buffer, first, p.numel(), learningRate, momentum, weightDecay);
+            update(p.data(), e.getValue().dense().data(), buffer, first, p.numel(), learningRate, momentum, weightDecay);
         }
     }
 
     /**
      * The per-element rule. Arrays have n elements: p updated in place, g read only, buffer (null
      * when momentum is 0) updated in place; {@code firstStep} makes buf = g as PyTorch does.
+     *
+     * @param p            parameter, updated in place
+     * @param g            gradient, read only
+     * @param buffer       momentum buffer, updated in place, or null when momentum is 0
+     * @param firstStep    whether this is the buffer's first step (buf = g)
+     * @param n            elements to update
+     * @param learningRate lr
+     * @param momentum     the momentum factor
+     * @param weightDecay  L2 penalty added to the gradient
      */
-    public static void update(float[] p, float[] g, float[] buffer, boolean firstStep, int n, double learningRate,
+    public static void update(float[] p, float[] g, float @Nullable [] buffer, boolean firstStep, int n, double learningRate,
                               double momentum, double weightDecay) {
         for (int i = 0; i < n; i++) {
             float d = weightDecay == 0 ? g[i] : (float) (g[i] + weightDecay * p[i]);

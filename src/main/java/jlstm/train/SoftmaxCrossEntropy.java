@@ -19,13 +19,15 @@ public final class SoftmaxCrossEntropy implements Loss {
      */
     @Override
     public LossValue compute(Tensor prediction, Tensor target) {
+        java.util.Objects.requireNonNull(prediction, "prediction");
+        java.util.Objects.requireNonNull(target, "target");
         if (prediction.rank() != 2 || target.rank() != 1 || target.dim(0) != prediction.dim(0)) {
             throw new IllegalArgumentException("cross_entropy: expected logits [N, C] and class indices [N], got "
                     + prediction.shapeString() + " and " + target.shapeString());
         }
         int rows = prediction.dim(0), classes = prediction.dim(1);
-        float[] z = prediction.data();
-        float[] labels = target.data();
+        float[] z = prediction.dense().data();
+        float[] labels = target.dense().data();
         float[] grad = new float[z.length];
         double total = 0;
         for (int r = 0; r < rows; r++) {

@@ -17,10 +17,19 @@ public interface Trainable {
      */
     double trainStep(SequenceDataset.Batch batch, double maxGradNorm);
 
-    /** The mean loss over a dataset, without updating anything (validation). */
+    /**
+     * The mean loss over a dataset, without updating anything (validation).
+     *
+     * @param data the sequences and targets
+     * @return the loss averaged over the sequences
+     */
     double meanLoss(SequenceDataset data);
 
-    /** The optimizer whose learning rate the schedule sets. */
+    /**
+     * The optimizer whose learning rate the schedule sets.
+     *
+     * @return the optimizer the steps use
+     */
     Optimizer optimizer();
 
     /** Brings host copies of parameters and optimizer state up to date (after each epoch). */

@@ -6,6 +6,8 @@ import java.util.SplittableRandom;
 
 import jlstm.Tensor;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The epoch loop: seeded shuffling, mini-batches, one optimizer step per batch. {@link #fit} runs
  * many epochs with a learning-rate schedule, validation, early stopping and callbacks;
@@ -18,7 +20,12 @@ public final class Trainer {
     /** Called after each batch, e.g. to advance a progress bar. */
     @FunctionalInterface
     public interface BatchListener {
-        /** @param sequences sequences in the batch just done; @param loss its loss */
+        /**
+         * A batch is done.
+         *
+         * @param sequences sequences in the batch just done
+         * @param loss      its loss, before the update
+         */
         void batchDone(int sequences, double loss);
     }
 
@@ -30,7 +37,11 @@ public final class Trainer {
      * @param seconds   wall time of the epoch
      */
     public record EpochResult(double meanLoss, int sequences, double seconds) {
-        /** Training throughput: sequences per second. */
+        /**
+         * Training throughput.
+         *
+         * @return sequences per second
+         */
         public double sequencesPerSecond() {
             return sequences / Math.max(seconds, 1e-9);
         }
@@ -39,6 +50,10 @@ public final class Trainer {
     /**
      * The shuffle seed of an epoch: a function of the run's seed and the epoch number only, so that
      * a run resumed at epoch e sees the same batches as an uninterrupted one.
+     *
+     * @param seed  the run's seed
+     * @param epoch the epoch number, from 1
+     * @return the seed of that epoch's shuffle
      */
     public static long shuffleSeed(long seed, int epoch) {
         return new SplittableRandom(seed ^ 0x5DEECE66DL).split().nextLong() + 0x9E3779B97F4A7C15L * epoch;
@@ -48,11 +63,25 @@ public final class Trainer {
      * One pass over the data in a seeded random order, in batches of {@code batchSize} (the last
      * one may be smaller).
      *
+     * @param model       the model, trained in place
+     * @param data        the training sequences
+     * @param loss        the loss
+     * @param optimizer   updates the model's parameters
+     * @param batchSize   sequences per step, ≥ 1
      * @param maxGradNorm clip threshold for the global gradient norm, 0 for none
-     * @param listener    may be null
+     * @param shuffleSeed seed of the order, e.g. {@link #shuffleSeed(long, int)}
+     * @param listener    called after each batch, or null
+     * @return the epoch's mean loss, sequences and time
+     * @throws IllegalArgumentException if {@code batchSize} is below 1 or the data does not fit the model
+     * @throws ArithmeticException      when a batch's loss is not finite (training diverged)
      */
     public static EpochResult runEpoch(SequenceModel model, SequenceDataset data, Loss loss, Optimizer optimizer,
-                                       int batchSize, double maxGradNorm, long shuffleSeed, BatchListener listener) {
+                                       int batchSize, double maxGradNorm, long shuffleSeed,
+                                       @Nullable BatchListener listener) {
+        java.util.Objects.requireNonNull(model, "model");
+        java.util.Objects.requireNonNull(data, "data");
+        java.util.Objects.requireNonNull(loss, "loss");
+        java.util.Objects.requireNonNull(optimizer, "optimizer");
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
@@ -82,11 +111,17 @@ public final class Trainer {
      * validation loss, the callbacks. The loss and optimizer of {@code options} are not used here:
      * the trainable brings its own (see {@link SequenceModel#fit}).
      *
-     * @param train the training sequences
+     * @param model   what is trained: its steps, loss and optimizer
+     * @param train   the training sequences
+     * @param options epochs, batch size, schedule, validation, early stopping, callbacks …
      * @return one record per epoch run
-     * @throws ArithmeticException when a batch's loss is not finite (training diverged)
+     * @throws ArithmeticException      when a batch's loss is not finite (training diverged)
+     * @throws IllegalArgumentException if early stopping is asked for without a validation set
      */
     public static History fit(Trainable model, SequenceDataset train, FitOptions options) {
+        java.util.Objects.requireNonNull(model, "model");
+        java.util.Objects.requireNonNull(train, "train");
+        java.util.Objects.requireNonNull(options, "options");
         if (options.patience() > 0 && options.validation() == null) {
             throw new IllegalArgumentException("fit: early stopping watches the validation loss; give a validation set");
         }
