@@ -207,7 +207,7 @@ final class NativeLstm implements AutoCloseable {
     /**
      * changed[i] |= arrays[i] differs from its native copy, for i < count. On one thread this memcmp
      * (every weight, each forward and backward call) was a serial section while the other workers
-     * waited: at (T, B, I, H) = (100, 1, 256, 256) 27 % of the caller's kernel time
+     * waited: at (T, B, I, H) = (100, 1, 256, 256) 27-30 % of the caller's kernel time
      * (benchmarks/kernel_ab/README.md); so from PARALLEL_COPY floats each worker compares its share.
      */
     private void compareParameters(float[][] arrays, long[] copies, boolean[] changed, int count, long floats) {
