@@ -150,23 +150,24 @@ JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_packBias(JNIEnv *en
         for (int u = 0; u < H; u++) o[eng(q, u, W)] = a.data[q * H + u] + b.data[q * H + u];
 }
 
-// A weight gradient [4Hp][kp] in engine row order → PyTorch's [4H][kin].
+// A weight gradient [4Hp][kp] in engine row order → PyTorch's [4H][kin]: PyTorch rows q·H + u in
+// [row_from, row_to) (the workers each take a share).
 JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_unpackWeightGradient(JNIEnv *env, jclass, jlong src, jint W,
                                                                          jint H, jint Hp, jint kin, jint kp, jint block_in,
-                                                                         jint block_pad, jfloatArray out) {
+                                                                         jint block_pad, jfloatArray out, jint row_from,
+                                                                         jint row_to) {
     (void)Hp;
     const float *s = (const float *)(intptr_t)src;
     Critical o(env, out);
-    for (int q = 0; q < 4; q++)
-        for (int u = 0; u < H; u++) {
-            const float *row = s + eng(q, u, W) * kp;
-            float *dst = o.data + (long)(q * H + u) * kin;
-            if (block_in == block_pad) {
-                std::memcpy(dst, row, sizeof(float) * kin);
-            } else {
-                for (int f = 0; f < kin; f++) dst[f] = row[padded_feature(f, block_in, block_pad)];
-            }
+    for (int r = row_from; r < row_to; r++) {
+        const float *row = s + eng(r / H, r % H, W) * kp;
+        float *dst = o.data + (long)r * kin;
+        if (block_in == block_pad) {
+            std::memcpy(dst, row, sizeof(float) * kin);
+        } else {
+            for (int f = 0; f < kin; f++) dst[f] = row[padded_feature(f, block_in, block_pad)];
         }
+    }
 }
 
 // The bias gradient [4Hp] (engine order) → both of PyTorch's bias gradients [4H].
@@ -180,12 +181,12 @@ JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_unpackBiasGradient(
         for (int u = 0; u < H; u++) a.data[q * H + u] = b.data[q * H + u] = s[eng(q, u, W)];
 }
 
-// Whether the Java array holds exactly the floats at `copy` (bitwise): the parameter check.
+// Whether array[from, from + count) holds exactly the floats at `copy` + from (bitwise): the
+// parameter check, a share of it per worker.
 JNIEXPORT jboolean JNICALL Java_jlstm_internal_cpu_NativeKernels_sameFloats(JNIEnv *env, jclass, jfloatArray array,
-                                                                   jlong copy) {
-    jsize n = env->GetArrayLength(array);
+                                                                   jint from, jint count, jlong copy) {
     Critical a(env, array);
-    return std::memcmp(a.data, (const void *)(intptr_t)copy, sizeof(float) * (size_t)n) == 0;
+    return std::memcmp(a.data + from, (const float *)(intptr_t)copy + from, sizeof(float) * (size_t)count) == 0;
 }
 
 // rows × cols floats: row r of dst (stride dst_ld) ← row srcRows[r] (r when srcRows is null) of

@@ -193,16 +193,22 @@ final class NativeKernels {
     /** b_ih + b_hh [4H] → engine order [4Hp]. */
     static native void packBias(float[] biasIh, float[] biasHh, int unitBlock, int hidden, int paddedHidden, long out);
 
-    /** [4Hp][kp] engine rows → PyTorch's [4H][kin]. */
+    /**
+     * [4Hp][kp] engine rows → PyTorch's [4H][kin]: PyTorch rows [rowFrom, rowTo) (of 4H), so that
+     * the workers can share one gradient.
+     */
     static native void unpackWeightGradient(long src, int unitBlock, int hidden, int paddedHidden, int kin, int kp,
-                                            int blockIn, int blockPad, float[] out);
+                                            int blockIn, int blockPad, float[] out, int rowFrom, int rowTo);
 
     /** [4Hp] engine order → both bias gradients [4H]. */
     static native void unpackBiasGradient(long src, int unitBlock, int hidden, int paddedHidden, float[] biasIh,
                                           float[] biasHh);
 
-    /** Whether the array holds exactly (bitwise) the floats at the address. */
-    static native boolean sameFloats(float[] array, long copy);
+    /**
+     * Whether array[from, from + count) holds exactly (bitwise) the floats at copy + 4·from, so that
+     * the workers can share one comparison.
+     */
+    static native boolean sameFloats(float[] array, int from, int count, long copy);
 
     /**
      * rows × cols floats: row r of dst (stride dstLd) ← row srcRows[r] (r when srcRows is null) of

@@ -165,9 +165,14 @@ final class NativeLstm implements AutoCloseable {
      * parameters updated in place are always seen, without any call from the code that updates them.
      */
     private void checkParameters() {
+        int count = 0;
+        float[][] arrays = new float[3 * layers * dirs][];
+        long[] copies = new long[arrays.length];
+        int[] slots = new int[arrays.length]; // k·3·dirs + 3·d + which
+        boolean[] changed = new boolean[arrays.length];
+        long floats = 0;
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
-                boolean same = true;
                 for (int which = 0; which < 3; which++) {
                     float[] current = which == 0 ? params.weightIh(k, d) : which == 1 ? params.weightHh(k, d)
                             : params.weightHr(k, d);
@@ -175,23 +180,58 @@ final class NativeLstm implements AutoCloseable {
                         continue;
                     }
                     long seen = packedFrom[k][3 * d + which];
-                    boolean changed;
                     if (seen == 0) {
                         seen = memory.allocate(4L * current.length);
                         packedFrom[k][3 * d + which] = seen;
-                        changed = true;
-                    } else {
-                        changed = !NativeKernels.sameFloats(current, seen);
+                        changed[count] = true;
                     }
-                    if (changed) {
-                        NativeKernels.rowsIn(current, 0, null, 1, current.length, current.length, seen, current.length);
-                        same = false;
-                    }
+                    arrays[count] = current;
+                    copies[count] = seen;
+                    slots[count++] = (k * dirs + d) * 3 + which;
+                    floats += current.length;
                 }
-                if (!same) {
-                    forwardPacked[k][d] = false;
-                    backwardPacked[k][d] = false;
+            }
+        }
+        compareParameters(arrays, copies, changed, count, floats);
+        for (int i = 0; i < count; i++) {
+            if (changed[i]) {
+                int k = slots[i] / (3 * dirs), d = slots[i] / 3 % dirs;
+                float[] current = arrays[i];
+                NativeKernels.rowsIn(current, 0, null, 1, current.length, current.length, copies[i], current.length);
+                forwardPacked[k][d] = false;
+                backwardPacked[k][d] = false;
+            }
+        }
+    }
+
+    /**
+     * changed[i] |= arrays[i] differs from its native copy, for i < count. On one thread this memcmp
+     * (every weight, each forward and backward call) was a serial section while the other workers
+     * waited: at (T, B, I, H) = (100, 1, 256, 256) 27-30 % of the caller's kernel time
+     * (benchmarks/kernel_ab/README.md); so from PARALLEL_COPY floats each worker compares its share.
+     */
+    private void compareParameters(float[][] arrays, long[] copies, boolean[] changed, int count, long floats) {
+        if (floats < PARALLEL_COPY || pool.size() == 1) {
+            for (int i = 0; i < count; i++) {
+                if (!changed[i]) {
+                    changed[i] = !NativeKernels.sameFloats(arrays[i], 0, arrays[i].length, copies[i]);
                 }
+            }
+            return;
+        }
+        boolean[][] differs = new boolean[pool.size()][count];
+        pool.run((worker, workers) -> {
+            for (int i = 0; i < count; i++) {
+                int n = arrays[i].length;
+                int from = WorkerPool.start(n, worker, workers, 16), to = WorkerPool.start(n, worker + 1, workers, 16);
+                if (!changed[i] && to > from) {
+                    differs[worker][i] = !NativeKernels.sameFloats(arrays[i], from, to - from, copies[i]);
+                }
+            }
+        });
+        for (boolean[] part : differs) {
+            for (int i = 0; i < count; i++) {
+                changed[i] |= part[i];
             }
         }
     }
@@ -644,10 +684,7 @@ final class NativeLstm implements AutoCloseable {
                 args[B_DM] = cellGrad;
                 args[B_DWHR] = gradHr;
                 runLayer(args, false);
-                NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
-                        gradients.weightIh(k, d));
-                NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, hp, real, rp, real, rp,
-                        gradients.weightHh(k, d));
+                unpackWeightGradients(k, d, kin, kp, gradients);
                 if (config.bias()) {
                     NativeKernels.unpackBiasGradient(gradBias, unitBlock, hidden, hp, gradients.biasIh(k, d),
                             gradients.biasHh(k, d));
@@ -664,6 +701,26 @@ final class NativeLstm implements AutoCloseable {
             Arrays.fill(dx, 0f); // no gradient reaches padded steps
         }
         copyOut(inputGrads[0], inSize, n, inSize, dx, 0, inSize, paddedRows);
+    }
+
+    /**
+     * dW_ih and dW_hh of layer k, direction d, into PyTorch's layout. Large ones are shared by the
+     * workers (PyTorch rows split): on one thread this copy was a serial section while the others
+     * waited (at (100, 1, 256, 256) 2 MiB a backward call; benchmarks/kernel_ab/README.md).
+     */
+    private void unpackWeightGradients(int k, int d, int kin, int kp, LstmParameters gradients) {
+        int hp = paddedHidden, rp = paddedReal, rows = 4 * hidden, blockIn = blockIn(k), blockPad = blockPad(k);
+        float[] ih = gradients.weightIh(k, d), hh = gradients.weightHh(k, d);
+        if ((long) rows * (kin + real) < PARALLEL_COPY || pool.size() == 1) {
+            NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn, blockPad, ih, 0, rows);
+            NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, hp, real, rp, real, rp, hh, 0, rows);
+            return;
+        }
+        pool.run((worker, workers) -> {
+            int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
+            NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn, blockPad, ih, r0, r1);
+            NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, hp, real, rp, real, rp, hh, r0, r1);
+        });
     }
 
     /** Runs one layer and direction on the pool: each worker its share ({@link #loopBlocks}). */
