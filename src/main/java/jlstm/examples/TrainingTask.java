@@ -21,7 +21,7 @@ public interface TrainingTask {
         return "";
     }
 
-    /** Whether the held-out forecast is daily (drawn whole and as its last 40 days) rather than monthly. */
+    /** Whether the held-out forecast is daily (drawn as its last 60 days plus the error over all of them) rather than monthly. */
     default boolean dailyForecast() {
         return false;
     }

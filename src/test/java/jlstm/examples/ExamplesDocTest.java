@@ -106,7 +106,7 @@ class ExamplesDocTest {
         assertEquals(62.99, e.baseline(), 0.005, "the random walk on the held-out days (the issue's 63.0)");
         assertTrue(e.value() < 1.1 * e.baseline(), "more than 10 % worse than the random walk is a bug: " + e.value());
         assertTrue(o.out().contains("validation rmse"), o.out());
-        for (String chart : List.of("learning-curve.png", "forecast.png", "forecast-last-40-days.png")) {
+        for (String chart : List.of("learning-curve.png", "forecast.png", "forecast-error.png")) {
             assertTrue(Files.exists(dir.resolve(chart)), chart);
         }
     }
