@@ -164,7 +164,7 @@ public final class LstmParameters {
      * Reads the LSTM of a safetensors file, as PyTorch's {@code safetensors.torch.save_file(
      * module.state_dict(), file)} writes it: the parameters may carry a module prefix
      * ({@code encoder.lstm.weight_ih_l0}); F16, BF16 and F64 parameters are converted to float32
-     * (logged once per file); tensors of other names, of any dtype, are ignored and not even read.
+     * (logged once per file, at DEBUG on the {@code System.Logger} {@code jlstm}); tensors of other names, of any dtype, are ignored and not even read.
      *
      * @param prefix the LSTM's module prefix (e.g. {@code encoder.lstm.}; "" for bare names), or
      *               null to take the only LSTM in the file; several without a choice is an error
@@ -184,7 +184,7 @@ public final class LstmParameters {
             }
         }
         if (!converted.isEmpty()) {
-            System.getLogger("jlstm").log(System.Logger.Level.INFO, "jlstm: " + file + ": converted to float32: "
+            System.getLogger("jlstm").log(System.Logger.Level.DEBUG, "jlstm: " + file + ": converted to float32: "
                     + describeCounts(converted) + " parameter tensor(s)");
         }
         return fromTensors(named, batchFirst, file.toString(), chosen);

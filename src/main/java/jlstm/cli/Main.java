@@ -11,11 +11,44 @@ import picocli.CommandLine.Command;
 public final class Main implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {
-        // One plain line per log record ("INFO: jlstm: using the CPU engine ...") instead of JUL's two.
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
-        }
+        showLibraryLog();
         System.exit(execute(args));
+    }
+
+    /** Held so that the logger keeps its level (java.util.logging keeps loggers weakly). */
+    private static java.util.logging.Logger jlstmLog;
+
+    /**
+     * The command line shows what the library logs at DEBUG and above under {@code jlstm} (which
+     * engine runs and why, F16/BF16/F64 conversions), one plain line per record on stderr
+     * ("jlstm: using the CPU engine; …"; warnings start with "warning: "), where a library user sees
+     * nothing below INFO by default. A {@code java.util.logging} configuration given with
+     * {@code -Djava.util.logging.config.file} (or {@code .class}) is left alone.
+     */
+    static void showLibraryLog() {
+        if (System.getProperty("java.util.logging.config.file") != null
+                || System.getProperty("java.util.logging.config.class") != null) {
+            return;
+        }
+        java.util.logging.Handler stderr = new java.util.logging.StreamHandler(System.err,
+                new java.util.logging.Formatter() {
+                    @Override
+                    public String format(java.util.logging.LogRecord r) {
+                        return (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue() ? "warning: " : "")
+                                + formatMessage(r) + System.lineSeparator();
+                    }
+                }) {
+            @Override
+            public synchronized void publish(java.util.logging.LogRecord r) {
+                super.publish(r);
+                flush();
+            }
+        };
+        stderr.setLevel(java.util.logging.Level.FINE); // System.Logger's DEBUG
+        jlstmLog = java.util.logging.Logger.getLogger("jlstm");
+        jlstmLog.setLevel(java.util.logging.Level.FINE);
+        jlstmLog.setUseParentHandlers(false);
+        jlstmLog.addHandler(stderr);
     }
 
     /**
