@@ -58,16 +58,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
      * {@code -Djlstm.debug=true} adds the stack trace.
      */
     public static int execute(String... args) {
-        CommandLine cli = new CommandLine(new Main());
-        // Devices are parsed by picocli, so that a bad --device is a usage error (exit 2) like any bad option value.
-        cli.registerConverter(jlstm.Device.class, text -> {
-            try {
-                return jlstm.Device.parse(text);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        });
-        cli.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.defaultsFooter());
+        CommandLine cli = commandLine();
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + describe(ex));
             if (Boolean.getBoolean("jlstm.debug")) {
@@ -97,6 +88,21 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                     Runtime.getRuntime().maxMemory()) + "): give Java more with -Xmx, e.g. java -Xmx8g -jar jlstm.jar …");
             return 1;
         }
+    }
+
+    /** The command line as {@link #execute} parses it (its converters and help footers), without the error handlers. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        // Devices are parsed by picocli, so that a bad --device is a usage error (exit 2) like any bad option value.
+        cli.registerConverter(jlstm.Device.class, text -> {
+            try {
+                return jlstm.Device.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        });
+        cli.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.defaultsFooter());
+        return cli;
     }
 
     /** {@code jlstm run --model=FILE --input=FILE --output=FILE [options]}: the command and its required options. */
