@@ -1,14 +1,18 @@
 package jlstm.examples;
 
-import java.io.IOException;
+// The program README.md shows whole (region readme-api): ExamplesDocTest runs it here and compiles
+// README's copy on its own, outside this package, so that it builds as shown with the imports shown.
+// [example readme-api]
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import jlstm.Device;
 import jlstm.LstmConfig;
 import jlstm.LstmLayer;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
+import jlstm.examples.AddingProblem;
 import jlstm.train.Adam;
 import jlstm.train.FitOptions;
 import jlstm.train.History;
@@ -17,17 +21,8 @@ import jlstm.train.LinearHead;
 import jlstm.train.SequenceDataset;
 import jlstm.train.SequenceModel;
 
-/** The program README.md shows (region readme-api), run by ExamplesDocTest. */
-final class ReadmeProgram {
-    private ReadmeProgram() {
-    }
-
-    /** What the program computed. */
-    record Result(History history, Tensor prediction, Tensor reloaded) {
-    }
-
-    static Result run() throws IOException {
-        // [example readme-api]
+public class ReadmeProgram {
+    public static void main(String[] args) throws Exception {
         SequenceDataset data = new AddingProblem(10, 2000, 500, 1).trainingSet();   // x [N, T, 2], target [N, 1]
         SequenceDataset train = data.slice(0, 1800), valid = data.slice(1800, 2000);
         LstmParameters params = LstmParameters.initialize(LstmConfig.of(2, 32), 42);  // I = 2, H = 32, seeded
@@ -38,16 +33,18 @@ final class ReadmeProgram {
                     .schedule(LearningRateSchedule.cosine())
                     .validation(valid)
                     .earlyStopping(5));
-            System.out.println("validation mse " + history.last().validationLoss());
+            System.out.println("validation mse " + history.last().validationLoss() + " after "
+                    + history.epochs().size() + " epochs");
             Tensor prediction = model.predict(valid.all());                         // [200, 1]
             Path file = Files.createTempFile("adding", ".safetensors");
             model.save(file);                                                        // PyTorch names + metadata
             try (SequenceModel again = SequenceModel.load(file, Device.AUTO)) {
                 Tensor same = again.predict(valid.all());                            // the same numbers
-                // [end]
-                Files.delete(file);
-                return new Result(history, prediction, same);
+                System.out.println("prediction " + Arrays.toString(prediction.shape()) + ", the same after reloading: "
+                        + Arrays.equals(prediction.data(), same.data()));
             }
+            Files.delete(file);
         }
     }
 }
+// [end]
