@@ -210,7 +210,7 @@ public final class LstmParameters {
      * Reads the LSTM of a safetensors file, as PyTorch's {@code safetensors.torch.save_file(
      * module.state_dict(), file)} writes it: the parameters may carry a module prefix
      * ({@code encoder.lstm.weight_ih_l0}); F16, BF16 and F64 parameters are converted to float32
-     * (logged once per file); tensors of other names, of any dtype, are ignored and not even read.
+     * (logged once per file, at DEBUG on the {@code System.Logger} {@code jlstm}); tensors of other names, of any dtype, are ignored and not even read.
      *
      * @param file a safetensors file (memory-mapped; only the LSTM's tensors are read)
      * @param batchFirst whether the config declares inputs [B, T, I] (PyTorch's {@code batch_first})
@@ -237,7 +237,7 @@ public final class LstmParameters {
             }
         }
         if (!converted.isEmpty()) {
-            System.getLogger("jlstm").log(System.Logger.Level.INFO, "jlstm: " + file + ": converted to float32: "
+            System.getLogger("jlstm").log(System.Logger.Level.DEBUG, "jlstm: " + file + ": converted to float32: "
                     + describeCounts(converted) + " parameter tensor(s)");
         }
         return fromTensors(named, batchFirst, file.toString(), chosen);

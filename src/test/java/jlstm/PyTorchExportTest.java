@@ -161,11 +161,14 @@ class PyTorchExportTest {
             public void close() {
             }
         };
+        java.util.logging.Level level = logger.getLevel();
+        logger.setLevel(java.util.logging.Level.FINE); // the conversion is logged at System.Logger's DEBUG
         logger.addHandler(h);
         try {
             return body.call();
         } finally {
             logger.removeHandler(h);
+            logger.setLevel(level);
         }
     }
 

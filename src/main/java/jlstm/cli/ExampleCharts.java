@@ -4,24 +4,18 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Date;
-import java.util.List;
-import java.util.TimeZone;
+import java.util.Locale;
 
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.lines.SeriesLines;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import jlstm.examples.Evaluation;
 
-/** The PNG charts of the seed's examples: a confusion matrix and a day-by-day forecast. */
+/**
+ * The PNG charts of the seed's examples: a confusion matrix, and a day-by-day forecast as a window
+ * of its last days plus its error over the whole span.
+ */
 final class ExampleCharts {
     private ExampleCharts() {
     }
@@ -63,32 +57,62 @@ final class ExampleCharts {
 
     /**
      * Forecast vs actual by calendar day (labels yyyy-MM-dd): actual, the model's forecast, the
-     * baseline's; with {@code markers}, each day's value is marked (for short spans).
+     * baseline's; each day marked. For a short span (a window of the last weeks): a long one is
+     * better read as {@link #forecastError}.
      */
-    static void dailyForecast(Path file, String title, String yAxis, Evaluation.Forecast f, String baselineName,
-                              boolean markers) throws IOException {
-        XYChart chart = new XYChartBuilder().width(1100).height(550).title(title).xAxisTitle("day")
-                .yAxisTitle(yAxis).build();
-        chart.getStyler().setDatePattern(markers ? "MM-dd" : "yyyy-MM");
-        chart.getStyler().setTimezone(TimeZone.getTimeZone("UTC"));
-        chart.getStyler().setMarkerSize(markers ? 5 : 0);
-        List<Date> x = new ArrayList<>();
-        for (String day : f.labels()) {
-            x.add(Date.from(LocalDate.parse(day).atStartOfDay(ZoneOffset.UTC).toInstant()));
-        }
-        XYSeries actual = chart.addSeries("actual", x, boxed(f.actual()));
-        XYSeries forecast = chart.addSeries("LSTM forecast", x, boxed(f.predicted()));
-        XYSeries base = chart.addSeries("baseline: " + baselineName, x, boxed(f.baseline()));
-        base.setLineStyle(SeriesLines.DASH_DASH);
-        for (XYSeries s : List.of(actual, forecast, base)) {
-            if (!markers) {
-                s.setMarker(SeriesMarkers.NONE);
-            }
-        }
-        TrainingCharts.savePng(chart, file);
+    static void dailyForecast(Path file, String title, String yAxis, Evaluation.Forecast f, String baselineName)
+            throws IOException {
+        double[] x = days(f);
+        new LineChart(title, 1000, 520).xAxis("day", LineChart.XKind.DAY)
+                .yAxis(0, yAxis, LineChart.Scale.LINEAR, null, null)
+                .add(new LineChart.Series("actual", x, f.actual(), 0, false, true, LineChart.BLUE, 2f))
+                .add(new LineChart.Series("LSTM forecast", x, f.predicted(), 0, false, true, LineChart.ORANGE, 2f))
+                .add(new LineChart.Series("baseline: " + baselineName, x, f.baseline(), 0, true, false,
+                        LineChart.PURPLE, 1.5f))
+                .save(file);
     }
 
-    private static List<Double> boxed(double[] values) {
-        return Arrays.stream(values).boxed().toList();
+    /** The chart of {@link #forecastError}, not yet rendered. */
+    static LineChart forecastErrorChart(String title, String yAxis, Evaluation.Forecast f, String baselineName) {
+        double[] x = days(f);
+        double[] model = new double[x.length], base = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            model[i] = f.predicted()[i] - f.actual()[i];
+            base[i] = f.baseline()[i] - f.actual()[i];
+        }
+        double[] ends = {x.length == 0 ? 0 : x[0], x.length == 0 ? 1 : x[x.length - 1]};
+        return new LineChart(title, 1000, 520).xAxis("day", LineChart.XKind.DAY)
+                .yAxis(0, yAxis, LineChart.Scale.LINEAR, null, null)
+                .add(new LineChart.Series(String.format(Locale.ROOT, "LSTM forecast - actual (rmse %s)",
+                        TrainCommand.number(rms(model))), x, model, 0, false, false, LineChart.ORANGE, 1.5f))
+                .add(new LineChart.Series(String.format(Locale.ROOT, "baseline (%s) - actual (rmse %s)", baselineName,
+                        TrainCommand.number(rms(base))), x, base, 0, true, false, LineChart.PURPLE, 1f))
+                .add(new LineChart.Series("", ends, new double[] {0, 0}, 0, false, false, LineChart.GREY, 1f));
     }
+
+    /**
+     * The error of a day-by-day forecast over its whole span: the model's forecast minus the actual
+     * value, and the baseline's (dashed), around a zero line; the legend gives each one's RMSE.
+     */
+    static void forecastError(Path file, String title, String yAxis, Evaluation.Forecast f, String baselineName)
+            throws IOException {
+        forecastErrorChart(title, yAxis, f, baselineName).save(file);
+    }
+
+    private static double rms(double[] v) {
+        double sum = 0;
+        for (double d : v) {
+            sum += d * d;
+        }
+        return v.length == 0 ? 0 : Math.sqrt(sum / v.length);
+    }
+
+    private static double[] days(Evaluation.Forecast f) {
+        double[] x = new double[f.labels().length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = LocalDate.parse(f.labels()[i]).toEpochDay();
+        }
+        return x;
+    }
+
 }

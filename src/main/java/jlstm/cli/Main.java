@@ -11,11 +11,44 @@ import picocli.CommandLine.Command;
 public final class Main implements java.util.concurrent.Callable<Integer> {
 
     public static void main(String[] args) {
-        // One plain line per log record ("INFO: jlstm: using the CPU engine ...") instead of JUL's two.
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
-        }
+        showLibraryLog();
         System.exit(execute(args));
+    }
+
+    /** Held so that the logger keeps its level (java.util.logging keeps loggers weakly). */
+    private static java.util.logging.Logger jlstmLog;
+
+    /**
+     * The command line shows what the library logs at DEBUG and above under {@code jlstm} (which
+     * engine runs and why, F16/BF16/F64 conversions), one plain line per record on stderr
+     * ("jlstm: using the CPU engine; …"; warnings start with "warning: "), where a library user sees
+     * nothing below INFO by default. A {@code java.util.logging} configuration given with
+     * {@code -Djava.util.logging.config.file} (or {@code .class}) is left alone.
+     */
+    static void showLibraryLog() {
+        if (System.getProperty("java.util.logging.config.file") != null
+                || System.getProperty("java.util.logging.config.class") != null) {
+            return;
+        }
+        java.util.logging.Handler stderr = new java.util.logging.StreamHandler(System.err,
+                new java.util.logging.Formatter() {
+                    @Override
+                    public String format(java.util.logging.LogRecord r) {
+                        return (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue() ? "warning: " : "")
+                                + formatMessage(r) + System.lineSeparator();
+                    }
+                }) {
+            @Override
+            public synchronized void publish(java.util.logging.LogRecord r) {
+                super.publish(r);
+                flush();
+            }
+        };
+        stderr.setLevel(java.util.logging.Level.FINE); // System.Logger's DEBUG
+        jlstmLog = java.util.logging.Logger.getLogger("jlstm");
+        jlstmLog.setLevel(java.util.logging.Level.FINE);
+        jlstmLog.setUseParentHandlers(false);
+        jlstmLog.addHandler(stderr);
     }
 
     /**
@@ -25,16 +58,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
      * {@code -Djlstm.debug=true} adds the stack trace.
      */
     public static int execute(String... args) {
-        CommandLine cli = new CommandLine(new Main());
-        // Devices are parsed by picocli, so that a bad --device is a usage error (exit 2) like any bad option value.
-        cli.registerConverter(jlstm.Device.class, text -> {
-            try {
-                return jlstm.Device.parse(text);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        });
-        cli.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.defaultsFooter());
+        CommandLine cli = commandLine();
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + describe(ex));
             if (Boolean.getBoolean("jlstm.debug")) {
@@ -64,6 +88,21 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
                     Runtime.getRuntime().maxMemory()) + "): give Java more with -Xmx, e.g. java -Xmx8g -jar jlstm.jar …");
             return 1;
         }
+    }
+
+    /** The command line as {@link #execute} parses it (its converters and help footers), without the error handlers. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        // Devices are parsed by picocli, so that a bad --device is a usage error (exit 2) like any bad option value.
+        cli.registerConverter(jlstm.Device.class, text -> {
+            try {
+                return jlstm.Device.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        });
+        cli.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.defaultsFooter());
+        return cli;
     }
 
     /** {@code jlstm run --model=FILE --input=FILE --output=FILE [options]}: the command and its required options. */

@@ -54,8 +54,9 @@ import picocli.CommandLine.Spec;
                 "           metric accuracy on the last 400 images; baseline: the most frequent digit; CPU only",
                 "  stocks   the seed's layer example: tomorrow's DAX close from the last 10 days of 4 indices;",
                 "           metric rmse (index points) on the last 20%% of days; baseline: random walk",
-                "Writes to --out: checkpoint.safetensors, learning-curve.png, and forecast.png (airline, stocks)",
-                "or confusion-matrix.png (digits); the charts only where the Java runtime has java.desktop.",
+                "Writes to --out: checkpoint.safetensors, learning-curve.png, and forecast.png (airline; stocks: its",
+                "last 60 days, with forecast-error.png for all of them) or confusion-matrix.png (digits); the",
+                "charts only where the Java runtime has java.desktop.",
                 "The last line is: result: task=<task> device=<cpu|cuda> metric=<name> value=<v> baseline=<b>",
                 ""})
 final class TrainCommand implements Callable<Integer> {
@@ -75,6 +76,8 @@ final class TrainCommand implements Callable<Integer> {
     static final int MAX_HIDDEN = 23_170;
     static final int MAX_LAYERS = 100;
     static final String CHECKPOINT_FILE = "checkpoint.safetensors";
+    /** The days of a daily forecast's window chart (forecast.png); its error chart covers all days. */
+    static final int FORECAST_WINDOW_DAYS = 60;
 
     @Spec
     CommandSpec spec;
@@ -340,13 +343,15 @@ final class TrainCommand implements Callable<Integer> {
             if (evaluation.forecast() != null && noCharts == null) {
                 Path forecast = outDir.resolve("forecast.png");
                 if (trainingTask.dailyForecast()) {
-                    ExampleCharts.dailyForecast(forecast, taskName + ": held-out days, one day ahead",
-                            trainingTask.forecastAxis(), evaluation.forecast(), evaluation.baselineName(), false);
-                    Path zoom = outDir.resolve("forecast-last-40-days.png");
-                    ExampleCharts.dailyForecast(zoom, taskName + ": the last 40 held-out days, one day ahead",
-                            trainingTask.forecastAxis(), ExampleCharts.last(evaluation.forecast(), 40),
-                            evaluation.baselineName(), true);
-                    stdout.printf(", %s, %s", forecast, zoom);
+                    // A year of days reads as a window of the last ones plus the error over all of them.
+                    Path error = outDir.resolve("forecast-error.png");
+                    ExampleCharts.dailyForecast(forecast, taskName + ": the last " + FORECAST_WINDOW_DAYS
+                            + " held-out days, one day ahead", trainingTask.forecastAxis(),
+                            ExampleCharts.last(evaluation.forecast(), FORECAST_WINDOW_DAYS), evaluation.baselineName());
+                    ExampleCharts.forecastError(error, taskName + ": one-day-ahead error on all "
+                            + evaluation.forecast().labels().length + " held-out days", "prediction - actual, "
+                            + trainingTask.forecastAxis(), evaluation.forecast(), evaluation.baselineName());
+                    stdout.printf(", %s, %s", forecast, error);
                 } else {
                     TrainingCharts.forecast(forecast, taskName + ": held-out months, one step ahead",
                             evaluation.forecast(), evaluation.baselineName(), trainingTask.forecastAxis());

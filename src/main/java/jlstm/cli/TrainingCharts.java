@@ -3,20 +3,10 @@ package jlstm.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.YearMonth;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
-import java.util.TimeZone;
 
 import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
-import org.knowm.xchart.style.Styler;
-import org.knowm.xchart.style.lines.SeriesLines;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import jlstm.internal.io.AtomicFiles;
 import jlstm.examples.Evaluation;
@@ -61,70 +51,70 @@ final class TrainingCharts {
     static void learningCurve(Path file, String title, String lossName, List<Double> trainLoss, String monitorName,
                               String metricLabel, List<Double> monitored, boolean sameUnits, String baselineName,
                               double baseline) throws IOException {
-        savePng(learningCurveChart(title, lossName, trainLoss, monitorName, metricLabel, monitored, sameUnits,
-                baselineName, baseline), file);
+        learningCurveChart(title, lossName, trainLoss, monitorName, metricLabel, monitored, sameUnits, baselineName,
+                baseline).save(file);
     }
 
     /** The chart of {@link #learningCurve}, not yet rendered. */
-    static XYChart learningCurveChart(String title, String lossName, List<Double> trainLoss, String metricLabel,
-                                      List<Double> heldOut, boolean sameUnits, String baselineName, double baseline) {
-        return learningCurveChart(title, lossName, trainLoss, "held-out", metricLabel, heldOut, sameUnits, baselineName,
-                baseline);
+    static LineChart learningCurveChart(String title, String lossName, List<Double> trainLoss, String metricLabel,
+                                        List<Double> heldOut, boolean sameUnits, String baselineName,
+                                        double baseline) {
+        return learningCurveChart(title, lossName, trainLoss, "held-out", metricLabel, heldOut, sameUnits,
+                baselineName, baseline);
     }
 
-    private static XYChart learningCurveChart(String title, String lossName, List<Double> trainLoss,
-                                              String monitorName, String metricLabel, List<Double> heldOut,
-                                              boolean sameUnits, String baselineName, double baseline) {
-        XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch").build();
-        // Logarithmic when a curve spans a decade or more (a loss falling from 0.2 to 0.0004), so that
-        // its late epochs stay readable; linear otherwise, where a log axis would show one label.
-        boolean log = span(trainLoss) >= 10 || span(heldOut) >= 10;
-        chart.getStyler().setYAxisLogarithmic(log);
-        chart.getStyler().setYAxisLogarithmicDecadeOnly(false);
-        chart.getStyler().setMarkerSize(5);
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS); // clear of the curves and the baseline
-        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+    private static LineChart learningCurveChart(String title, String lossName, List<Double> trainLoss,
+                                                String monitorName, String metricLabel, List<Double> heldOut,
+                                                boolean sameUnits, String baselineName, double baseline) {
+        LineChart chart = new LineChart(title, 800, 500).xAxis("epoch", LineChart.XKind.WHOLE_NUMBER);
         double[] epochs = new double[trainLoss.size()];
         for (int i = 0; i < epochs.length; i++) {
             epochs[i] = i + 1;
         }
+        double[] loss = unboxed(trainLoss), metric = unboxed(heldOut), line = new double[epochs.length];
+        java.util.Arrays.fill(line, baseline);
         int metricAxis = sameUnits ? 0 : 1;
-        String scale = log ? " (log scale)" : "";
-        chart.setYAxisGroupTitle(0, sameUnits ? metricLabel + scale : "training loss: " + lossName + scale);
-        chart.addSeries("training loss (" + lossName + ")", epochs, positive(trainLoss)).setYAxisGroup(0);
-        chart.addSeries(monitorName + " " + metricLabel, epochs, positive(heldOut)).setYAxisGroup(metricAxis);
-        double[] line = new double[epochs.length];
-        java.util.Arrays.fill(line, Math.max(baseline, 1e-12));
-        XYSeries base = chart.addSeries("baseline: " + baselineName, epochs, line);
-        base.setYAxisGroup(metricAxis);
-        base.setLineStyle(SeriesLines.DASH_DASH);
-        base.setMarker(SeriesMarkers.NONE);
-        if (!sameUnits) {
-            chart.setYAxisGroupTitle(1, monitorName + " " + metricLabel + scale);
-            chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
+        // Each axis is logarithmic when its curves span a decade or more (a loss falling from 0.2 to
+        // 0.0004), so that the late epochs stay readable; linear otherwise, where a log axis would
+        // show one label. A fraction such as accuracy is always read on a linear axis from 0 to 1.
+        boolean fraction = metricLabel.startsWith("accuracy");
+        if (sameUnits) {
+            boolean log = !fraction && span(loss, metric, line) >= 10;
+            chart.yAxis(0, metricLabel + (log ? " (log scale)" : ""), log ? LineChart.Scale.LOG : LineChart.Scale.LINEAR,
+                    fraction ? 0.0 : null, fraction ? 1.0 : null);
+        } else {
+            boolean lossLog = span(loss) >= 10, metricLog = !fraction && span(metric, line) >= 10;
+            chart.yAxis(0, "training loss: " + lossName + (lossLog ? " (log scale)" : ""),
+                    lossLog ? LineChart.Scale.LOG : LineChart.Scale.LINEAR, null, null);
+            chart.yAxis(1, monitorName + " " + metricLabel + (metricLog ? " (log scale)" : ""),
+                    metricLog ? LineChart.Scale.LOG : LineChart.Scale.LINEAR, fraction ? 0.0 : null,
+                    fraction ? 1.0 : null);
         }
+        chart.add(new LineChart.Series("training loss (" + lossName + ")", epochs, loss, 0, false, true,
+                LineChart.BLUE, 2f));
+        chart.add(new LineChart.Series(monitorName + " " + metricLabel, epochs, metric, metricAxis, false, true,
+                LineChart.ORANGE, 2f));
+        chart.add(new LineChart.Series("baseline: " + baselineName, epochs, line, metricAxis, true, false,
+                LineChart.PURPLE, 2f));
         return chart;
     }
 
     /** Held-out months: actual, the model's forecast and the baseline's, all in passengers. */
     static void forecast(Path file, String title, Evaluation.Forecast f, String baselineName, String unit)
             throws IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle("month")
-                .yAxisTitle(unit).build();
-        chart.getStyler().setDatePattern("yyyy-MM");
-        chart.getStyler().setTimezone(TimeZone.getTimeZone("UTC"));
-        List<Date> x = new ArrayList<>();
-        for (String month : f.labels()) {
-            x.add(Date.from(YearMonth.parse(month).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant()));
+        double[] x = new double[f.labels().length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = YearMonth.parse(f.labels()[i]).atDay(1).toEpochDay();
         }
-        chart.addSeries("actual", x, boxed(f.actual()));
-        chart.addSeries("LSTM forecast", x, boxed(f.predicted()));
-        XYSeries base = chart.addSeries("baseline: " + baselineName, x, boxed(f.baseline()));
-        base.setLineStyle(SeriesLines.DASH_DASH);
-        savePng(chart, file);
+        new LineChart(title, 900, 500).xAxis("month", LineChart.XKind.DAY)
+                .yAxis(0, unit, LineChart.Scale.LINEAR, null, null)
+                .add(new LineChart.Series("actual", x, f.actual(), 0, false, true, LineChart.BLUE, 2f))
+                .add(new LineChart.Series("LSTM forecast", x, f.predicted(), 0, false, true, LineChart.ORANGE, 2f))
+                .add(new LineChart.Series("baseline: " + baselineName, x, f.baseline(), 0, true, false,
+                        LineChart.PURPLE, 1.5f))
+                .save(file);
     }
 
-    /** Renders a chart to PNG and writes it atomically (no partial file on failure). */
     /**
      * Why charts cannot be drawn in this Java runtime, or null when they can: XChart draws with
      * java.awt (module java.desktop), which a jlinked runtime may leave out.
@@ -134,23 +124,26 @@ final class TrainingCharts {
                 : "this Java runtime has no java.desktop module (charts are drawn with java.awt)";
     }
 
+    /** Renders an XChart chart (the confusion matrix, the bench bars) to PNG and writes it atomically. */
     static void savePng(Chart<?, ?> chart, Path file) throws IOException {
         AtomicFiles.write(file, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
     }
 
-    private static List<Double> boxed(double[] values) {
-        return java.util.Arrays.stream(values).boxed().toList();
+    private static double[] unboxed(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
-    /** max / min of positive values (1 when there are none). */
-    private static double span(List<Double> values) {
-        double[] v = positive(values);
-        double min = java.util.Arrays.stream(v).min().orElse(1), max = java.util.Arrays.stream(v).max().orElse(1);
-        return max / min;
-    }
-
-    /** Log axes cannot show zeros: clamp to a tiny positive value. */
-    private static double[] positive(List<Double> values) {
-        return values.stream().mapToDouble(v -> Math.max(v, 1e-12)).toArray();
+    /** max / min over the positive values of the arrays (1 when there are none). */
+    static double span(double[]... arrays) {
+        double min = Double.POSITIVE_INFINITY, max = 0;
+        for (double[] a : arrays) {
+            for (double v : a) {
+                if (v > 0 && Double.isFinite(v)) {
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+            }
+        }
+        return max > 0 ? max / min : 1;
     }
 }

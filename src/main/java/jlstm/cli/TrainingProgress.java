@@ -21,9 +21,13 @@ final class TrainingProgress implements FitCallback {
     private int epoch;
     private long epochStart;
 
-    private TrainingProgress(int lastEpoch, long sequencesPerEpoch) {
+    private final java.io.PrintStream console;
+
+    /** A bar drawn on {@code console} (stderr; a test's stream). */
+    TrainingProgress(int lastEpoch, long sequencesPerEpoch, java.io.PrintStream console) {
         this.lastEpoch = lastEpoch;
         this.sequencesPerEpoch = sequencesPerEpoch;
+        this.console = console;
     }
 
     /**
@@ -35,7 +39,7 @@ final class TrainingProgress implements FitCallback {
             return new FitCallback() {
             };
         }
-        return new TrainingProgress(lastEpoch, sequencesPerEpoch);
+        return new TrainingProgress(lastEpoch, sequencesPerEpoch, System.err);
     }
 
     @Override
@@ -44,7 +48,7 @@ final class TrainingProgress implements FitCallback {
         epochStart = System.nanoTime();
         bar = new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + lastEpoch).setInitialMax(sequencesPerEpoch)
                 .setUnit(" seq", 1).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).clearDisplayOnFinish().build();
+                .setConsumer(new ConsoleProgressBarConsumer(console)).clearDisplayOnFinish().build();
     }
 
     @Override
@@ -54,6 +58,11 @@ final class TrainingProgress implements FitCallback {
         bar.stepTo(epochSequences);
         bar.setExtraMessage(String.format(Locale.ROOT, " %,.0f seq/s, mean loss %.4f", epochSequences / seconds,
                 meanLoss));
+    }
+
+    /** What the bar shows after its count: throughput and the running mean loss (null outside an epoch). */
+    String extraMessage() {
+        return bar == null ? null : bar.getExtraMessage();
     }
 
     @Override

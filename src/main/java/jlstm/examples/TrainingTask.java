@@ -34,7 +34,8 @@ public interface TrainingTask {
     }
 
     /**
-     * Whether the held-out forecast is daily (drawn whole and as its last 40 days) rather than monthly.
+     * Whether the held-out forecast is daily (drawn as its last 60 days plus the error over all of
+     * them) rather than monthly.
      *
      * @return true for a daily series
      */

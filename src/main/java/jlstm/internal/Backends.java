@@ -72,7 +72,7 @@ public final class Backends {
                     yield cuda();
                 }
                 if (FALLBACK_LOGGED.compareAndSet(false, true)) {
-                    LOG.log(System.Logger.Level.INFO, "jlstm: using the CPU engine; the GPU is not used because: "
+                    LOG.log(System.Logger.Level.DEBUG, "jlstm: using the CPU engine; the GPU is not used because: "
                             + a.detail());
                 }
                 yield cpu();

@@ -1,8 +1,13 @@
 package jlstm.examples;
 
-import java.io.IOException;
+// The program README.md shows whole (region readme-api): ExamplesDocTest runs it here and compiles
+// README's copy on its own, outside this package, so that it builds as shown with the imports shown.
+// It makes its data itself (the adding problem, as AddingProblem does): a library user's project cannot
+// use jlstm.examples, which the module does not export.
+// [example readme-api]
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import jlstm.Device;
@@ -18,21 +23,8 @@ import jlstm.train.LinearHead;
 import jlstm.train.SequenceDataset;
 import jlstm.train.SequenceModel;
 
-/**
- * The program README.md shows (region readme-api), run by ExamplesDocTest. It makes its data itself
- * (the adding problem, as {@link AddingProblem} does) because a library user's project cannot use
- * jlstm.examples, which the module does not export.
- */
-final class ReadmeProgram {
-    private ReadmeProgram() {
-    }
-
-    /** What the program computed. */
-    record Result(History history, Tensor prediction, Tensor reloaded) {
-    }
-
-    static Result run() throws IOException {
-        // [example readme-api]
+public class ReadmeProgram {
+    public static void main(String[] args) throws Exception {
         int n = 2000, t = 10;                                // the adding problem: x [N, T, 2] holds a value and a
         float[] x = new float[n * t * 2], y = new float[n];  // 0/1 marker per step; the target [N, 1] is the
         SplittableRandom random = new SplittableRandom(1);   // sum of the two marked values
@@ -54,16 +46,18 @@ final class ReadmeProgram {
                     .schedule(LearningRateSchedule.cosine())
                     .validation(valid)
                     .earlyStopping(5));
-            System.out.println("validation mse " + history.last().validationLoss());
+            System.out.println("validation mse " + history.last().validationLoss() + " after "
+                    + history.epochs().size() + " epochs");
             Tensor prediction = model.predict(valid.all());                         // [200, 1]
             Path file = Files.createTempFile("adding", ".safetensors");
             model.save(file);                                                        // PyTorch names + metadata
             try (SequenceModel again = SequenceModel.load(file, Device.AUTO)) {
                 Tensor same = again.predict(valid.all());                            // the same numbers
-                // [end]
-                Files.delete(file);
-                return new Result(history, prediction, same);
+                System.out.println("prediction " + Arrays.toString(prediction.shape()) + ", the same after reloading: "
+                        + Arrays.equals(prediction.data(), same.data()));
             }
+            Files.delete(file);
         }
     }
 }
+// [end]
