@@ -38,7 +38,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (FUSED on packed rows, PERSISTENT falling back to GEMM) and a projection with lengths (GEMM,
  * h_t = m_t · W_hrᵀ a product of the mode too). On a padded case without a projection the
  * schedule asked for must be the one that ran (a persistent plan that silently fell back to gemm
- * would prove nothing about the persistent kernels).
+ * would prove nothing about the persistent kernels), and the persistent forward pass is the tiled
+ * kernel of cuda/lstm_persistent_tiled.cu (wmma tiles in tf32 and bf16, as the stand-in emulates them).
  *
  * <p>Two bounds per mode: every element ({@link #tolerance}) and the whole case
  * ({@link #caseTolerance}); the second is checked to fail for the engine in fp32. On the CPU
@@ -146,6 +147,10 @@ public class CudaPrecisionGoldenTest {
             if (lengths(in) == null && config.projSize() == 0) {
                 assertEquals(schedule, ran, name + ": a padded batch without a projection runs the schedule asked "
                         + "for (" + engine.persistentPlan(batch) + ")");
+                if (schedule == CudaLstmEngine.Schedule.PERSISTENT) {   // these small H fit the tiled kernel
+                    assertTrue(engine.persistentPlan(batch).startsWith("forward tiled"), name + ": "
+                            + engine.persistentPlan(batch));
+                }
             }
             String label = name + " " + label(precision) + " " + schedule + (graphs ? " with graphs" : "")
                     + " (ran as " + (lengths(in) == null ? ran : "packed rows") + ")";
