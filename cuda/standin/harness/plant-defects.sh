@@ -12,6 +12,11 @@
 #                                                         not written yet: wrong results
 #   4. an off-by-one bound in lstm_forward_pointwise.cu  → one thread past B·H reads and writes out of
 #                                                         bounds: AddressSanitizer (skipped with --tsan)
+#   5. a removed __syncthreads after h is staged in      → warps multiply h columns other warps have
+#      lstm_persistent_tiled.cu                           not staged yet (NaN bytes): wrong results;
+#                                                         under --tsan a race
+#   6. a removed grid.sync() in lstm_persistent_tiled.cu → blocks stage h_{t-1} rows other blocks have
+#                                                         not written yet: wrong results
 # Exit 0 when every defect was caught.
 #
 # usage: cuda/standin/harness/plant-defects.sh [--tsan]
@@ -46,6 +51,9 @@ plant() { # plant NAME FILE SED_EXPRESSION
 plant no-syncthreads lstm_fused_step.cu '0,/__syncthreads();/s/__syncthreads();/\/\/ (barrier removed)/'
 plant return-before-shuffle lstm_fused_step.cu 's/            continue;/            return;/'
 plant no-grid-sync lstm_persistent.cu '0,/grid.sync();/s/grid.sync();/\/\/ (grid barrier removed)/'
+plant tiled-no-staging-barrier lstm_persistent_tiled.cu \
+    '/the chunk is staged before any warp multiplies it/s/__syncthreads();/\/\/ (barrier removed)/'
+plant tiled-no-grid-sync lstm_persistent_tiled.cu 's/        grid.sync();/        \/\/ (grid barrier removed)/'
 if [[ "$mode" != --tsan ]]; then
     plant off-by-one lstm_forward_pointwise.cu 's/if (element >= batch \* hidden)/if (element > batch * hidden)/'
 fi
