@@ -20,20 +20,22 @@
 // Launch: block = kTiledThreads (8 warps); block x owns units j = x·U + u, u < U (U = units, a
 //   multiple of 4, so the block's 4U gate rows are whole 16-row tiles); grid = ⌈H / U⌉ blocks, all
 //   resident (cooperative). The block's gate row m = q·U + u is W_hh row q·H + j (gate q of unit u).
-//   Tiles: (4U / 16) × ⌈B / 16⌉, tile p done by warp p mod 8, at most kTiledMaxTiles per warp.
+//   Tiles: (4U / 16) × ⌈B / 16⌉, at most kTiledMaxTiles per warp (TiledWork): with 8 tiles or more
+//   tile p is done by warp p mod 8 over all of k; with fewer, ⌊8 / tiles⌋ warps share a tile, each
+//   summing every ⌊8 / tiles⌋-th group of 16 columns of k into a partial tile of its own.
 //   Dynamic shared memory (tiled_shared_layout; the Java plan computes the same bytes), with
 //   Hp = H rounded up to 16, Bp = B rounded up to 16, E = 4 bytes (fp32, tf32) or 2 (bf16):
 //     W slice  [4U][Hp + 16/E] of E            rounded once, zero past H and for units past H
 //     h chunk  [Bp][chunk + 16/E] of E         h_{t-1}[b, k0 … k0+chunk) for every b, zero past B, H
-//     gates    [4U][Bp + 4] float              the product of the step
+//     gates    [splits][4U][Bp + 4] float      the step's product, one partial tile per split of k
 //     c        [U][B] float                    the cell state of the block's units
 //   from the first 32-byte aligned address (32 bytes added for that), each section 32-byte aligned
 //   and each row padded by 16 bytes: wmma's 256-bit aligned tiles, fewer bank conflicts.
 //   chunk: a multiple of 16; h is staged in chunks of columns when the whole [Bp][Hp] does not fit
 //   beside the weights (each element still staged once per step).
-// Order of sums: each output element is summed by one warp over k = 0 … Hp−1 in chunk order (the
-//   tensor core's order inside one k-tile of 8 or 16), with no split and no atomics: two runs give
-//   the same bits.
+// Order of sums: each partial is summed by one warp over its k groups in order (the tensor core's
+//   order inside one k-tile of 8 or 16), and the cell update adds the partials in split order; no
+//   atomics: two runs give the same bits.
 // direction 0 walks t = 0 … T-1, direction 1 walks t = T-1 … 0.
 // precision (an LstmPrecision, lstm_cell_math.cuh): fp32 multiplies float32 operands; tf32 and
 //   bf16 round W_hh and h_{t-1} as they are staged (TF32: to nearest, ties away; BF16: to nearest,
@@ -96,18 +98,43 @@ __device__ __forceinline__ size_t tiled_align32(size_t bytes) {
     return (bytes + 31) / 32 * 32;
 }
 
+// Which tiles and which part of k each warp of a block multiplies. With 8 tiles or more, warp w
+// takes tiles w, w + 8, … over all of k (splits = 1). With fewer, the 8 / tiles splits of k share
+// a tile: work item w (one per warp) is tile w mod tiles, split w / tiles, which takes the 16-column
+// groups g of k with g mod splits = split; the cell update sums the splits' partial tiles in split
+// order, so the sums still have one fixed order.
+struct TiledWork {
+    int m_tiles;   // 4U / 16
+    int tiles;     // m_tiles · ⌈B / 16⌉
+    int splits;    // 1, or ⌊8 / tiles⌋ when tiles < 8
+
+    __device__ __forceinline__ TiledWork(int units, int batch) {
+        m_tiles = 4 * units / kTiledSide;
+        tiles = m_tiles * lstm_ceil_div(batch, kTiledSide);
+        splits = tiles >= kTiledWarps ? 1 : kTiledWarps / tiles;
+    }
+    // item (warp + 8·i) → its tile and split; false when the warp has no i-th item
+    __device__ __forceinline__ bool item(int warp, int i, int* tile, int* split) const {
+        int n = warp + kTiledWarps * i;
+        *tile = n % tiles;
+        *split = n / tiles;
+        return *split < splits;
+    }
+};
+
 // The shared-memory sections of one block (see the header; PersistentPlan.Tiled mirrors it).
 template <class E>
 struct TiledShared {
     E* w;        // [4U][ldw]
     E* h;        // [Bp][ldh]
-    float* g;    // [4U][ldg]
+    float* g;    // [splits][4U][ldg]
     float* c;    // [U][B]
     int ldw, ldh, ldg;
 };
 
 template <class E>
-__device__ __forceinline__ TiledShared<E> tiled_shared_layout(int units, int batch, int hidden, int chunk) {
+__device__ __forceinline__ TiledShared<E> tiled_shared_layout(int units, int batch, int hidden, int chunk,
+                                                              int splits) {
     TiledShared<E> s;
     int pad = 16 / (int) sizeof(E);
     s.ldw = tiled_round_up(hidden, kTiledSide) + pad;
@@ -122,7 +149,7 @@ __device__ __forceinline__ TiledShared<E> tiled_shared_layout(int units, int bat
     s.h = reinterpret_cast<E*>(base + offset);
     offset += tiled_align32((size_t) tiled_round_up(batch, kTiledSide) * s.ldh * sizeof(E));
     s.g = reinterpret_cast<float*>(base + offset);
-    offset += tiled_align32((size_t) 4 * units * s.ldg * sizeof(float));
+    offset += tiled_align32((size_t) splits * 4 * units * s.ldg * sizeof(float));
     s.c = reinterpret_cast<float*>(base + offset);
     return s;
 }
@@ -145,38 +172,46 @@ struct TiledAccumulators {
         }
     }
 
-    // += W_s[tile rows][k0 … k0+kc) · h_s[tile columns][0 … kc)ᵀ for each tile of this warp
-    __device__ __forceinline__ void multiply(const TiledShared<E>& s, int k0, int kc, int m_tiles, int tiles,
+    // += W_s[tile rows][k0 … k0+kc) · h_s[tile columns][0 … kc)ᵀ for each item of this warp,
+    // over its split's 16-column groups
+    __device__ __forceinline__ void multiply(const TiledShared<E>& s, const TiledWork& work, int k0, int kc,
                                              int warp, int lane) {
         int n = lane % kTiledSide, r0 = lane / kTiledSide;
         #pragma unroll
         for (int i = 0; i < kTiledMaxTiles; i++) {
-            int p = warp + kTiledWarps * i;
-            if (p < tiles) {
-                int mt = p % m_tiles, nt = p / m_tiles;
+            int p, split;
+            if (work.item(warp, i, &p, &split)) {
+                int mt = p % work.m_tiles, nt = p / work.m_tiles;
                 const E* h_col = s.h + (size_t) (nt * kTiledSide + n) * s.ldh;
                 const E* w_row = s.w + (size_t) (mt * kTiledSide + r0) * s.ldw + k0;
-                for (int k = 0; k < kc; k++) {
-                    float hk = tiled_value(h_col[k]);
-                    #pragma unroll
-                    for (int e = 0; e < 8; e++) {
-                        acc[i][e] += tiled_value(w_row[(size_t) 2 * e * s.ldw + k]) * hk;
+                for (int g = 0; g < kc; g += kTiledSide) {
+                    if ((k0 + g) / kTiledSide % work.splits != split) {
+                        continue;
+                    }
+                    for (int k = g; k < g + kTiledSide; k++) {
+                        float hk = tiled_value(h_col[k]);
+                        #pragma unroll
+                        for (int e = 0; e < 8; e++) {
+                            acc[i][e] += tiled_value(w_row[(size_t) 2 * e * s.ldw + k]) * hk;
+                        }
                     }
                 }
             }
         }
     }
 
-    __device__ __forceinline__ void store(const TiledShared<E>& s, int m_tiles, int tiles, int warp, int lane) {
+    // each item's tile into its split's gate tile
+    __device__ __forceinline__ void store(const TiledShared<E>& s, const TiledWork& work, int warp, int lane) {
         int n = lane % kTiledSide, r0 = lane / kTiledSide;
         #pragma unroll
         for (int i = 0; i < kTiledMaxTiles; i++) {
-            int p = warp + kTiledWarps * i;
-            if (p < tiles) {
-                int mt = p % m_tiles, nt = p / m_tiles;
+            int p, split;
+            if (work.item(warp, i, &p, &split)) {
+                int mt = p % work.m_tiles, nt = p / work.m_tiles;
+                float* g = s.g + (size_t) split * work.m_tiles * kTiledSide * s.ldg;
                 #pragma unroll
                 for (int e = 0; e < 8; e++) {
-                    s.g[(size_t) (mt * kTiledSide + r0 + 2 * e) * s.ldg + nt * kTiledSide + n] = acc[i][e];
+                    g[(size_t) (mt * kTiledSide + r0 + 2 * e) * s.ldg + nt * kTiledSide + n] = acc[i][e];
                 }
             }
         }
@@ -230,14 +265,17 @@ struct TiledAccumulators<kPrecision, true> {
     }
 
     // Every branch below depends on the warp only, so all 32 lanes make each wmma call together.
-    __device__ __forceinline__ void multiply(const TiledShared<E>& s, int k0, int kc, int m_tiles, int tiles,
+    __device__ __forceinline__ void multiply(const TiledShared<E>& s, const TiledWork& work, int k0, int kc,
                                              int warp, int) {
         #pragma unroll
         for (int i = 0; i < kTiledMaxTiles; i++) {
-            int p = warp + kTiledWarps * i;
-            if (p < tiles) {
-                int mt = p % m_tiles, nt = p / m_tiles;
+            int p, split;
+            if (work.item(warp, i, &p, &split)) {
+                int mt = p % work.m_tiles, nt = p / work.m_tiles;
                 for (int k = 0; k < kc; k += Types::kK) {
+                    if ((k0 + k) / kTiledSide % work.splits != split) {
+                        continue;
+                    }
                     typename Types::A a;
                     typename Types::B b;
                     // A: W_s rows of the tile, row-major; B: h_s[n][k] is column n of h_{t-1}ᵀ, col-major
@@ -251,13 +289,14 @@ struct TiledAccumulators<kPrecision, true> {
         }
     }
 
-    __device__ __forceinline__ void store(const TiledShared<E>& s, int m_tiles, int tiles, int warp, int) {
+    __device__ __forceinline__ void store(const TiledShared<E>& s, const TiledWork& work, int warp, int) {
         #pragma unroll
         for (int i = 0; i < kTiledMaxTiles; i++) {
-            int p = warp + kTiledWarps * i;
-            if (p < tiles) {
-                int mt = p % m_tiles, nt = p / m_tiles;
-                nvcuda::wmma::store_matrix_sync(s.g + (size_t) mt * kTiledSide * s.ldg + nt * kTiledSide, acc[i],
+            int p, split;
+            if (work.item(warp, i, &p, &split)) {
+                int mt = p % work.m_tiles, nt = p / work.m_tiles;
+                float* g = s.g + (size_t) split * work.m_tiles * kTiledSide * s.ldg;
+                nvcuda::wmma::store_matrix_sync(g + (size_t) mt * kTiledSide * s.ldg + nt * kTiledSide, acc[i],
                                                 s.ldg, nvcuda::wmma::mem_row_major);
             }
         }
@@ -284,12 +323,11 @@ __device__ __forceinline__ void tiled_forward(
     using E = typename TiledOperand<kPrecision>::type;
     constexpr bool kWmma = JLSTM_TILED_WMMA && kPrecision != kPrecisionFp32;
     cooperative_groups::grid_group grid = cooperative_groups::this_grid();
-    TiledShared<E> s = tiled_shared_layout<E>(units, batch, hidden, chunk);
+    const TiledWork work(units, batch);
+    TiledShared<E> s = tiled_shared_layout<E>(units, batch, hidden, chunk, work.splits);
     const int rows = 4 * units;                            // the block's gate rows (M)
     const int hp = tiled_round_up(hidden, kTiledSide);     // K, zero-padded
     const int bp = tiled_round_up(batch, kTiledSide);      // N, zero-padded
-    const int m_tiles = rows / kTiledSide;
-    const int tiles = m_tiles * (bp / kTiledSide);
     const int j0 = blockIdx.x * units;                     // the block's first unit
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
 
@@ -323,9 +361,9 @@ __device__ __forceinline__ void tiled_forward(
                 s.h[(size_t) b * s.ldh + k] = tiled_stage<kPrecision>(h);
             }
             __syncthreads();   // the chunk is staged before any warp multiplies it
-            acc.multiply(s, k0, kc, m_tiles, tiles, warp, lane);
+            acc.multiply(s, work, k0, kc, warp, lane);
         }
-        acc.store(s, m_tiles, tiles, warp, lane);
+        acc.store(s, work, warp, lane);
         __syncthreads();   // the step's products are in s.g before the cell update reads them
 
         for (int idx = threadIdx.x; idx < units * batch; idx += blockDim.x) {
@@ -335,10 +373,19 @@ __device__ __forceinline__ void tiled_forward(
             }
             size_t row = ((size_t) t * batch + b) * 4 * hidden;
             size_t gi = row + j, gf = gi + hidden, gg = gf + hidden, go = gg + hidden;
-            float pre_i = xp[gi] + s.g[(size_t) u * s.ldg + b];
-            float pre_f = xp[gf] + s.g[(size_t) (units + u) * s.ldg + b];
-            float pre_g = xp[gg] + s.g[(size_t) (2 * units + u) * s.ldg + b];
-            float pre_o = xp[go] + s.g[(size_t) (3 * units + u) * s.ldg + b];
+            float sum[4];   // the splits' partial products, summed in split order
+            #pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const float* g = s.g + (size_t) (q * units + u) * s.ldg + b;
+                sum[q] = g[0];
+                for (int split = 1; split < work.splits; split++) {
+                    sum[q] += g[(size_t) split * rows * s.ldg];
+                }
+            }
+            float pre_i = xp[gi] + sum[0];
+            float pre_f = xp[gf] + sum[1];
+            float pre_g = xp[gg] + sum[2];
+            float pre_o = xp[go] + sum[3];
             lstm_add_biases(&pre_i, &pre_f, &pre_g, &pre_o, bias_ih, bias_hh, hidden, j);
             LstmGates a = lstm_activate(pre_i, pre_f, pre_g, pre_o);
             float c = lstm_cell_update(a, s.c[idx]);

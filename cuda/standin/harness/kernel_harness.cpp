@@ -408,8 +408,9 @@ std::size_t tiled_shared(int units, int batch, int hidden, int chunk, int precis
     auto up = [](std::size_t n, std::size_t m) { return (n + m - 1) / m * m; };
     std::size_t e = precision == kPrecisionBf16 ? 2 : 4, pad = 16 / e;
     std::size_t hp = up(hidden, 16), bp = up(batch, 16);
+    std::size_t tiles = (std::size_t) units / 4 * (bp / 16), splits = tiles >= 8 ? 1 : 8 / tiles;
     return 32 + up(4 * units * (hp + pad) * e, 32) + up(bp * (chunk + pad) * e, 32) +
-           up(4 * units * (bp + 4) * sizeof(float), 32) + (std::size_t) units * batch * sizeof(float);
+           up(splits * 4 * units * (bp + 4) * sizeof(float), 32) + (std::size_t) units * batch * sizeof(float);
 }
 
 /**

@@ -717,6 +717,11 @@ public final class CudaLstmEngine implements LstmEngine {
         return inContext(device::freeMemory);
     }
 
+    /** Streaming multiprocessors of the engine's device (for tests). */
+    int multiprocessors() {
+        return device.multiprocessors;
+    }
+
     /** Graphs currently held (for tests). */
     int graphCount() {
         return graphCache.size();

@@ -70,7 +70,8 @@ record PersistentPlan(int units, int blocks, int forwardShared, int backwardShar
      * threads per block, {@code units} hidden units (all four gates) per block, h_{t-1} staged
      * {@code chunk} columns at a time, {@code shared} bytes of dynamic shared memory laid out as the
      * kernel's {@code tiled_shared_layout}: W slice [4U][Hp + 16/E] of E, h chunk [Bp][chunk + 16/E]
-     * of E, gates [4U][Bp + 4] floats, c [U][B] floats, each section 32-byte aligned, from the first
+     * of E, gates [S][4U][Bp + 4] floats (S = 8 / tiles splits of k when a block has fewer than 8
+     * tiles of 16 × 16, else 1), c [U][B] floats, each section 32-byte aligned, from the first
      * 32-byte aligned address (32 bytes added for that; Hp, Bp: H, B rounded up to 16; E = 2 bytes
      * in bf16, else 4).
      *
@@ -83,7 +84,8 @@ record PersistentPlan(int units, int blocks, int forwardShared, int backwardShar
         /** kTiledThreads of the kernel: 8 warps. */
         static final int THREADS = 256;
         private static final int SIDE = 16;             // kTiledSide
-        private static final int MAX_TILES = 4 * THREADS / WARP;   // kTiledMaxTiles per warp × warps
+        private static final int WARPS = THREADS / WARP;          // kTiledWarps
+        private static final int MAX_TILES = 4 * WARPS;           // kTiledMaxTiles per warp × warps
         private static final int[] CHUNKS = {256, 128, 64, 32, 16};
 
         static Tiled search(CudaDevice device, int hidden, int batch, int grids, Precision precision, String[] why) {
@@ -103,8 +105,9 @@ record PersistentPlan(int units, int blocks, int forwardShared, int backwardShar
                             + MAX_TILES;
                     continue;
                 }
-                long fixed = 32 + align32(4L * units * (hp + pad) * e) + align32(4L * units * (bp + 4) * Float.BYTES)
-                        + (long) units * batch * Float.BYTES;
+                long splits = tiles >= WARPS ? 1 : WARPS / tiles;   // warps sharing a tile (TiledWork)
+                long fixed = 32 + align32(4L * units * (hp + pad) * e)
+                        + align32(splits * 4L * units * (bp + 4) * Float.BYTES) + (long) units * batch * Float.BYTES;
                 long shared = -1;
                 int chunk = 0;
                 for (int i = -1; i < CHUNKS.length && shared < 0; i++) {

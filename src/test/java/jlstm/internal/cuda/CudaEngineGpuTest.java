@@ -177,6 +177,34 @@ class CudaEngineGpuTest {
         }
     }
 
+    /**
+     * The plan chooser at H = 1024: on a device with an H200's 132 multiprocessors (the stand-in in
+     * .ci/run's second pass, an H100 or H200) the tiled forward kernel fits every batch of
+     * gpu-check.sh's grid in every mode (docs/GPU.md's table, tools/persistent_tiled_plan.py); on
+     * the stand-in's default 8 it cannot (U = 128 units per block need megabytes), and the engine
+     * says so instead of launching it.
+     */
+    @Test
+    void tiledPlanAtH1024FitsAnH200AndNotEightMultiprocessors() {
+        LstmParameters params = LstmParameters.initialize(new LstmConfig(8, 1024, 1, false, true, false), 3);
+        try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+            engine.setSchedule(CudaLstmEngine.Schedule.PERSISTENT);
+            int sms = engine.multiprocessors();
+            for (jlstm.EngineOptions.Precision precision : jlstm.EngineOptions.Precision.values()) {
+                engine.setPrecision(precision);
+                for (int batch : new int[] {1, 8, 16, 32, 64, 256}) {
+                    String plan = engine.persistentPlan(batch);
+                    if (sms >= 132) {
+                        assertTrue(plan.startsWith("forward tiled: 128 blocks of 8 units"), precision + " B=" + batch
+                                + ": " + plan);
+                    } else if (sms <= 8) {
+                        assertTrue(!plan.startsWith("forward tiled"), precision + " B=" + batch + ": " + plan);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void repeatedPassesDoNotGrowDeviceMemory() {
         LstmConfig config = new LstmConfig(32, 64, 2, true, true, false);
