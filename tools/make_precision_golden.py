@@ -45,15 +45,24 @@ MODES = ("fp32", "tf32", "bf16")
 # I is large enough that a product sums many rounded terms, so each mode's golden differs from
 # fp32's by far more than its tolerance (checked by the tests, see docs/PRECISION.md).
 #
-# The last two run the CUDA engine's packed rows (jlstm.internal.cuda.RecurrentPasses on a LengthSchedule):
-# per-sequence lengths, unsorted, with every schedule (FUSED runs on the packed rows; PERSISTENT
+# lengths_2_layers and projection_lengths run the CUDA engine's packed rows
+# (jlstm.internal.cuda.RecurrentPasses on a LengthSchedule): per-sequence lengths, unsorted, with every schedule (FUSED runs on the packed rows; PERSISTENT
 # falls back to GEMM), and a projection (P < H, GEMM) with lengths, whose h_t = m_t · W_hrᵀ is a
 # product of the mode too.
+#
+# The three cases after them complete the matrix of issue 20 (every schedule × graphs × mode,
+# stacked and bidirectional, odd H, B = 1) and give the persistent kernel's batch tiles their edges: B = 1, B = 8
+# (one partial tile of 16 batch columns) and B = 33 (two whole tiles and one column past them), with
+# odd H that is a multiple of neither 8 nor 16 (tensor-core tile sides). Appended, so the seeds of
+# the cases above (seed · 1000 + index) and their files are unchanged.
 CASES = {
     "b1_odd_hidden": dict(T=6, B=1, I=48, H=33, L=1, bidirectional=False),
     "bidirectional_2_layers": dict(T=5, B=3, I=40, H=9, L=2, bidirectional=True),
     "lengths_2_layers": dict(T=6, B=4, I=40, H=9, L=2, bidirectional=True, lengths=[6, 2, 5, 1]),
     "projection_lengths": dict(T=5, B=3, I=40, H=12, P=5, L=2, bidirectional=True, lengths=[3, 5, 2]),
+    "b1_2_layers_bidirectional": dict(T=5, B=1, I=40, H=17, L=2, bidirectional=True),
+    "b8_2_layers_bidirectional": dict(T=5, B=8, I=40, H=19, L=2, bidirectional=True),
+    "b33_2_layers_bidirectional": dict(T=4, B=33, I=40, H=21, L=2, bidirectional=True),
 }
 
 

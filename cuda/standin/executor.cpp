@@ -74,12 +74,14 @@ constexpr int kWarp = 32;
 
 enum class Wait : unsigned char { Running, Barrier, Warp, Grid, Exited };
 
-enum WarpKind { kShflIdx = 0, kShflUp = 1, kShflDown = 2, kShflXor = 3, kSyncWarp = 4, kBallot = 5 };
+// kCollective: a whole-warp operation of the warp matrix functions (nvcuda::wmma, include/mma.h):
+// every lane of a full warp must arrive, and each gets every lane's value.
+enum WarpKind { kShflIdx = 0, kShflUp = 1, kShflDown = 2, kShflXor = 3, kSyncWarp = 4, kBallot = 5, kCollective = 6 };
 
 const char* warp_op_name(int kind) {
     static const char* const names[] = {"__shfl_sync", "__shfl_up_sync", "__shfl_down_sync", "__shfl_xor_sync",
-                                        "__syncwarp", "__ballot_sync"};
-    return kind >= 0 && kind <= 5 ? names[kind] : "warp op";
+                                        "__syncwarp", "__ballot_sync", "nvcuda::wmma"};
+    return kind >= 0 && kind <= 6 ? names[kind] : "warp op";
 }
 
 struct Block;
@@ -100,6 +102,7 @@ struct Thread {
     int operand = 0;
     int width = kWarp;
     unsigned long long result = 0;
+    unsigned long long* gathered = nullptr;   // kCollective: every lane's value, by lane (or null)
     Block* block = nullptr;
 };
 
@@ -346,6 +349,11 @@ bool warp_exchanges_released(Block& b) {
                     t.result = ballot;
                 } else if (t.kind == kSyncWarp) {
                     t.result = 0;
+                } else if (t.kind == kCollective) {
+                    t.result = 0;
+                    for (int l = 0; t.gathered != nullptr && l < present; l++) {
+                        t.gathered[l] = lanes[l].value;
+                    }
                 } else {
                     if (source < 0 || source >= kWarp || !(mask & (1u << source))) {
                         fatal("%s at %s:%d (%s): lane %d reads lane %d, which mask 0x%08x does not name "
@@ -641,6 +649,37 @@ extern "C" unsigned long long jlstm_standin_warp_op(int kind, unsigned mask, uns
     wait_here(t, Wait::Warp, file, line);
     tsan_acquire(&t.block->warp_tokens[(std::size_t) t.warp]);
     return t.result;
+}
+
+// A warp matrix function (include/mma.h): a rendezvous of all 32 lanes of a full warp at the same
+// call site, which hands each lane every lane's value (gathered[32], or null for a plain rendezvous).
+extern "C" void jlstm_standin_warp_collective(const char* what, unsigned long long value,
+                                              unsigned long long* gathered, const char* file, int line) {
+    using namespace standin;
+    Thread& t = current_thread(what, file, line);
+    int present = lanes_in_warp(*t.block, t.warp);
+    if (present != kWarp) {
+        fatal("%s at %s:%d (%s): a warp matrix function needs a whole warp, and this warp has %d threads "
+              "(blockDim %u is not a multiple of 32)", what, file, line, where(t).c_str(), present,
+              launch->threads_per_block);
+    }
+    t.kind = kCollective;
+    t.mask = 0xffffffffu;
+    t.value = value;
+    t.operand = 0;
+    t.width = kWarp;
+    t.gathered = gathered;
+    tsan_release(&t.block->warp_tokens[(std::size_t) t.warp]);
+    wait_here(t, Wait::Warp, file, line);
+    tsan_acquire(&t.block->warp_tokens[(std::size_t) t.warp]);
+    t.gathered = nullptr;
+}
+
+// Misuse a built-in found (a wmma rule of include/mma.h): aborts with the call site and the thread.
+extern "C" void jlstm_standin_misuse(const char* what, const char* file, int line, const char* message) {
+    using namespace standin;
+    Thread& t = current_thread(what, file, line);
+    fatal("%s at %s:%d (%s) in %s: %s", what, file, line, where(t).c_str(), launch->kernel->name, message);
 }
 
 extern "C" void jlstm_standin_grid_sync(const char* file, int line) {

@@ -6,7 +6,8 @@
 //
 // Edge shapes: B = 1, H = 1, odd H, H not a multiple of 32, T = 1 (a single step), batch rows not a
 // multiple of the kernels' row groups, the fused kernel's k range split over 1, 2 and 4 warps,
-// cooperative launches of the persistent kernels in both directions, leading dimensions wider
+// cooperative launches of the persistent kernels in both directions (the tiled forward kernel in
+// every precision mode, its wmma tiles as the stand-in emulates them), leading dimensions wider
 // than the rows. Device
 // buffers are allocated at their exact sizes (so the sanitizer's redzones sit right after them),
 // start as NaN bytes, and the columns a kernel must not touch hold a sentinel that is checked.
@@ -400,6 +401,96 @@ void persistent(int steps, int batch, int hidden, int units, int direction) {
     expect(what + " backward dc0", d_dc0.download(), dc);
 }
 
+// ---------------------------------------------------------------- tiled persistent forward
+
+/** Dynamic shared memory of lstm_persistent_tiled.cu's forward kernels (its tiled_shared_layout). */
+std::size_t tiled_shared(int units, int batch, int hidden, int chunk, int precision) {
+    auto up = [](std::size_t n, std::size_t m) { return (n + m - 1) / m * m; };
+    std::size_t e = precision == kPrecisionBf16 ? 2 : 4, pad = 16 / e;
+    std::size_t hp = up(hidden, 16), bp = up(batch, 16);
+    std::size_t tiles = (std::size_t) units / 4 * (bp / 16), splits = tiles >= 8 ? 1 : 8 / tiles;
+    return 32 + up(4 * units * (hp + pad) * e, 32) + up(bp * (chunk + pad) * e, 32) +
+           up(splits * 4 * units * (bp + 4) * sizeof(float), 32) + (std::size_t) units * batch * sizeof(float);
+}
+
+/**
+ * The tiled forward kernels (8 warps per block, U units per block, h staged `chunk` columns at a
+ * time) in one precision mode. The reference takes each step's h_{t-1} from the kernel's own output
+ * of the step before (h0 at the first), rounds the operands as the mode says and sums in double: an
+ * operand that rounds the other way because an earlier step differed in its last bit cannot occur,
+ * so every mode is held to the fp32 bound.
+ */
+void persistent_tiled(int steps, int batch, int hidden, int units, int chunk, int direction, int precision) {
+    int g4 = 4 * hidden, out_ld = 2 * hidden;
+    int column = direction * hidden;
+    auto xp = random_values((std::size_t) steps * batch * g4), w = random_values((std::size_t) g4 * hidden, 0.5f);
+    auto bih = random_values(g4), bhh = random_values(g4);
+    auto h0 = random_values((std::size_t) batch * hidden), c0 = random_values((std::size_t) batch * hidden);
+    const float sentinel = 4242.f;
+    std::vector<float> out_init((std::size_t) steps * batch * out_ld, sentinel);
+    int blocks = (hidden + units - 1) / units, threads = 256;
+    std::size_t shared = tiled_shared(units, batch, hidden, chunk, precision);
+    std::string what = "persistent_tiled T=" + std::to_string(steps) + " B=" + std::to_string(batch) + " H=" +
+                       std::to_string(hidden) + " U=" + std::to_string(units) + " chunk=" + std::to_string(chunk) +
+                       " dir=" + std::to_string(direction) + " precision=" + std::to_string(precision);
+    for (bool training : {false, true}) {
+        Device d_xp(xp), d_w(w), d_bih(bih), d_bhh(bhh), d_h0(h0), d_c0(c0), d_out(out_init);
+        Device d_cells((std::size_t) steps * batch * hidden), d_c_last((std::size_t) batch * hidden);
+        CUdeviceptr out = d_out.p + (CUdeviceptr) column * sizeof(float);
+        std::vector<void*> args = {&steps, &batch, &hidden, &direction, &precision, &units, &chunk, &d_xp.p, &d_w.p,
+                                   &d_bih.p, &d_bhh.p, &d_h0.p, &d_c0.p, &out, &out_ld};
+        if (training) {
+            args.push_back(&d_cells.p);
+        }
+        args.push_back(&d_c_last.p);
+        cooperative(training ? "lstm_persistent_tiled_forward_training" : "lstm_persistent_tiled_forward_inference",
+                    blocks, threads, shared, args);
+        std::vector<float> got = d_out.download();
+        std::vector<double> want_out((std::size_t) steps * batch * out_ld, sentinel);
+        std::vector<double> want_c((std::size_t) steps * batch * hidden), want_gates((std::size_t) steps * batch * g4);
+        std::vector<double> c_prev(c0.begin(), c0.end());
+        for (int s = 0; s < steps; s++) {
+            int t = direction == 0 ? s : steps - 1 - s;
+            int prev = direction == 0 ? t - 1 : t + 1;
+            for (int b = 0; b < batch; b++) {
+                for (int j = 0; j < hidden; j++) {
+                    double pre[4];
+                    for (int q = 0; q < 4; q++) {
+                        double sum = xp[((std::size_t) t * batch + b) * g4 + q * hidden + j] +
+                                     (double) bih[q * hidden + j] + bhh[q * hidden + j];
+                        for (int k = 0; k < hidden; k++) {
+                            float h = s == 0 ? h0[(std::size_t) b * hidden + k]
+                                             : got[((std::size_t) prev * batch + b) * out_ld + column + k];
+                            sum += operand(h, precision) * operand(w[((std::size_t) q * hidden + j) * hidden + k], precision);
+                        }
+                        pre[q] = sum;
+                    }
+                    Gates a = activate(pre[0], pre[1], pre[2], pre[3]);
+                    std::size_t at = ((std::size_t) t * batch + b) * hidden + j;
+                    want_c[at] = a.f * c_prev[(std::size_t) b * hidden + j] + a.i * a.g;
+                    want_out[((std::size_t) t * batch + b) * out_ld + column + j] = a.o * std::tanh(want_c[at]);
+                    double gates[4] = {a.i, a.f, a.g, a.o};
+                    for (int q = 0; q < 4; q++) {
+                        want_gates[((std::size_t) t * batch + b) * g4 + q * hidden + j] = gates[q];
+                    }
+                }
+            }
+            for (int b = 0; b < batch; b++) {
+                for (int j = 0; j < hidden; j++) {
+                    c_prev[(std::size_t) b * hidden + j] = want_c[((std::size_t) t * batch + b) * hidden + j];
+                }
+            }
+        }
+        std::string mode = training ? " training" : " inference";
+        expect(what + mode + " out", got, want_out);   // the other direction's half keeps the sentinel
+        expect(what + mode + " c_last", d_c_last.download(), c_prev);
+        if (training) {
+            expect(what + mode + " cells", d_cells.download(), want_c);
+            expect(what + mode + " gates", d_xp.download(), want_gates);
+        }
+    }
+}
+
 // ---------------------------------------------------------------- backward pointwise
 
 void backward_pointwise(int batch, int hidden) {
@@ -716,6 +807,22 @@ int main(int argc, char** argv) {
         const int* p = persistent_shapes[n];
         for (int direction : {0, 1}) {
             persistent(p[0], p[1], p[2], p[3], direction);
+        }
+    }
+    // The tiled forward kernels: one unit (H = 1), odd H, B past one and two 16-column tiles,
+    // h in several chunks with a short last one (H = 37, chunk 32), more tiles than warps (U = 16,
+    // B = 40: 12 tiles, 8 warps), blocks with units past H; every mode (wmma in tf32 and bf16).
+    const int tiled_shapes[][5] = {{3, 17, 33, 8, 16}, {2, 40, 37, 16, 32}, {1, 1, 1, 4, 16}, {4, 3, 5, 4, 16},
+                                   {2, 33, 21, 4, 32}};
+    int tiled_count = subset ? 2 : (int) (sizeof tiled_shapes / sizeof tiled_shapes[0]);
+    for (int n = 0; n < tiled_count; n++) {
+        const int* p = tiled_shapes[n];
+        for (int direction : {0, 1}) {
+            for (int precision : {kPrecisionFp32, kPrecisionTf32, kPrecisionBf16}) {
+                if (!subset || direction == 0) {
+                    persistent_tiled(p[0], p[1], p[2], p[3], p[4], direction, precision);
+                }
+            }
         }
     }
     if (!subset) {

@@ -210,6 +210,7 @@ public final class CudaLstmEngine implements LstmEngine {
         device.blas(0).setPrecision(value);
         device.blas(1).setPrecision(value);
         passes.setPrecision(value);
+        persistentPlans.clear();   // the tiled kernel's shared memory depends on the mode
         precision = value;
     }
 
@@ -225,10 +226,18 @@ public final class CudaLstmEngine implements LstmEngine {
     public String persistentPlan(int batch) {
         return inContext(() -> {
             PersistentPlan plan = plan(batch);
-            return plan.usable() ? plan.blocks() + " blocks of " + plan.units() + " units (" + plan.threads()
+            if (!plan.usable()) {
+                return plan.reason();
+            }
+            PersistentPlan.Tiled tiled = plan.tiled();
+            String forward = tiled != null ? "forward tiled: " + tiled.blocks() + " blocks of " + tiled.units()
+                    + " units (" + PersistentPlan.Tiled.THREADS + " threads), " + tiled.shared() / 1024
+                    + " KiB shared memory, h in chunks of " + tiled.chunk() + "; backward: "
+                    : "forward and backward (" + plan.tiledReason() + "): ";
+            return forward + plan.blocks() + " blocks of " + plan.units() + " units (" + plan.threads()
                     + " threads), " + plan.backwardShared() / 1024 + " KiB shared memory"
                     + (config.directions() == 2 ? plan.concurrentDirections() ? ", directions side by side"
-                    : ", directions one after the other" : "") : plan.reason();
+                    : ", directions one after the other" : "");
         });
     }
 
@@ -255,7 +264,7 @@ public final class CudaLstmEngine implements LstmEngine {
 
     private PersistentPlan plan(int batch) {
         return persistentPlans.computeIfAbsent(batch, b -> {
-            PersistentPlan plan = PersistentPlan.of(device, config.hiddenSize(), b, config.directions());
+            PersistentPlan plan = PersistentPlan.of(device, config.hiddenSize(), b, config.directions(), precision);
             if (!plan.usable()) {
                 LOG.log(System.Logger.Level.INFO, "jlstm: persistent schedule unavailable for H="
                         + config.hiddenSize() + ", B=" + b + " (" + plan.reason() + "); using gemm");
@@ -706,6 +715,11 @@ public final class CudaLstmEngine implements LstmEngine {
     /** Free device memory in bytes, as the driver reports it (for tests that watch for leaks). */
     long deviceMemoryFree() {
         return inContext(device::freeMemory);
+    }
+
+    /** Streaming multiprocessors of the engine's device (for tests). */
+    int multiprocessors() {
+        return device.multiprocessors;
     }
 
     /** Graphs currently held (for tests). */

@@ -24,6 +24,13 @@ enum Kernel {
     PERSISTENT_FORWARD_TRAINING("iiiiipppppppipp"),
     /** cuda/lstm_persistent.cu: every backward step (dG_t, dh = dG_t · W_hh) in one cooperative launch. */
     PERSISTENT_BACKWARD("iiiiippppipppppp"),
+    /**
+     * cuda/lstm_persistent_tiled.cu: every forward step of one layer and direction in one
+     * cooperative launch, as tiles with the batch as N (tensor cores in tf32/bf16).
+     */
+    PERSISTENT_TILED_FORWARD_INFERENCE("iiiiiiipppppppip"),
+    /** cuda/lstm_persistent_tiled.cu: the same, saving gates and c_t. */
+    PERSISTENT_TILED_FORWARD_TRAINING("iiiiiiipppppppipp"),
     /** cuda/lstm_backward_pointwise.cu: dG and the carried dc of one step. */
     BACKWARD_POINTWISE("iippppippp"),
     /** cuda/lstm_rows.cu: rows gathered by an index (-1: zeros). */

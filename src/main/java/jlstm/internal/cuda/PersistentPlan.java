@@ -1,5 +1,7 @@
 package jlstm.internal.cuda;
 
+import jlstm.EngineOptions.Precision;
+
 /**
  * How the persistent kernels of {@code cuda/lstm_persistent.cu} are launched for a hidden size
  * and batch on this device, or why they cannot be: every block of a cooperative launch must be
@@ -11,15 +13,23 @@ package jlstm.internal.cuda;
  * that should run side by side, both grids must fit at the same time; when they cannot, the
  * directions run one after the other ({@link #concurrentDirections} false).
  *
+ * <p>The forward pass runs the tiled kernel of {@code cuda/lstm_persistent_tiled.cu} where its
+ * plan ({@link Tiled}) fits beside these: the same grids at once, one block per slice of units, the
+ * whole slice of W_hh in shared memory; otherwise the warp-per-unit forward kernel of
+ * {@code cuda/lstm_persistent.cu} ({@link #tiled} null, {@link #tiledReason} says why). The backward
+ * pass always runs {@code lstm_persistent_backward} with this plan.
+ *
  * @param units                units (warps) per block, U
  * @param blocks               blocks per launch, ⌈H / U⌉
  * @param forwardShared        dynamic shared memory of the forward kernels, bytes: (4·U·H + U·B) floats
  * @param backwardShared       of the backward kernel: (4·U·H + 2·U·B) floats
  * @param concurrentDirections whether both directions' grids fit on the device together
  * @param reason               null when usable; otherwise why not (for the log and {@code info})
+ * @param tiled                the tiled forward kernel's plan, or null when it does not fit
+ * @param tiledReason          why the tiled forward kernel does not fit, or null
  */
 record PersistentPlan(int units, int blocks, int forwardShared, int backwardShared, boolean concurrentDirections,
-                      String reason) {
+                      String reason, Tiled tiled, String tiledReason) {
     private static final int WARP = 32;
     private static final int MAX_UNITS = 32;            // 1024 threads per block
     private static final int MAX_BLOCKS_PER_SM = 8;     // more would only shrink U further
@@ -32,17 +42,113 @@ record PersistentPlan(int units, int blocks, int forwardShared, int backwardShar
         return WARP * units;
     }
 
-    /** The plan for hidden size {@code hidden}, batch {@code batch} and {@code directions} directions. */
-    static PersistentPlan of(CudaDevice device, int hidden, int batch, int directions) {
+    /**
+     * The plan for hidden size {@code hidden}, batch {@code batch}, {@code directions} directions
+     * and products in {@code precision} (the tiled kernel holds bf16 operands in half the bytes).
+     */
+    static PersistentPlan of(CudaDevice device, int hidden, int batch, int directions, Precision precision) {
         PersistentPlan plan = search(device, hidden, batch, directions);
-        if (plan.usable() || directions == 1) {
+        if (!plan.usable() && directions > 1) {
+            PersistentPlan sequential = search(device, hidden, batch, 1);
+            if (sequential.usable()) {
+                plan = new PersistentPlan(sequential.units, sequential.blocks, sequential.forwardShared,
+                        sequential.backwardShared, false, null, null, null);
+            }
+        }
+        if (!plan.usable()) {
             return plan;
         }
-        PersistentPlan sequential = search(device, hidden, batch, 1);
-        return sequential.usable()
-                ? new PersistentPlan(sequential.units, sequential.blocks, sequential.forwardShared,
-                        sequential.backwardShared, false, null)
-                : plan;
+        int grids = plan.concurrentDirections ? 2 : 1;
+        String[] why = new String[1];
+        Tiled tiled = Tiled.search(device, hidden, batch, grids, precision, why);
+        return new PersistentPlan(plan.units, plan.blocks, plan.forwardShared, plan.backwardShared,
+                plan.concurrentDirections, null, tiled, tiled == null ? why[0] : null);
+    }
+
+    /**
+     * The launch of {@code cuda/lstm_persistent_tiled.cu}'s forward kernels: {@link #THREADS}
+     * threads per block, {@code units} hidden units (all four gates) per block, h_{t-1} staged
+     * {@code chunk} columns at a time, {@code shared} bytes of dynamic shared memory laid out as the
+     * kernel's {@code tiled_shared_layout}: W slice [4U][Hp + 16/E] of E, h chunk [Bp][chunk + 16/E]
+     * of E, gates [S][4U][Bp + 4] floats (S = 8 / tiles splits of k when a block has fewer than 8
+     * tiles of 16 × 16, else 1), c [U][B] floats, each section 32-byte aligned, from the first
+     * 32-byte aligned address (32 bytes added for that; Hp, Bp: H, B rounded up to 16; E = 2 bytes
+     * in bf16, else 4).
+     *
+     * @param units  U, a multiple of 4
+     * @param blocks ⌈H / U⌉
+     * @param chunk  columns of h staged at a time, a multiple of 16 (Hp when the whole h fits)
+     * @param shared dynamic shared memory per block, bytes
+     */
+    record Tiled(int units, int blocks, int chunk, int shared) {
+        /** kTiledThreads of the kernel: 8 warps. */
+        static final int THREADS = 256;
+        private static final int SIDE = 16;             // kTiledSide
+        private static final int WARPS = THREADS / WARP;          // kTiledWarps
+        private static final int MAX_TILES = 4 * WARPS;           // kTiledMaxTiles per warp × warps
+        private static final int[] CHUNKS = {256, 128, 64, 32, 16};
+
+        static Tiled search(CudaDevice device, int hidden, int batch, int grids, Precision precision, String[] why) {
+            int sms = device.multiprocessors;
+            int e = precision == Precision.BF16 ? 2 : 4;
+            int pad = 16 / e;
+            long hp = roundUp(hidden, SIDE), bp = roundUp(batch, SIDE);
+            int limit = Math.min(device.maxDynamicShared(Kernel.PERSISTENT_TILED_FORWARD_TRAINING),
+                    device.maxDynamicShared(Kernel.PERSISTENT_TILED_FORWARD_INFERENCE));
+            String last = null;
+            for (int perSm = 1; perSm <= MAX_BLOCKS_PER_SM; perSm++) {
+                int units = (int) roundUp(CudaModule.ceilDiv(hidden, sms * perSm), 4);
+                int blocks = CudaModule.ceilDiv(hidden, units);
+                long tiles = (units / 4) * (bp / SIDE);
+                if (tiles > MAX_TILES) {
+                    last = tiles + " tiles of 16 × 16 per block (" + units + " units, B = " + batch + "), more than "
+                            + MAX_TILES;
+                    continue;
+                }
+                long splits = tiles >= WARPS ? 1 : WARPS / tiles;   // warps sharing a tile (TiledWork)
+                long fixed = 32 + align32(4L * units * (hp + pad) * e)
+                        + align32(splits * 4L * units * (bp + 4) * Float.BYTES) + (long) units * batch * Float.BYTES;
+                long shared = -1;
+                int chunk = 0;
+                for (int i = -1; i < CHUNKS.length && shared < 0; i++) {
+                    int c = i < 0 ? (int) hp : CHUNKS[i];
+                    if (i >= 0 && c >= hp) {
+                        continue;
+                    }
+                    long bytes = fixed + align32(bp * (c + pad) * e);
+                    if (bytes <= limit) {
+                        shared = bytes;
+                        chunk = c;
+                    }
+                }
+                if (shared < 0) {
+                    last = "the W_hh slice of " + units + " units with h in chunks of 16 needs "
+                            + (fixed + align32(bp * (SIDE + pad) * e)) / 1024 + " KiB of shared memory per block, more than "
+                            + limit / 1024 + " KiB";
+                    continue;
+                }
+                int fit = Math.min(
+                        device.activeBlocksPerMultiprocessor(Kernel.PERSISTENT_TILED_FORWARD_TRAINING, THREADS, shared),
+                        device.activeBlocksPerMultiprocessor(Kernel.PERSISTENT_TILED_FORWARD_INFERENCE, THREADS,
+                                shared));
+                if ((long) fit * sms >= (long) blocks * grids) {
+                    return new Tiled(units, blocks, chunk, (int) shared);
+                }
+                last = (grids > 1 ? grids + " grids of " : "") + blocks + " blocks with " + shared / 1024
+                        + " KiB shared memory do not fit at once (" + fit + " blocks per multiprocessor, " + sms
+                        + " multiprocessors)";
+            }
+            why[0] = "tiled forward kernel does not fit: " + last;
+            return null;
+        }
+
+        private static long roundUp(long n, int m) {
+            return (n + m - 1) / m * m;
+        }
+
+        private static long align32(long bytes) {
+            return roundUp(bytes, 32);
+        }
     }
 
     private static PersistentPlan search(CudaDevice device, int hidden, int batch, int grids) {
@@ -71,12 +177,13 @@ record PersistentPlan(int units, int blocks, int forwardShared, int backwardShar
                     device.activeBlocksPerMultiprocessor(Kernel.PERSISTENT_FORWARD_INFERENCE, threads, forwardBytes)),
                     device.activeBlocksPerMultiprocessor(Kernel.PERSISTENT_BACKWARD, threads, backwardBytes));
             if ((long) fit * sms >= (long) blocks * grids) {
-                return new PersistentPlan(units, blocks, (int) forwardBytes, (int) backwardBytes, grids > 1, null);
+                return new PersistentPlan(units, blocks, (int) forwardBytes, (int) backwardBytes, grids > 1, null, null,
+                        null);
             }
             last = (grids > 1 ? grids + " grids of " : "") + blocks + " blocks of " + threads + " threads with "
                     + backwardBytes / 1024 + " KiB shared memory do not fit at once (" + fit
                     + " blocks per multiprocessor, " + sms + " multiprocessors)";
         }
-        return new PersistentPlan(0, 0, 0, 0, false, "persistent kernels do not fit: " + last);
+        return new PersistentPlan(0, 0, 0, 0, false, "persistent kernels do not fit: " + last, null, null);
     }
 }

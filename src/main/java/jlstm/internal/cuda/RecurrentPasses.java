@@ -25,7 +25,8 @@ import jlstm.internal.cpu.LengthSchedule;
  *     GEMM:       R_t = h_prev · W_hhᵀ (cuBLAS), then lstm_forward_pointwise
  *     FUSED:      lstm_fused_step (product and cell update in one launch)
  *     then, with a projection, h_t = m_t · W_hrᵀ (cuBLAS)
- *   PERSISTENT:   lstm_persistent_forward, one cooperative launch for all steps
+ *   PERSISTENT:   lstm_persistent_tiled_forward (where its plan fits, else lstm_persistent_forward),
+ *                 one cooperative launch for all steps
  *   X_{k+1} = [h_fwd | h_rev] ⊙ mask (lstm_multiply) in a pass with dropout masks
  * backward, per layer k (top down) and direction d, steps in the opposite order:
  *   positions join the carry at their last step (dhn, dcn) and leave it at their first (dh0, dc0);
@@ -193,15 +194,28 @@ final class RecurrentPasses {
 
         if (schedule == CudaLstmEngine.Schedule.PERSISTENT) {   // every length T, R = H (the engine's rule)
             int steps = ws.steps;
-            Kernel kernel = training ? Kernel.PERSISTENT_FORWARD_TRAINING : Kernel.PERSISTENT_FORWARD_INFERENCE;
-            KernelLauncher launch = device.kernel(kernel).begin().i(steps).i(batch).i(hidden).i(d).i(precisionCode)
-                    .p(xp).p(wHh).p(bIh).p(bHh).p(h0).p(c0).p(out).i(width);
+            PersistentPlan.Tiled tiled = plan.tiled();
+            KernelLauncher launch;
+            if (tiled != null) {
+                Kernel kernel = training ? Kernel.PERSISTENT_TILED_FORWARD_TRAINING
+                        : Kernel.PERSISTENT_TILED_FORWARD_INFERENCE;
+                launch = device.kernel(kernel).begin().i(steps).i(batch).i(hidden).i(d).i(precisionCode)
+                        .i(tiled.units()).i(tiled.chunk());
+            } else {
+                Kernel kernel = training ? Kernel.PERSISTENT_FORWARD_TRAINING : Kernel.PERSISTENT_FORWARD_INFERENCE;
+                launch = device.kernel(kernel).begin().i(steps).i(batch).i(hidden).i(d).i(precisionCode);
+            }
+            launch.p(xp).p(wHh).p(bIh).p(bHh).p(h0).p(c0).p(out).i(width);
             if (training) {
                 launch.p(cells);
             }
-            // one warp per hidden unit, plan.units units per block, every block resident (cooperative)
-            launch.p(at(ws.cn, (long) slot * hidden)).launchCooperative(plan.blocks(), plan.threads(),
-                    plan.forwardShared(), device.stream(lane));
+            launch.p(at(ws.cn, (long) slot * hidden));
+            if (tiled != null) {   // tiled.units units (all four gates) per block, 8 warps, every block resident
+                launch.launchCooperative(tiled.blocks(), PersistentPlan.Tiled.THREADS, tiled.shared(),
+                        device.stream(lane));
+            } else {   // one warp per hidden unit, plan.units units per block, every block resident (cooperative)
+                launch.launchCooperative(plan.blocks(), plan.threads(), plan.forwardShared(), device.stream(lane));
+            }
             int last = d == 0 ? steps - 1 : 0;
             device.copyRows(at(ws.hn, (long) slot * real), real, at(out, (long) last * batch * width), width, real,
                     batch, lane);

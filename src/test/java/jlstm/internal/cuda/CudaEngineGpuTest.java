@@ -147,6 +147,64 @@ class CudaEngineGpuTest {
         }
     }
 
+    /**
+     * The tiled persistent forward kernel (cuda/lstm_persistent_tiled.cu) in every mode, at a batch
+     * of three 16-column tiles and odd H: two engines give the same bits (each output element is
+     * summed by one warp in a fixed order, no atomics). On the stand-in blocks run one after another,
+     * so this can only fail there through uninitialised or stale shared memory (NaN bytes); on a GPU
+     * it checks the reduction order too.
+     */
+    @Test
+    void tiledPersistentForwardIsBitwiseDeterministicInEveryMode() {
+        LstmConfig config = new LstmConfig(24, 37, 2, true, true, false);
+        LstmParameters params = LstmParameters.initialize(config, 4);
+        Inputs in = Inputs.random(config, 5, 33, 6);
+        for (jlstm.EngineOptions.Precision precision : jlstm.EngineOptions.Precision.values()) {
+            Results[] runs = new Results[2];
+            for (int n = 0; n < 2; n++) {
+                try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+                    engine.setSchedule(CudaLstmEngine.Schedule.PERSISTENT);
+                    engine.setPrecision(precision);
+                    assertTrue(engine.persistentPlan(in.batch).startsWith("forward tiled"),
+                            engine.persistentPlan(in.batch));
+                    runs[n] = Results.pass(engine, params, in);
+                }
+            }
+            for (int n = 0; n < runs[0].tensors.size(); n++) {
+                assertArrayEquals(runs[0].tensors.get(n), runs[1].tensors.get(n), precision + " "
+                        + runs[0].names.get(n));
+            }
+        }
+    }
+
+    /**
+     * The plan chooser at H = 1024: on a device with an H200's 132 multiprocessors (the stand-in in
+     * .ci/run's second pass, an H100 or H200) the tiled forward kernel fits every batch of
+     * gpu-check.sh's grid in every mode (docs/GPU.md's table, tools/persistent_tiled_plan.py); on
+     * the stand-in's default 8 it cannot (U = 128 units per block need megabytes), and the engine
+     * says so instead of launching it.
+     */
+    @Test
+    void tiledPlanAtH1024FitsAnH200AndNotEightMultiprocessors() {
+        LstmParameters params = LstmParameters.initialize(new LstmConfig(8, 1024, 1, false, true, false), 3);
+        try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+            engine.setSchedule(CudaLstmEngine.Schedule.PERSISTENT);
+            int sms = engine.multiprocessors();
+            for (jlstm.EngineOptions.Precision precision : jlstm.EngineOptions.Precision.values()) {
+                engine.setPrecision(precision);
+                for (int batch : new int[] {1, 8, 16, 32, 64, 256}) {
+                    String plan = engine.persistentPlan(batch);
+                    if (sms >= 132) {
+                        assertTrue(plan.startsWith("forward tiled: 128 blocks of 8 units"), precision + " B=" + batch
+                                + ": " + plan);
+                    } else if (sms <= 8) {
+                        assertTrue(!plan.startsWith("forward tiled"), precision + " B=" + batch + ": " + plan);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void repeatedPassesDoNotGrowDeviceMemory() {
         LstmConfig config = new LstmConfig(32, 64, 2, true, true, false);
