@@ -31,6 +31,9 @@ module jlstm {
     requires static org.knowm.xchart;
     requires static java.desktop;
     requires static java.management;   // bench --cpu-time: the thread's CPU time
+    // The command line shows the library's System.Logger records one line each through a JUL handler
+    // (jlstm.cli.Main); a JDK module, so required outright: the CLI also runs from the module path.
+    requires java.logging;
 
     // picocli reads and sets the commands' @Option fields by reflection.
     opens jlstm.cli to info.picocli;
