@@ -15,8 +15,9 @@ import java.util.List;
 import jlstm.Tensor;
 
 /**
- * {@code train --task digits}: trains a {@link DigitsClassifier} on {@link HandwrittenDigits} and
- * scores it on the held-out images, beside the majority-class baseline.
+ * {@code train --task digits} and {@code --task mnist}: trains a {@link DigitsClassifier} on
+ * {@link DigitImages} ({@link HandwrittenDigits} or {@link MnistDigits}) and scores it on the
+ * held-out images, beside the majority-class baseline.
  */
 public final class DigitsExample {
     private DigitsExample() {
@@ -39,7 +40,7 @@ public final class DigitsExample {
     public record Options(int epochs, int hidden, int batch, double lr, long seed, double noise, int validation) {
         /** The defaults of {@code train --task digits}, chosen on a validation split (docs/TRAINING.md). */
         public static Options defaults() {
-            return new Options(25, 64, 32, 0.01, 1, 0.3, 0);
+            return new Options(25, 64, 32, 0.01, 1, HandwrittenDigits.INPUT_NOISE, 0);
         }
     }
 
@@ -65,8 +66,13 @@ public final class DigitsExample {
                          List<Double> accuracyCurve, double seconds, DigitsClassifier model) {
     }
 
-    public static Result run(Options options, EpochListener listener) {
-        HandwrittenDigits data = HandwrittenDigits.load();
+    /**
+     * Trains on {@code data}'s training images and scores the held-out ones (or a validation split).
+     *
+     * @param listener told about each epoch, or null
+     * @param progress more callbacks for the fit (a progress bar), none for none
+     */
+    public static Result run(DigitImages data, Options options, EpochListener listener, FitCallback... progress) {
         SequenceDataset training = data.training();
         SequenceDataset scored = data.heldOut();
         if (options.validation() > 0) {
@@ -83,7 +89,7 @@ public final class DigitsExample {
         List<int[][]> confusions = new ArrayList<>();
         long start = System.nanoTime();
         // [example digits-loop]
-        DigitsClassifier model = new DigitsClassifier(options.hidden(), options.lr(), options.seed());
+        DigitsClassifier model = new DigitsClassifier(data.pixels(), options.hidden(), options.lr(), options.seed());
         FitCallback scoring = new FitCallback() {
             @Override
             public void epochDone(EpochRecord epoch) {
@@ -99,8 +105,9 @@ public final class DigitsExample {
                 .batchSize(options.batch())
                 .seed(options.seed())
                 .schedule(LearningRateSchedule.cosine())   // large steps first, small ones to settle
-                .inputNoise(options.noise())               // a fresh N(0, 0.3²) on every pixel in every epoch
-                .callbacks(scoring));
+                .inputNoise(options.noise())               // digits: a fresh N(0, 0.3²) on every pixel each epoch
+                .callbacks(scoring)
+                .callbacks(progress));
         // [end]
         int[][] confusion = confusions.get(confusions.size() - 1);
         List<Double> losses = history.trainLoss();
@@ -112,7 +119,7 @@ public final class DigitsExample {
     public static int[][] confusion(DigitsClassifier model, SequenceDataset data) {
         SequenceDataset.Batch all = data.all();
         int[] predicted = model.predict(all.x());
-        int[][] counts = new int[HandwrittenDigits.CLASSES][HandwrittenDigits.CLASSES];
+        int[][] counts = new int[DigitImages.CLASSES][DigitImages.CLASSES];
         float[] labels = all.target().data();
         for (int n = 0; n < predicted.length; n++) {
             counts[(int) labels[n]][predicted[n]]++;
@@ -133,7 +140,7 @@ public final class DigitsExample {
 
     /** Accuracy on {@code scored} of always answering the most frequent digit of {@code training}. */
     static double majorityBaseline(SequenceDataset training, SequenceDataset scored) {
-        int[] counts = new int[HandwrittenDigits.CLASSES];
+        int[] counts = new int[DigitImages.CLASSES];
         for (float label : training.targets().data()) {
             counts[(int) label]++;
         }
