@@ -6,7 +6,7 @@ held out). Prints the held-out accuracy after each epoch and, per seed, the last
 min / mean / max over the seeds.
 
     /usr/bin/python3 tools/mnist_torch_peer.py                      # the textbook recipe: Adam, constant lr
-    /usr/bin/python3 tools/mnist_torch_peer.py --cosine             # jlstm's recipe: cosine decay of the lr
+    /usr/bin/python3 tools/mnist_torch_peer.py --lr 0.005 --batch 32 --cosine   # train --task mnist's recipe
 
 Options: --seeds 1,2,3  --epochs 5  --hidden 128  --batch 64  --lr 0.001  --cosine  --threads N.
 Pixels are divided by 255; no noise, no clipping (as `train --task mnist`).
@@ -64,9 +64,6 @@ def run(seed, args, data):
     torch.manual_seed(seed)
     model = RowClassifier(args.hidden)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    steps_per_epoch = math.ceil(len(x_train) / args.batch)
-    total = steps_per_epoch * args.epochs
-    step = 0
     generator = torch.Generator().manual_seed(seed)
     accuracy = 0.0
     for epoch in range(1, args.epochs + 1):
@@ -74,17 +71,16 @@ def run(seed, args, data):
         order = torch.randperm(len(x_train), generator=generator)
         losses = []
         model.train()
+        if args.cosine:  # per epoch, as jlstm's LearningRateSchedule.cosine(): base·½(1 + cos(π·(e−1)/E))
+            for group in optimizer.param_groups:
+                group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / args.epochs))
         for b in range(0, len(x_train), args.batch):
-            if args.cosine:
-                for group in optimizer.param_groups:
-                    group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * step / total))
             index = order[b:b + args.batch]
             loss = torch.nn.functional.cross_entropy(model(x_train[index]), y_train[index])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-            step += 1
         model.eval()
         with torch.no_grad():
             accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
@@ -100,7 +96,7 @@ def main():
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=0.001)
-    p.add_argument("--cosine", action="store_true", help="cosine decay of the learning rate to 0 over the run")
+    p.add_argument("--cosine", action="store_true", help="cosine decay of the learning rate per epoch, as jlstm's")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     torch.set_num_threads(args.threads)

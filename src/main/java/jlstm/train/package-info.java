@@ -1,8 +1,8 @@
 /**
  * Training on top of {@link jlstm.LstmLayer}: a linear head, losses, optimizers with PyTorch's
  * update rules, gradient clipping, seeded mini-batches, {@link jlstm.train.SequenceModel#fit} with
- * validation, learning-rate schedules, early stopping and callbacks, checkpoints, and the four
- * embedded tasks of the {@code train} command (adding, airline, digits, stocks).
+ * validation, learning-rate schedules, early stopping and callbacks, and checkpoints: what the
+ * embedded tasks of the {@code train} command (in {@code jlstm.examples}) train with.
  *
  * <p>Glossary as in {@code jlstm}: T steps, B batch, I input features, H hidden, L layers,
  * D directions, F = D·H features of each LSTM output step, O outputs of the head, N samples.
