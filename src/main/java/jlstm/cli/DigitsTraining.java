@@ -1,7 +1,5 @@
 package jlstm.cli;
 
-import jlstm.train.Adam;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -15,14 +13,16 @@ import java.util.Map;
 import jlstm.Device;
 import jlstm.Tensor;
 import jlstm.io.Safetensors;
+import jlstm.examples.DigitImages;
 import jlstm.examples.DigitsExample;
-import jlstm.examples.HandwrittenDigits;
+import jlstm.examples.Tasks;
 
 /**
- * {@code train --task digits}: the seed's cell example ({@link DigitsExample}). It steps an
- * {@code LstmCell} on the CPU (a GPU cell would move each 8-pixel step to the device and back) and
- * writes no resumable checkpoint; the options of {@code train} that do not apply are refused. It
- * gets the command line's values as a {@link Request}, not the command itself.
+ * {@code train --task digits} and {@code --task mnist}, the cell tasks: the seed's cell example
+ * ({@link DigitsExample}) on the task's {@link DigitImages}. It steps an {@code LstmCell} on the CPU
+ * (a GPU cell would move each row's step to the device and back) and writes no resumable
+ * checkpoint; the options of {@code train} that do not apply are refused. It gets the command
+ * line's values as a {@link Request}, not the command itself.
  */
 final class DigitsTraining {
     private DigitsTraining() {
@@ -46,55 +46,61 @@ final class DigitsTraining {
         }
     }
 
-    static int run(Request request, TrainCommand.TaskDefaults defaults, PrintStream stdout) throws IOException {
+    /**
+     * Runs the cell task {@code task} ({@link jlstm.examples.Tasks#CELL_TASKS}); its images are read
+     * once the command line has been checked.
+     */
+    static int run(String task, Request request, TrainCommand.TaskDefaults defaults, PrintStream stdout)
+            throws IOException {
         if (request.device().kind() == Device.Kind.CUDA) {
-            throw new UsageError("--task digits runs on the CPU: its LstmCell loop steps one row of 8 pixels at a time,"
-                    + " and on a GPU every step would cross to the device and back (LstmCell.on(Device.CUDA) runs a"
-                    + " cell there); use --device cpu or auto");
+            throw new UsageError("--task " + task + " runs on the CPU: its LstmCell loop steps one row of pixels at a"
+                    + " time, and on a GPU every step would cross to the device and back (LstmCell.on(Device.CUDA) runs"
+                    + " a cell there); use --device cpu or auto");
         }
         if (!request.notApplicable().isEmpty()) {
-            throw new UsageError(request.notApplicable().get(0) + " does not apply to --task digits (one cell, 8 rows"
-                    + " per image, fixed data)");
+            throw new UsageError(request.notApplicable().get(0) + " does not apply to --task " + task + " (one cell,"
+                    + " one step per row of an image, fixed data)");
         }
         if (!request.optimizer().equals("adam")) {
-            throw new UsageError("--task digits trains with Adam only");
+            throw new UsageError("--task " + task + " trains with Adam only");
         }
+        DigitImages data = Tasks.cellTask(task);
         DigitsExample.Options options = new DigitsExample.Options(
                 request.epochs() != null ? request.epochs() : defaults.epochs(),
                 request.hidden() != null ? request.hidden() : defaults.hidden(),
                 request.batch() != null ? request.batch() : defaults.batch(),
                 request.lr() != null ? request.lr() : defaults.lr(),
-                request.seed() != null ? request.seed() : 1L, DigitsExample.Options.defaults().noise(), 0);
-        Path outDir = request.out() != null ? request.out() : Path.of("runs", "digits-"
+                request.seed() != null ? request.seed() : 1L, data.inputNoise(), 0);
+        Path outDir = request.out() != null ? request.out() : Path.of("runs", task + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             throw new UsageError("--out " + outDir + " exists and is not a folder (train writes a checkpoint and"
                     + " charts into a folder)");
         }
-        int trainingImages = HandwrittenDigits.load().training().size();
-        int parameters = 4 * options.hidden() * (HandwrittenDigits.PIXELS + options.hidden() + 2)
-                + HandwrittenDigits.CLASSES * (options.hidden() + 1);
-        stdout.printf(Locale.ROOT, "task digits: 8x8 handwritten digits (UCI, CC BY 4.0), each image read row by row "
-                + "(T=8 steps of 8 pixels) by an LstmCell loop; %d training and %d held-out images (the last %d "
-                + "of the file), loss cross-entropy%n", trainingImages, HandwrittenDigits.HELD_OUT,
-                HandwrittenDigits.HELD_OUT);
-        stdout.printf(Locale.ROOT, "model LstmCell(I=8, H=%d) stepped over 8 rows + linear head -> 10, %d parameters, "
-                + "device cpu%n", options.hidden(), parameters);
+        int trainingImages = data.training().size();
+        int parameters = 4 * options.hidden() * (data.pixels() + options.hidden() + 2)
+                + DigitImages.CLASSES * (options.hidden() + 1);
+        String cell = String.format(Locale.ROOT, "LstmCell(I=%d, H=%d)", data.pixels(), options.hidden());
+        stdout.printf(Locale.ROOT, "task %s: %s%n", task, data.description());
+        stdout.printf(Locale.ROOT, "model %s stepped over %d rows + linear head -> %d, %d parameters, device cpu%n",
+                cell, data.rows(), DigitImages.CLASSES, parameters);
         stdout.printf(Locale.ROOT, "training: adam lr=%s (cosine decay) batch=%d input noise sd=%s epochs 1..%d%n",
                 TrainCommand.number(options.lr()), options.batch(), TrainCommand.number(options.noise()),
                 options.epochs());
-        DigitsExample.Result r = DigitsExample.run(options, (epoch, loss, accuracy, seconds) -> stdout.printf(
+        DigitsExample.Result r = DigitsExample.run(data, options, (epoch, loss, accuracy, seconds) -> stdout.printf(
                 Locale.ROOT, "epoch %3d/%d  loss %.6f  held-out accuracy %s  %,.0f seq/s  %.1f s%n", epoch,
-                options.epochs(), loss, TrainCommand.number(accuracy), trainingImages / seconds, seconds));
+                options.epochs(), loss, TrainCommand.number(accuracy), trainingImages / seconds, seconds),
+                TrainingProgress.onConsole(options.epochs(), trainingImages));
 
         Files.createDirectories(outDir);
         Path checkpointFile = outDir.resolve(TrainCommand.CHECKPOINT_FILE);
         Map<String, Tensor> tensors = new LinkedHashMap<>(r.model().parameters());
         tensors.putAll(r.model().optimizer().stateTensors());
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("task", "digits");
-        meta.put("model", "nn.LSTMCell(8, " + options.hidden() + ") stepped over the 8 rows, head nn.Linear("
-                + options.hidden() + ", 10) on the last h");
+        meta.put("task", task);
+        meta.put("model", "nn.LSTMCell(" + data.pixels() + ", " + options.hidden() + ") stepped over the "
+                + data.rows() + " rows, head nn.Linear(" + options.hidden() + ", " + DigitImages.CLASSES
+                + ") on the last h");
         meta.put("seed", Long.toString(options.seed()));
         meta.put("epochs", Integer.toString(options.epochs()));
         meta.putAll(r.model().optimizer().stateMetadata());
@@ -103,11 +109,11 @@ final class DigitsTraining {
         Path curve = outDir.resolve("learning-curve.png");
         Path confusion = outDir.resolve("confusion-matrix.png");
         if (noCharts == null) {
-            TrainingCharts.learningCurve(curve, "digits: LstmCell(I=8, H=" + options.hidden() + ") + linear head",
+            TrainingCharts.learningCurve(curve, task + ": " + cell + " + linear head",
                     "cross_entropy", r.trainLoss(), "accuracy", r.accuracyCurve(), false, "majority-class",
                     r.baseline());
             ExampleCharts.confusionMatrix(confusion, String.format(Locale.ROOT,
-                    "digits: held-out confusion matrix, accuracy %s (%d images)", TrainCommand.number(r.accuracy()),
+                    "%s: held-out confusion matrix, accuracy %s (%d images)", task, TrainCommand.number(r.accuracy()),
                     r.scored()), r.confusion());
         }
         stdout.printf(Locale.ROOT, "held-out accuracy: %s (baseline majority-class: %s), training %.1f s%n",
@@ -118,7 +124,7 @@ final class DigitsTraining {
             stdout.println("no charts: " + noCharts);
             stdout.printf("wrote %s%n", checkpointFile);
         }
-        stdout.printf(Locale.ROOT, "result: task=digits device=cpu metric=accuracy value=%s baseline=%s%n",
+        stdout.printf(Locale.ROOT, "result: task=%s device=cpu metric=accuracy value=%s baseline=%s%n", task,
                 TrainCommand.number(r.accuracy()), TrainCommand.number(r.baseline()));
         stdout.flush();
         return 0;

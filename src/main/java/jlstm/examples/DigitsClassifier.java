@@ -17,15 +17,16 @@ import jlstm.LstmCell;
 import jlstm.Tensor;
 
 /**
- * The seed's cell example (section 5-2): an {@link LstmCell} stepped by hand over the 8 rows of an
- * 8×8 digit, a linear head on the last h, softmax cross-entropy, Adam. Written with the public cell
+ * The seed's cell example (section 5-2): an {@link LstmCell} stepped by hand over the rows of a
+ * digit (8 rows of 8 pixels for {@code digits}, 28 of 28 for {@code mnist}), a linear head on the
+ * last h, softmax cross-entropy, Adam. Written with the public cell
  * API only: {@link LstmCell#stepTraining}, {@link LstmCell#backward}. docs/EXAMPLES.md shows this
  * code; {@code ExamplesDocTest} checks that the page and this file agree and runs it. As a
  * {@link Trainable} it trains with {@link Trainer#fit} like any model.
  */
 public final class DigitsClassifier implements Trainable {
     // [example digits-model]
-    private final LstmCell cell;      // one row of 8 pixels in, H hidden units
+    private final LstmCell cell;      // one row of pixels in, H hidden units
     private final LinearHead head;    // the last h [B, H] → 10 class scores
     private final Optimizer optimizer;
     private final Map<String, Tensor> parameters = new LinkedHashMap<>();
@@ -34,13 +35,14 @@ public final class DigitsClassifier implements Trainable {
     /**
      * A new model: the cell and the head initialised from the seed, and Adam.
      *
+     * @param pixels       I of the cell: the pixels of one image row
      * @param hidden       H of the cell
      * @param learningRate Adam's rate
      * @param seed         seed of the initialisation
      */
-    public DigitsClassifier(int hidden, double learningRate, long seed) {
-        cell = LstmCell.initialize(HandwrittenDigits.PIXELS, hidden, true, seed);
-        head = LinearHead.initialize(hidden, HandwrittenDigits.CLASSES, LinearHead.Mode.LAST_STEP, seed + 1);
+    public DigitsClassifier(int pixels, int hidden, double learningRate, long seed) {
+        cell = LstmCell.initialize(pixels, hidden, true, seed);
+        head = LinearHead.initialize(hidden, DigitImages.CLASSES, LinearHead.Mode.LAST_STEP, seed + 1);
         optimizer = new Adam(learningRate);
         parameters.putAll(cell.parameters());          // weight_ih, weight_hh, bias_ih, bias_hh
         parameters.put(LinearHead.WEIGHT, head.weight());
@@ -50,7 +52,7 @@ public final class DigitsClassifier implements Trainable {
     /**
      * One training step on a batch.
      *
-     * @param images the rows of B images, time-major [8, B, 8]
+     * @param images the rows of B images, time-major [rows, B, pixels]
      * @param labels [B] class indices
      * @return the batch's loss before the update
      */
@@ -88,7 +90,7 @@ public final class DigitsClassifier implements Trainable {
     /**
      * The predicted digit of each image.
      *
-     * @param images time-major [8, B, 8]
+     * @param images time-major [rows, B, pixels]
      * @return [B] classes 0–9
      */
     public int[] predict(Tensor images) {
@@ -96,8 +98,8 @@ public final class DigitsClassifier implements Trainable {
         float[] logits = logits(images).data();
         int[] classes = new int[batch];
         for (int b = 0; b < batch; b++) {
-            for (int k = 1; k < HandwrittenDigits.CLASSES; k++) {
-                if (logits[b * HandwrittenDigits.CLASSES + k] > logits[b * HandwrittenDigits.CLASSES + classes[b]]) {
+            for (int k = 1; k < DigitImages.CLASSES; k++) {
+                if (logits[b * DigitImages.CLASSES + k] > logits[b * DigitImages.CLASSES + classes[b]]) {
                     classes[b] = k;
                 }
             }
@@ -105,7 +107,7 @@ public final class DigitsClassifier implements Trainable {
         return classes;
     }
 
-    /** The class scores of each image: images [8, B, 8] → [B, 10]. */
+    /** The class scores of each image: images [rows, B, pixels] → [B, 10]. */
     private Tensor logits(Tensor images) {
         int rows = images.dim(0), batch = images.dim(1);
         Tensor h = null, c = null;
@@ -117,7 +119,7 @@ public final class DigitsClassifier implements Trainable {
         return head.apply(h.reshape(1, batch, cell.hiddenSize()));
     }
 
-    /** Row t of every image: [B, 8], the cell's input at step t. */
+    /** Row t of every image: [B, pixels], the cell's input at step t. */
     private static Tensor row(Tensor images, int t) {
         int batch = images.dim(1), width = images.dim(2);
         float[] out = new float[batch * width];
@@ -143,7 +145,7 @@ public final class DigitsClassifier implements Trainable {
     }
 
     /**
-     * {@link Trainable}: one step on a batch of images (x [8, B, 8], target [B] or [B, 1] digits).
+     * {@link Trainable}: one step on a batch of images (x [rows, B, pixels], target [B] or [B, 1] digits).
      * Gradient clipping is not part of this example: a positive {@code maxGradNorm} is refused.
      */
     @Override

@@ -17,8 +17,9 @@ import jlstm.Tensor;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@code train --task digits}: trains a {@link DigitsClassifier} on {@link HandwrittenDigits} and
- * scores it on the held-out images, beside the majority-class baseline.
+ * {@code train --task digits} and {@code --task mnist}: trains a {@link DigitsClassifier} on
+ * {@link DigitImages} ({@link HandwrittenDigits} or {@link MnistDigits}) and scores it on the
+ * held-out images, beside the majority-class baseline.
  */
 public final class DigitsExample {
     private DigitsExample() {
@@ -45,7 +46,7 @@ public final class DigitsExample {
          * @return 25 epochs, H = 64, batch 32, lr 0.01, seed 1, noise 0.3, no validation split
          */
         public static Options defaults() {
-            return new Options(25, 64, 32, 0.01, 1, 0.3, 0);
+            return new Options(25, 64, 32, 0.01, 1, HandwrittenDigits.INPUT_NOISE, 0);
         }
     }
 
@@ -80,14 +81,15 @@ public final class DigitsExample {
     }
 
     /**
-     * Loads the digits, trains a {@link DigitsClassifier} and scores it.
+     * Trains on {@code data}'s training images and scores the held-out ones (or a validation split).
      *
+     * @param data     the digit images (training and held out)
      * @param options  the run's settings
-     * @param listener called after each epoch, or null
+     * @param listener told about each epoch, or null
+     * @param progress more callbacks for the fit (a progress bar), none for none
      * @return the accuracy, the baseline, the confusion matrix and the curves
      */
-    public static Result run(Options options, @Nullable EpochListener listener) {
-        HandwrittenDigits data = HandwrittenDigits.load();
+    public static Result run(DigitImages data, Options options, @Nullable EpochListener listener, FitCallback... progress) {
         SequenceDataset training = data.training();
         SequenceDataset scored = data.heldOut();
         if (options.validation() > 0) {
@@ -104,7 +106,7 @@ public final class DigitsExample {
         List<int[][]> confusions = new ArrayList<>();
         long start = System.nanoTime();
         // [example digits-loop]
-        DigitsClassifier model = new DigitsClassifier(options.hidden(), options.lr(), options.seed());
+        DigitsClassifier model = new DigitsClassifier(data.pixels(), options.hidden(), options.lr(), options.seed());
         FitCallback scoring = new FitCallback() {
             @Override
             public void epochDone(EpochRecord epoch) {
@@ -120,8 +122,9 @@ public final class DigitsExample {
                 .batchSize(options.batch())
                 .seed(options.seed())
                 .schedule(LearningRateSchedule.cosine())   // large steps first, small ones to settle
-                .inputNoise(options.noise())               // a fresh N(0, 0.3²) on every pixel in every epoch
-                .callbacks(scoring));
+                .inputNoise(options.noise())               // digits: a fresh N(0, 0.3²) on every pixel each epoch
+                .callbacks(scoring)
+                .callbacks(progress));
         // [end]
         int[][] confusion = confusions.get(confusions.size() - 1);
         List<Double> losses = history.trainLoss();
@@ -139,7 +142,7 @@ public final class DigitsExample {
     public static int[][] confusion(DigitsClassifier model, SequenceDataset data) {
         SequenceDataset.Batch all = data.all();
         int[] predicted = model.predict(all.x());
-        int[][] counts = new int[HandwrittenDigits.CLASSES][HandwrittenDigits.CLASSES];
+        int[][] counts = new int[DigitImages.CLASSES][DigitImages.CLASSES];
         float[] labels = all.target().data();
         for (int n = 0; n < predicted.length; n++) {
             counts[(int) labels[n]][predicted[n]]++;
@@ -160,7 +163,7 @@ public final class DigitsExample {
 
     /** Accuracy on {@code scored} of always answering the most frequent digit of {@code training}. */
     static double majorityBaseline(SequenceDataset training, SequenceDataset scored) {
-        int[] counts = new int[HandwrittenDigits.CLASSES];
+        int[] counts = new int[DigitImages.CLASSES];
         for (float label : training.targets().data()) {
             counts[(int) label]++;
         }

@@ -23,7 +23,7 @@ import jlstm.Tensor;
  * <p>As sequences: each image is 8 steps (its rows) of 8 inputs (a row's pixels, divided by 16).
  * The last {@value #HELD_OUT} images of the file are held out; the others are for training.
  */
-public final class HandwrittenDigits {
+public final class HandwrittenDigits implements DigitImages {
     /** Classpath location of the data. */
     public static final String RESOURCE = "/jlstm/data/digits.csv.gz";
     /** Images held out for the final score: the last ones of the file. */
@@ -32,8 +32,8 @@ public final class HandwrittenDigits {
     public static final int ROWS = 8;
     /** Pixels of a row: the input size I. */
     public static final int PIXELS = 8;
-    /** Digits 0–9. */
-    public static final int CLASSES = 10;
+    /** The standard deviation of the noise of the task's recipe, chosen on a validation split (docs/EXAMPLES.md). */
+    public static final double INPUT_NOISE = 0.3;
 
     private final SequenceDataset training;
     private final SequenceDataset heldOut;
@@ -114,20 +114,45 @@ public final class HandwrittenDigits {
         return new SequenceDataset(Tensor.of(x, n, ROWS, PIXELS), Tensor.of(y, n, 1));
     }
 
-    /**
-     * The training images (all but the last {@value #HELD_OUT}).
-     *
-     * @return images [N, 8, 8] (rows as steps) and labels [N, 1]
-     */
+    /** {@code digits}. */
+    @Override
+    public String name() {
+        return "digits";
+    }
+
+    @Override
+    public String description() {
+        return String.format(java.util.Locale.ROOT, "8x8 handwritten digits (UCI, CC BY 4.0), each image read row by row"
+                + " (T=8 steps of 8 pixels) by an LstmCell loop; %d training and %d held-out images (the last %d of the"
+                + " file), loss cross-entropy", training.size(), heldOut.size(), heldOut.size());
+    }
+
+    /** {@value #ROWS}. */
+    @Override
+    public int rows() {
+        return ROWS;
+    }
+
+    /** {@value #PIXELS}. */
+    @Override
+    public int pixels() {
+        return PIXELS;
+    }
+
+    /** {@value #INPUT_NOISE}: without noise the cell memorises the 1,397 training images. */
+    @Override
+    public double inputNoise() {
+        return INPUT_NOISE;
+    }
+
+    /** The training images (all but the last {@value #HELD_OUT}). */
+    @Override
     public SequenceDataset training() {
         return training;
     }
 
-    /**
-     * The held-out images (the last {@value #HELD_OUT} of the file).
-     *
-     * @return images [{@value #HELD_OUT}, 8, 8] and labels [{@value #HELD_OUT}, 1]
-     */
+    /** The held-out images (the last {@value #HELD_OUT} of the file). */
+    @Override
     public SequenceDataset heldOut() {
         return heldOut;
     }

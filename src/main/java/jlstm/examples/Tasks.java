@@ -3,15 +3,16 @@ package jlstm.examples;
 import java.util.List;
 
 /**
- * The registry of the example tasks that {@code train} runs: their names, and the layer tasks
- * built from the command's sizes. {@code digits} steps an {@code LstmCell} loop of its own
- * ({@link DigitsExample}) rather than a {@link TrainingTask}.
+ * The registry of the example tasks that {@code train} runs: their names, the layer tasks built
+ * from the command's sizes, and the cell tasks ({@code digits}, {@code mnist}), which step an
+ * {@code LstmCell} loop of their own ({@link DigitsExample}) over {@link DigitImages} rather than
+ * train a {@link TrainingTask}.
  */
 public final class Tasks {
     /** Every task's name, in the order help texts list them. */
-    public static final List<String> NAMES = List.of("adding", "airline", "digits", "stocks");
-    /** The task that runs its own cell loop instead of a {@link TrainingTask}. */
-    public static final String CELL_TASK = "digits";
+    public static final List<String> NAMES = List.of("adding", "airline", "digits", "mnist", "stocks");
+    /** The tasks that run their own cell loop over {@link DigitImages} instead of a {@link TrainingTask}. */
+    public static final List<String> CELL_TASKS = List.of("digits", "mnist");
     /** Held-out sequences of the adding problem. */
     public static final int ADDING_TEST_SAMPLES = 1000;
 
@@ -34,7 +35,26 @@ public final class Tasks {
             case "airline" -> new AirlinePassengers(seqLen);
             case "stocks" -> new StockForecast(seqLen);
             default -> throw new IllegalArgumentException("no layer task '" + name + "' (layer tasks: adding, airline,"
-                    + " stocks; " + CELL_TASK + " runs its own cell loop)");
+                    + " stocks; " + String.join(" and ", CELL_TASKS) + " run their own cell loop)");
+        };
+    }
+
+    /** Whether {@code name} is a cell task ({@link #CELL_TASKS}). */
+    public static boolean isCellTask(String name) {
+        return CELL_TASKS.contains(name);
+    }
+
+    /**
+     * A cell task's images, read from the bundled files.
+     *
+     * @throws IllegalArgumentException for a name that is not a cell task
+     */
+    public static DigitImages cellTask(String name) {
+        return switch (name) {
+            case "digits" -> HandwrittenDigits.load();
+            case "mnist" -> MnistDigits.load();
+            default -> throw new IllegalArgumentException("no cell task '" + name + "' (cell tasks: "
+                    + String.join(", ", CELL_TASKS) + ")");
         };
     }
 }

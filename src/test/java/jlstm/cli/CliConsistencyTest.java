@@ -98,7 +98,7 @@ class CliConsistencyTest {
         CommandRun.Outcome unknown = CommandRun.execute("train", "--resume", foo.toString(), "--out",
                 dir.resolve("a").toString());
         assertEquals(1, unknown.status());
-        assertTrue(unknown.err().contains("unknown task 'foo' (known tasks: adding, airline, digits, stocks)"),
+        assertTrue(unknown.err().contains("unknown task 'foo' (known tasks: adding, airline, digits, mnist, stocks)"),
                 unknown.err());
         assertUsageError(CommandRun.execute("train", "--resume", digits.toString(), "--out", dir.resolve("b").toString()),
                 "a checkpoint of task digits cannot be resumed");

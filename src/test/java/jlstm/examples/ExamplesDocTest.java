@@ -119,7 +119,7 @@ class ExamplesDocTest {
 
     @Test
     void theDigitsCellLoopLearns() {
-        DigitsExample.Result r = DigitsExample.run(new DigitsExample.Options(3, 32, 32, 0.01, 1, 0.3, 0), null);
+        DigitsExample.Result r = DigitsExample.run(HandwrittenDigits.load(), new DigitsExample.Options(3, 32, 32, 0.01, 1, 0.3, 0), null);
         // 3 epochs of 25 (full runs reach 0.94-0.965): well above the 0.1 of guessing, not yet at the target.
         assertTrue(r.accuracy() > 0.5, "held-out accuracy after 3 epochs: " + r.accuracy());
         assertTrue(r.baseline() < 0.15, "the majority-class baseline: " + r.baseline());
