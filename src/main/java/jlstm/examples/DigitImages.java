@@ -1,5 +1,7 @@
 package jlstm.examples;
 
+import java.util.Locale;
+
 import jlstm.train.SequenceDataset;
 
 /**
@@ -15,8 +17,15 @@ public interface DigitImages {
     /** The task's name in {@link Tasks}: {@code digits} or {@code mnist}. */
     String name();
 
+    /** What the images are, with their source and licence, e.g. {@code 8x8 handwritten digits (UCI, CC BY 4.0)}. */
+    String source();
+
     /** One line on the data, its source and licence, and the split (printed by {@code train}). */
-    String description();
+    default String description() {
+        return String.format(Locale.ROOT, "%s, each image read row by row (T=%d steps of %d pixels) by an LstmCell"
+                + " loop; %d training and %d held-out images (the last %d of the file), loss cross-entropy",
+                source(), rows(), pixels(), training().size(), heldOut().size(), heldOut().size());
+    }
 
     /** Rows of an image: the sequence length T, the steps of the cell. */
     int rows();

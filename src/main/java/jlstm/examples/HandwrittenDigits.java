@@ -121,10 +121,8 @@ public final class HandwrittenDigits implements DigitImages {
     }
 
     @Override
-    public String description() {
-        return String.format(java.util.Locale.ROOT, "8x8 handwritten digits (UCI, CC BY 4.0), each image read row by row"
-                + " (T=8 steps of 8 pixels) by an LstmCell loop; %d training and %d held-out images (the last %d of the"
-                + " file), loss cross-entropy", training.size(), heldOut.size(), heldOut.size());
+    public String source() {
+        return "8x8 handwritten digits (UCI, CC BY 4.0)";
     }
 
     /** {@value #ROWS}. */

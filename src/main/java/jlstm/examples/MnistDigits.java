@@ -109,10 +109,8 @@ public final class MnistDigits implements DigitImages {
     }
 
     @Override
-    public String description() {
-        return String.format(Locale.ROOT, "28x28 MNIST digits (LeCun, Cortes, Burges; CC BY-SA 3.0), each image read row"
-                + " by row (T=28 steps of 28 pixels) by an LstmCell loop; %d training and %d held-out images (the last"
-                + " %d of the file), loss cross-entropy", training.size(), heldOut.size(), heldOut.size());
+    public String source() {
+        return "28x28 MNIST digits (LeCun, Cortes, Burges; CC BY-SA 3.0)";
     }
 
     /** {@value #ROWS}. */

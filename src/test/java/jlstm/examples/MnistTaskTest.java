@@ -112,7 +112,7 @@ class MnistTaskTest {
             }
 
             @Override
-            public String description() {
+            public String source() {
                 return "the first 2,000 training images of mnist";
             }
 
