@@ -96,6 +96,8 @@ public final class CudaLstmEngine implements LstmEngine {
     private Schedule schedule;
     private boolean graphs;
     private Precision precision = Precision.FP32;
+    private boolean tiledForward = true;    // setTiledPersistentKernels
+    private boolean tiledBackward = true;
     /** The last training-mode forward pass, which backward continues; null when there is none. */
     private TrainingPass trained;
     private boolean closed;
@@ -201,6 +203,26 @@ public final class CudaLstmEngine implements LstmEngine {
         });
     }
 
+    /**
+     * For tests: whether the persistent schedule may run the tiled kernels of
+     * {@code cuda/lstm_persistent_tiled.cu} (forward, backward) where their plans fit (the default,
+     * both true); false runs {@code cuda/lstm_persistent.cu}'s warp-per-unit kernel for that pass,
+     * the path taken where a tiled plan does not fit, and {@link #persistentPlan} says so.
+     */
+    void setTiledPersistentKernels(boolean forward, boolean backward) {
+        inContext(() -> {
+            if (forward != tiledForward || backward != tiledBackward) {
+                device.synchronize("before the persistent kernels change");
+                graphCache.clear();   // captured passes carry the old kernels
+                trained = null;
+                persistentPlans.clear();
+                tiledForward = forward;
+                tiledBackward = backward;
+            }
+            return null;
+        });
+    }
+
     /** The precision of this engine's products. */
     public Precision precision() {
         return precision;
@@ -278,7 +300,8 @@ public final class CudaLstmEngine implements LstmEngine {
 
     private PersistentPlan plan(int batch) {
         return persistentPlans.computeIfAbsent(batch, b -> {
-            PersistentPlan plan = PersistentPlan.of(device, config.hiddenSize(), b, config.directions(), precision);
+            PersistentPlan plan = PersistentPlan.of(device, config.hiddenSize(), b, config.directions(), precision)
+                    .withTiled(tiledForward, tiledBackward);
             if (!plan.usable()) {
                 LOG.log(System.Logger.Level.INFO, "jlstm: persistent schedule unavailable for H="
                         + config.hiddenSize() + ", B=" + b + " (" + plan.reason() + "); using gemm");

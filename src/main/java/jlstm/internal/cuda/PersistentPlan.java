@@ -50,6 +50,20 @@ record PersistentPlan(int units, int blocks, int forwardShared, int backwardShar
     }
 
     /**
+     * This plan with a tiled kernel's plan dropped where {@code forward} or {@code backward} is
+     * false (tests of the warp-per-unit fallback: CudaLstmEngine.setTiledPersistentKernels).
+     */
+    PersistentPlan withTiled(boolean forward, boolean backward) {
+        if (!usable() || forward && backward) {
+            return this;
+        }
+        String off = " kernel turned off (CudaLstmEngine.setTiledPersistentKernels)";
+        return new PersistentPlan(units, blocks, forwardShared, backwardShared, concurrentDirections, null,
+                forward ? tiled : null, forward ? tiledReason : "tiled forward" + off,
+                backward ? tiledBackward : null, backward ? tiledBackwardReason : "tiled backward" + off);
+    }
+
+    /**
      * The plan for hidden size {@code hidden}, batch {@code batch}, {@code directions} directions
      * and products in {@code precision} (the tiled kernel holds bf16 operands in half the bytes).
      */
