@@ -9,7 +9,10 @@
 #                  step against the CPU engine (SanitizerWorkload packed cell training)
 #   3. golden      `run --device cuda` on every golden case, checked against expected.safetensors
 #   4. timing      every engine variant (gemm, fused, persistent; graphs off/on) beside PyTorch
-#                  nn.LSTM on cuDNN (fp32, and TF32 labelled), same shapes, same run
+#                  nn.LSTM on cuDNN (fp32, and TF32 labelled), same shapes, same run; inference and
+#                  training (forward + backward: the persistent rows run the tiled backward kernel
+#                  where its plan fits, "# persistent plan" lines say which), and the persistent
+#                  training once more with the tiled kernels off (persistent-warp+graphs)
 #   4b. training   the training step (LSTM + Linear + MSE + clipping + Adam) timed beside PyTorch's
 #                  nn.LSTM + Linear + clip_grad_norm_ + fused Adam, eager and as one CUDA graph
 #   5. sanitizer   compute-sanitizer memcheck, racecheck, synccheck and initcheck, each on every

@@ -1,8 +1,11 @@
 // lstm_persistent.cu — persistent recurrent kernels: one cooperative launch runs every step of one
 // layer and direction, each block keeping its slice of W_hh in shared memory for all T steps, with
 // one grid-wide barrier per step (Diamos et al. 2016, "Persistent RNNs"). Launched by
-// jlstm.internal.cuda.PersistentSchedule with cuLaunchCooperativeKernel, only where every block fits on the
-// device at once (the engine checks occupancy and otherwise falls back, saying why).
+// jlstm.internal.cuda.RecurrentPasses with cuLaunchCooperativeKernel, only where every block fits on the
+// device at once (the engine checks occupancy and otherwise falls back, saying why). These are the
+// persistent schedule's fallback: each pass runs the tiled kernel of lstm_persistent_tiled.cu
+// (forward, or backward) where its plan (jlstm.internal.cuda.PersistentPlan.Tiled) fits, and the
+// kernel here otherwise.
 //
 // Glossary: T = steps, B = batch, I = input size, H = hidden size, L = layers, D = directions;
 // row-major, rightmost index fastest; gate order i, f, g, o (a gate row is 4H wide).

@@ -138,6 +138,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
 CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                                    unsigned bz, unsigned shared, CUstream stream, void** params);
 CUresult cuFuncSetAttribute(CUfunction function, int attribute, int value);
+CUresult cuFuncGetAttribute(int* value, int attribute, CUfunction function);
 CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, CUfunction function, int block_size,
                                                      std::size_t dynamic_shared);
 CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice device);

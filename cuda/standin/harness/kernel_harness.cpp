@@ -6,8 +6,8 @@
 //
 // Edge shapes: B = 1, H = 1, odd H, H not a multiple of 32, T = 1 (a single step), batch rows not a
 // multiple of the kernels' row groups, the fused kernel's k range split over 1, 2 and 4 warps,
-// cooperative launches of the persistent kernels in both directions (the tiled forward kernel in
-// every precision mode, its wmma tiles as the stand-in emulates them), leading dimensions wider
+// cooperative launches of the persistent kernels in both directions (the tiled forward and backward
+// kernels in every precision mode, their wmma tiles as the stand-in emulates them), leading dimensions wider
 // than the rows. Device
 // buffers are allocated at their exact sizes (so the sanitizer's redzones sit right after them),
 // start as NaN bytes, and the columns a kernel must not touch hold a sentinel that is checked.
@@ -301,7 +301,12 @@ ForwardReference forward_reference(int steps, int batch, int hidden, int directi
 
 void cooperative(const char* name, int blocks, int threads, std::size_t shared, std::vector<void*> args) {
     CUfunction f = kernel(name);
-    check(cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int) shared), name);
+    // as CudaDevice does: the opt-in limit less the kernel's static shared memory (a launch needs
+    // static + dynamic within it; the attribute set to `shared` alone fails past 48 KiB)
+    int opt_in = 0, static_bytes = 0;
+    check(cuDeviceGetAttribute(&opt_in, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, 0), name);
+    check(cuFuncGetAttribute(&static_bytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, f), name);
+    check(cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, opt_in - static_bytes), name);
     check(cuLaunchCooperativeKernel(f, blocks, 1, 1, threads, 1, 1, (unsigned) shared, nullptr, args.data()), name);
 }
 
@@ -489,6 +494,95 @@ void persistent_tiled(int steps, int batch, int hidden, int units, int chunk, in
             expect(what + mode + " gates", d_xp.download(), want_gates);
         }
     }
+}
+
+// ---------------------------------------------------------------- tiled persistent backward
+
+/** Dynamic shared memory of lstm_persistent_tiled.cu's backward kernel (M = U, K = 4H, state dh and dc). */
+std::size_t tiled_backward_shared(int units, int batch, int hidden, int chunk, int precision) {
+    auto up = [](std::size_t n, std::size_t m) { return (n + m - 1) / m * m; };
+    std::size_t e = precision == kPrecisionBf16 ? 2 : 4, pad = 16 / e;
+    std::size_t kp = up(4 * (std::size_t) hidden, 16), bp = up(batch, 16);
+    std::size_t tiles = (std::size_t) units / 16 * (bp / 16), splits = tiles >= 8 ? 1 : 8 / tiles;
+    return 32 + up(units * (kp + pad) * e, 32) + up(bp * (chunk + pad) * e, 32) +
+           up(splits * units * (bp + 4) * sizeof(float), 32) + 2 * (std::size_t) units * batch * sizeof(float);
+}
+
+/**
+ * The tiled backward kernel (8 warps per block, U units per block, a multiple of 16, dG_t staged
+ * `chunk` columns of 4H at a time) in one precision mode, from random saved gates and cells. The
+ * reference computes each step's dG in double, and the dh carried into the step before from the
+ * kernel's own dG_t (rounded as the mode says, summed in double): as in persistent_tiled, no
+ * operand can round the other way, so every mode is held to the fp32 bound.
+ */
+void persistent_tiled_backward(int steps, int batch, int hidden, int units, int chunk, int direction, int precision) {
+    int g4 = 4 * hidden, out_ld = 2 * hidden;
+    int column = direction * hidden;
+    std::uniform_real_distribution<float> unit(0.05f, 0.95f), sym(-0.95f, 0.95f);
+    std::vector<float> gates((std::size_t) steps * batch * g4);
+    for (std::size_t row = 0; row < (std::size_t) steps * batch; row++) {
+        for (int q = 0; q < 4; q++) {
+            for (int j = 0; j < hidden; j++) {
+                gates[row * g4 + q * hidden + j] = q == 2 ? sym(rng) : unit(rng);   // g is a tanh
+            }
+        }
+    }
+    auto cells = random_values((std::size_t) steps * batch * hidden), c0 = random_values((std::size_t) batch * hidden);
+    auto w = random_values((std::size_t) g4 * hidden, 0.5f);
+    auto dy = random_values((std::size_t) steps * batch * out_ld);
+    auto dhn = random_values((std::size_t) batch * hidden), dcn = random_values((std::size_t) batch * hidden);
+    int blocks = (hidden + units - 1) / units, threads = 256;
+    std::size_t shared = tiled_backward_shared(units, batch, hidden, chunk, precision);
+    std::string what = "persistent_tiled_backward T=" + std::to_string(steps) + " B=" + std::to_string(batch) +
+                       " H=" + std::to_string(hidden) + " U=" + std::to_string(units) + " chunk=" +
+                       std::to_string(chunk) + " dir=" + std::to_string(direction) + " precision=" +
+                       std::to_string(precision);
+    Device d_gates(gates), d_cells(cells), d_c0(c0), d_dy(dy), d_w(w), d_dhn(dhn), d_dcn(dcn);
+    Device d_dg((std::size_t) steps * batch * g4), d_dh0((std::size_t) batch * hidden),
+            d_dc0((std::size_t) batch * hidden);
+    CUdeviceptr dy_at = d_dy.p + (CUdeviceptr) column * sizeof(float);
+    std::vector<void*> args = {&steps, &batch, &hidden, &direction, &precision, &units, &chunk, &d_gates.p,
+                               &d_cells.p, &d_c0.p, &dy_at, &out_ld, &d_w.p, &d_dhn.p, &d_dcn.p, &d_dg.p,
+                               &d_dh0.p, &d_dc0.p};
+    cooperative("lstm_persistent_tiled_backward", blocks, threads, shared, args);
+    std::vector<float> got_dg = d_dg.download();
+
+    std::vector<double> dh(dhn.begin(), dhn.end()), dc(dcn.begin(), dcn.end());
+    std::vector<double> want_dg((std::size_t) steps * batch * g4);
+    for (int s = 0; s < steps; s++) {
+        int t = direction == 0 ? steps - 1 - s : s;
+        int prev = direction == 0 ? t - 1 : t + 1;
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                std::size_t st = (std::size_t) b * hidden + j, row = ((std::size_t) t * batch + b) * g4;
+                double i = gates[row + j], f = gates[row + hidden + j], g = gates[row + 2 * hidden + j],
+                       o = gates[row + 3 * hidden + j];
+                double c = cells[((std::size_t) t * batch + b) * hidden + j];
+                double cp = s == steps - 1 ? c0[st] : cells[((std::size_t) prev * batch + b) * hidden + j];
+                double dht = dy[((std::size_t) t * batch + b) * out_ld + column + j] + dh[st];
+                double tc = std::tanh(c);
+                double dcell = dc[st] + dht * o * (1 - tc * tc);
+                want_dg[row + j] = dcell * g * i * (1 - i);
+                want_dg[row + hidden + j] = dcell * cp * f * (1 - f);
+                want_dg[row + 2 * hidden + j] = dcell * i * (1 - g * g);
+                want_dg[row + 3 * hidden + j] = dht * tc * o * (1 - o);
+                dc[st] = dcell * f;
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                double sum = 0;
+                for (int r = 0; r < g4; r++) {
+                    sum += operand(got_dg[((std::size_t) t * batch + b) * g4 + r], precision) *
+                           operand(w[(std::size_t) r * hidden + j], precision);
+                }
+                dh[(std::size_t) b * hidden + j] = sum;
+            }
+        }
+    }
+    expect(what + " dG", got_dg, want_dg);
+    expect(what + " dh0", d_dh0.download(), dh);
+    expect(what + " dc0", d_dc0.download(), dc);
 }
 
 // ---------------------------------------------------------------- backward pointwise
@@ -821,6 +915,23 @@ int main(int argc, char** argv) {
             for (int precision : {kPrecisionFp32, kPrecisionTf32, kPrecisionBf16}) {
                 if (!subset || direction == 0) {
                     persistent_tiled(p[0], p[1], p[2], p[3], p[4], direction, precision);
+                }
+            }
+        }
+    }
+    // The tiled backward kernel: one unit (H = 1), odd H with a partial last block (H = 33, U = 16),
+    // B past one and two 16-column tiles, dG_t in several chunks with a short last one (4H = 148,
+    // chunk 64), the whole 4H in one chunk (H = 21), a block of 8 splits of k (B = 3: one tile),
+    // more tiles than warps (U = 48, B = 40: 9 tiles, 8 warps); every mode (wmma in tf32 and bf16).
+    const int tiled_backward_shapes[][5] = {{3, 17, 33, 16, 16}, {2, 40, 37, 32, 64}, {1, 1, 1, 16, 16},
+                                            {4, 3, 5, 16, 32},   {2, 33, 21, 16, 96}, {2, 40, 50, 48, 208}};
+    int tiled_backward_count = subset ? 2 : (int) (sizeof tiled_backward_shapes / sizeof tiled_backward_shapes[0]);
+    for (int n = 0; n < tiled_backward_count; n++) {
+        const int* p = tiled_backward_shapes[n];
+        for (int direction : {0, 1}) {
+            for (int precision : {kPrecisionFp32, kPrecisionTf32, kPrecisionBf16}) {
+                if (!subset || direction == 0) {
+                    persistent_tiled_backward(p[0], p[1], p[2], p[3], p[4], direction, precision);
                 }
             }
         }

@@ -23,6 +23,12 @@
 #   8. TF32 operands neither rounded when staged nor     → raw float32 bits reach the tensor cores (what
 #      converted with __float_to_tf32                     they do with the low 13 bits is not specified):
 #                                                         the stand-in's mma_sync refuses them
+#   9. a removed grid.sync() in the tiled backward       → blocks stage dG_t rows other blocks have not
+#      kernel (lstm_persistent_tiled.cu)                  written yet (NaN bytes, or the step before's):
+#                                                         wrong dG and dh0
+#  10. a removed __syncthreads before the tiled          → threads add up partial tiles that other warps
+#      backward sums its splits' partial tiles            have not stored yet: wrong dh; under --tsan a
+#                                                         race
 # Exit 0 when every defect was caught.
 #
 # usage: cuda/standin/harness/plant-defects.sh [--tsan] [NAME ...]   (NAMEs: plant only those, e.g. wmma-ldm)
@@ -67,10 +73,15 @@ plant return-before-shuffle lstm_fused_step.cu 's/            continue;/        
 plant no-grid-sync lstm_persistent.cu '0,/grid.sync();/s/grid.sync();/\/\/ (grid barrier removed)/'
 plant tiled-no-staging-barrier lstm_persistent_tiled.cu \
     '/the chunk is staged before any warp multiplies it/s/__syncthreads();/\/\/ (barrier removed)/'
-plant tiled-no-grid-sync lstm_persistent_tiled.cu 's/        grid.sync();/        \/\/ (grid barrier removed)/'
+plant tiled-no-grid-sync lstm_persistent_tiled.cu \
+    '/every h_t is written before any block stages it/s/grid.sync();/\/\/ (grid barrier removed)/'
 plant wmma-ldm lstm_persistent_tiled.cu 's|int pad = 16 / (int) sizeof(E);|int pad = 4 / (int) sizeof(E) + 1;|'
 plant tf32-unconverted lstm_persistent_tiled.cu \
     's|return lstm_round_tf32(x);|return x;|; s|f.x\[e\] = nvcuda::wmma::__float_to_tf32(f.x\[e\]);|(void) f.x[e];|'
+plant tiled-backward-no-grid-sync lstm_persistent_tiled.cu \
+    '/every dG_t is written before any block stages it/s/grid.sync();/\/\/ (grid barrier removed)/'
+plant tiled-backward-no-sum-barrier lstm_persistent_tiled.cu \
+    '/the partial tiles are in s.g before they are summed/s/__syncthreads();/\/\/ (barrier removed)/'
 if [[ "$mode" != --tsan ]]; then
     plant off-by-one lstm_forward_pointwise.cu 's/if (element >= batch \* hidden)/if (element > batch * hidden)/'
 fi

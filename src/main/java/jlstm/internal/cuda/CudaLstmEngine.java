@@ -96,6 +96,8 @@ public final class CudaLstmEngine implements LstmEngine {
     private Schedule schedule;
     private boolean graphs;
     private Precision precision = Precision.FP32;
+    private boolean tiledForward = true;    // setTiledPersistentKernels
+    private boolean tiledBackward = true;
     /** The last training-mode forward pass, which backward continues; null when there is none. */
     private TrainingPass trained;
     private boolean closed;
@@ -201,6 +203,26 @@ public final class CudaLstmEngine implements LstmEngine {
         });
     }
 
+    /**
+     * For tests: whether the persistent schedule may run the tiled kernels of
+     * {@code cuda/lstm_persistent_tiled.cu} (forward, backward) where their plans fit (the default,
+     * both true); false runs {@code cuda/lstm_persistent.cu}'s warp-per-unit kernel for that pass,
+     * the path taken where a tiled plan does not fit, and {@link #persistentPlan} says so.
+     */
+    void setTiledPersistentKernels(boolean forward, boolean backward) {
+        inContext(() -> {
+            if (forward != tiledForward || backward != tiledBackward) {
+                device.synchronize("before the persistent kernels change");
+                graphCache.clear();   // captured passes carry the old kernels
+                trained = null;
+                persistentPlans.clear();
+                tiledForward = forward;
+                tiledBackward = backward;
+            }
+            return null;
+        });
+    }
+
     /** The precision of this engine's products. */
     public Precision precision() {
         return precision;
@@ -222,23 +244,37 @@ public final class CudaLstmEngine implements LstmEngine {
         return inContext(() -> resolve(LengthSchedule.of(1, batch, null)));
     }
 
-    /** Why the persistent kernels can or cannot run at this batch size, for logs and benchmarks. */
+    /**
+     * Which persistent kernels run at this batch size and how they are launched, or why they
+     * cannot run, for logs and benchmarks: {@code "forward tiled: …; backward tiled: …"}, with
+     * {@code "forward warp per unit (reason): …"} or {@code "backward warp per unit (reason): …"}
+     * where a tiled kernel's plan does not fit.
+     */
     public String persistentPlan(int batch) {
-        return inContext(() -> {
-            PersistentPlan plan = plan(batch);
-            if (!plan.usable()) {
-                return plan.reason();
-            }
-            PersistentPlan.Tiled tiled = plan.tiled();
-            String forward = tiled != null ? "forward tiled: " + tiled.blocks() + " blocks of " + tiled.units()
-                    + " units (" + PersistentPlan.Tiled.THREADS + " threads), " + tiled.shared() / 1024
-                    + " KiB shared memory, h in chunks of " + tiled.chunk() + "; backward: "
-                    : "forward and backward (" + plan.tiledReason() + "): ";
-            return forward + plan.blocks() + " blocks of " + plan.units() + " units (" + plan.threads()
-                    + " threads), " + plan.backwardShared() / 1024 + " KiB shared memory"
-                    + (config.directions() == 2 ? plan.concurrentDirections() ? ", directions side by side"
-                    : ", directions one after the other" : "");
-        });
+        return inContext(() -> describe(plan(batch)));
+    }
+
+    private String describe(PersistentPlan plan) {
+        if (!plan.usable()) {
+            return plan.reason();
+        }
+        String warpPerUnit = plan.blocks() + " blocks of " + plan.units() + " units (" + plan.threads()
+                + " threads), ";
+        PersistentPlan.Tiled tiled = plan.tiled();
+        String forward = tiled != null ? "forward tiled: " + tiledLaunch(tiled) + ", h in chunks of " + tiled.chunk()
+                : "forward warp per unit (" + plan.tiledReason() + "): " + warpPerUnit + plan.forwardShared() / 1024
+                + " KiB shared memory";
+        PersistentPlan.Tiled back = plan.tiledBackward();
+        String backward = back != null ? "backward tiled: " + tiledLaunch(back) + ", dG in chunks of " + back.chunk()
+                : "backward warp per unit (" + plan.tiledBackwardReason() + "): " + warpPerUnit
+                + plan.backwardShared() / 1024 + " KiB shared memory";
+        return forward + "; " + backward + (config.directions() == 2 ? plan.concurrentDirections()
+                ? "; directions side by side" : "; directions one after the other" : "");
+    }
+
+    private static String tiledLaunch(PersistentPlan.Tiled tiled) {
+        return tiled.blocks() + " blocks of " + tiled.units() + " units (" + PersistentPlan.Tiled.THREADS
+                + " threads), " + tiled.shared() / 1024 + " KiB shared memory";
     }
 
     /**
@@ -264,10 +300,14 @@ public final class CudaLstmEngine implements LstmEngine {
 
     private PersistentPlan plan(int batch) {
         return persistentPlans.computeIfAbsent(batch, b -> {
-            PersistentPlan plan = PersistentPlan.of(device, config.hiddenSize(), b, config.directions(), precision);
+            PersistentPlan plan = PersistentPlan.of(device, config.hiddenSize(), b, config.directions(), precision)
+                    .withTiled(tiledForward, tiledBackward);
             if (!plan.usable()) {
                 LOG.log(System.Logger.Level.INFO, "jlstm: persistent schedule unavailable for H="
                         + config.hiddenSize() + ", B=" + b + " (" + plan.reason() + "); using gemm");
+            } else {
+                LOG.log(System.Logger.Level.DEBUG, () -> "jlstm: persistent kernels for H=" + config.hiddenSize()
+                        + ", B=" + b + ", " + precision + ": " + describe(plan));
             }
             return plan;
         });

@@ -31,6 +31,11 @@ enum Kernel {
     PERSISTENT_TILED_FORWARD_INFERENCE("iiiiiiipppppppip"),
     /** cuda/lstm_persistent_tiled.cu: the same, saving gates and c_t. */
     PERSISTENT_TILED_FORWARD_TRAINING("iiiiiiipppppppipp"),
+    /**
+     * cuda/lstm_persistent_tiled.cu: every backward step (dG_t, dh = dG_t · W_hh as tiles with the
+     * batch as N) of one layer and direction in one cooperative launch.
+     */
+    PERSISTENT_TILED_BACKWARD("iiiiiiippppipppppp"),
     /** cuda/lstm_backward_pointwise.cu: dG and the carried dc of one step. */
     BACKWARD_POINTWISE("iippppippp"),
     /** cuda/lstm_rows.cu: rows gathered by an index (-1: zeros). */

@@ -32,7 +32,8 @@ import jlstm.internal.cpu.LengthSchedule;
  *   positions join the carry at their last step (dhn, dcn) and leave it at their first (dh0, dc0);
  *   with a projection dH_t = dy_t + dh_carry, dm = dH_t · W_hr;
  *   lstm_backward_pointwise → dG_t, dc; dh_carry = dG_t · W_hh (cuBLAS)
- *     or, PERSISTENT, lstm_persistent_backward for all steps
+ *     or, PERSISTENT, one cooperative launch for all steps: lstm_persistent_tiled_backward (where
+ *     its plan fits: dh_slice = W_hh[:, slice]ᵀ · dG_tᵀ as tiles, batch as N), else lstm_persistent_backward
  *   dW_hh = Σ_t dG_tᵀ · h_prev(t) (one GEMM per run of rows whose h_prev rows are evenly spaced:
  *   two for a padded batch), dW_ih = dGᵀ · X_k, dW_hr = dHᵀ · M, db_ih = db_hh = dGᵀ · 1 (GEMV:
  *   deterministic column sums), all over the N rows; after both directions dX_k = Σ_d dG_d · W_ih,d
@@ -389,10 +390,19 @@ final class RecurrentPasses {
         long dhCarry = ws.dhCarry[d], dcCarry = ws.dcCarry[d];
 
         if (schedule == CudaLstmEngine.Schedule.PERSISTENT) {   // every length T, R = H
-            // one warp per hidden unit, plan.units units per block, every block resident (cooperative)
-            device.kernel(Kernel.PERSISTENT_BACKWARD).begin().i(ws.steps).i(batch).i(hidden).i(d).i(precisionCode)
-                    .p(gates).p(cells).p(c0).p(dyAt).i(width).p(wHh).p(dhn).p(dcn).p(dG).p(dh0).p(dc0)
-                    .launchCooperative(plan.blocks(), plan.threads(), plan.backwardShared(), device.stream(lane));
+            PersistentPlan.Tiled tiled = plan.tiledBackward();
+            if (tiled != null) {   // tiled.units units per block (W_hh columns for all 4H rows), 8 warps, all resident
+                device.kernel(Kernel.PERSISTENT_TILED_BACKWARD).begin().i(ws.steps).i(batch).i(hidden).i(d)
+                        .i(precisionCode).i(tiled.units()).i(tiled.chunk()).p(gates).p(cells).p(c0).p(dyAt).i(width)
+                        .p(wHh).p(dhn).p(dcn).p(dG).p(dh0).p(dc0)
+                        .launchCooperative(tiled.blocks(), PersistentPlan.Tiled.THREADS, tiled.shared(),
+                                device.stream(lane));
+            } else {   // one warp per hidden unit, plan.units units per block, every block resident (cooperative)
+                device.kernel(Kernel.PERSISTENT_BACKWARD).begin().i(ws.steps).i(batch).i(hidden).i(d)
+                        .i(precisionCode).p(gates).p(cells).p(c0).p(dyAt).i(width).p(wHh).p(dhn).p(dcn).p(dG)
+                        .p(dh0).p(dc0)
+                        .launchCooperative(plan.blocks(), plan.threads(), plan.backwardShared(), device.stream(lane));
+            }
         } else {
             int longest = rows.maxLength();
             if (d == 1) {   // the reverse direction ended at t = 0, where every position is active

@@ -148,14 +148,16 @@ class CudaEngineGpuTest {
     }
 
     /**
-     * The tiled persistent forward kernel (cuda/lstm_persistent_tiled.cu) in every mode, at a batch
-     * of three 16-column tiles and odd H: two engines give the same bits (each output element is
-     * summed by one warp in a fixed order, no atomics). On the stand-in blocks run one after another,
-     * so this can only fail there through uninitialised or stale shared memory (NaN bytes); on a GPU
-     * it checks the reduction order too.
+     * The tiled persistent kernels (cuda/lstm_persistent_tiled.cu), forward and backward, in every
+     * mode, at a batch of three 16-column tiles and odd H: two engines give the same bits, outputs
+     * and every gradient (each element of a product is summed by one warp in a fixed order, the
+     * splits of k added in split order, no atomics; the backward's dh is no cross-block sum). The
+     * backward's blocks hold 16 units: three tiles per block, each shared by two warps' splits of k.
+     * On the stand-in blocks run one after another, so this can only fail there through
+     * uninitialised or stale shared memory (NaN bytes); on a GPU it checks the reduction order too.
      */
     @Test
-    void tiledPersistentForwardIsBitwiseDeterministicInEveryMode() {
+    void tiledPersistentKernelsAreBitwiseDeterministicInEveryMode() {
         LstmConfig config = new LstmConfig(24, 37, 2, true, true, false);
         LstmParameters params = LstmParameters.initialize(config, 4);
         Inputs in = Inputs.random(config, 5, 33, 6);
@@ -165,8 +167,9 @@ class CudaEngineGpuTest {
                 try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
                     engine.setSchedule(CudaLstmEngine.Schedule.PERSISTENT);
                     engine.setPrecision(precision);
-                    assertTrue(engine.persistentPlan(in.batch).startsWith("forward tiled"),
-                            engine.persistentPlan(in.batch));
+                    String plan = engine.persistentPlan(in.batch);
+                    assertTrue(plan.startsWith("forward tiled") && plan.contains("; backward tiled: 3 blocks of 16 units"),
+                            plan);
                     runs[n] = Results.pass(engine, params, in);
                 }
             }
@@ -180,9 +183,11 @@ class CudaEngineGpuTest {
     /**
      * The plan chooser at H = 1024: on a device with an H200's 132 multiprocessors (the stand-in in
      * .ci/run's second pass, an H100 or H200) the tiled forward kernel fits every batch of
-     * gpu-check.sh's grid in every mode (docs/GPU.md's table, tools/persistent_tiled_plan.py); on
-     * the stand-in's default 8 it cannot (U = 128 units per block need megabytes), and the engine
-     * says so instead of launching it.
+     * gpu-check.sh's grid in every mode (docs/GPU.md's table, tools/persistent_tiled_plan.py); the
+     * tiled backward kernel (16 units: W_hh columns of 16 × 4096 gate rows) fits in bf16 (128 KiB)
+     * and not in fp32 or tf32 (256 KiB), where the backward pass runs the warp-per-unit kernel and
+     * the plan says why. On the stand-in's default 8 multiprocessors neither tiled kernel fits
+     * (U = 128 units per block need megabytes), and the engine says so instead of launching them.
      */
     @Test
     void tiledPlanAtH1024FitsAnH200AndNotEightMultiprocessors() {
@@ -197,8 +202,13 @@ class CudaEngineGpuTest {
                     if (sms >= 132) {
                         assertTrue(plan.startsWith("forward tiled: 128 blocks of 8 units"), precision + " B=" + batch
                                 + ": " + plan);
+                        String backward = precision == jlstm.EngineOptions.Precision.BF16
+                                ? "; backward tiled: 64 blocks of 16 units"
+                                : "; backward warp per unit (tiled backward kernel does not fit: the W_hh slice of 16 "
+                                + "units with dG in chunks of 16 needs";
+                        assertTrue(plan.contains(backward), precision + " B=" + batch + ": " + plan);
                     } else if (sms <= 8) {
-                        assertTrue(!plan.startsWith("forward tiled"), precision + " B=" + batch + ": " + plan);
+                        assertTrue(!plan.contains(" tiled: "), precision + " B=" + batch + ": " + plan);
                     }
                 }
             }

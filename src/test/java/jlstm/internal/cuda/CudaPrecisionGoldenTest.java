@@ -38,8 +38,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (FUSED on packed rows, PERSISTENT falling back to GEMM) and a projection with lengths (GEMM,
  * h_t = m_t · W_hrᵀ a product of the mode too). On a padded case without a projection the
  * schedule asked for must be the one that ran (a persistent plan that silently fell back to gemm
- * would prove nothing about the persistent kernels), and the persistent forward pass is the tiled
- * kernel of cuda/lstm_persistent_tiled.cu (wmma tiles in tf32 and bf16, as the stand-in emulates them).
+ * would prove nothing about the persistent kernels), and the persistent schedule runs the tiled
+ * kernels of cuda/lstm_persistent_tiled.cu forward and backward (wmma tiles in tf32 and bf16, as the
+ * stand-in emulates them). The persistent schedule runs once more, graphs off, with the tiled
+ * kernels turned off ({@code CudaLstmEngine.setTiledPersistentKernels}): the warp-per-unit kernels
+ * of cuda/lstm_persistent.cu, the path a pass takes where a tiled plan does not fit the device
+ * (these small cases fit every plan on the stand-in; CudaEngineGpuTest's H = 1024 plan test shows
+ * shapes where the tiled backward does not fit an H200 in fp32 and tf32).
  *
  * <p>Two bounds per mode: every element ({@link #tolerance}) and the whole case
  * ({@link #caseTolerance}); the second is checked to fail for the engine in fp32. On the CPU
@@ -106,9 +111,12 @@ public class CudaPrecisionGoldenTest {
             for (Precision p : Precision.values()) {
                 for (CudaLstmEngine.Schedule schedule : SCHEDULES) {
                     for (boolean graphs : new boolean[] {false, true}) {
-                        out.add(Arguments.of(folder.getFileName().toString(), p, schedule, graphs));
+                        out.add(Arguments.of(folder.getFileName().toString(), p, schedule, graphs, true));
                     }
                 }
+                // the warp-per-unit persistent kernels (the fallback where a tiled plan does not fit)
+                out.add(Arguments.of(folder.getFileName().toString(), p, CudaLstmEngine.Schedule.PERSISTENT, false,
+                        false));
             }
         }
         return out.stream();
@@ -127,10 +135,10 @@ public class CudaPrecisionGoldenTest {
         assertFp32ProductsFail(name, params, params.config(), steps, batch, in, expected, precision);
     }
 
-    @ParameterizedTest(name = "{0} {1} {2} graphs={3}")
+    @ParameterizedTest(name = "{0} {1} {2} graphs={3} tiled={4}")
     @MethodSource("matrix")
     void matchesTheGoldenForwardAndBackward(String name, Precision precision, CudaLstmEngine.Schedule schedule,
-                                            boolean graphs) throws IOException {
+                                            boolean graphs, boolean tiled) throws IOException {
         Path folder = root().resolve(name);
         LstmParameters params = LstmParameters.load(folder.resolve("model.safetensors"));
         Map<String, Tensor> in = Safetensors.readFloatTensors(folder.resolve("input.safetensors"));
@@ -142,18 +150,27 @@ public class CudaPrecisionGoldenTest {
             engine.setPrecision(precision);
             engine.setSchedule(schedule);
             engine.setGraphs(graphs);
+            engine.setTiledPersistentKernels(tiled, tiled);
             assertEquals(precision, engine.precision());
             CudaLstmEngine.Schedule ran = engine.effectiveSchedule(batch);
             if (lengths(in) == null && config.projSize() == 0) {
                 assertEquals(schedule, ran, name + ": a padded batch without a projection runs the schedule asked "
                         + "for (" + engine.persistentPlan(batch) + ")");
-                if (schedule == CudaLstmEngine.Schedule.PERSISTENT) {   // these small H fit the tiled kernel
-                    assertTrue(engine.persistentPlan(batch).startsWith("forward tiled"), name + ": "
-                            + engine.persistentPlan(batch));
+                if (schedule == CudaLstmEngine.Schedule.PERSISTENT) {
+                    String plan = engine.persistentPlan(batch);
+                    if (tiled) {   // these small H fit both tiled kernels
+                        assertTrue(plan.startsWith("forward tiled") && plan.contains("; backward tiled: "),
+                                name + ": " + plan);
+                    } else {
+                        assertTrue(plan.startsWith("forward warp per unit (tiled forward kernel turned off")
+                                && plan.contains("; backward warp per unit (tiled backward kernel turned off"),
+                                name + ": " + plan);
+                    }
                 }
             }
             String label = name + " " + label(precision) + " " + schedule + (graphs ? " with graphs" : "")
-                    + " (ran as " + (lengths(in) == null ? ran : "packed rows") + ")";
+                    + (tiled ? "" : " warp per unit") + " (ran as " + (lengths(in) == null ? ran : "packed rows")
+                    + ")";
             Map<String, float[]> inference = forwardOnly(engine, config, steps, batch, in);
             for (String output : List.of("y", "hn", "cn")) {
                 assertClose(expected.get(output).data(), inference.get(output), tolerance(precision),

@@ -23,7 +23,11 @@ import jlstm.EngineOptions.Precision;
  * reduced precision modes (nothing for fp32; the modes timed: {@value #PRECISIONS_PROPERTY}, default
  * all three, each to be compared with the cuDNN peer in the same precision,
  * benchmarks/gpu_timing_torch.py); RAN_AS the schedule that actually ran
- * (persistent falls back to gemm where it does not fit). MS is the median wall time of one forward
+ * (persistent falls back to gemm where it does not fit). A {@code # persistent plan} line per shape
+ * and mode says which persistent kernels those rows ran (tiled or warp per unit, forward and
+ * backward); one more training row per shape and mode, VARIANT {@value #WARP_PER_UNIT}, runs the
+ * persistent schedule with the tiled kernels turned off, so one run compares the tiled backward
+ * (and forward) with the warp-per-unit kernels. MS is the median wall time of one forward
  * (inference) or forward + backward (training), each call returning after its stream
  * synchronisation, over {@value #REPEATS} repetitions after {@value #WARMUP} warm-ups.
  *
@@ -78,9 +82,11 @@ public final class GpuTiming {
             LstmConfig config = new LstmConfig(i, h, l, bidirectional, true, false);
             LstmParameters params = LstmParameters.initialize(config, 1);
             try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
-                System.out.println("# persistent plan at B=" + b + ": " + engine.persistentPlan(b));
                 for (Precision precision : precisions) {
                     engine.setPrecision(precision);
+                    // which persistent kernels the persistent rows below ran (the plan depends on the mode)
+                    System.out.println("# persistent plan at T=" + t + " B=" + b + " H=" + h + suffix + " "
+                            + label(precision) + ": " + engine.persistentPlan(b));
                     for (CudaLstmEngine.Schedule schedule : new CudaLstmEngine.Schedule[] {
                         CudaLstmEngine.Schedule.GEMM, CudaLstmEngine.Schedule.FUSED, CudaLstmEngine.Schedule.PERSISTENT}) {
                         for (boolean graphs : new boolean[] {false, true}) {
@@ -97,10 +103,28 @@ public final class GpuTiming {
                             }
                         }
                     }
+                    // Training once more with the tiled persistent kernels off (graphs on): the
+                    // warp-per-unit kernels the tiled ones replaced, timed in the same run.
+                    engine.setSchedule(CudaLstmEngine.Schedule.PERSISTENT);
+                    engine.setGraphs(true);
+                    engine.setTiledPersistentKernels(false, false);
+                    String ranAs = engine.effectiveSchedule(b).name().toLowerCase(Locale.ROOT);
+                    double ms = time(engine, config, t, b, true);
+                    System.out.printf(Locale.ROOT, "jlstm %d %d %d %d %d %s %s %s %.4f%n", t, b, i, h, l, "training",
+                            WARP_PER_UNIT + (precision == Precision.FP32 ? "" : "@" + label(precision)) + suffix,
+                            ranAs, ms);
+                    System.out.flush();
+                    engine.setTiledPersistentKernels(true, true);
                 }
             }
         }
     }
+
+    /**
+     * The variant of the persistent schedule with its tiled kernels turned off
+     * ({@link CudaLstmEngine#setTiledPersistentKernels}), graphs on, timed for training only.
+     */
+    static final String WARP_PER_UNIT = "persistent-warp+graphs";
 
     /** Median milliseconds of one forward (inference) or forward + backward (training). */
     private static double time(CudaLstmEngine engine, LstmConfig config, int t, int b, boolean training) {

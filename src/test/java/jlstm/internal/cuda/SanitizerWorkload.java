@@ -31,7 +31,9 @@ import jlstm.train.SequenceModel;
  * <ul>
  *   <li>{@code gemm}, {@code fused}, {@code persistent}: the schedule's forward in both modes and
  *       backward, graphs off and on ({@code lstm_forward_pointwise}, {@code lstm_fused_step},
- *       {@code lstm_persistent}, {@code lstm_backward_pointwise});
+ *       {@code lstm_persistent_tiled} where its plans fit — these shapes fit them on an H100 or
+ *       H200 — and, with the tiled kernels turned off, {@code lstm_persistent}'s warp-per-unit
+ *       kernels, {@code lstm_backward_pointwise});
  *   <li>{@code packed}: per-sequence lengths, a projection and dropout masks, forward and backward
  *       ({@code lstm_rows} and the packed schedule);
  *   <li>{@code cell}: {@code LstmCell.on(Device.CUDA)}, a training step and its backward;
@@ -73,14 +75,19 @@ public final class SanitizerWorkload {
             Inputs in = Inputs.random(config, s[0], s[1], 4);
             Results cpu = Results.run(Backends.cpu().open(params), params, in, null);
             CudaLstmEngine.Schedule schedule = CudaLstmEngine.Schedule.valueOf(name.toUpperCase(Locale.ROOT));
-            for (boolean graphs : new boolean[] {false, true}) {
-                try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
-                    engine.setSchedule(schedule);
-                    engine.setGraphs(graphs);
-                    String label = config + " T=" + s[0] + " B=" + s[1] + " " + name + (graphs ? "+graphs" : "")
-                            + " (ran as " + engine.effectiveSchedule(s[1]) + ")";
-                    cpu.assertClose(Results.pass(engine, params, in), label);
-                    System.out.println("ok " + label);
+            boolean persistent = schedule == CudaLstmEngine.Schedule.PERSISTENT;
+            for (boolean tiled : persistent ? new boolean[] {true, false} : new boolean[] {true}) {
+                for (boolean graphs : new boolean[] {false, true}) {
+                    try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+                        engine.setSchedule(schedule);
+                        engine.setGraphs(graphs);
+                        engine.setTiledPersistentKernels(tiled, tiled);
+                        String label = config + " T=" + s[0] + " B=" + s[1] + " " + name + (graphs ? "+graphs" : "")
+                                + (tiled ? "" : " (tiled kernels off)") + " (ran as " + engine.effectiveSchedule(s[1])
+                                + (persistent ? ": " + engine.persistentPlan(s[1]) : "") + ")";
+                        cpu.assertClose(Results.pass(engine, params, in), label);
+                        System.out.println("ok " + label);
+                    }
                 }
             }
         }
