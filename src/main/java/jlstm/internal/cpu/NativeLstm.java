@@ -56,8 +56,17 @@ final class NativeLstm implements AutoCloseable {
     private final Memory memory = new Memory();
     private final Cleaner.Cleanable cleanable;
 
-    // Packed weights [layer][dir], re-packed when the parameters differ from the copies last packed.
-    private final long[][] packedFrom;    // [layer][dir·3 + (0 = W_ih, 1 = W_hh, 2 = W_hr)]: native copy, 0 = none
+    // Weights. Each forward compares the parameters with the copies it last read and takes a new
+    // copy where one changed; both layouts are packed from those copies, never from the live
+    // arrays, so a backward differentiates the weights its forward ran with, whatever happened to
+    // the parameters since (LstmEngine#backward), and compares nothing.
+    private final float[][] liveWeights;  // [slot]: the parameter arrays, slot (k·D + d)·3 + (0 = W_ih, 1 = W_hh, 2 = W_hr); null = none
+    private final float[][] seenWeights;  // [slot]: copies of what the last forward read; null before the first
+    private final float[][] liveBiasIh;   // [k·D + d]: b_ih, or null without bias
+    private final float[][] liveBiasHh;   // [k·D + d]: b_hh
+    private final long weightFloats;      // Σ lengths of liveWeights
+    private final boolean[][] weightDiffers; // [worker][slot]: the parallel compare's findings
+    private final WorkerPool.Task compareShare = this::compareShare;
     private final long[][] forwardIh;     // Hp/W panels [K_k][4W]
     private final long[][] forwardHh;     // Hp/W panels [Rp][4W]
     private final long[][] backwardIh;    // ⌈K_k/4W⌉ panels [4Hp][4W]
@@ -125,7 +134,26 @@ final class NativeLstm implements AutoCloseable {
         this.paddedReal = ceilDiv(real, unitBlock) * unitBlock;
         this.pool = pool;
         this.cleanable = CLEANER.register(this, memory);
-        packedFrom = new long[layers][3 * dirs];
+        liveWeights = new float[layers * dirs * 3][];
+        seenWeights = new float[liveWeights.length][];
+        liveBiasIh = new float[layers * dirs][];
+        liveBiasHh = new float[layers * dirs][];
+        long floats = 0;
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                int slot = (k * dirs + d) * 3;
+                liveWeights[slot] = params.weightIh(k, d);
+                liveWeights[slot + 1] = params.weightHh(k, d);
+                liveWeights[slot + 2] = params.weightHr(k, d);
+                liveBiasIh[k * dirs + d] = params.biasIh(k, d);
+                liveBiasHh[k * dirs + d] = params.biasHh(k, d);
+                for (int which = 0; which < 3; which++) {
+                    floats += liveWeights[slot + which] == null ? 0 : liveWeights[slot + which].length;
+                }
+            }
+        }
+        weightFloats = floats;
+        weightDiffers = new boolean[pool.size()][liveWeights.length];
         forwardIh = new long[layers][dirs];
         forwardHh = new long[layers][dirs];
         backwardIh = new long[layers][dirs];
@@ -160,78 +188,56 @@ final class NativeLstm implements AutoCloseable {
     // ---------------------------------------------------------------- weights
 
     /**
-     * Marks packed weights stale where a parameter changed since it was packed: a bitwise compare
-     * with a native copy (memcmp, a fraction of a millisecond for megabytes of weights), so that
-     * parameters updated in place are always seen, without any call from the code that updates them.
+     * Takes what a forward runs with: where a weight differs from the copy the last forward read
+     * (Arrays.equals, vectorised; NaNs of different payloads count as equal), a new copy, and its
+     * packed layouts marked stale. So parameters updated in place are seen by the next forward
+     * without any call from the code that updates them. Forward only: backward packs from the
+     * copies, i.e. the weights of the forward it continues.
      */
     private void checkParameters() {
-        int count = 0;
-        float[][] arrays = new float[3 * layers * dirs][];
-        long[] copies = new long[arrays.length];
-        int[] slots = new int[arrays.length]; // k·3·dirs + 3·d + which
-        boolean[] changed = new boolean[arrays.length];
-        long floats = 0;
-        for (int k = 0; k < layers; k++) {
-            for (int d = 0; d < dirs; d++) {
-                for (int which = 0; which < 3; which++) {
-                    float[] current = which == 0 ? params.weightIh(k, d) : which == 1 ? params.weightHh(k, d)
-                            : params.weightHr(k, d);
-                    if (current == null) {
-                        continue;
-                    }
-                    long seen = packedFrom[k][3 * d + which];
-                    if (seen == 0) {
-                        seen = memory.allocate(4L * current.length);
-                        packedFrom[k][3 * d + which] = seen;
-                        changed[count] = true;
-                    }
-                    arrays[count] = current;
-                    copies[count] = seen;
-                    slots[count++] = (k * dirs + d) * 3 + which;
-                    floats += current.length;
-                }
-            }
+        boolean parallel = weightFloats >= PARALLEL_COPY && pool.size() > 1;
+        if (parallel) {
+            // On one thread this compare (every weight, each forward) was a serial section while the
+            // other workers waited: at (T, B, I, H) = (100, 1, 256, 256) 27-30 % of the caller's
+            // kernel time (benchmarks/kernel_ab/README.md); so each worker compares its share.
+            pool.run(compareShare);
         }
-        compareParameters(arrays, copies, changed, count, floats);
-        for (int i = 0; i < count; i++) {
-            if (changed[i]) {
-                int k = slots[i] / (3 * dirs), d = slots[i] / 3 % dirs;
-                float[] current = arrays[i];
-                NativeKernels.rowsIn(current, 0, null, 1, current.length, current.length, copies[i], current.length);
+        for (int slot = 0; slot < liveWeights.length; slot++) {
+            float[] live = liveWeights[slot], seen = seenWeights[slot];
+            if (live == null) {
+                continue;
+            }
+            boolean changed = seen == null;
+            if (parallel) {
+                for (boolean[] differs : weightDiffers) {
+                    changed |= differs[slot];
+                }
+            } else if (!changed) {
+                changed = !Arrays.equals(live, seen);
+            }
+            if (changed) {
+                if (seen == null) {
+                    seenWeights[slot] = live.clone();
+                } else {
+                    System.arraycopy(live, 0, seen, 0, live.length);
+                }
+                int k = slot / (3 * dirs), d = slot / 3 % dirs;
                 forwardPacked[k][d] = false;
                 backwardPacked[k][d] = false;
             }
         }
     }
 
-    /**
-     * changed[i] |= arrays[i] differs from its native copy, for i < count. On one thread this memcmp
-     * (every weight, each forward and backward call) was a serial section while the other workers
-     * waited: at (T, B, I, H) = (100, 1, 256, 256) 27-30 % of the caller's kernel time
-     * (benchmarks/kernel_ab/README.md); so from PARALLEL_COPY floats each worker compares its share.
-     */
-    private void compareParameters(float[][] arrays, long[] copies, boolean[] changed, int count, long floats) {
-        if (floats < PARALLEL_COPY || pool.size() == 1) {
-            for (int i = 0; i < count; i++) {
-                if (!changed[i]) {
-                    changed[i] = !NativeKernels.sameFloats(arrays[i], 0, arrays[i].length, copies[i]);
-                }
-            }
-            return;
-        }
-        boolean[][] differs = new boolean[pool.size()][count];
-        pool.run((worker, workers) -> {
-            for (int i = 0; i < count; i++) {
-                int n = arrays[i].length;
+    /** One worker's share of {@link #checkParameters}: weightDiffers[worker][slot] = its part of the slot differs. */
+    private void compareShare(int worker, int workers) {
+        boolean[] differs = weightDiffers[worker];
+        for (int slot = 0; slot < liveWeights.length; slot++) {
+            float[] live = liveWeights[slot], seen = seenWeights[slot];
+            differs[slot] = false;
+            if (live != null && seen != null) {
+                int n = live.length;
                 int from = WorkerPool.start(n, worker, workers, 16), to = WorkerPool.start(n, worker + 1, workers, 16);
-                if (!changed[i] && to > from) {
-                    differs[worker][i] = !NativeKernels.sameFloats(arrays[i], from, to - from, copies[i]);
-                }
-            }
-        });
-        for (boolean[] part : differs) {
-            for (int i = 0; i < count; i++) {
-                changed[i] |= part[i];
+                differs[slot] = to > from && !Arrays.equals(live, from, to, seen, from, to);
             }
         }
     }
@@ -279,11 +285,12 @@ final class NativeLstm implements AutoCloseable {
                 forwardHr[k][d] = memory.allocate(4L * ceilDiv(proj, 4 * unitBlock) * 4 * unitBlock * hp);
             }
         }
-        NativeKernels.packForward(params.weightIh(k, d), unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
+        int slot = (k * dirs + d) * 3;
+        NativeKernels.packForward(seenWeights[slot], unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
                 forwardIh[k][d]);
-        NativeKernels.packForward(params.weightHh(k, d), unitBlock, hidden, hp, real, rp, real, rp, forwardHh[k][d]);
+        NativeKernels.packForward(seenWeights[slot + 1], unitBlock, hidden, hp, real, rp, real, rp, forwardHh[k][d]);
         if (proj > 0) { // W_hr [P][H]: B[u][p] = W_hr[p][u]
-            NativeKernels.packPanels(params.weightHr(k, d), proj, hidden, true, unitBlock, hp, forwardHr[k][d]);
+            NativeKernels.packPanels(seenWeights[slot + 2], proj, hidden, true, unitBlock, hp, forwardHr[k][d]);
         }
         forwardPacked[k][d] = true;
     }
@@ -298,11 +305,13 @@ final class NativeLstm implements AutoCloseable {
                 backwardHr[k][d] = memory.allocate(4L * ceilDiv(hp, nr) * nr * rp);
             }
         }
-        NativeKernels.packBackward(params.weightIh(k, d), unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
+        int slot = (k * dirs + d) * 3; // the copies the last forward read: backward differentiates that forward
+        NativeKernels.packBackward(seenWeights[slot], unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
                 backwardIh[k][d]);
-        NativeKernels.packBackward(params.weightHh(k, d), unitBlock, hidden, hp, real, rp, real, rp, backwardHh[k][d]);
+        NativeKernels.packBackward(seenWeights[slot + 1], unitBlock, hidden, hp, real, rp, real, rp,
+                backwardHh[k][d]);
         if (proj > 0) { // B[p][u] = W_hr[p][u]
-            NativeKernels.packPanels(params.weightHr(k, d), proj, hidden, false, unitBlock, rp, backwardHr[k][d]);
+            NativeKernels.packPanels(seenWeights[slot + 2], proj, hidden, false, unitBlock, rp, backwardHr[k][d]);
         }
         backwardPacked[k][d] = true;
     }
@@ -560,7 +569,8 @@ final class NativeLstm implements AutoCloseable {
                 args[A_WHH] = forwardHh[k][d];
                 args[A_BIAS] = bias[k][d];
                 if (config.bias()) {
-                    NativeKernels.packBias(params.biasIh(k, d), params.biasHh(k, d), unitBlock, hidden, hp, bias[k][d]);
+                    NativeKernels.packBias(liveBiasIh[k * dirs + d], liveBiasHh[k * dirs + d], unitBlock, hidden, hp,
+                            bias[k][d]);
                 }
                 args[A_G] = gates[k][d];
                 args[A_C] = cells[k][d];
@@ -624,7 +634,7 @@ final class NativeLstm implements AutoCloseable {
         if (!trained) {
             throw new IllegalStateException("backward needs a training-mode forward pass first");
         }
-        checkParameters();
+        // No look at the parameters: the backward layouts are packed from the copies the forward read.
         ensureBackwardWorkspace();
         LengthSchedule s = schedule;
         int b = s.batch(), n = s.rows(), hp = paddedHidden, rp = paddedReal, width = dirs * rp;
