@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * runs with them. On every CPU path (pure Java, AVX-512, AVX2), with lengths, a projection, dropout
  * masks and two directions, and a shape whose weights are compared by all workers at once.
  */
-class BackwardUsesForwardWeightsTest {
+public class BackwardUsesForwardWeightsTest {
 
     /** (I, H, P, L, bidirectional, T, B, lengths or null, dropout masks) × every path. */
     static Stream<Arguments> cases() {
@@ -96,7 +96,7 @@ class BackwardUsesForwardWeightsTest {
     }
 
     /** Changes every parameter in place, as an optimizer step does. */
-    static void edit(LstmParameters params) {
+    public static void edit(LstmParameters params) {
         for (String name : params.config().parameterNames()) {
             float[] v = params.get(name).data();
             for (int i = 0; i < v.length; i += 3) {
@@ -105,15 +105,15 @@ class BackwardUsesForwardWeightsTest {
         }
     }
 
-    /** Inputs of one pass and, once run, its outputs and gradients. */
-    static final class Pass {
+    /** Inputs of one pass and, once run, its outputs and gradients (the CUDA group's test uses it too). */
+    public static final class Pass {
         final LstmConfig config;
         final int steps;
         final int batch;
         final float[] x, h0, c0, dy, dhn, dcn;
         final float[][] masks;
-        float[] y, hn, cn, dx, dh0, dc0;
-        LstmParameters gradients;
+        public float[] y, hn, cn, dx, dh0, dc0;
+        public LstmParameters gradients;
 
         private Pass(LstmConfig config, int steps, int batch, float[] x, float[] h0, float[] c0, float[] dy,
                      float[] dhn, float[] dcn, float[][] masks) {
@@ -129,7 +129,7 @@ class BackwardUsesForwardWeightsTest {
             this.masks = masks;
         }
 
-        static Pass random(LstmConfig c, int steps, int batch, boolean masked, long seed) {
+        public static Pass random(LstmConfig c, int steps, int batch, boolean masked, long seed) {
             SplittableRandom r = new SplittableRandom(seed);
             int slots = c.numLayers() * c.directions();
             float[][] masks = null;
@@ -147,7 +147,7 @@ class BackwardUsesForwardWeightsTest {
                     fill(r, slots * batch * c.hiddenSize()), masks);
         }
 
-        static float[] fill(SplittableRandom r, int n) {
+        public static float[] fill(SplittableRandom r, int n) {
             float[] a = new float[n];
             for (int i = 0; i < n; i++) {
                 a[i] = (float) r.nextDouble(-1, 1);
@@ -156,7 +156,7 @@ class BackwardUsesForwardWeightsTest {
         }
 
         /** A training-mode forward of these inputs on an engine: a new pass holding its outputs. */
-        Pass forward(LstmEngine engine, int[] lengths) {
+        public Pass forward(LstmEngine engine, int[] lengths) {
             Pass out = new Pass(config, steps, batch, x, h0, c0, dy, dhn, dcn, masks);
             out.y = new float[steps * batch * config.outputSize()];
             out.hn = new float[h0.length];
@@ -166,7 +166,7 @@ class BackwardUsesForwardWeightsTest {
         }
 
         /** The backward of the engine's last forward, into this pass; returns it. */
-        Pass backward(LstmEngine engine) {
+        public Pass backward(LstmEngine engine) {
             dx = new float[x.length];
             dh0 = new float[h0.length];
             dc0 = new float[c0.length];
@@ -175,7 +175,7 @@ class BackwardUsesForwardWeightsTest {
             return this;
         }
 
-        void assertSameBits(Pass other, String label) {
+        public void assertSameBits(Pass other, String label) {
             assertArrayEquals(other.y, y, label + ": y");
             assertArrayEquals(other.hn, hn, label + ": hn");
             assertArrayEquals(other.cn, cn, label + ": cn");
