@@ -60,7 +60,7 @@ final class NativeLstm implements AutoCloseable {
     // copy where one changed; both layouts are packed from those copies, never from the live
     // arrays, so a backward differentiates the weights its forward ran with, whatever happened to
     // the parameters since (LstmEngine#backward), and compares nothing.
-    private final float[][] liveWeights;  // [slot]: the parameter arrays, slot (k·D + d)·3 + (0 = W_ih, 1 = W_hh, 2 = W_hr); null = none
+    private final float[][] liveWeights;  // [slot (k·D + d)·3 + (0 = W_ih, 1 = W_hh, 2 = W_hr)]: the parameter arrays, or null
     private final float[][] seenWeights;  // [slot]: copies of what the last forward read; null before the first
     private final float[][] liveBiasIh;   // [k·D + d]: b_ih, or null without bias
     private final float[][] liveBiasHh;   // [k·D + d]: b_hh
