@@ -77,14 +77,27 @@ final class NativeLstm implements AutoCloseable {
     private final boolean[][] forwardPacked;
     private final boolean[][] backwardPacked;
     private final long barrier;           // 256 bytes shared by the workers of one call (kernels.inc: Barrier)
+    // The kernels' argument arrays and the pool tasks that pass them, made once: a call allocates
+    // nothing on the Java heap when its schedule is the last call's (bench at B = 1: per-call garbage).
+    private final long[][][] forwardArgs;   // [layer][dir] → [ARGS_FORWARD]
+    private final long[][][] backwardArgs;  // [layer][dir] → [ARGS_BACKWARD]
+    private final WorkerPool.Task[][] forwardTasks;
+    private final WorkerPool.Task[][] backwardTasks;
+    private final String[][] gradientNames;    // [k·D + d] → names of W_ih, W_hh, b_ih, b_hh, W_hr (looked up per call, not built)
+    private final WorkerPool.Task unpackShare = this::unpackShare;
+    private int unpackLayer;                   // the layer whose dW_ih and dW_hh unpackShare writes
+    private float[] unpackIh;                  // into these [4H][K_k], [4H][R]
+    private float[] unpackHh;
 
     // Workspace, grown to the largest (N, B, T') seen; rows past the current N are unused.
     private int rowCapacity;
     private int batchCapacity;
     private int stepCapacity;
     private LengthSchedule schedule;
+    private boolean tablesCurrent; // the native tables below hold schedule's (false after the workspace moved)
     private int[] paddedRows;   // [N] packed row → padded row; null when the layout is the padded one
     private int[] sequences;    // [B] sorted position → sequence
+    private int[][] finalRows;  // [dir] → [B]: sequence → packed row of its final state
     private int[] loopBlocks;   // [workers + 1] the rows split of the time loop, or null (units split)
     private boolean trained;
     private long scheduleTable; // int32 [2T' + 1]: offsets, then n_t
@@ -164,6 +177,25 @@ final class NativeLstm implements AutoCloseable {
         forwardPacked = new boolean[layers][dirs];
         backwardPacked = new boolean[layers][dirs];
         barrier = memory.allocate(256);
+        forwardArgs = new long[layers][dirs][ARGS_FORWARD];
+        backwardArgs = new long[layers][dirs][ARGS_BACKWARD];
+        gradientNames = new String[layers * dirs][];
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                String suffix = LstmConfig.suffix(k, d);
+                gradientNames[k * dirs + d] = new String[] {"weight_ih_" + suffix, "weight_hh_" + suffix,
+                        "bias_ih_" + suffix, "bias_hh_" + suffix, "weight_hr_" + suffix};
+            }
+        }
+        forwardTasks = new WorkerPool.Task[layers][dirs];
+        backwardTasks = new WorkerPool.Task[layers][dirs];
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                long[] forwardLayer = forwardArgs[k][d], backwardLayer = backwardArgs[k][d];
+                forwardTasks[k][d] = (worker, n) -> NativeKernels.forward(forwardLayer, unitBlock, worker, n);
+                backwardTasks[k][d] = (worker, n) -> NativeKernels.backward(backwardLayer, unitBlock, worker, n);
+            }
+        }
     }
 
     /** The unit block (kernel vector width) this instance packs for: 16 (AVX-512) or 8 (AVX2). */
@@ -395,6 +427,7 @@ final class NativeLstm implements AutoCloseable {
         batchCapacity = b;
         stepCapacity = steps;
         trained = false;
+        tablesCurrent = false;
         scheduleTable = shapeBuffer(2L * steps + 1);
         loopTable = shapeBuffer(pool.size() + 1L);
         previousRows = new long[dirs];
@@ -467,19 +500,28 @@ final class NativeLstm implements AutoCloseable {
         return address;
     }
 
-    /** The schedule's tables into native memory, and how this call's time loops are shared. */
+    /**
+     * The schedule's tables into native memory, and how this call's time loops are shared; nothing
+     * when they hold this schedule already (the same object as the last call's, see {@link #forward}).
+     */
     private void useSchedule(LengthSchedule s) {
+        if (s == schedule && tablesCurrent) {
+            return;
+        }
         schedule = s;
         paddedRows = s.full() ? null : s.paddedRows();
         sequences = s.sequences();
+        finalRows = new int[dirs][];
         NativeKernels.intsIn(s.kernelTable(), scheduleTable);
         for (int d = 0; d < dirs; d++) {
             NativeKernels.intsIn(s.previousRows(d), previousRows[d]);
+            finalRows[d] = s.finalRows(d);
         }
         loopBlocks = loopBlocks(s, pool.size());
         if (loopBlocks != null) {
             NativeKernels.intsIn(loopBlocks, loopTable);
         }
+        tablesCurrent = true;
     }
 
     /**
@@ -531,7 +573,9 @@ final class NativeLstm implements AutoCloseable {
         if (dropoutMasks != null && layers > 1 && dropoutMasks.length != layers - 1) {
             throw new IllegalArgumentException("expected " + (layers - 1) + " dropout masks, got " + dropoutMasks.length);
         }
-        LengthSchedule s = LengthSchedule.of(t, b, lengths);
+        // The last call's schedule when this call has the same (T, B, lengths): its tables stay.
+        LengthSchedule s = schedule != null && schedule.sameAs(t, b, lengths) ? schedule
+                : LengthSchedule.of(t, b, lengths);
         masked = dropoutMasks != null && layers > 1;
         ensureWorkspace(s, masked);
         checkParameters();
@@ -561,7 +605,7 @@ final class NativeLstm implements AutoCloseable {
                 if (!forwardPacked[k][d]) {
                     packForward(k, d);
                 }
-                long[] args = new long[ARGS_FORWARD];
+                long[] args = forwardArgs[k][d];
                 args[A_X] = layerInput;
                 args[A_LDX] = k == 0 ? inSize : width;
                 args[A_K] = paddedInput(k);
@@ -591,7 +635,7 @@ final class NativeLstm implements AutoCloseable {
                 args[A_ROWS] = loopBlocks == null ? 0 : loopTable;
                 args[A_M] = cellOutputs[k][d];
                 args[A_WHR] = forwardHr[k][d];
-                runLayer(args, true);
+                runLayer(k, d, true);
             }
         }
         long last = outputs[layers - 1];
@@ -603,7 +647,7 @@ final class NativeLstm implements AutoCloseable {
         }
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
-                int[] finalRows = s.finalRows(d);
+                int[] finalRows = this.finalRows[d];
                 int slot = k * dirs + d;
                 NativeKernels.rowsOut(outputs[k] + 4L * d * rp, width, finalRows, b, real, hn, slot * b * real, real,
                         null);
@@ -655,7 +699,7 @@ final class NativeLstm implements AutoCloseable {
                 NativeKernels.rowsIn(dhn, dhn == null ? 0 : slot * b * real, sequences, b, real, real, dhCarry, rp);
                 NativeKernels.rowsIn(dcn, dcn == null ? 0 : slot * b * hidden, sequences, b, hidden, hidden, dcCarry,
                         hp);
-                long[] args = new long[ARGS_BACKWARD];
+                long[] args = backwardArgs[k][d];
                 args[B_X] = k == 0 ? input : masked ? maskedInputs[k] : outputs[k - 1];
                 args[B_LDX] = k == 0 ? config.inputSize() : width;
                 args[B_K] = kp;
@@ -693,14 +737,15 @@ final class NativeLstm implements AutoCloseable {
                 args[B_DH] = hiddenGrads;
                 args[B_DM] = cellGrad;
                 args[B_DWHR] = gradHr;
-                runLayer(args, false);
+                runLayer(k, d, false);
                 unpackWeightGradients(k, d, kin, kp, gradients);
                 if (config.bias()) {
-                    NativeKernels.unpackBiasGradient(gradBias, unitBlock, hidden, hp, gradients.biasIh(k, d),
-                            gradients.biasHh(k, d));
+                    NativeKernels.unpackBiasGradient(gradBias, unitBlock, hidden, hp, gradient(gradients, k, d, 2),
+                            gradient(gradients, k, d, 3));
                 }
                 if (proj > 0) {
-                    NativeKernels.rowsOut(gradHr, hp, null, proj, hidden, gradients.weightHr(k, d), 0, hidden, null);
+                    NativeKernels.rowsOut(gradHr, hp, null, proj, hidden, gradient(gradients, k, d, 4), 0, hidden,
+                            null);
                 }
                 NativeKernels.rowsOut(dhCarry, rp, null, b, real, dh0, slot * b * real, real, sequences);
                 NativeKernels.rowsOut(dcCarry, hp, null, b, hidden, dc0, slot * b * hidden, hidden, sequences);
@@ -720,32 +765,37 @@ final class NativeLstm implements AutoCloseable {
      */
     private void unpackWeightGradients(int k, int d, int kin, int kp, LstmParameters gradients) {
         int hp = paddedHidden, rp = paddedReal, rows = 4 * hidden, blockIn = blockIn(k), blockPad = blockPad(k);
-        float[] ih = gradients.weightIh(k, d), hh = gradients.weightHh(k, d);
+        float[] ih = gradient(gradients, k, d, 0), hh = gradient(gradients, k, d, 1);
         if ((long) rows * (kin + real) < PARALLEL_COPY || pool.size() == 1) {
             NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn, blockPad, ih, 0, rows);
             NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, hp, real, rp, real, rp, hh, 0, rows);
             return;
         }
-        pool.run((worker, workers) -> {
-            int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
-            NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn, blockPad, ih, r0, r1);
-            NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, hp, real, rp, real, rp, hh, r0, r1);
-        });
+        unpackLayer = k;
+        unpackIh = ih;
+        unpackHh = hh;
+        pool.run(unpackShare);
+        unpackIh = unpackHh = null;
+    }
+
+    /** One worker's PyTorch rows of {@link #unpackWeightGradients}. */
+    private void unpackShare(int worker, int workers) {
+        int k = unpackLayer, rows = 4 * hidden;
+        int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
+        NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, paddedHidden, config.layerInputSize(k),
+                paddedInput(k), blockIn(k), blockPad(k), unpackIh, r0, r1);
+        NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, paddedHidden, real, paddedReal, real, paddedReal,
+                unpackHh, r0, r1);
+    }
+
+    /** Gradient tensor {@code which} (0 W_ih, 1 W_hh, 2 b_ih, 3 b_hh, 4 W_hr) of layer k, direction d. */
+    private float[] gradient(LstmParameters gradients, int k, int d, int which) {
+        return gradients.get(gradientNames[k * dirs + d][which]).data();
     }
 
     /** Runs one layer and direction on the pool: each worker its share ({@link #loopBlocks}). */
-    private void runLayer(long[] args, boolean forward) {
-        if (pool.size() == 1) {
-            if (forward) {
-                NativeKernels.forward(args, unitBlock, 0, 1);
-            } else {
-                NativeKernels.backward(args, unitBlock, 0, 1);
-            }
-        } else if (forward) {
-            pool.run((worker, n) -> NativeKernels.forward(args, unitBlock, worker, n));
-        } else {
-            pool.run((worker, n) -> NativeKernels.backward(args, unitBlock, worker, n));
-        }
+    private void runLayer(int k, int d, boolean forward) {
+        pool.run(forward ? forwardTasks[k][d] : backwardTasks[k][d]); // (a pool of one runs it on the caller)
     }
 
     @Override
