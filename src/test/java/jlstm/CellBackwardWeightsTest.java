@@ -26,7 +26,10 @@ class CellBackwardWeightsTest {
         check(Device.CPU);
     }
 
-    /** On a cell of {@code device}: an unedited loop, the same loop with an edit before its backward, then a step after it. */
+    /**
+     * On a cell of {@code device}: an unedited loop, the same loop with an edit before its backward,
+     * then a step after it.
+     */
     static void check(Device device) {
         LstmCell base = LstmCell.initialize(INPUT, HIDDEN, true, 11);
         LstmCell twin = LstmCell.initialize(INPUT, HIDDEN, true, 11);
@@ -52,7 +55,7 @@ class CellBackwardWeightsTest {
         }
     }
 
-    /** STEPS training steps, an edit of the weights when {@code editBeforeBackward}, then backward: dx, dh, dc and the gradients. */
+    /** STEPS training steps, an edit when {@code editBeforeBackward}, then backward: dx, dh, dc, gradients. */
     private static float[][] loop(LstmCell cell, Tensor[] xs, Tensor dhLast, boolean editBeforeBackward) {
         LstmCell.Step[] steps = new LstmCell.Step[STEPS];
         Tensor h = null, c = null;

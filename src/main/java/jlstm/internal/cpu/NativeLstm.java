@@ -60,7 +60,7 @@ final class NativeLstm implements AutoCloseable {
     // copy where one changed; both layouts are packed from those copies, never from the live
     // arrays, so a backward differentiates the weights its forward ran with, whatever happened to
     // the parameters since (LstmEngine#backward), and compares nothing.
-    private final float[][] liveWeights;  // [slot (k·D + d)·3 + (0 = W_ih, 1 = W_hh, 2 = W_hr)]: the parameter arrays, or null
+    private final float[][] liveWeights;  // [(k·D + d)·3 + 0/1/2]: W_ih, W_hh, W_hr (the parameters' arrays) or null
     private final float[][] seenWeights;  // [slot]: copies of what the last forward read; null before the first
     private final float[][] liveBiasIh;   // [k·D + d]: b_ih, or null without bias
     private final float[][] liveBiasHh;   // [k·D + d]: b_hh
@@ -83,7 +83,7 @@ final class NativeLstm implements AutoCloseable {
     private final long[][][] backwardArgs;  // [layer][dir] → [ARGS_BACKWARD]
     private final WorkerPool.Task[][] forwardTasks;
     private final WorkerPool.Task[][] backwardTasks;
-    private final String[][] gradientNames;    // [k·D + d] → names of W_ih, W_hh, b_ih, b_hh, W_hr (looked up per call, not built)
+    private final String[][] gradientNames;    // [k·D + d] → names of W_ih, W_hh, b_ih, b_hh, W_hr (built once)
     private final WorkerPool.Task unpackShare = this::unpackShare;
     private int unpackLayer;                   // the layer whose dW_ih and dW_hh unpackShare writes
     private float[] unpackIh;                  // into these [4H][K_k], [4H][R]
