@@ -48,7 +48,9 @@ public final class CudaCellEngine implements AutoCloseable {
     private long weights;             // [W_ih | W_hh | b_ih | b_hh]
     private float[] uploadedIh;       // [4H, I]: copies of what weights holds, new arrays at each upload
     private float[] uploadedHh;       // [4H, H]
-    private long olderWeights;        // [W_ih | W_hh] of an earlier upload, for the backward of a step made before it; 0 = none yet
+    private long olderWeights;        // [W_ih | W_hh] of a step made before the last upload, for its backward; 0 = none yet
+    private float[] olderIh;          // the copies olderWeights holds (a backward loop uploads them once)
+    private float[] olderHh;
     private long scratch;
     private long scratchFloats;
     private Regions regions;          // the scratch laid out for regions.batch rows
@@ -332,8 +334,12 @@ public final class CudaCellEngine implements AutoCloseable {
                 }
                 wIh = olderWeights;
                 wHh = at(olderWeights, 4L * hidden * inputSize);
-                device.upload(wIh, ranIh);
-                device.upload(wHh, ranHh);
+                if (ranIh != olderIh || ranHh != olderHh) {
+                    device.upload(wIh, ranIh);
+                    device.upload(wHh, ranHh);
+                    olderIh = ranIh;
+                    olderHh = ranHh;
+                }
             }
             int g4 = 4 * hidden;
             long state = (long) batch * hidden;
