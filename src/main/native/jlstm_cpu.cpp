@@ -181,14 +181,6 @@ JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_unpackBiasGradient(
         for (int u = 0; u < H; u++) a.data[q * H + u] = b.data[q * H + u] = s[eng(q, u, W)];
 }
 
-// Whether array[from, from + count) holds exactly the floats at `copy` + from (bitwise): the
-// parameter check, a share of it per worker.
-JNIEXPORT jboolean JNICALL Java_jlstm_internal_cpu_NativeKernels_sameFloats(JNIEnv *env, jclass, jfloatArray array,
-                                                                   jint from, jint count, jlong copy) {
-    Critical a(env, array);
-    return std::memcmp(a.data + from, (const float *)(intptr_t)copy + from, sizeof(float) * (size_t)count) == 0;
-}
-
 // rows × cols floats: row r of dst (stride dst_ld) ← row srcRows[r] (r when srcRows is null) of
 // src from src_off (a Java array; null: zeros), stride src_ld.
 JNIEXPORT void JNICALL Java_jlstm_internal_cpu_NativeKernels_rowsIn(JNIEnv *env, jclass, jfloatArray src, jint src_off,

@@ -47,8 +47,15 @@ import jlstm.internal.cuda.CudaCellEngine;
  * }
  * }</pre>
  *
- * <p>Threads: a cell keeps nothing between calls (each step allocates its own outputs; steps and
- * gradients belong to the caller), so one cell may step, and serve several training loops, from
+ * <p><b>Weights changed during a pass.</b> A {@link Step} keeps the W_ih and W_hh it ran with (copies,
+ * shared by the steps taken while the weights stay the same; a CPU training step compares the
+ * weights with them), so its {@link #backward} differentiates that step even when the weights
+ * were changed in place since; the next step runs with the changed ones (on a GPU cell after
+ * {@link #parametersUpdated()}).
+ *
+ * <p>Threads: a cell keeps nothing between calls but that copy of its weights (each step allocates
+ * its own outputs; steps and gradients belong to the caller), so one cell may step, and serve
+ * several training loops, from
  * many threads at once, as long as nobody changes its weights meanwhile (a GPU cell serialises
  * its calls).
  */
@@ -61,6 +68,8 @@ public final class LstmCell implements AutoCloseable {
     private final Tensor biasHh;    // [4H] or null
     private final Map<String, Tensor> parameters; // by name, in PyTorch's order
     private final CudaCellEngine cuda;            // the GPU this cell's steps run on, or null (the CPU)
+    /** CPU: copies of W_ih and W_hh that the last training step ran with, shared by the steps since; null before. */
+    private volatile float[][] trainedWith;
 
     /**
      * A cell over existing weights (not copied), named as {@code nn.LSTMCell}'s parameters
@@ -153,8 +162,9 @@ public final class LstmCell implements AutoCloseable {
 
     /**
      * Tells a GPU cell that its weights changed (an optimizer step updated {@link #parameters()} in
-     * place): it uploads them before its next step. A GPU cell keeps its weights on the device and
-     * does not look at the host arrays otherwise; nothing to do for a CPU cell.
+     * place): it uploads them before its next step (the backward of a step made before still runs
+     * with that step's weights). A GPU cell keeps its weights on the device and does not look at the
+     * host arrays otherwise; nothing to do for a CPU cell.
      */
     public void parametersUpdated() {
         if (cuda != null) {
@@ -290,25 +300,41 @@ public final class LstmCell implements AutoCloseable {
             float[] activated = training ? new float[batch * gates] : null;   // only backward reads them
             Tensor hOut = Tensor.zeros(batch, hiddenSize);
             Tensor cOut = Tensor.zeros(batch, hiddenSize);
-            cuda.forward(batch, x.data(), h == null ? null : h.data(), c == null ? null : c.data(), activated,
-                    cOut.data(), hOut.data());
-            return new Step(this, batch, x.data().clone(), h == null ? null : h.data().clone(),
+            float[][] ranWith = cuda.forward(batch, x.data(), h == null ? null : h.data(),
+                    c == null ? null : c.data(), activated, cOut.data(), hOut.data());
+            return new Step(this, batch, ranWith, x.data().clone(), h == null ? null : h.data().clone(),
                     c == null ? null : c.data().clone(), activated, cOut.data().clone(), hOut, cOut);
         }
+        // A training step runs with (and keeps) copies of the weights, so that its backward uses them.
+        float[][] ranWith = training ? weightsForTraining() : new float[][] {weightIh.data(), weightHh.data()};
         float[] g = new float[batch * gates];
         CellMath.addBiases(g, batch, gates, biasIh == null ? null : biasIh.data(), biasHh == null ? null : biasHh.data());
-        Gemm.multiplyTransposedB(batch, gates, inputSize, x.data(), 0, inputSize, weightIh.data(), 0, inputSize, g, 0,
+        Gemm.multiplyTransposedB(batch, gates, inputSize, x.data(), 0, inputSize, ranWith[0], 0, inputSize, g, 0,
                 gates);
         if (h != null) {
-            Gemm.multiplyTransposedB(batch, gates, hiddenSize, h.data(), 0, hiddenSize, weightHh.data(), 0, hiddenSize,
+            Gemm.multiplyTransposedB(batch, gates, hiddenSize, h.data(), 0, hiddenSize, ranWith[1], 0, hiddenSize,
                     g, 0, gates);
         }
         Tensor hOut = Tensor.zeros(batch, hiddenSize);
         Tensor cOut = Tensor.zeros(batch, hiddenSize);
         CellMath.forwardPointwise(batch, hiddenSize, g, 0, c == null ? null : c.data(), 0, hiddenSize,
                 cOut.data(), 0, hOut.data(), 0, hiddenSize);
-        return new Step(this, batch, x.data().clone(), h == null ? null : h.data().clone(),
+        return new Step(this, batch, training ? ranWith : null, x.data().clone(), h == null ? null : h.data().clone(),
                 c == null ? null : c.data().clone(), g, cOut.data().clone(), hOut, cOut);
+    }
+
+    /**
+     * Copies of W_ih and W_hh equal to the weights now: those of the last training step while the
+     * weights stayed the same (one vectorised compare a step), else new ones. The steps share them.
+     */
+    private float[][] weightsForTraining() {
+        float[][] copies = trainedWith;
+        float[] ih = weightIh.data(), hh = weightHh.data();
+        if (copies == null || !java.util.Arrays.equals(copies[0], ih) || !java.util.Arrays.equals(copies[1], hh)) {
+            copies = new float[][] {ih.clone(), hh.clone()};
+            trainedWith = copies;
+        }
+        return copies;
     }
 
     /**
@@ -318,6 +344,7 @@ public final class LstmCell implements AutoCloseable {
     public static final class Step {
         private final LstmCell cell;
         private final int batch;
+        private final float[][] weights; // {W_ih, W_hh} the step ran with: copies, never changed
         private final float[] x;      // [B, I]
         private final float[] hPrev;  // [B, H] or null (zeros)
         private final float[] cPrev;  // [B, H] or null (zeros)
@@ -326,10 +353,11 @@ public final class LstmCell implements AutoCloseable {
         private final Tensor h;
         private final Tensor c;
 
-        private Step(LstmCell cell, int batch, float[] x, float[] hPrev, float[] cPrev, float[] gates, float[] cellState,
-                     Tensor h, Tensor c) {
+        private Step(LstmCell cell, int batch, float[][] weights, float[] x, float[] hPrev, float[] cPrev,
+                     float[] gates, float[] cellState, Tensor h, Tensor c) {
             this.cell = cell;
             this.batch = batch;
+            this.weights = weights;
             this.x = x;
             this.hPrev = hPrev;
             this.cPrev = cPrev;
@@ -379,7 +407,8 @@ public final class LstmCell implements AutoCloseable {
     }
 
     /**
-     * Back-propagates through one training step:
+     * Back-propagates through one training step, with the weights that step ran with (also when
+     * they were changed in place since):
      * <pre>
      * dc  = dc_t + dh_t ⊙ o ⊙ (1 − tanh²(c_t))
      * dG  = [dc ⊙ g ⊙ i(1−i) | dc ⊙ c_{t-1} ⊙ f(1−f) | dc ⊙ i ⊙ (1−g²) | dh_t ⊙ tanh(c_t) ⊙ o(1−o)]
@@ -414,7 +443,8 @@ public final class LstmCell implements AutoCloseable {
             Tensor dx = Tensor.zeros(batch, inputSize);
             Tensor dhPrev = Tensor.zeros(batch, hidden);
             Tensor dcPrev = Tensor.zeros(batch, hidden);
-            cuda.backward(batch, step.x, step.hPrev, step.cPrev, step.gates, step.cellState,
+            cuda.backward(step.weights[0], step.weights[1], batch, step.x, step.hPrev, step.cPrev, step.gates,
+                    step.cellState,
                     dh == null ? null : dh.data(), dc == null ? null : dc.data(), dx.data(), dhPrev.data(),
                     dcPrev.data(), gradients.weightIh.data(), gradients.weightHh.data(),
                     gradients.biasIh == null ? null : gradients.biasIh.data(),
@@ -428,8 +458,8 @@ public final class LstmCell implements AutoCloseable {
                 dG, 0);
         Tensor dx = Tensor.zeros(batch, inputSize);
         Tensor dhPrev = Tensor.zeros(batch, hidden);
-        Gemm.nn(batch, inputSize, gates, dG, 0, gates, weightIh.data(), 0, inputSize, dx.data(), 0, inputSize);
-        Gemm.nn(batch, hidden, gates, dG, 0, gates, weightHh.data(), 0, hidden, dhPrev.data(), 0, hidden);
+        Gemm.nn(batch, inputSize, gates, dG, 0, gates, step.weights[0], 0, inputSize, dx.data(), 0, inputSize);
+        Gemm.nn(batch, hidden, gates, dG, 0, gates, step.weights[1], 0, hidden, dhPrev.data(), 0, hidden);
         Gemm.tn(gates, inputSize, batch, dG, 0, gates, step.x, 0, inputSize, gradients.weightIh.data(), 0, inputSize);
         if (step.hPrev != null) { // h_{t-1} = 0 adds nothing to dW_hh
             Gemm.tn(gates, hidden, batch, dG, 0, gates, step.hPrev, 0, hidden, gradients.weightHh.data(), 0, hidden);

@@ -84,6 +84,12 @@ public interface LstmEngine extends AutoCloseable {
      * Back-propagates through the last training-mode forward pass (with its lengths and dropout
      * masks, when it had them).
      *
+     * <p>It differentiates the forward that ran: the weights are those that forward read, on every
+     * engine, even when the parameters were changed in place since (and announced with
+     * {@link #parametersUpdated()}); the next forward runs with the changed ones. (PyTorch raises an
+     * error in that case; here backward neither fails nor mixes the forward's activations with
+     * other weights.)
+     *
      * @param dy        gradient of the loss w.r.t. y: [T, B, D·R] (read only)
      * @param dhn       gradient w.r.t. hn: [L·D, B, R], or null for zeros
      * @param dcn       gradient w.r.t. cn: [L·D, B, H], or null for zeros

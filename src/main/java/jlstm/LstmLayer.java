@@ -58,7 +58,9 @@ import jlstm.internal.MemoryBudget;
  *       {@code backward} on another thread, or while another training call runs, fails at once
  *       with an {@link IllegalStateException} saying so;</li>
  *   <li>parameters are changed in place (an optimizer step) only while no call runs, and then
- *       announced with {@link #parametersUpdated()}, which fails if a call is running;</li>
+ *       announced with {@link #parametersUpdated()}, which fails if a call is running; a change
+ *       between {@link #forwardTraining} and its {@link #backward} reaches the next forward, not
+ *       that backward (it differentiates the forward that ran);</li>
  *   <li>{@link #close()} while calls run closes their engines when they return.</li>
  * </ul>
  */
@@ -479,7 +481,9 @@ public final class LstmLayer implements AutoCloseable {
 
     /**
      * Back-propagation through time for the last {@link #forwardTraining} call, on the thread that
-     * made it.
+     * made it. It differentiates that forward as it ran: with the weights it read, also when the
+     * parameters were changed in place since (the next forward uses the changed ones), on every
+     * device.
      *
      * @param dy  gradient w.r.t. y, the shape of y (nothing flows from steps past a sequence's length)
      * @param dhn gradient w.r.t. hn [L·D, B, R], or null for zeros

@@ -36,8 +36,10 @@ import jlstm.LstmParameters;
  * {@link WorkerPool}; in the time loop each worker runs the whole recurrence of a fixed block of
  * sequences, balanced by their total length, with no barrier per step ({@link #positions}).
  *
- * <p>Weights are compared with the copy last packed on every call and re-packed when they changed,
- * so in-place parameter updates are always seen. Workspaces grow to the largest shape seen and are
+ * <p>Weights: every forward compares the parameters with the copy it last packed and re-packs
+ * what changed, so in-place parameter updates are seen by the next forward without any call; a
+ * backward reads only the packed copies, i.e. the weights of the forward it continues, whatever
+ * happened to the parameters since ({@link LstmEngine#backward}). Workspaces grow to the largest shape seen and are
  * reused; the Java path's are made by its first call (none while the native kernels run).
  *
  * <p>Not thread-safe: one call at a time, as every engine.
@@ -169,7 +171,7 @@ final class CpuLstmEngine implements LstmEngine {
 
     @Override
     public void parametersUpdated() {
-        // Nothing to do: every call compares the parameters with the copy last packed.
+        // Nothing to do: every forward compares the parameters with the copy last packed.
     }
 
     // ---------------------------------------------------------------- forward
@@ -352,7 +354,7 @@ final class CpuLstmEngine implements LstmEngine {
         LengthSchedule s = schedule;
         int batch = s.batch(), rows = s.rows();
         ensureBackwardWorkspace();
-        packWeights();
+        // No packWeights(): the packed copies are those the forward ran with, which is what backward differentiates.
         s.pack(dy, dirs * real, outputGrad);
         for (int k = layers - 1; k >= 0; k--) {
             float[][] outGrad = k == layers - 1 ? outputGrad : inputGrad[k + 1];
@@ -510,7 +512,8 @@ final class CpuLstmEngine implements LstmEngine {
     /**
      * Every layer's weights into the row-stored forms the products read, and b_ih + b_hh, where a
      * parameter changed since it was last packed: comparing (a vectorised Arrays.equals) costs a
-     * fraction of re-packing, and in-place updates by an optimizer are always seen.
+     * fraction of re-packing, and in-place updates by an optimizer are seen by the next forward.
+     * Forward only: the backward of a pass reads the forms its forward packed.
      */
     private void packWeights() {
         ensureWeights();

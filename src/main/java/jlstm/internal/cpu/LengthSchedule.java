@@ -148,6 +148,17 @@ public final class LengthSchedule {
         return direction == 0 ? offsets[lengths[b] - 1] + position[b] : position[b];
     }
 
+    /**
+     * True when {@link #of}(steps, batch, lengths) would give this schedule: the same T and B, and
+     * the same lengths (null: every sequence T steps). Lets an engine keep the tables of its last call.
+     */
+    public boolean sameAs(int steps, int batch, int[] lengths) {
+        if (steps != this.steps || batch != this.batch) {
+            return false;
+        }
+        return lengths == null ? full() : Arrays.equals(lengths, this.lengths);
+    }
+
     /** True when every sequence has all T steps (the layout is then the padded one, row t·B + b). */
     public boolean full() {
         return maxLength == steps && lengths[sequence[batch - 1]] == steps;

@@ -205,12 +205,6 @@ final class NativeKernels {
                                           float[] biasHh);
 
     /**
-     * Whether array[from, from + count) holds exactly (bitwise) the floats at copy + 4·from, so that
-     * the workers can share one comparison.
-     */
-    static native boolean sameFloats(float[] array, int from, int count, long copy);
-
-    /**
      * rows × cols floats: row r of dst (stride dstLd) ← row srcRows[r] (r when srcRows is null) of
      * src from srcOff, stride srcLd; a null src gives zeros.
      */

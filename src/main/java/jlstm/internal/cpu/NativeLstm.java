@@ -56,8 +56,17 @@ final class NativeLstm implements AutoCloseable {
     private final Memory memory = new Memory();
     private final Cleaner.Cleanable cleanable;
 
-    // Packed weights [layer][dir], re-packed when the parameters differ from the copies last packed.
-    private final long[][] packedFrom;    // [layer][dir·3 + (0 = W_ih, 1 = W_hh, 2 = W_hr)]: native copy, 0 = none
+    // Weights. Each forward compares the parameters with the copies it last read and takes a new
+    // copy where one changed; both layouts are packed from those copies, never from the live
+    // arrays, so a backward differentiates the weights its forward ran with, whatever happened to
+    // the parameters since (LstmEngine#backward), and compares nothing.
+    private final float[][] liveWeights;  // [(k·D + d)·3 + 0/1/2]: W_ih, W_hh, W_hr (the parameters' arrays) or null
+    private final float[][] seenWeights;  // [slot]: copies of what the last forward read; null before the first
+    private final float[][] liveBiasIh;   // [k·D + d]: b_ih, or null without bias
+    private final float[][] liveBiasHh;   // [k·D + d]: b_hh
+    private final long weightFloats;      // Σ lengths of liveWeights
+    private final boolean[][] weightDiffers; // [worker][slot]: the parallel compare's findings
+    private final WorkerPool.Task compareShare = this::compareShare;
     private final long[][] forwardIh;     // Hp/W panels [K_k][4W]
     private final long[][] forwardHh;     // Hp/W panels [Rp][4W]
     private final long[][] backwardIh;    // ⌈K_k/4W⌉ panels [4Hp][4W]
@@ -68,14 +77,27 @@ final class NativeLstm implements AutoCloseable {
     private final boolean[][] forwardPacked;
     private final boolean[][] backwardPacked;
     private final long barrier;           // 256 bytes shared by the workers of one call (kernels.inc: Barrier)
+    // The kernels' argument arrays and the pool tasks that pass them, made once: a call allocates
+    // nothing on the Java heap when its schedule is the last call's (bench at B = 1: per-call garbage).
+    private final long[][][] forwardArgs;   // [layer][dir] → [ARGS_FORWARD]
+    private final long[][][] backwardArgs;  // [layer][dir] → [ARGS_BACKWARD]
+    private final WorkerPool.Task[][] forwardTasks;
+    private final WorkerPool.Task[][] backwardTasks;
+    private final String[][] gradientNames;    // [k·D + d] → names of W_ih, W_hh, b_ih, b_hh, W_hr (built once)
+    private final WorkerPool.Task unpackShare = this::unpackShare;
+    private int unpackLayer;                   // the layer whose dW_ih and dW_hh unpackShare writes
+    private float[] unpackIh;                  // into these [4H][K_k], [4H][R]
+    private float[] unpackHh;
 
     // Workspace, grown to the largest (N, B, T') seen; rows past the current N are unused.
     private int rowCapacity;
     private int batchCapacity;
     private int stepCapacity;
     private LengthSchedule schedule;
+    private boolean tablesCurrent; // the native tables below hold schedule's (false after the workspace moved)
     private int[] paddedRows;   // [N] packed row → padded row; null when the layout is the padded one
     private int[] sequences;    // [B] sorted position → sequence
+    private int[][] finalRows;  // [dir] → [B]: sequence → packed row of its final state
     private int[] loopBlocks;   // [workers + 1] the rows split of the time loop, or null (units split)
     private boolean trained;
     private long scheduleTable; // int32 [2T' + 1]: offsets, then n_t
@@ -125,7 +147,26 @@ final class NativeLstm implements AutoCloseable {
         this.paddedReal = ceilDiv(real, unitBlock) * unitBlock;
         this.pool = pool;
         this.cleanable = CLEANER.register(this, memory);
-        packedFrom = new long[layers][3 * dirs];
+        liveWeights = new float[layers * dirs * 3][];
+        seenWeights = new float[liveWeights.length][];
+        liveBiasIh = new float[layers * dirs][];
+        liveBiasHh = new float[layers * dirs][];
+        long floats = 0;
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                int slot = (k * dirs + d) * 3;
+                liveWeights[slot] = params.weightIh(k, d);
+                liveWeights[slot + 1] = params.weightHh(k, d);
+                liveWeights[slot + 2] = params.weightHr(k, d);
+                liveBiasIh[k * dirs + d] = params.biasIh(k, d);
+                liveBiasHh[k * dirs + d] = params.biasHh(k, d);
+                for (int which = 0; which < 3; which++) {
+                    floats += liveWeights[slot + which] == null ? 0 : liveWeights[slot + which].length;
+                }
+            }
+        }
+        weightFloats = floats;
+        weightDiffers = new boolean[pool.size()][liveWeights.length];
         forwardIh = new long[layers][dirs];
         forwardHh = new long[layers][dirs];
         backwardIh = new long[layers][dirs];
@@ -136,6 +177,25 @@ final class NativeLstm implements AutoCloseable {
         forwardPacked = new boolean[layers][dirs];
         backwardPacked = new boolean[layers][dirs];
         barrier = memory.allocate(256);
+        forwardArgs = new long[layers][dirs][ARGS_FORWARD];
+        backwardArgs = new long[layers][dirs][ARGS_BACKWARD];
+        gradientNames = new String[layers * dirs][];
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                String suffix = LstmConfig.suffix(k, d);
+                gradientNames[k * dirs + d] = new String[] {"weight_ih_" + suffix, "weight_hh_" + suffix,
+                        "bias_ih_" + suffix, "bias_hh_" + suffix, "weight_hr_" + suffix};
+            }
+        }
+        forwardTasks = new WorkerPool.Task[layers][dirs];
+        backwardTasks = new WorkerPool.Task[layers][dirs];
+        for (int k = 0; k < layers; k++) {
+            for (int d = 0; d < dirs; d++) {
+                long[] forwardLayer = forwardArgs[k][d], backwardLayer = backwardArgs[k][d];
+                forwardTasks[k][d] = (worker, n) -> NativeKernels.forward(forwardLayer, unitBlock, worker, n);
+                backwardTasks[k][d] = (worker, n) -> NativeKernels.backward(backwardLayer, unitBlock, worker, n);
+            }
+        }
     }
 
     /** The unit block (kernel vector width) this instance packs for: 16 (AVX-512) or 8 (AVX2). */
@@ -160,78 +220,56 @@ final class NativeLstm implements AutoCloseable {
     // ---------------------------------------------------------------- weights
 
     /**
-     * Marks packed weights stale where a parameter changed since it was packed: a bitwise compare
-     * with a native copy (memcmp, a fraction of a millisecond for megabytes of weights), so that
-     * parameters updated in place are always seen, without any call from the code that updates them.
+     * Takes what a forward runs with: where a weight differs from the copy the last forward read
+     * (Arrays.equals, vectorised; NaNs of different payloads count as equal), a new copy, and its
+     * packed layouts marked stale. So parameters updated in place are seen by the next forward
+     * without any call from the code that updates them. Forward only: backward packs from the
+     * copies, i.e. the weights of the forward it continues.
      */
     private void checkParameters() {
-        int count = 0;
-        float[][] arrays = new float[3 * layers * dirs][];
-        long[] copies = new long[arrays.length];
-        int[] slots = new int[arrays.length]; // k·3·dirs + 3·d + which
-        boolean[] changed = new boolean[arrays.length];
-        long floats = 0;
-        for (int k = 0; k < layers; k++) {
-            for (int d = 0; d < dirs; d++) {
-                for (int which = 0; which < 3; which++) {
-                    float[] current = which == 0 ? params.weightIh(k, d) : which == 1 ? params.weightHh(k, d)
-                            : params.weightHr(k, d);
-                    if (current == null) {
-                        continue;
-                    }
-                    long seen = packedFrom[k][3 * d + which];
-                    if (seen == 0) {
-                        seen = memory.allocate(4L * current.length);
-                        packedFrom[k][3 * d + which] = seen;
-                        changed[count] = true;
-                    }
-                    arrays[count] = current;
-                    copies[count] = seen;
-                    slots[count++] = (k * dirs + d) * 3 + which;
-                    floats += current.length;
-                }
-            }
+        boolean parallel = weightFloats >= PARALLEL_COPY && pool.size() > 1;
+        if (parallel) {
+            // On one thread this compare (every weight, each forward) was a serial section while the
+            // other workers waited: at (T, B, I, H) = (100, 1, 256, 256) 27-30 % of the caller's
+            // kernel time (benchmarks/kernel_ab/README.md); so each worker compares its share.
+            pool.run(compareShare);
         }
-        compareParameters(arrays, copies, changed, count, floats);
-        for (int i = 0; i < count; i++) {
-            if (changed[i]) {
-                int k = slots[i] / (3 * dirs), d = slots[i] / 3 % dirs;
-                float[] current = arrays[i];
-                NativeKernels.rowsIn(current, 0, null, 1, current.length, current.length, copies[i], current.length);
+        for (int slot = 0; slot < liveWeights.length; slot++) {
+            float[] live = liveWeights[slot], seen = seenWeights[slot];
+            if (live == null) {
+                continue;
+            }
+            boolean changed = seen == null;
+            if (parallel) {
+                for (boolean[] differs : weightDiffers) {
+                    changed |= differs[slot];
+                }
+            } else if (!changed) {
+                changed = !Arrays.equals(live, seen);
+            }
+            if (changed) {
+                if (seen == null) {
+                    seenWeights[slot] = live.clone();
+                } else {
+                    System.arraycopy(live, 0, seen, 0, live.length);
+                }
+                int k = slot / (3 * dirs), d = slot / 3 % dirs;
                 forwardPacked[k][d] = false;
                 backwardPacked[k][d] = false;
             }
         }
     }
 
-    /**
-     * changed[i] |= arrays[i] differs from its native copy, for i < count. On one thread this memcmp
-     * (every weight, each forward and backward call) was a serial section while the other workers
-     * waited: at (T, B, I, H) = (100, 1, 256, 256) 27-30 % of the caller's kernel time
-     * (benchmarks/kernel_ab/README.md); so from PARALLEL_COPY floats each worker compares its share.
-     */
-    private void compareParameters(float[][] arrays, long[] copies, boolean[] changed, int count, long floats) {
-        if (floats < PARALLEL_COPY || pool.size() == 1) {
-            for (int i = 0; i < count; i++) {
-                if (!changed[i]) {
-                    changed[i] = !NativeKernels.sameFloats(arrays[i], 0, arrays[i].length, copies[i]);
-                }
-            }
-            return;
-        }
-        boolean[][] differs = new boolean[pool.size()][count];
-        pool.run((worker, workers) -> {
-            for (int i = 0; i < count; i++) {
-                int n = arrays[i].length;
+    /** One worker's share of {@link #checkParameters}: weightDiffers[worker][slot] = its part of the slot differs. */
+    private void compareShare(int worker, int workers) {
+        boolean[] differs = weightDiffers[worker];
+        for (int slot = 0; slot < liveWeights.length; slot++) {
+            float[] live = liveWeights[slot], seen = seenWeights[slot];
+            differs[slot] = false;
+            if (live != null && seen != null) {
+                int n = live.length;
                 int from = WorkerPool.start(n, worker, workers, 16), to = WorkerPool.start(n, worker + 1, workers, 16);
-                if (!changed[i] && to > from) {
-                    differs[worker][i] = !NativeKernels.sameFloats(arrays[i], from, to - from, copies[i]);
-                }
-            }
-        });
-        for (boolean[] part : differs) {
-            for (int i = 0; i < count; i++) {
-                changed[i] |= part[i];
+                differs[slot] = to > from && !Arrays.equals(live, from, to, seen, from, to);
             }
         }
     }
@@ -279,11 +317,12 @@ final class NativeLstm implements AutoCloseable {
                 forwardHr[k][d] = memory.allocate(4L * ceilDiv(proj, 4 * unitBlock) * 4 * unitBlock * hp);
             }
         }
-        NativeKernels.packForward(params.weightIh(k, d), unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
+        int slot = (k * dirs + d) * 3;
+        NativeKernels.packForward(seenWeights[slot], unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
                 forwardIh[k][d]);
-        NativeKernels.packForward(params.weightHh(k, d), unitBlock, hidden, hp, real, rp, real, rp, forwardHh[k][d]);
+        NativeKernels.packForward(seenWeights[slot + 1], unitBlock, hidden, hp, real, rp, real, rp, forwardHh[k][d]);
         if (proj > 0) { // W_hr [P][H]: B[u][p] = W_hr[p][u]
-            NativeKernels.packPanels(params.weightHr(k, d), proj, hidden, true, unitBlock, hp, forwardHr[k][d]);
+            NativeKernels.packPanels(seenWeights[slot + 2], proj, hidden, true, unitBlock, hp, forwardHr[k][d]);
         }
         forwardPacked[k][d] = true;
     }
@@ -298,11 +337,13 @@ final class NativeLstm implements AutoCloseable {
                 backwardHr[k][d] = memory.allocate(4L * ceilDiv(hp, nr) * nr * rp);
             }
         }
-        NativeKernels.packBackward(params.weightIh(k, d), unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
+        int slot = (k * dirs + d) * 3; // the copies the last forward read: backward differentiates that forward
+        NativeKernels.packBackward(seenWeights[slot], unitBlock, hidden, hp, kin, kp, blockIn(k), blockPad(k),
                 backwardIh[k][d]);
-        NativeKernels.packBackward(params.weightHh(k, d), unitBlock, hidden, hp, real, rp, real, rp, backwardHh[k][d]);
+        NativeKernels.packBackward(seenWeights[slot + 1], unitBlock, hidden, hp, real, rp, real, rp,
+                backwardHh[k][d]);
         if (proj > 0) { // B[p][u] = W_hr[p][u]
-            NativeKernels.packPanels(params.weightHr(k, d), proj, hidden, false, unitBlock, rp, backwardHr[k][d]);
+            NativeKernels.packPanels(seenWeights[slot + 2], proj, hidden, false, unitBlock, rp, backwardHr[k][d]);
         }
         backwardPacked[k][d] = true;
     }
@@ -386,6 +427,7 @@ final class NativeLstm implements AutoCloseable {
         batchCapacity = b;
         stepCapacity = steps;
         trained = false;
+        tablesCurrent = false;
         scheduleTable = shapeBuffer(2L * steps + 1);
         loopTable = shapeBuffer(pool.size() + 1L);
         previousRows = new long[dirs];
@@ -458,19 +500,28 @@ final class NativeLstm implements AutoCloseable {
         return address;
     }
 
-    /** The schedule's tables into native memory, and how this call's time loops are shared. */
+    /**
+     * The schedule's tables into native memory, and how this call's time loops are shared; nothing
+     * when they hold this schedule already (the same object as the last call's, see {@link #forward}).
+     */
     private void useSchedule(LengthSchedule s) {
+        if (s == schedule && tablesCurrent) {
+            return;
+        }
         schedule = s;
         paddedRows = s.full() ? null : s.paddedRows();
         sequences = s.sequences();
+        finalRows = new int[dirs][];
         NativeKernels.intsIn(s.kernelTable(), scheduleTable);
         for (int d = 0; d < dirs; d++) {
             NativeKernels.intsIn(s.previousRows(d), previousRows[d]);
+            finalRows[d] = s.finalRows(d);
         }
         loopBlocks = loopBlocks(s, pool.size());
         if (loopBlocks != null) {
             NativeKernels.intsIn(loopBlocks, loopTable);
         }
+        tablesCurrent = true;
     }
 
     /**
@@ -522,7 +573,9 @@ final class NativeLstm implements AutoCloseable {
         if (dropoutMasks != null && layers > 1 && dropoutMasks.length != layers - 1) {
             throw new IllegalArgumentException("expected " + (layers - 1) + " dropout masks, got " + dropoutMasks.length);
         }
-        LengthSchedule s = LengthSchedule.of(t, b, lengths);
+        // The last call's schedule when this call has the same (T, B, lengths): its tables stay.
+        LengthSchedule s = schedule != null && schedule.sameAs(t, b, lengths) ? schedule
+                : LengthSchedule.of(t, b, lengths);
         masked = dropoutMasks != null && layers > 1;
         ensureWorkspace(s, masked);
         checkParameters();
@@ -552,7 +605,7 @@ final class NativeLstm implements AutoCloseable {
                 if (!forwardPacked[k][d]) {
                     packForward(k, d);
                 }
-                long[] args = new long[ARGS_FORWARD];
+                long[] args = forwardArgs[k][d];
                 args[A_X] = layerInput;
                 args[A_LDX] = k == 0 ? inSize : width;
                 args[A_K] = paddedInput(k);
@@ -560,7 +613,8 @@ final class NativeLstm implements AutoCloseable {
                 args[A_WHH] = forwardHh[k][d];
                 args[A_BIAS] = bias[k][d];
                 if (config.bias()) {
-                    NativeKernels.packBias(params.biasIh(k, d), params.biasHh(k, d), unitBlock, hidden, hp, bias[k][d]);
+                    NativeKernels.packBias(liveBiasIh[k * dirs + d], liveBiasHh[k * dirs + d], unitBlock, hidden, hp,
+                            bias[k][d]);
                 }
                 args[A_G] = gates[k][d];
                 args[A_C] = cells[k][d];
@@ -581,7 +635,7 @@ final class NativeLstm implements AutoCloseable {
                 args[A_ROWS] = loopBlocks == null ? 0 : loopTable;
                 args[A_M] = cellOutputs[k][d];
                 args[A_WHR] = forwardHr[k][d];
-                runLayer(args, true);
+                runLayer(k, d, true);
             }
         }
         long last = outputs[layers - 1];
@@ -593,7 +647,7 @@ final class NativeLstm implements AutoCloseable {
         }
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
-                int[] finalRows = s.finalRows(d);
+                int[] finalRows = this.finalRows[d];
                 int slot = k * dirs + d;
                 NativeKernels.rowsOut(outputs[k] + 4L * d * rp, width, finalRows, b, real, hn, slot * b * real, real,
                         null);
@@ -624,7 +678,7 @@ final class NativeLstm implements AutoCloseable {
         if (!trained) {
             throw new IllegalStateException("backward needs a training-mode forward pass first");
         }
-        checkParameters();
+        // No look at the parameters: the backward layouts are packed from the copies the forward read.
         ensureBackwardWorkspace();
         LengthSchedule s = schedule;
         int b = s.batch(), n = s.rows(), hp = paddedHidden, rp = paddedReal, width = dirs * rp;
@@ -645,7 +699,7 @@ final class NativeLstm implements AutoCloseable {
                 NativeKernels.rowsIn(dhn, dhn == null ? 0 : slot * b * real, sequences, b, real, real, dhCarry, rp);
                 NativeKernels.rowsIn(dcn, dcn == null ? 0 : slot * b * hidden, sequences, b, hidden, hidden, dcCarry,
                         hp);
-                long[] args = new long[ARGS_BACKWARD];
+                long[] args = backwardArgs[k][d];
                 args[B_X] = k == 0 ? input : masked ? maskedInputs[k] : outputs[k - 1];
                 args[B_LDX] = k == 0 ? config.inputSize() : width;
                 args[B_K] = kp;
@@ -683,14 +737,15 @@ final class NativeLstm implements AutoCloseable {
                 args[B_DH] = hiddenGrads;
                 args[B_DM] = cellGrad;
                 args[B_DWHR] = gradHr;
-                runLayer(args, false);
+                runLayer(k, d, false);
                 unpackWeightGradients(k, d, kin, kp, gradients);
                 if (config.bias()) {
-                    NativeKernels.unpackBiasGradient(gradBias, unitBlock, hidden, hp, gradients.biasIh(k, d),
-                            gradients.biasHh(k, d));
+                    NativeKernels.unpackBiasGradient(gradBias, unitBlock, hidden, hp, gradient(gradients, k, d, 2),
+                            gradient(gradients, k, d, 3));
                 }
                 if (proj > 0) {
-                    NativeKernels.rowsOut(gradHr, hp, null, proj, hidden, gradients.weightHr(k, d), 0, hidden, null);
+                    NativeKernels.rowsOut(gradHr, hp, null, proj, hidden, gradient(gradients, k, d, 4), 0, hidden,
+                            null);
                 }
                 NativeKernels.rowsOut(dhCarry, rp, null, b, real, dh0, slot * b * real, real, sequences);
                 NativeKernels.rowsOut(dcCarry, hp, null, b, hidden, dc0, slot * b * hidden, hidden, sequences);
@@ -710,32 +765,37 @@ final class NativeLstm implements AutoCloseable {
      */
     private void unpackWeightGradients(int k, int d, int kin, int kp, LstmParameters gradients) {
         int hp = paddedHidden, rp = paddedReal, rows = 4 * hidden, blockIn = blockIn(k), blockPad = blockPad(k);
-        float[] ih = gradients.weightIh(k, d), hh = gradients.weightHh(k, d);
+        float[] ih = gradient(gradients, k, d, 0), hh = gradient(gradients, k, d, 1);
         if ((long) rows * (kin + real) < PARALLEL_COPY || pool.size() == 1) {
             NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn, blockPad, ih, 0, rows);
             NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, hp, real, rp, real, rp, hh, 0, rows);
             return;
         }
-        pool.run((worker, workers) -> {
-            int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
-            NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, hp, kin, kp, blockIn, blockPad, ih, r0, r1);
-            NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, hp, real, rp, real, rp, hh, r0, r1);
-        });
+        unpackLayer = k;
+        unpackIh = ih;
+        unpackHh = hh;
+        pool.run(unpackShare);
+        unpackIh = unpackHh = null;
+    }
+
+    /** One worker's PyTorch rows of {@link #unpackWeightGradients}. */
+    private void unpackShare(int worker, int workers) {
+        int k = unpackLayer, rows = 4 * hidden;
+        int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
+        NativeKernels.unpackWeightGradient(gradIh, unitBlock, hidden, paddedHidden, config.layerInputSize(k),
+                paddedInput(k), blockIn(k), blockPad(k), unpackIh, r0, r1);
+        NativeKernels.unpackWeightGradient(gradHh, unitBlock, hidden, paddedHidden, real, paddedReal, real, paddedReal,
+                unpackHh, r0, r1);
+    }
+
+    /** Gradient tensor {@code which} (0 W_ih, 1 W_hh, 2 b_ih, 3 b_hh, 4 W_hr) of layer k, direction d. */
+    private float[] gradient(LstmParameters gradients, int k, int d, int which) {
+        return gradients.get(gradientNames[k * dirs + d][which]).data();
     }
 
     /** Runs one layer and direction on the pool: each worker its share ({@link #loopBlocks}). */
-    private void runLayer(long[] args, boolean forward) {
-        if (pool.size() == 1) {
-            if (forward) {
-                NativeKernels.forward(args, unitBlock, 0, 1);
-            } else {
-                NativeKernels.backward(args, unitBlock, 0, 1);
-            }
-        } else if (forward) {
-            pool.run((worker, n) -> NativeKernels.forward(args, unitBlock, worker, n));
-        } else {
-            pool.run((worker, n) -> NativeKernels.backward(args, unitBlock, worker, n));
-        }
+    private void runLayer(int k, int d, boolean forward) {
+        pool.run(forward ? forwardTasks[k][d] : backwardTasks[k][d]); // (a pool of one runs it on the caller)
     }
 
     @Override

@@ -22,7 +22,10 @@ import jlstm.LstmBackend;
  * staging buffer for all cells), and their calls are serialised on it. A cell owns two device
  * allocations: its weights, uploaded when it opens and again only on {@link #parametersUpdated()}
  * (an optimizer that changes them in place must call it), and its scratch, sized for the largest
- * batch seen, so steps after the first of a batch size allocate nothing.
+ * batch seen, so steps after the first of a batch size allocate nothing. Each upload goes through
+ * host copies of W_ih and W_hh, which {@link #forward} returns: a step's {@link #backward} takes
+ * them back and runs with them (a third allocation, made the first time a backward follows an
+ * upload that came after its step), so it differentiates the step that ran.
  *
  * <p><b>What crosses per step.</b> A forward step uploads x_t and downloads [gates | c_t | h_t]
  * in one copy (gates only in training); h_{t-1} and c_{t-1} are uploaded only when they are not the
@@ -43,6 +46,11 @@ public final class CudaCellEngine implements AutoCloseable {
     private final CudaBackend backend;
     private final CudaDevice device;  // shared with every cell of the backend
     private long weights;             // [W_ih | W_hh | b_ih | b_hh]
+    private float[] uploadedIh;       // [4H, I]: copies of what weights holds, new arrays at each upload
+    private float[] uploadedHh;       // [4H, H]
+    private long olderWeights;        // [W_ih | W_hh] of a step made before the last upload, for its backward; 0 = none yet
+    private float[] olderIh;          // the copies olderWeights holds (a backward loop uploads them once)
+    private float[] olderHh;
     private long scratch;
     private long scratchFloats;
     private Regions regions;          // the scratch laid out for regions.batch rows
@@ -101,8 +109,10 @@ public final class CudaCellEngine implements AutoCloseable {
     }
 
     private void uploadWeights() {
-        device.upload(wIh(), weightIh);
-        device.upload(wHh(), weightHh);
+        uploadedIh = weightIh.clone();
+        uploadedHh = weightHh.clone();
+        device.upload(wIh(), uploadedIh);
+        device.upload(wHh(), uploadedHh);
         if (biasIh != null) {
             device.upload(bIh(), biasIh);
             device.upload(bHh(), biasHh);
@@ -238,9 +248,15 @@ public final class CudaCellEngine implements AutoCloseable {
      * @param gatesOut [B, 4H] out: activated i, f, g, o; or null (an inference step: not downloaded)
      * @param cOut     [B, H] out
      * @param hOut     [B, H] out
+     * @return the weights the step ran with, {W_ih [4H, I], W_hh [4H, H]}: copies, not to be changed; a
+     *         training step hands them to its {@link #backward}
      */
-    public void forward(int batch, float[] x, float[] h, float[] c, float[] gatesOut, float[] cOut, float[] hOut) {
+    public float[][] forward(int batch, float[] x, float[] h, float[] c, float[] gatesOut, float[] cOut,
+                             float[] hOut) {
+        float[][] ranWith = new float[2][];
         onDevice(() -> {
+            ranWith[0] = uploadedIh;
+            ranWith[1] = uploadedHh;
             Regions r = regions(batch);
             int g4 = 4 * hidden;
             long state = (long) batch * hidden;
@@ -282,11 +298,15 @@ public final class CudaCellEngine implements AutoCloseable {
             lastHValues = hOut.clone();
             lastCValues = cOut.clone();
         });
+        return ranWith;
     }
 
     /**
-     * One backward step. Parameter gradients are added into the given accumulators.
+     * One backward step, with the weights its step ran with (not those uploaded since). Parameter
+     * gradients are added into the given accumulators.
      *
+     * @param ranIh  the W_ih [4H, I] the step ran with ({@link #forward}'s result, or any copy; read only)
+     * @param ranHh  the W_hh [4H, H] the step ran with
      * @param x      the step's input [B, I]
      * @param hPrev  its h_{t-1} [B, H], or null (zeros)
      * @param cPrev  its c_{t-1} [B, H], or null (zeros)
@@ -302,11 +322,25 @@ public final class CudaCellEngine implements AutoCloseable {
      * @param dbIh   [4H], added to (null without bias)
      * @param dbHh   [4H], added to (null without bias)
      */
-    public void backward(int batch, float[] x, float[] hPrev, float[] cPrev, float[] gates, float[] c, float[] dh,
-                         float[] dc, float[] dx, float[] dhPrev, float[] dcPrev, float[] dWih, float[] dWhh,
-                         float[] dbIh, float[] dbHh) {
+    public void backward(float[] ranIh, float[] ranHh, int batch, float[] x, float[] hPrev, float[] cPrev,
+                         float[] gates, float[] c, float[] dh, float[] dc, float[] dx, float[] dhPrev, float[] dcPrev,
+                         float[] dWih, float[] dWhh, float[] dbIh, float[] dbHh) {
         onDevice(() -> {
             Regions r = regions(batch);
+            long wIh = wIh(), wHh = wHh();
+            if (ranIh != uploadedIh || ranHh != uploadedHh) { // the weights changed since the step: its own
+                if (olderWeights == 0) {
+                    olderWeights = alloc(4L * hidden * (inputSize + hidden), "cell weights of an earlier step");
+                }
+                wIh = olderWeights;
+                wHh = at(olderWeights, 4L * hidden * inputSize);
+                if (ranIh != olderIh || ranHh != olderHh) {
+                    device.upload(wIh, ranIh);
+                    device.upload(wHh, ranHh);
+                    olderIh = ranIh;
+                    olderHh = ranHh;
+                }
+            }
             int g4 = 4 * hidden;
             long state = (long) batch * hidden;
             device.upload(r.savedX, x);
@@ -321,8 +355,8 @@ public final class CudaCellEngine implements AutoCloseable {
                     .p(r.savedC).p(r.dh).i(hidden).p(r.zeros).p(r.dcPrev).p(r.dG)
                     .launch(CudaModule.ceilDiv(state, BLOCK), 1, BLOCK, 1, 0, device.stream(0));
             Cublas blas = device.blas(0);
-            blas.gemm(false, false, batch, inputSize, g4, r.dG, g4, wIh(), inputSize, false, r.dx, inputSize);
-            blas.gemm(false, false, batch, hidden, g4, r.dG, g4, wHh(), hidden, false, r.dhPrev, hidden);
+            blas.gemm(false, false, batch, inputSize, g4, r.dG, g4, wIh, inputSize, false, r.dx, inputSize);
+            blas.gemm(false, false, batch, hidden, g4, r.dG, g4, wHh, hidden, false, r.dhPrev, hidden);
             blas.gemm(true, false, g4, inputSize, batch, r.dG, g4, r.savedX, inputSize, false, r.dWih, inputSize);
             blas.gemm(true, false, g4, hidden, batch, r.dG, g4, r.savedH, hidden, false, r.dWhh, hidden);
             blas.columnSums(batch, g4, r.dG, g4, r.ones, r.db);
@@ -386,11 +420,12 @@ public final class CudaCellEngine implements AutoCloseable {
                     device.synchronize("closing the cell");
                     device.free(scratch, "cell scratch");
                     device.free(weights, "cell weights");
+                    device.free(olderWeights, "cell weights of an earlier step");
                     return null;
                 });
             }
         } finally {
-            scratch = weights = 0;
+            scratch = weights = olderWeights = 0;
             // outside the device's lock: the backend locks itself, then the device
             backend.releaseCellDevice();
         }

@@ -100,6 +100,11 @@ public final class CudaLstmEngine implements LstmEngine {
     private boolean tiledBackward = true;
     /** The last training-mode forward pass, which backward continues; null when there is none. */
     private TrainingPass trained;
+    /**
+     * The host parameters changed while a training pass was held: their upload waits for the next
+     * pass ({@link #beginPass}), so that the pending backward runs with the weights its forward ran with.
+     */
+    private boolean uploadPending;
     private boolean closed;
 
     /**
@@ -303,7 +308,7 @@ public final class CudaLstmEngine implements LstmEngine {
             PersistentPlan plan = PersistentPlan.of(device, config.hiddenSize(), b, config.directions(), precision)
                     .withTiled(tiledForward, tiledBackward);
             if (!plan.usable()) {
-                LOG.log(System.Logger.Level.INFO, "jlstm: persistent schedule unavailable for H="
+                LOG.log(System.Logger.Level.DEBUG, "jlstm: persistent schedule unavailable for H="
                         + config.hiddenSize() + ", B=" + b + " (" + plan.reason() + "); using gemm");
             } else {
                 LOG.log(System.Logger.Level.DEBUG, () -> "jlstm: persistent kernels for H=" + config.hiddenSize()
@@ -328,15 +333,40 @@ public final class CudaLstmEngine implements LstmEngine {
         return parameterFloats;
     }
 
+    /**
+     * Uploads the host parameters; while a training pass is held (a training-mode forward whose
+     * backward may still come), not before the next forward pass, so that backward differentiates
+     * the forward that ran ({@link LstmEngine#backward}).
+     */
     @Override
     public void parametersUpdated() {
         inContext(() -> {
-            uploadParameters();
+            if (trained != null) {
+                uploadPending = true;
+            } else {
+                uploadParameters();
+            }
             return null;
         });
     }
 
+    /** The start of every pass that reads the parameters afresh: no training pass held, a pending upload done. */
+    private void beginPass() {
+        trained = null;
+        if (uploadPending) {
+            uploadParameters();
+        }
+    }
+
+    /** For {@link CudaTrainingStep#readParameters}: the device's parameters as current as the host's. */
+    void flushParameters() {
+        if (uploadPending) {
+            uploadParameters();
+        }
+    }
+
     private void uploadParameters() {
+        uploadPending = false;
         device.synchronize("before the parameter upload");
         for (String name : parameterNames) {
             device.upload(DeviceAddress.at(parameters, parameterOffsets.get(name)), params.get(name).data());
@@ -366,7 +396,7 @@ public final class CudaLstmEngine implements LstmEngine {
                     + " layers: expected one per layer but the last");
         }
         inContext(() -> {
-            trained = null;
+            beginPass();
             ensureWorkspace(steps, batch, masked);
             indexRows(rows);
             rowsIn(rows, x, config.inputSize(), ws.inputStaging, ws.x);
@@ -422,7 +452,7 @@ public final class CudaLstmEngine implements LstmEngine {
         requireNoProjection();
         LengthSchedule rows = LengthSchedule.of(steps, batch, null);
         inContext(() -> {
-            trained = null;
+            beginPass();
             ensureWorkspace(steps, batch, false);
             device.copy(ws.x, DeviceAddress.of(x), (long) steps * batch * config.inputSize(), 0);
             copyOrZero(ws.h0, h0, stateFloats());
@@ -495,7 +525,7 @@ public final class CudaLstmEngine implements LstmEngine {
      */
     void prepareDeviceStep(int steps, int batch, float[] x) {
         requireNoProjection();
-        trained = null;
+        beginPass();
         ensureWorkspace(steps, batch, false);
         device.upload(ws.x, x);
     }

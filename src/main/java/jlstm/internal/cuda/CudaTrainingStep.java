@@ -429,6 +429,7 @@ public final class CudaTrainingStep implements AutoCloseable {
         requireLength("head weight", headWeight, (long) outputs * features);
         requireLength("head bias", headBias, outputs);
         engine.inContext(() -> {
+            engine.flushParameters(); // an upload the engine held back for a pending backward
             for (String name : config.parameterNames()) {
                 device.download(lstm.get(name).data(), at(engine.parametersAddress(), engine.parameterOffset(name)));
             }
