@@ -36,7 +36,9 @@
 # env:   JLSTM_CARRY (default target/gpu-carry), JAVA (a java to use instead of the carried one),
 #        GPU_CHECK_DEADLINE (seconds), GPU_CHECK_SHAPES (timing shapes "T,B,I,H,L ..."),
 #        GPU_CHECK_TRAINING_SHAPES (training-step shapes), GPU_CHECK_STEPS (steps to run, default all:
-#        probe tests concurrency features golden timing training sanitizer)
+#        probe tests concurrency features golden timing training sanitizer),
+#        GPU_CHECK_SANITIZER_TOOLS (the compute-sanitizer tools, default "memcheck racecheck synccheck
+#        initcheck": the step splits what is left among them, so naming two gives each twice the time)
 set -u
 start_time=$(date +%s)
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -299,7 +301,7 @@ else
     # Every tool on every kernel: the workload's parts cover the schedules (persistent included,
     # tiled kernels on and off) in fp32, tf32 and bf16 (the tiled kernels' wmma instances), the
     # packed path's row kernels, the cell and the training step's kernels.
-    tools=(memcheck racecheck synccheck initcheck)
+    read -r -a tools <<< "${GPU_CHECK_SANITIZER_TOOLS:-memcheck racecheck synccheck initcheck}"
     for index in "${!tools[@]}"; do
         tool="${tools[$index]}"
         tools_left=$(( ${#tools[@]} - index ))
