@@ -16,7 +16,8 @@
 #   4b. training   the training step (LSTM + Linear + MSE + clipping + Adam) timed beside PyTorch's
 #                  nn.LSTM + Linear + clip_grad_norm_ + fused Adam, eager and as one CUDA graph
 #   5. sanitizer   compute-sanitizer memcheck, racecheck, synccheck and initcheck, each on every
-#                  kernel (SanitizerWorkload: gemm, fused, persistent, packed, cell, training)
+#                  kernel (SanitizerWorkload: gemm, fused, persistent, each in fp32, tf32 and bf16;
+#                  packed, cell, training)
 # Every PASS/FAIL/SKIP line is printed as it happens; one deadline (GPU_CHECK_DEADLINE seconds,
 # default 510, under the 10-minute command limit) bounds the whole run, and each step gets what is
 # left. A step that times out, or is not run because the deadline is near, is a FAIL. Steps can be
@@ -35,7 +36,9 @@
 # env:   JLSTM_CARRY (default target/gpu-carry), JAVA (a java to use instead of the carried one),
 #        GPU_CHECK_DEADLINE (seconds), GPU_CHECK_SHAPES (timing shapes "T,B,I,H,L ..."),
 #        GPU_CHECK_TRAINING_SHAPES (training-step shapes), GPU_CHECK_STEPS (steps to run, default all:
-#        probe tests concurrency features golden timing training sanitizer)
+#        probe tests concurrency features golden timing training sanitizer),
+#        GPU_CHECK_SANITIZER_TOOLS (the compute-sanitizer tools, default "memcheck racecheck synccheck
+#        initcheck": the step splits what is left among them, so naming two gives each twice the time)
 set -u
 start_time=$(date +%s)
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -187,14 +190,14 @@ pack
 
 # ---------------------------------------------------------------- 2b. quick correctness workload
 workload_step() {
-step "2b. every schedule against the CPU engine (SanitizerWorkload, no sanitizer)"
+step "2b. every schedule and precision against the CPU engine or PyTorch's golden (SanitizerWorkload, no sanitizer)"
 if [[ $probe_ok -eq 0 ]]; then
     record SKIP workload "the CUDA backend is unavailable (probe)"
 else
     timeout $(( $(left) / 3 )) "${jvm[@]}" -cp "$cp_tests" jlstm.internal.cuda.SanitizerWorkload > "$logs/workload.txt" 2>&1
     status=$?
     if [[ $status -eq 0 ]]; then
-        record PASS workload "$(grep -c '^ok ' "$logs/workload.txt") schedule/graph/shape runs match the CPU engine"
+        record PASS workload "$(grep -c '^ok ' "$logs/workload.txt") schedule/graph/shape/precision runs match the CPU engine (fp32) or PyTorch's golden (tf32, bf16)"
     else
         record FAIL workload "exit $status: $(grep -m1 -E 'Error|Exception|max \|' "$logs/workload.txt")"
         grep -m5 -E 'Error|Exception|at jlstm' "$logs/workload.txt" >> "$failures"
@@ -295,9 +298,10 @@ elif [[ -z "$sanitizer" ]]; then
 elif [[ $probe_ok -eq 0 ]]; then
     record SKIP sanitizer "the CUDA backend is unavailable (probe)"
 else
-    # Every tool on every kernel: the workload's parts cover the schedules (persistent included),
-    # the packed path's row kernels, the cell and the training step's kernels.
-    tools=(memcheck racecheck synccheck initcheck)
+    # Every tool on every kernel: the workload's parts cover the schedules (persistent included,
+    # tiled kernels on and off) in fp32, tf32 and bf16 (the tiled kernels' wmma instances), the
+    # packed path's row kernels, the cell and the training step's kernels.
+    read -r -a tools <<< "${GPU_CHECK_SANITIZER_TOOLS:-memcheck racecheck synccheck initcheck}"
     for index in "${!tools[@]}"; do
         tool="${tools[$index]}"
         tools_left=$(( ${#tools[@]} - index ))

@@ -188,8 +188,11 @@ public class CudaPrecisionGoldenTest {
         }
     }
 
-    /** The forward pass for inference (nothing saved; the inference kernels), with the case's lengths. */
-    private static Map<String, float[]> forwardOnly(CudaLstmEngine engine, LstmConfig config, int steps, int batch,
+    /**
+     * The forward pass for inference (nothing saved; the inference kernels), with the case's lengths.
+     * Also SanitizerWorkload's, for the reduced-precision modes.
+     */
+    static Map<String, float[]> forwardOnly(CudaLstmEngine engine, LstmConfig config, int steps, int batch,
                                                     Map<String, Tensor> in) {
         int slots = config.numLayers() * config.directions() * batch;
         float[] y = new float[steps * batch * config.outputSize()];
@@ -202,9 +205,9 @@ public class CudaPrecisionGoldenTest {
 
     /**
      * Forward (training mode, with the case's lengths if it has any) and backward through the
-     * host-array API; every result by golden name.
+     * host-array API; every result by golden name. Also SanitizerWorkload's.
      */
-    private static Map<String, float[]> pass(CudaLstmEngine engine, LstmConfig config, int steps, int batch,
+    static Map<String, float[]> pass(CudaLstmEngine engine, LstmConfig config, int steps, int batch,
                                              Map<String, Tensor> in) {
         int slots = config.numLayers() * config.directions() * batch;
         int hState = slots * config.realHiddenSize();   // h0, hn [L·D, B, R]

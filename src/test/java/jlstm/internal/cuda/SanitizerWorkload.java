@@ -1,5 +1,8 @@
 package jlstm.internal.cuda;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,6 +12,7 @@ import java.util.SplittableRandom;
 
 import jlstm.internal.Backends;
 import jlstm.Device;
+import jlstm.EngineOptions.Precision;
 import jlstm.LstmBackend;
 import jlstm.LstmCell;
 import jlstm.LstmConfig;
@@ -17,6 +21,7 @@ import jlstm.LstmLayer;
 import jlstm.LstmOutput;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
+import jlstm.io.Safetensors;
 import jlstm.internal.cuda.CudaEngineGpuTest.Inputs;
 import jlstm.internal.cuda.CudaEngineGpuTest.Results;
 import jlstm.train.Adam;
@@ -33,36 +38,83 @@ import jlstm.train.SequenceModel;
  *       backward, graphs off and on ({@code lstm_forward_pointwise}, {@code lstm_fused_step},
  *       {@code lstm_persistent_tiled} where its plans fit — these shapes fit them on an H100 or
  *       H200 — and, with the tiled kernels turned off, {@code lstm_persistent}'s warp-per-unit
- *       kernels, {@code lstm_backward_pointwise});
+ *       kernels, {@code lstm_backward_pointwise}), in each precision: fp32 on three shapes against
+ *       the CPU engine; tf32 and bf16 (cuBLAS's GemmEx and the kernels' rounded products, the tiled
+ *       kernels' wmma tiles) on one case of PyTorch's precision golden ({@value #MODE_CASE}: B = 33
+ *       past the batch tiles, odd H = 21, two bidirectional layers) within
+ *       {@link CudaPrecisionGoldenTest}'s bounds for the mode;
  *   <li>{@code packed}: per-sequence lengths, a projection and dropout masks, forward and backward
  *       ({@code lstm_rows} and the packed schedule);
  *   <li>{@code cell}: {@code LstmCell.on(Device.CUDA)}, a training step and its backward;
  *   <li>{@code training}: three training steps on the device — head, loss, clipping, Adam
  *       ({@code lstm_training}).
  * </ul>
- * Prints one {@code ok …} line per checked run; exits 1 on a mismatch.
+ * Prints one {@code ok …} line per checked run and one {@code FAIL …} line per mismatch, going on
+ * to the next run (under a sanitizer, one tolerance miss must not leave the other kernels unchecked);
+ * exits 1 after the last run if any mismatched. An error of the CUDA backend ends the run at once.
  *
- * <p>usage: {@code java -cp jlstm.jar:test-classes jlstm.internal.cuda.SanitizerWorkload [gemm|fused|persistent|packed|cell|training ...]}
+ * <p>usage: {@code java -cp jlstm.jar:test-classes jlstm.internal.cuda.SanitizerWorkload
+ * [gemm|fused|persistent|packed|cell|training ...] [fp32|tf32|bf16 ...]} (default: every part; the
+ * schedules in every precision — naming precisions limits them to those)
  */
 public final class SanitizerWorkload {
     /** Every part, in the order a default run takes them. */
     static final List<String> PARTS = List.of("gemm", "fused", "persistent", "packed", "cell", "training");
     private static final double RELATIVE_TOLERANCE = 1e-4;   // the accuracy contract
     private static final double TRAINING_TOLERANCE = 2e-3;   // as CudaTrainingTest: a few steps amplify it
+    /** The golden case (src/test/resources/golden-precision) the schedules run in tf32 and bf16. */
+    static final String MODE_CASE = "b33_2_layers_bidirectional";
+    private static int mismatches;
 
     private SanitizerWorkload() {
     }
 
     public static void main(String[] args) {
-        List<String> parts = args.length > 0 ? List.of(args) : PARTS;
+        List<String> parts = new ArrayList<>();
+        List<Precision> precisions = new ArrayList<>();
+        for (String arg : args) {
+            if (PARTS.contains(arg)) {
+                parts.add(arg);
+            } else {
+                precisions.add(jlstm.EngineOptions.parse(Precision.class, "SanitizerWorkload's argument (a part of " + PARTS + ", or a precision)", arg));
+            }
+        }
+        if (parts.isEmpty()) {
+            parts.addAll(PARTS);
+        }
+        if (precisions.isEmpty()) {
+            precisions.addAll(List.of(Precision.values()));
+        }
         for (String part : parts) {
             switch (part) {
-                case "gemm", "fused", "persistent" -> schedule(part);
-                case "packed" -> packed();
-                case "cell" -> cell();
-                case "training" -> training();
-                default -> throw new IllegalArgumentException("unknown part '" + part + "' (expected " + PARTS + ")");
+                case "gemm", "fused", "persistent" -> {
+                    for (Precision precision : precisions) {
+                        if (precision == Precision.FP32) {
+                            schedule(part);
+                        } else {
+                            scheduleInMode(part, precision);
+                        }
+                    }
+                }
+                case "packed" -> check(SanitizerWorkload::packed);
+                case "cell" -> check(SanitizerWorkload::cell);
+                case "training" -> check(SanitizerWorkload::training);
+                default -> throw new IllegalStateException(part);
             }
+        }
+        if (mismatches > 0) {
+            System.out.println(mismatches + " run(s) did not match (FAIL lines above)");
+            System.exit(1);
+        }
+    }
+
+    /** Runs one check; a mismatch prints a FAIL line and is counted, and the workload goes on. */
+    private static void check(Runnable run) {
+        try {
+            run.run();
+        } catch (AssertionError e) {
+            mismatches++;
+            System.out.println("FAIL " + e);
         }
     }
 
@@ -85,12 +137,88 @@ public final class SanitizerWorkload {
                         String label = config + " T=" + s[0] + " B=" + s[1] + " " + name + (graphs ? "+graphs" : "")
                                 + (tiled ? "" : " (tiled kernels off)") + " (ran as " + engine.effectiveSchedule(s[1])
                                 + (persistent ? ": " + engine.persistentPlan(s[1]) : "") + ")";
-                        cpu.assertClose(Results.pass(engine, params, in), label);
-                        System.out.println("ok " + label);
+                        check(() -> {
+                            cpu.assertClose(Results.pass(engine, params, in), label);
+                            System.out.println("ok " + label);
+                        });
                     }
                 }
             }
         }
+    }
+
+    /**
+     * The schedule in tf32 or bf16 on {@link #MODE_CASE}: the forward for inference and for
+     * training and the backward, against PyTorch's golden in the same mode (tools/make_precision_golden.py),
+     * element by element and as a whole case, with the bounds of {@link CudaPrecisionGoldenTest}.
+     */
+    private static void scheduleInMode(String name, Precision precision) {
+        String mode = precision.name().toLowerCase(Locale.ROOT);
+        Path folder = CudaPrecisionGoldenTest.caseFolder(MODE_CASE);
+        LstmParameters params;
+        Map<String, Tensor> in;
+        Map<String, Tensor> expected;
+        try {
+            params = LstmParameters.load(folder.resolve("model.safetensors"));
+            in = Safetensors.readFloatTensors(folder.resolve("input.safetensors"));
+            expected = Safetensors.readFloatTensors(folder.resolve("expected." + mode + ".safetensors"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        LstmConfig config = params.config();
+        int steps = in.get("x").shape()[0];
+        int batch = in.get("x").shape()[1];
+        CudaLstmEngine.Schedule schedule = CudaLstmEngine.Schedule.valueOf(name.toUpperCase(Locale.ROOT));
+        boolean persistent = schedule == CudaLstmEngine.Schedule.PERSISTENT;
+        for (boolean tiled : persistent ? new boolean[] {true, false} : new boolean[] {true}) {
+            for (boolean graphs : new boolean[] {false, true}) {
+                try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+                    engine.setPrecision(precision);
+                    engine.setSchedule(schedule);
+                    engine.setGraphs(graphs);
+                    engine.setTiledPersistentKernels(tiled, tiled);
+                    String label = MODE_CASE + " " + mode + " T=" + steps + " B=" + batch + " " + name
+                            + (graphs ? "+graphs" : "") + (tiled ? "" : " (tiled kernels off)") + " (ran as "
+                            + engine.effectiveSchedule(batch) + (persistent ? ": " + engine.persistentPlan(batch) : "")
+                            + ")";
+                    check(() -> {
+                        if (engine.precision() != precision) {
+                            throw new AssertionError(label + ": the engine runs in " + engine.precision());
+                        }
+                        Map<String, float[]> inference = CudaPrecisionGoldenTest.forwardOnly(engine, config, steps,
+                                batch, in);
+                        Map<String, Tensor> forward = new LinkedHashMap<>();
+                        for (String output : List.of("y", "hn", "cn")) {
+                            forward.put(output, expected.get(output));
+                        }
+                        assertClose(forward, tensors(inference, expected), CudaPrecisionGoldenTest.tolerance(precision),
+                                label + ", inference:");
+                        Map<String, float[]> got = CudaPrecisionGoldenTest.pass(engine, config, steps, batch, in);
+                        assertClose(expected, tensors(got, expected), CudaPrecisionGoldenTest.tolerance(precision),
+                                label + ", training:");
+                        double distance = CudaPrecisionGoldenTest.caseDistance(expected, got);
+                        if (!(distance <= CudaPrecisionGoldenTest.caseTolerance(precision))) {
+                            throw new AssertionError(String.format(Locale.ROOT, "%s: the case lies %.3g from its "
+                                    + "golden (bound %.3g)", label, distance,
+                                    CudaPrecisionGoldenTest.caseTolerance(precision)));
+                        }
+                        System.out.println("ok " + label);
+                    });
+                }
+            }
+        }
+    }
+
+    /** The engine's results as tensors of the golden's shapes (those the golden has). */
+    private static Map<String, Tensor> tensors(Map<String, float[]> got, Map<String, Tensor> expected) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        got.forEach((k, v) -> {
+            Tensor want = expected.get(k);
+            if (want != null && v != null && v.length == want.numel()) {
+                out.put(k, Tensor.of(v, want.shape()));
+            }
+        });
+        return out;
     }
 
     private static void packed() {
