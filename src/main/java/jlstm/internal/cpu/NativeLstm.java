@@ -67,7 +67,6 @@ final class NativeLstm implements AutoCloseable {
     private final long weightFloats;      // Σ lengths of liveWeights
     private final boolean[][] weightDiffers; // [worker][slot]: the parallel compare's findings
     private final WorkerPool.Task compareShare = this::compareShare;
-    private final WorkerPool.Task compareThenFirstLayer = this::compareThenFirstLayer;
     private final long[][] forwardIh;     // Hp/W panels [K_k][4W]
     private final long[][] forwardHh;     // Hp/W panels [Rp][4W]
     private final long[][] backwardIh;    // ⌈K_k/4W⌉ panels [4Hp][4W]
@@ -228,66 +227,13 @@ final class NativeLstm implements AutoCloseable {
      * copies, i.e. the weights of the forward it continues.
      */
     private void checkParameters() {
-        boolean parallel = parallelCompare();
+        boolean parallel = weightFloats >= PARALLEL_COPY && pool.size() > 1;
         if (parallel) {
             // On one thread this compare (every weight, each forward) was a serial section while the
             // other workers waited: at (T, B, I, H) = (100, 1, 256, 256) 27-30 % of the caller's
             // kernel time (benchmarks/kernel_ab/README.md); so each worker compares its share.
             pool.run(compareShare);
         }
-        takeChanges(parallel);
-    }
-
-    /** Whether {@link #checkParameters} compares on the pool (weightDiffers) rather than on the caller. */
-    private boolean parallelCompare() {
-        return weightFloats >= PARALLEL_COPY && pool.size() > 1;
-    }
-
-    /**
-     * Whether this forward may compare inside the first layer's pool task ({@link #compareThenFirstLayer}):
-     * the compare is parallel, every weight has a copy, and layer 0, direction 0 is packed from them.
-     */
-    private boolean speculativeFirstLayer() {
-        if (!parallelCompare() || !forwardPacked[0][0]) {
-            return false;
-        }
-        for (int slot = 0; slot < liveWeights.length; slot++) {
-            if (liveWeights[slot] != null && seenWeights[slot] == null) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** After the parallel compare: whether any worker found any weight changed. */
-    private boolean anyWeightDiffers() {
-        for (boolean[] differs : weightDiffers) {
-            for (boolean d : differs) {
-                if (d) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    /**
-     * One pool task for the compare and layer 0, direction 0 (one hand-off a forward instead of
-     * two; at B = 1 each hand-off is a point where the caller may wait for a descheduled worker):
-     * each worker compares its share, all meet at the barrier, and only if no weight changed do they
-     * run the kernels on the packed weights. Otherwise every worker returns (they all read the same
-     * findings after the barrier) and the caller takes the changes, repacks and runs the layer.
-     */
-    private void compareThenFirstLayer(int worker, int workers) {
-        compareShare(worker, workers);
-        pool.barrier();
-        if (!anyWeightDiffers()) {
-            NativeKernels.forward(forwardArgs[0][0], unitBlock, worker, workers);
-        }
-    }
-
-    /** The serial part of {@link #checkParameters}: copies of changed weights, their layouts marked stale. */
-    private void takeChanges(boolean parallel) {
         for (int slot = 0; slot < liveWeights.length; slot++) {
             float[] live = liveWeights[slot], seen = seenWeights[slot];
             if (live == null) {
@@ -632,10 +578,7 @@ final class NativeLstm implements AutoCloseable {
                 : LengthSchedule.of(t, b, lengths);
         masked = dropoutMasks != null && layers > 1;
         ensureWorkspace(s, masked);
-        boolean speculative = speculativeFirstLayer(); // else compare now, before anything is packed
-        if (!speculative) {
-            checkParameters();
-        }
+        checkParameters();
         trained = false;
         useSchedule(s);
         int n = s.rows(), inSize = config.inputSize(), hp = paddedHidden, rp = paddedReal, width = dirs * rp;
@@ -692,16 +635,6 @@ final class NativeLstm implements AutoCloseable {
                 args[A_ROWS] = loopBlocks == null ? 0 : loopTable;
                 args[A_M] = cellOutputs[k][d];
                 args[A_WHR] = forwardHr[k][d];
-                if (speculative && k == 0 && d == 0) {
-                    pool.run(compareThenFirstLayer);
-                    if (!anyWeightDiffers()) {
-                        continue; // the layer ran on unchanged weights
-                    }
-                    takeChanges(true); // nothing ran: take the changes, repack (same addresses), run
-                    if (!forwardPacked[0][0]) {
-                        packForward(0, 0);
-                    }
-                }
                 runLayer(k, d, true);
             }
         }

@@ -38,11 +38,6 @@ class CpuEngineReuseTest {
             assertSameAsFresh(reused, params, 40);
             params.weightHh(0, 1)[3] += 0.125f;
             assertSameAsFresh(reused, params, 40);
-            // The last weight of layer 0's first tensor: in the last worker's share of the compare,
-            // which with several workers runs in the same pool task as that layer's kernels.
-            float[] first = params.weightIh(0, 0);
-            first[first.length - 1] += 0.375f;
-            assertSameAsFresh(reused, params, 1);
         }
     }
 
