@@ -72,13 +72,21 @@ public class BackwardUsesForwardWeightsTest {
     /** Through the public API, with parametersUpdated() announcing the edit as the docs ask. */
     @Test
     void layerBackwardDifferentiatesItsForwardTraining() {
+        layerBackwardDifferentiatesItsForward(Device.CPU);
+    }
+
+    /**
+     * LstmLayer on {@code device}: forwardTraining, an in-place edit announced by parametersUpdated(),
+     * backward → bit-identical to an unedited layer's pass; the next forward sees the edit.
+     */
+    public static void layerBackwardDifferentiatesItsForward(Device device) {
         LstmConfig config = LstmConfig.of(4, 8).withLayers(2);
         LstmParameters params = LstmParameters.initialize(config, 5);
         LstmParameters copy = LstmParameters.initialize(config, 5);
         Tensor x = Tensor.of(Pass.fill(new SplittableRandom(1), 6 * 2 * 4), 6, 2, 4);
         Tensor dy = Tensor.of(Pass.fill(new SplittableRandom(2), 6 * 2 * 8), 6, 2, 8);
-        try (LstmLayer layer = LstmLayer.create(params, Device.CPU);
-             LstmLayer reference = LstmLayer.create(copy, Device.CPU)) {
+        try (LstmLayer layer = LstmLayer.create(params, device);
+             LstmLayer reference = LstmLayer.create(copy, device)) {
             layer.forwardTraining(x, null, null);
             edit(params);
             layer.parametersUpdated();
@@ -90,6 +98,7 @@ public class BackwardUsesForwardWeightsTest {
                 assertArrayEquals(expected.parameters().get(name).data(), got.parameters().get(name).data(), name);
             }
             edit(copy);
+            reference.parametersUpdated();
             assertArrayEquals(reference.forward(x).y().data(), layer.forward(x).y().data(),
                     "the next forward sees the edit");
         }

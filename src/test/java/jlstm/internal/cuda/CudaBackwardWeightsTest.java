@@ -1,20 +1,16 @@
 package jlstm.internal.cuda;
 
 import static jlstm.internal.cpu.BackwardUsesForwardWeightsTest.edit;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 import jlstm.Device;
 import jlstm.LstmConfig;
-import jlstm.LstmGradients;
-import jlstm.LstmLayer;
 import jlstm.LstmParameters;
-import jlstm.Tensor;
 import jlstm.internal.Backends;
+import jlstm.internal.cpu.BackwardUsesForwardWeightsTest;
 import jlstm.internal.cpu.BackwardUsesForwardWeightsTest.Pass;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -88,27 +84,6 @@ class CudaBackwardWeightsTest {
     /** Through the public API on Device.CUDA. */
     @Test
     void layerBackwardDifferentiatesItsForwardTraining() {
-        LstmConfig config = LstmConfig.of(4, 8).withLayers(2);
-        LstmParameters params = LstmParameters.initialize(config, 5);
-        LstmParameters copy = LstmParameters.initialize(config, 5);
-        Tensor x = Tensor.of(Pass.fill(new SplittableRandom(1), 6 * 2 * 4), 6, 2, 4);
-        Tensor dy = Tensor.of(Pass.fill(new SplittableRandom(2), 6 * 2 * 8), 6, 2, 8);
-        try (LstmLayer layer = LstmLayer.create(params, Device.CUDA);
-             LstmLayer reference = LstmLayer.create(copy, Device.CUDA)) {
-            layer.forwardTraining(x, null, null);
-            edit(params);
-            layer.parametersUpdated();
-            LstmGradients got = layer.backward(dy, null, null);
-            reference.forwardTraining(x, null, null);
-            LstmGradients expected = reference.backward(dy, null, null);
-            assertArrayEquals(expected.dx().data(), got.dx().data(), "dx");
-            for (String name : config.parameterNames()) {
-                assertArrayEquals(expected.parameters().get(name).data(), got.parameters().get(name).data(), name);
-            }
-            edit(copy);
-            reference.parametersUpdated();
-            assertArrayEquals(reference.forward(x).y().data(), layer.forward(x).y().data(),
-                    "the next forward sees the edit");
-        }
+        BackwardUsesForwardWeightsTest.layerBackwardDifferentiatesItsForward(Device.CUDA);
     }
 }
