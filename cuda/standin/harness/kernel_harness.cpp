@@ -190,6 +190,69 @@ double operand(float x, int precision) {
     return precision == kPrecisionTf32 ? lstm_round_tf32(x) : precision == kPrecisionBf16 ? lstm_round_bf16(x) : x;
 }
 
+/**
+ * One unit's backward pointwise step in double: dG = (di, df, dg, do) into `dg` from the activated
+ * gates i, f, g, o, the cell c_t, the previous cell c_{t-1}, dh_t and the dc carried in; returns the
+ * dc carried on to the step before (dcell · f).
+ */
+double pointwise_dg(double i, double f, double g, double o, double c, double cp, double dht, double dc, double dg[4]) {
+    double tc = std::tanh(c);
+    double dcell = dc + dht * o * (1 - tc * tc);
+    dg[0] = dcell * g * i * (1 - i);
+    dg[1] = dcell * cp * f * (1 - f);
+    dg[2] = dcell * i * (1 - g * g);
+    dg[3] = dht * tc * o * (1 - o);
+    return dcell * f;
+}
+
+/**
+ * The reference backward through a persistent layer's steps (direction 0 from the last step back,
+ * 1 from the first on), from saved gates [T][B][4H], cells [T][B][H], c0 [B][H] and dy [T][B][out_ld]
+ * (this direction's columns from `column`): each step's dG in double, and the dh carried into the
+ * step before as dG_t · W_hh (W_hh [4H][H]). `kernel_dg` null: that product reads the reference's own
+ * dG; else the kernel's dG, each operand rounded as `precision` says (no operand can round the other
+ * way). dh and dc [B][H] enter as the carry into the first step processed and leave as dh0 and dc0.
+ * Returns dG [T][B][4H].
+ */
+std::vector<double> reference_backward(int steps, int batch, int hidden, int direction, int column, int out_ld,
+                                       const std::vector<float>& gates, const std::vector<float>& cells,
+                                       const std::vector<float>& c0, const std::vector<float>& dy,
+                                       const std::vector<float>& w, const std::vector<float>* kernel_dg,
+                                       int precision, std::vector<double>& dh, std::vector<double>& dc) {
+    int g4 = 4 * hidden;
+    std::vector<double> want_dg((std::size_t) steps * batch * g4);
+    for (int s = 0; s < steps; s++) {
+        int t = direction == 0 ? steps - 1 - s : s;
+        int prev = direction == 0 ? t - 1 : t + 1;
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                std::size_t st = (std::size_t) b * hidden + j, row = ((std::size_t) t * batch + b) * g4;
+                double cp = s == steps - 1 ? c0[st] : cells[((std::size_t) prev * batch + b) * hidden + j];
+                double dht = dy[((std::size_t) t * batch + b) * out_ld + column + j] + dh[st];
+                double dg[4];
+                dc[st] = pointwise_dg(gates[row + j], gates[row + hidden + j], gates[row + 2 * hidden + j],
+                                      gates[row + 3 * hidden + j], cells[((std::size_t) t * batch + b) * hidden + j],
+                                      cp, dht, dc[st], dg);
+                for (int q = 0; q < 4; q++) {
+                    want_dg[row + q * hidden + j] = dg[q];
+                }
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < hidden; j++) {
+                double sum = 0;
+                for (int r = 0; r < g4; r++) {
+                    std::size_t k = ((std::size_t) t * batch + b) * g4 + r;
+                    double dg = kernel_dg ? operand((*kernel_dg)[k], precision) : want_dg[k];
+                    sum += dg * operand(w[(std::size_t) r * hidden + j], precision);
+                }
+                dh[(std::size_t) b * hidden + j] = sum;
+            }
+        }
+    }
+    return want_dg;
+}
+
 void fused_step(int batch, int hidden, int split, bool training, bool bias, int precision = kPrecisionFp32) {
     int g4 = 4 * hidden, h_prev_ld = hidden + 2, ld = hidden + 1;
     auto xp = random_values((std::size_t) batch * g4), w = random_values((std::size_t) g4 * hidden, 0.5f);
@@ -362,37 +425,8 @@ void persistent(int steps, int batch, int hidden, int units, int direction) {
     auto dy = random_values((std::size_t) steps * batch * out_ld);
     auto dhn = random_values((std::size_t) batch * hidden), dcn = random_values((std::size_t) batch * hidden);
     std::vector<double> dh(dhn.begin(), dhn.end()), dc(dcn.begin(), dcn.end());
-    std::vector<double> want_dg((std::size_t) steps * batch * g4);
-    for (int s = 0; s < steps; s++) {
-        int t = direction == 0 ? steps - 1 - s : s;
-        int prev = direction == 0 ? t - 1 : t + 1;
-        for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < hidden; j++) {
-                std::size_t st = (std::size_t) b * hidden + j, row = ((std::size_t) t * batch + b) * g4;
-                double i = gates[row + j], f = gates[row + hidden + j], g = gates[row + 2 * hidden + j],
-                       o = gates[row + 3 * hidden + j];
-                double c = cells[((std::size_t) t * batch + b) * hidden + j];
-                double cp = s == steps - 1 ? c0[st] : cells[((std::size_t) prev * batch + b) * hidden + j];
-                double dht = dy[((std::size_t) t * batch + b) * out_ld + column + j] + dh[st];
-                double tc = std::tanh(c);
-                double dcell = dc[st] + dht * o * (1 - tc * tc);
-                want_dg[row + j] = dcell * g * i * (1 - i);
-                want_dg[row + hidden + j] = dcell * cp * f * (1 - f);
-                want_dg[row + 2 * hidden + j] = dcell * i * (1 - g * g);
-                want_dg[row + 3 * hidden + j] = dht * tc * o * (1 - o);
-                dc[st] = dcell * f;
-            }
-        }
-        for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < hidden; j++) {
-                double sum = 0;
-                for (int r = 0; r < g4; r++) {
-                    sum += want_dg[((std::size_t) t * batch + b) * g4 + r] * w[(std::size_t) r * hidden + j];
-                }
-                dh[(std::size_t) b * hidden + j] = sum;
-            }
-        }
-    }
+    std::vector<double> want_dg = reference_backward(steps, batch, hidden, direction, column, out_ld, gates, cells, c0,
+                                                     dy, w, nullptr, kPrecisionFp32, dh, dc);
     Device d_gates(gates), d_cells(cells), d_c0(c0), d_dy(dy), d_w(w), d_dhn(dhn), d_dcn(dcn);
     Device d_dg((std::size_t) steps * batch * g4), d_dh0((std::size_t) batch * hidden), d_dc0((std::size_t) batch * hidden);
     CUdeviceptr dy_at = d_dy.p + (CUdeviceptr) column * sizeof(float);
@@ -548,38 +582,8 @@ void persistent_tiled_backward(int steps, int batch, int hidden, int units, int 
     std::vector<float> got_dg = d_dg.download();
 
     std::vector<double> dh(dhn.begin(), dhn.end()), dc(dcn.begin(), dcn.end());
-    std::vector<double> want_dg((std::size_t) steps * batch * g4);
-    for (int s = 0; s < steps; s++) {
-        int t = direction == 0 ? steps - 1 - s : s;
-        int prev = direction == 0 ? t - 1 : t + 1;
-        for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < hidden; j++) {
-                std::size_t st = (std::size_t) b * hidden + j, row = ((std::size_t) t * batch + b) * g4;
-                double i = gates[row + j], f = gates[row + hidden + j], g = gates[row + 2 * hidden + j],
-                       o = gates[row + 3 * hidden + j];
-                double c = cells[((std::size_t) t * batch + b) * hidden + j];
-                double cp = s == steps - 1 ? c0[st] : cells[((std::size_t) prev * batch + b) * hidden + j];
-                double dht = dy[((std::size_t) t * batch + b) * out_ld + column + j] + dh[st];
-                double tc = std::tanh(c);
-                double dcell = dc[st] + dht * o * (1 - tc * tc);
-                want_dg[row + j] = dcell * g * i * (1 - i);
-                want_dg[row + hidden + j] = dcell * cp * f * (1 - f);
-                want_dg[row + 2 * hidden + j] = dcell * i * (1 - g * g);
-                want_dg[row + 3 * hidden + j] = dht * tc * o * (1 - o);
-                dc[st] = dcell * f;
-            }
-        }
-        for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < hidden; j++) {
-                double sum = 0;
-                for (int r = 0; r < g4; r++) {
-                    sum += operand(got_dg[((std::size_t) t * batch + b) * g4 + r], precision) *
-                           operand(w[(std::size_t) r * hidden + j], precision);
-                }
-                dh[(std::size_t) b * hidden + j] = sum;
-            }
-        }
-    }
+    std::vector<double> want_dg = reference_backward(steps, batch, hidden, direction, column, out_ld, gates, cells, c0,
+                                                     dy, w, &got_dg, precision, dh, dc);
     expect(what + " dG", got_dg, want_dg);
     expect(what + " dh0", d_dh0.download(), dh);
     expect(what + " dc0", d_dc0.download(), dc);
@@ -613,13 +617,11 @@ void backward_pointwise(int batch, int hidden) {
             double i = gates[row + j], f = gates[row + hidden + j], g = gates[row + 2 * hidden + j],
                    o = gates[row + 3 * hidden + j];
             double dh = (double) dy[(std::size_t) b * dy_ld + j] + dh_next[s];
-            double tc = std::tanh((double) c[s]);
-            double dcell = dc[s] + dh * o * (1 - tc * tc);
-            want_dg[row + j] = dcell * g * i * (1 - i);
-            want_dg[row + hidden + j] = dcell * c_prev[s] * f * (1 - f);
-            want_dg[row + 2 * hidden + j] = dcell * i * (1 - g * g);
-            want_dg[row + 3 * hidden + j] = dh * tc * o * (1 - o);
-            want_dc[s] = dcell * f;
+            double dg[4];
+            want_dc[s] = pointwise_dg(i, f, g, o, c[s], c_prev[s], dh, dc[s], dg);
+            for (int q = 0; q < 4; q++) {
+                want_dg[row + q * hidden + j] = dg[q];
+            }
         }
     }
     std::string what = shape("backward_pointwise", batch, hidden);
