@@ -67,7 +67,8 @@ def main():
                 if key(r) == wanted:
                     runs.setdefault(engine, {})[int(m.group(1))] = r
     if not runs:
-        sys.exit(f"no round files with the shape {wanted} in {out}")
+        sys.exit(f"no ENGINE-rR.json file in {out} has " + ("a shape with B = 1 (pick one: --shape T,B,I,H,L)"
+                                                            if wanted is None else f"the shape {wanted}"))
     print(f"shape T,B,I,H,L = {','.join(map(str, wanted))}: median ms (fastest-slowest repetition) per round; "
           "probe = right before the command: together GFLOP/s per CPU (on CPU %), alone GFLOP/s; "
           "steal and busy % of each CPU during the command")
