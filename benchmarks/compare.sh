@@ -16,6 +16,14 @@
 #   --no-torch  oneDNN only as the peer (PyTorch takes most of the run's time).
 #   --nice   runs every timed command (all engines alike) at nice -20 (root only), so that other
 #            work on a shared machine takes the cores from them as little as possible.
+# The host's own noise is recorded beside the results: every engine's JSON rows carry the spread of
+# their repetitions (forward_ms_min/max, train_ms_min/max, reps), and the host probe
+# (benchmarks/probe/host_probe.cpp, ~1 s: each CPU's fp32 FMA GFLOP/s with all CPUs busy at once
+# and each alone, the share of the wall clock its thread was on the CPU, steal) runs at the start of
+# every round and right before each engine's timed command; /proc/stat's steal and busy time of
+# each CPU are read before and after each timed command. All of it goes to the log and to
+# OUT_DIR/host.json (one object per probe, kind "probe", and per timed command, kind "run", labelled
+# "round R ENGINE" with ENGINE the JSON file's name); noise_summary.py prints it per round at the end.
 # needs: target/jlstm.jar (mvn -B package -DskipTests); libdnnl-dev and g++ (the oneDNN peer);
 #        python3-torch and libopenblas0-pthread (/usr/bin/python3) for the PyTorch peer.
 #
@@ -79,6 +87,31 @@ onednn=benchmarks/onednn/target/onednn_lstm
 benchmarks/onednn/build.sh "$onednn" >/dev/null
 /usr/bin/python3 benchmarks/onednn/onednn_check.py "$onednn"
 
+# The host's state beside every timed command: the probe (~1 s), then /proc/stat around the command.
+host_probe=benchmarks/probe/target/host_probe
+benchmarks/probe/build.sh "$host_probe" >/dev/null
+hostlog="$out/host.jsonl"
+: > "$hostlog"
+stat0=$(mktemp)
+trap 'rm -f "$stat0"' EXIT
+probe() { echo "   $("$host_probe" --label "$1" --json "$hostlog")"; }
+run_start() { probe "$1"; grep '^cpu[0-9]' /proc/stat > "$stat0"; date +%s.%N >> "$stat0"; }
+run_end() {  # steal and busy % of each CPU over the timed command (busy counts the engine itself)
+    local line
+    line=$(grep '^cpu[0-9]' /proc/stat | awk -v label="$1" -v now="$(date +%s.%N)" -v utc="$(date -u +%FT%TZ)" '
+        NR == FNR { if ($1 ~ /^cpu/) { for (i = 2; i <= 9; i++) a[$1, i] = $i; names[++n] = $1 } else start = $1; next }
+        { t = 0; for (i = 2; i <= 9; i++) { d[i] = $i - a[$1, i]; t += d[i] }; t = t > 0 ? t : 1
+          steal[$1] = 100 * d[9] / t; busy[$1] = 100 * (t - d[5] - d[6]) / t }
+        END { s = ""; b = ""; h = ""
+              for (k = 1; k <= n; k++) { c = names[k]; sep = k > 1 ? ", " : ""
+                  s = s sep sprintf("%.2f", steal[c]); b = b sep sprintf("%.1f", busy[c])
+                  h = h (k > 1 ? " /" : "") sprintf(" %.1f%%", steal[c]) }
+              printf "{\"kind\": \"run\", \"label\": \"%s\", \"utc\": \"%s\", \"seconds\": %.1f, \"steal_pct\": [%s], \"busy_pct\": [%s]}\t%s\t%s\n",
+                     label, utc, now - start, s, b, h, b }' "$stat0" -)
+    echo "${line%%$'\t'*}" >> "$hostlog"
+    echo "   (during it: steal$(echo "$line" | cut -f2), busy $(echo "$line" | cut -f3 | sed 's/, / \/ /g') %)"
+}
+
 # OpenBLAS for the PyTorch peer: Debian's 0.3.21 may not recognise a newer CPU and fall back to
 # its SSE3 "Prescott" kernel (4-5x slower), which would make the comparison meaningless. Ask it
 # which kernel it picks by itself (with any OPENBLAS_* from the environment removed) and, if that
@@ -101,34 +134,49 @@ esac
 echo "== priority: ${prio[*]:-normal}"
 echo "== OpenBLAS (PyTorch peer) picks '$core' by itself; running it with: ${coretype[*]:-its own choice}"
 torch() { "${prio[@]}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u OPENBLAS_NUM_THREADS "${coretype[@]}" \
-    /usr/bin/python3 benchmarks/torch_anchor.py --device cpu "${shapes[@]}" "$@"; }
+    /usr/bin/python3 benchmarks/torch_anchor.py --device cpu --reps 7 "${shapes[@]}" "$@"; }
 
 for r in $(seq 1 "$rounds"); do
     echo "== round $r/$rounds, load $(load)"
+    probe "round $r start"
     quiet; echo "-- jlstm, $threads threads (load $(load))"
+    run_start "round $r jlstm"
     "${prio[@]}" java "${jprops[@]}" -jar target/jlstm.jar bench --device cpu --threads "$threads" "${shapes[@]}" \
-        --json "$out/jlstm-r$r.json" \
+        --spread --json "$out/jlstm-r$r.json" \
         2>/dev/null | grep -v '^wrote'
+    run_end "round $r jlstm"
     quiet; echo "-- oneDNN, $threads threads (load $(load))"
+    run_start "round $r onednn"
     "${prio[@]}" env "${dnnl_env[@]}" "$onednn" --threads "$threads" "${shapes[@]}" --json "$out/onednn-r$r.json"
+    run_end "round $r onednn"
     quiet; echo "-- oneDNN, 1 thread (load $(load))"
+    run_start "round $r onednn1"
     "${prio[@]}" env "${dnnl_env[@]}" "$onednn" --threads 1 "${shapes[@]}" --json "$out/onednn1-r$r.json"
+    run_end "round $r onednn1"
     if ! $no_torch; then
-        quiet; echo "-- PyTorch (load $(load))"
-        torch --threads "$threads" --blas-threads 1 --json "$out/torch-a-r$r.json"
-        quiet
-        torch --threads 1 --blas-threads "$threads" --json "$out/torch-b-r$r.json"
-        quiet
-        torch --threads "$threads" --blas-threads "$threads" --json "$out/torch-c-r$r.json"
+        for split in "a $threads 1" "b 1 $threads" "c $threads $threads"; do
+            set -- $split
+            quiet; echo "-- PyTorch, $2 torch x $3 OpenBLAS threads (load $(load))"
+            run_start "round $r torch-$1"
+            torch --threads "$2" --blas-threads "$3" --json "$out/torch-$1-r$r.json"
+            run_end "round $r torch-$1"
+        done
     fi
     # One thread each, timed by the thread's CPU time: per-core speed, which other processes on a
     # shared machine do not distort the way they distort the wall clock.
     quiet; echo "-- jlstm, 1 thread, CPU time (load $(load))"
+    run_start "round $r jlstm1"
     "${prio[@]}" java "${jprops[@]}" -jar target/jlstm.jar bench --device cpu --threads 1 --cpu-time "${shapes[@]}" \
-        --json "$out/jlstm1-r$r.json" 2>/dev/null | grep -v '^wrote'
+        --spread --json "$out/jlstm1-r$r.json" 2>/dev/null | grep -v '^wrote'
+    run_end "round $r jlstm1"
     quiet; echo "-- oneDNN, 1 thread, CPU time (load $(load))"
+    run_start "round $r onednn1cpu"
     "${prio[@]}" env "${dnnl_env[@]}" "$onednn" --threads 1 --cpu-time "${shapes[@]}" --json "$out/onednn1cpu-r$r.json"
+    run_end "round $r onednn1cpu"
 done
+/usr/bin/python3 -c 'import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+json.dump(rows, open(sys.argv[2], "w"), indent=1)' "$hostlog" "$out/host.json" && rm "$hostlog"
 best() { local name="$1"; shift; /usr/bin/python3 benchmarks/ratio_table.py --best "$out/$name.json" "$@"; }
 best jlstm "$out"/jlstm-r*.json
 best jlstm1 "$out"/jlstm1-r*.json
@@ -148,3 +196,5 @@ if ! $no_torch; then
 fi
 echo "== jlstm (1 thread) / oneDNN (1 thread), both by CPU time"
 /usr/bin/python3 benchmarks/ratio_table.py "$out/jlstm1.json" "$out/onednn1cpu.json"
+echo "== the B = 1 shape round by round, beside the host probe (noise_summary.py)"
+/usr/bin/python3 benchmarks/noise_summary.py "$out"

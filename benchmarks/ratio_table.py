@@ -15,16 +15,32 @@ def key(row):
     return (row["T"], row["B"], row["I"], row["H"], row["L"])
 
 
+SPREAD = {"forward_ms": ("forward_ms_min", "forward_ms_max"), "train_ms": ("train_ms_min", "train_ms_max")}
+
+
 def write_best(out, paths):
-    """Writes one row per shape with the peer's fastest forward and fastest train (for the chart)."""
+    """Writes one row per shape with the peer's fastest forward and fastest train (for the chart).
+
+    Each pass's spread (forward_ms_min/max, train_ms_min/max; absent in older files) comes from the
+    row whose median was kept; reps is the smaller of the two kept rows' counts.
+    """
     best = {}
     for path in paths:
         for r in json.load(open(path)):
-            b = best.setdefault(key(r), dict(r, forward_config=r.get("config", "?"), train_config=r.get("config", "?")))
+            b = best.setdefault(key(r), dict(r, forward_config=r.get("config", "?"), train_config=r.get("config", "?"),
+                                             forward_reps=r.get("reps"), train_reps=r.get("reps")))
             for ms, gf, cfg in (("forward_ms", "forward_gflops", "forward_config"),
                                 ("train_ms", "train_gflops", "train_config")):
                 if r[ms] < b[ms]:
                     b[ms], b[gf], b[cfg] = r[ms], r[gf], r.get("config", "?")
+                    b[ms.replace("_ms", "_reps")] = r.get("reps")
+                    for k in SPREAD[ms]:
+                        b[k] = r.get(k)
+    for b in best.values():
+        reps = [b.pop("forward_reps"), b.pop("train_reps")]
+        b["reps"] = None if None in reps else min(reps)
+        for k in [k for k, v in b.items() if v is None]:
+            del b[k]
     for b in best.values():
         b["config"] = (b["forward_config"] if b["forward_config"] == b["train_config"]
                        else f"forward: {b['forward_config']}; train: {b['train_config']}")

@@ -3,6 +3,8 @@
 
 Writes the same JSON keys as `jlstm bench --json`:
   device, T, B, I, H, L, forward_ms, train_ms, forward_gflops, train_gflops
+  (forward_ms, train_ms: the medians of the timed repetitions), and their spread:
+  forward_ms_min, forward_ms_max, train_ms_min, train_ms_max, reps
 where forward = inference (torch.no_grad), train = forward with autograd + backward, and
 FLOPs are 2*T*B*4H*(I_k+H) summed over layers (train counted as 3x forward), exactly as jlstm.
 
@@ -95,7 +97,8 @@ def check_blas(threads):
     return text, optimised
 
 
-def median_ms(fn, reps, warmup):
+def time_ms(fn, reps, warmup):
+    """The median, fastest and slowest of reps timed runs (ms), after warmup untimed ones."""
     for _ in range(warmup):
         fn()
     times = []
@@ -105,7 +108,7 @@ def median_ms(fn, reps, warmup):
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             torch.cuda.synchronize()
         times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+    return statistics.median(times), min(times), max(times)
 
 
 def bench_shape(shape, device, reps, warmup):
@@ -128,12 +131,14 @@ def bench_shape(shape, device, reps, warmup):
         y.backward(dy)
         return x_train.grad
 
-    fwd = median_ms(forward, reps, warmup)
-    trn = median_ms(train, reps, warmup)
+    fwd, fwd_min, fwd_max = time_ms(forward, reps, warmup)
+    trn, trn_min, trn_max = time_ms(train, reps, warmup)
     flops = forward_flops(t, b, i, h, layers)
     return {"device": "torch-" + device, "config": CONFIG, "T": t, "B": b, "I": i, "H": h, "L": layers,
             "forward_ms": fwd, "train_ms": trn,
-            "forward_gflops": flops / (fwd * 1e-3) / 1e9, "train_gflops": 3 * flops / (trn * 1e-3) / 1e9}
+            "forward_gflops": flops / (fwd * 1e-3) / 1e9, "train_gflops": 3 * flops / (trn * 1e-3) / 1e9,
+            "forward_ms_min": fwd_min, "forward_ms_max": fwd_max, "train_ms_min": trn_min, "train_ms_max": trn_max,
+            "reps": reps}
 
 
 def main():
@@ -184,8 +189,10 @@ def main():
             row = bench_shape(shape, device, args.reps, args.warmup)
             results.append(row)
             print(f"{row['device']:<11} T={row['T']:<4} B={row['B']:<3} I={row['I']:<4} H={row['H']:<4} "
-                  f"L={row['L']}  forward {row['forward_ms']:9.2f} ms {row['forward_gflops']:7.2f} GFLOP/s   "
-                  f"train {row['train_ms']:9.2f} ms {row['train_gflops']:7.2f} GFLOP/s", file=sys.stderr)
+                  f"L={row['L']}  forward {row['forward_ms']:9.2f} ms ({row['forward_ms_min']:.2f}-"
+                  f"{row['forward_ms_max']:.2f}) {row['forward_gflops']:7.2f} GFLOP/s   "
+                  f"train {row['train_ms']:9.2f} ms ({row['train_ms_min']:.2f}-{row['train_ms_max']:.2f}) "
+                  f"{row['train_gflops']:7.2f} GFLOP/s", file=sys.stderr)
     text = json.dumps(results, indent=2)
     if args.json:
         with open(args.json, "w") as out:

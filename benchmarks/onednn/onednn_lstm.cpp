@@ -1,5 +1,6 @@
 // The oneDNN peer: Intel oneDNN's LSTM primitive (fp32, CPU) timed on the benchmark shapes, with
-// the same JSON keys as `jlstm bench --json`, so benchmarks/ratio_table.py compares the two.
+// the same JSON keys as `jlstm bench --json`, so benchmarks/ratio_table.py compares the two (the
+// median of the repetitions, and their spread: forward_ms_min/max, train_ms_min/max, reps).
 //
 // Glossary: T steps, B batch, I input size, H hidden size, L layers (one direction here).
 // Gate order i, f, g, o in both PyTorch and oneDNN; oneDNN's weights are W_ihᵀ laid out
@@ -235,7 +236,12 @@ double now_ms() {
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
-double median_ms(const std::function<void()> &fn, int reps) {
+// The median of the timed repetitions (reported), with the fastest and slowest (their spread).
+struct Timing {
+    double median, min, max;
+};
+
+Timing time_ms(const std::function<void()> &fn, int reps) {
     std::vector<double> ms;
     for (int r = 0; r < reps; r++) {
         double start = now_ms();
@@ -243,7 +249,7 @@ double median_ms(const std::function<void()> &fn, int reps) {
         ms.push_back(now_ms() - start);
     }
     std::sort(ms.begin(), ms.end());
-    return reps % 2 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2;
+    return {reps % 2 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2, ms.front(), ms.back()};
 }
 
 void fill(memory &m, std::mt19937 &rng, float scale) {
@@ -300,21 +306,24 @@ int bench(const std::vector<Shape> &shapes, int threads, int reps, int warmup, c
             fwd();
             train();
         }
-        double fwd_ms = median_ms(fwd, reps), train_ms = median_ms(train, reps);
+        Timing fwd_t = time_ms(fwd, reps), train_t = time_ms(train, reps);
+        double fwd_ms = fwd_t.median, train_ms = train_t.median;
         double flops = forward_flops(s);
         char line[1024];
         std::snprintf(line, sizeof line,
                       "  {\"device\": \"onednn-cpu\", \"config\": \"%s; %s\", \"T\": %d, \"B\": %d, \"I\": %d, "
                       "\"H\": %d, \"L\": %d, \"forward_ms\": %.4f, \"train_ms\": %.4f, \"forward_gflops\": %.3f, "
-                      "\"train_gflops\": %.3f}%s\n",
+                      "\"train_gflops\": %.3f, \"forward_ms_min\": %.4f, \"forward_ms_max\": %.4f, "
+                      "\"train_ms_min\": %.4f, \"train_ms_max\": %.4f, \"reps\": %d}%s\n",
                       config.c_str(), model.stacks.front().impl.c_str(), s.T, s.B, s.I, s.H, s.L, fwd_ms, train_ms,
-                      flops / (fwd_ms * 1e6), 3 * flops / (train_ms * 1e6), n + 1 < shapes.size() ? "," : "");
+                      flops / (fwd_ms * 1e6), 3 * flops / (train_ms * 1e6), fwd_t.min, fwd_t.max, train_t.min,
+                      train_t.max, reps, n + 1 < shapes.size() ? "," : "");
         out += line;
         std::fprintf(stderr,
-                     "onednn-cpu  T=%-4d B=%-3d I=%-4d H=%-4d L=%d  forward %9.2f ms %7.2f GFLOP/s   train %9.2f ms "
-                     "%7.2f GFLOP/s   [%s]\n",
-                     s.T, s.B, s.I, s.H, s.L, fwd_ms, flops / (fwd_ms * 1e6), train_ms,
-                     3 * flops / (train_ms * 1e6), model.stacks.front().impl.c_str());
+                     "onednn-cpu  T=%-4d B=%-3d I=%-4d H=%-4d L=%d  forward %9.2f ms (%.2f-%.2f) %7.2f GFLOP/s   "
+                     "train %9.2f ms (%.2f-%.2f) %7.2f GFLOP/s   [%s]\n",
+                     s.T, s.B, s.I, s.H, s.L, fwd_ms, fwd_t.min, fwd_t.max, flops / (fwd_ms * 1e6), train_ms,
+                     train_t.min, train_t.max, 3 * flops / (train_ms * 1e6), model.stacks.front().impl.c_str());
     }
     out += "]\n";
     if (json) {

@@ -28,7 +28,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code bench}: a quick throughput look without JMH. For each device and shape: warm-up runs,
  * then timed repetitions of inference (forward) and training (forward in training mode +
  * backward); the median is reported with GFLOP/s (forward FLOPs = {@link LstmConfig#forwardFlops},
- * training ≈ 3× that: the backward pass does two products of the forward's size).
+ * training ≈ 3× that: the backward pass does two products of the forward's size). The JSON rows also
+ * carry the fastest and slowest repetition and their count ({@link BenchResult.Spread}); the table
+ * shows them with {@code --spread}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Times forward (inference) and forward+backward (training) on benchmark shapes.")
@@ -69,6 +71,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "time by the calling thread's CPU time instead of the wall clock (with --threads 1 only: "
                     + "per-core speed on a machine shared with other work, which the wall clock would count too)")
     private boolean cpuTime;
+
+    @Option(names = "--spread", description = "also print each pass's fastest and slowest timed repetition "
+            + "(the JSON rows always carry them: forward_ms_min, forward_ms_max, train_ms_min, train_ms_max, reps)")
+    private boolean spread;
 
     @Option(names = "--json", paramLabel = "FILE", description = "write the results as a JSON array")
     private Path json;
@@ -127,7 +133,7 @@ final class BenchCommand implements Callable<Integer> {
         System.out.println("precision: " + PrecisionOption.label(options.precision())
                 + (options.precision() == EngineOptions.Precision.FP32 ? ""
                         : " (CUDA rows are labelled cuda@" + PrecisionOption.label(options.precision()) + ")"));
-        System.out.println(BenchResult.table(results));
+        System.out.println(BenchResult.table(results, spread));
         if (results.stream().anyMatch(r -> r.device().startsWith(STANDIN_LABEL))) {
             System.out.println("note: " + STANDIN_LABEL + " rows ran on the CPU stand-in for the CUDA driver "
                     + "(-Djlstm.cuda.standin): the kernels' results are real, their times mean nothing");
@@ -255,7 +261,10 @@ final class BenchCommand implements Callable<Integer> {
                 ? STANDIN_LABEL + (gpu.ordinal() == 0 ? "" : ":" + gpu.ordinal()) : backend.name();
     }
 
-    /** Warm-up, then the median of the timed repetitions, of inference and of training. */
+    /**
+     * Warm-up, then the timed repetitions of inference and of training: their medians, fastest and
+     * slowest.
+     */
     private BenchResult time(LstmBackend backend, BenchShape shape) {
         LstmConfig config = new LstmConfig(shape.inputSize(), shape.hiddenSize(), shape.layers(), false, true, false);
         LstmParameters params = LstmParameters.initialize(config, 42);
@@ -278,11 +287,12 @@ final class BenchCommand implements Callable<Integer> {
                 forward.run();
                 train.run();
             }
-            double forwardMs = medianMs(forward);
-            double trainMs = medianMs(train);
+            Timing forwardMs = timeMs(forward);
+            Timing trainMs = timeMs(train);
             double flops = config.forwardFlops(t, b);
-            return new BenchResult(label(backend), shape, forwardMs, trainMs,
-                    flops / (forwardMs * 1e6), 3 * flops / (trainMs * 1e6));
+            return new BenchResult(label(backend), shape, forwardMs.median(), trainMs.median(),
+                    flops / (forwardMs.median() * 1e6), 3 * flops / (trainMs.median() * 1e6),
+                    new BenchResult.Spread(forwardMs.min(), forwardMs.max(), trainMs.min(), trainMs.max(), reps));
         }
     }
 
@@ -405,6 +415,21 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private double medianMs(Runnable run) {
+        return timeMs(run).median();
+    }
+
+    /** The median, fastest and slowest of the timed repetitions of one pass, in ms. */
+    record Timing(double median, double min, double max) {
+        /** Of the given times (sorted in place); the median of an even count is the mean of the middle two. */
+        static Timing of(double[] ms) {
+            java.util.Arrays.sort(ms);
+            int n = ms.length;
+            return new Timing(n % 2 == 1 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2, ms[0], ms[n - 1]);
+        }
+    }
+
+    /** One untimed run, then --reps timed ones. */
+    private Timing timeMs(Runnable run) {
         run.run();
         double[] ms = new double[reps];
         java.lang.management.ThreadMXBean clock = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -413,8 +438,7 @@ final class BenchCommand implements Callable<Integer> {
             run.run();
             ms[i] = ((cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime()) - start) / 1e6;
         }
-        java.util.Arrays.sort(ms);
-        return reps % 2 == 1 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2;
+        return Timing.of(ms);
     }
 
     private static float[] random(int n, long seed) {
