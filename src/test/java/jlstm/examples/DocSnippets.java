@@ -6,10 +6,10 @@ import jlstm.*;
 // [end]
 
 /**
- * The unmarked-looking snippets of docs/API.md (layer and cell), docs/OPTIONS.md and docs/GPU.md:
- * each block of those pages is a region here (ExamplesDocTest checks the page against it), so the
- * build compiles what the pages show; the CPU ones are run by ExamplesDocTest, the GPU one only
- * compiled (it asks for GPUs this build may not have).
+ * The blocks of docs/API.md (layer and cell), docs/OPTIONS.md and docs/GPU.md that no program of
+ * their own shows, each a region here (ExamplesDocTest checks the page against it), so the build
+ * compiles what the pages show; ExamplesDocTest runs the CPU ones, the GPU one is only compiled (it
+ * asks for GPUs 0 and 3).
  */
 final class DocSnippets {
     private DocSnippets() {
