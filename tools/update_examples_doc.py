@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Refreshes the code blocks of docs/EXAMPLES.md, docs/API.md and README.md from the source regions they show.
+"""Refreshes the ```java blocks of README.md and docs/ (EXAMPLES, API, OPTIONS, GPU, SPARK) from the source regions they show.
 
-    python3 tools/update_examples_doc.py            # rewrites the three files in place
+    python3 tools/update_examples_doc.py            # rewrites those files in place
 
 A block is announced by a comment line  <!-- example NAME: PATH -->  directly followed by a ```java
 fence; its content is the region of PATH between the lines  // [example NAME]  and  // [end],
@@ -17,21 +17,29 @@ MARKER = re.compile(r"^<!-- example ([\w-]+): (\S+) -->$")
 
 
 def region(path, name):
-    """The lines between `// [example NAME]` and the next `// [end]`, common indentation removed."""
+    """The lines between `// [example NAME]` and the next `// [end]`, common indentation removed; a region
+    in several parts (each opened by the same line: an import at the top of the file, code in a method)
+    is its parts joined in file order."""
     with open(os.path.join(ROOT, path), encoding="utf-8") as f:
         lines = f.read().split("\n")
     starts = [i for i, line in enumerate(lines) if line.strip() == f"// [example {name}]"]
-    if len(starts) != 1:
-        sys.exit(f"{path}: expected one line '// [example {name}]', found {len(starts)}")
-    ends = [i for i in range(starts[0] + 1, len(lines)) if lines[i].strip() == "// [end]"]
-    if not ends:
-        sys.exit(f"{path}: region '{name}' has no '// [end]'")
-    body = lines[starts[0] + 1:ends[0]]
-    indent = min(len(line) - len(line.lstrip()) for line in body if line.strip())
-    return [line[indent:] if line.strip() else "" for line in body]
+    if not starts:
+        sys.exit(f"{path}: no line '// [example {name}]'")
+    joined, after = [], -1
+    for start in starts:
+        if start <= after:
+            sys.exit(f"{path}: region '{name}' opens again before its '// [end]'")
+        ends = [i for i in range(start + 1, len(lines)) if lines[i].strip() == "// [end]"]
+        if not ends:
+            sys.exit(f"{path}: a part of region '{name}' has no '// [end]'")
+        body = lines[start + 1:ends[0]]
+        indent = min((len(line) - len(line.lstrip()) for line in body if line.strip()), default=0)
+        joined.extend(line[indent:] if line.strip() else "" for line in body)
+        after = ends[0]
+    return joined
 
 
-DOCS = ["docs/EXAMPLES.md", "docs/API.md", "README.md"]
+DOCS = ["docs/EXAMPLES.md", "docs/API.md", "docs/OPTIONS.md", "docs/GPU.md", "docs/SPARK.md", "README.md"]
 
 
 def refresh(name):

@@ -1,7 +1,11 @@
 package jlstm.examples;
 
+import jlstm.LstmConfig;
+import jlstm.LstmParameters;
+import jlstm.Tensor;
 import jlstm.train.History;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -21,10 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
 import jlstm.cli.CommandRun;
 
 /**
- * docs/EXAMPLES.md cannot drift from the code: every block it shows is identical to the marked
- * region of a source file, and that code runs (briefly) here — the digits cell loop learns, the
- * stocks program scores exactly what {@code train --task stocks} scores, and both tasks print
- * their result line and write their charts.
+ * The user docs cannot drift from the code: every Java block of README.md and docs/ is identical to
+ * the marked region of a source file that a build compiles (the core's tests, or for docs/SPARK.md
+ * the spark/ module's), and the blocks that run on the CPU in well under a second run here — the
+ * README and API programs, API.md's layer and cell, OPTIONS.md's options, the digits cell loop
+ * learns, the stocks program scores exactly what {@code train --task stocks} scores, and both tasks
+ * print their result line and write their charts. GPU.md's block (GPUs 0 and 3) is compiled only.
  */
 class ExamplesDocTest {
     private static final Path DOC = Path.of("docs", "EXAMPLES.md");
@@ -34,7 +40,49 @@ class ExamplesDocTest {
     void everyBlockOfTheDocIsTheRegionItNames() throws IOException {
         assertEquals(List.of("digits-model", "digits-loop", "stocks-program"), checkBlocks(DOC), "the blocks of " + DOC);
         assertEquals(List.of("readme-api"), checkBlocks(Path.of("README.md")), "the blocks of README.md");
-        assertEquals(List.of("api-fit", "api-views"), checkBlocks(Path.of("docs", "API.md")), "the blocks of docs/API.md");
+        assertEquals(List.of("api-fit", "api-layer-cell", "api-views"), checkBlocks(Path.of("docs", "API.md")),
+                "the blocks of docs/API.md");
+        assertEquals(List.of("options-create"), checkBlocks(Path.of("docs", "OPTIONS.md")), "the blocks of docs/OPTIONS.md");
+        assertEquals(List.of("gpu-create"), checkBlocks(Path.of("docs", "GPU.md")), "the blocks of docs/GPU.md");
+        // Regions of the spark/ module's tests: compared here as text (the core knows nothing of Spark),
+        // compiled by that module's own build (cd spark && mvn verify).
+        assertEquals(List.of("spark-score", "spark-pipeline", "spark-train"), checkBlocks(Path.of("docs", "SPARK.md")),
+                "the blocks of docs/SPARK.md");
+    }
+
+    /** No Java block of the user docs escapes the check above: each is a marked region. */
+    @Test
+    void everyJavaBlockOfTheDocsIsMarked() throws IOException {
+        List<Path> pages = new ArrayList<>(List.of(Path.of("README.md")));
+        try (var docs = Files.list(Path.of("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+        }
+        List<String> unmarked = new ArrayList<>();
+        for (Path page : pages) {
+            List<String> lines = Files.readAllLines(page, StandardCharsets.UTF_8);
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).strip().equals("```java") && (i == 0 || !MARKER.matcher(lines.get(i - 1)).matches())) {
+                    unmarked.add(page + " line " + (i + 1));
+                }
+            }
+        }
+        assertEquals(List.of(), unmarked, "```java blocks with no <!-- example NAME: PATH --> line above them");
+    }
+
+    /** API.md's layer-and-cell block runs: layer forward, backward and lengths, then one cell step and its backward. */
+    @Test
+    void theApiPagesLayerAndCellBlockRuns() {
+        DocSnippets.CellStep r = DocSnippets.layerAndCell();
+        assertArrayEquals(new int[] {4, 16}, r.s().h().shape(), "h of the cell step [B, H]");
+        assertArrayEquals(new int[] {4, 8}, r.back().dx().shape(), "dx of the cell's backward [B, I]");
+        assertArrayEquals(new int[] {4, 16}, r.back().dh().shape(), "dh_prev of the cell's backward [B, H]");
+        assertTrue(r.grads().asMap().containsKey("weight_hh_l0"), r.grads().asMap().keySet().toString());
+    }
+
+    /** OPTIONS.md's block runs (a layer with 4 CPU threads and 2 engines at most). */
+    @Test
+    void theOptionsPagesBlockRuns() {
+        DocSnippets.engineOptions(LstmParameters.initialize(LstmConfig.of(8, 16), 1), Tensor.zeros(5, 2, 8));
     }
 
     /** The README's program trains, validates, saves and reloads (and so prints what the README says it does). */
@@ -162,24 +210,35 @@ class ExamplesDocTest {
         assertTrue(layers.err().contains("--layers does not apply to --task digits"), layers.err());
     }
 
-    /** The lines between {@code // [example NAME]} and {@code // [end]}, common indentation removed. */
+    /**
+     * The lines between {@code // [example NAME]} and {@code // [end]}, common indentation removed; a
+     * region given in several parts (each opened by the same line, e.g. an import line at the top of
+     * the file and the code in a method) is its parts joined in file order.
+     */
     static List<String> region(Path file, String name) throws IOException {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        int start = -1;
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).strip().equals("// [example " + name + "]")) {
-                start = i;
+        List<String> joined = new ArrayList<>();
+        int parts = 0;
+        for (int start = 0; start < lines.size(); start++) {
+            if (!lines.get(start).strip().equals("// [example " + name + "]")) {
+                continue;
             }
+            int end = start + 1;
+            while (end < lines.size() && !lines.get(end).strip().equals("// [end]")) {
+                end++;
+            }
+            assertTrue(end < lines.size(), file + ": a part of region '" + name + "' has no '// [end]'");
+            List<String> body = lines.subList(start + 1, end);
+            assertTrue(body.stream().noneMatch(l -> l.strip().equals("// [example " + name + "]")),
+                    file + ": region '" + name + "' opens again before its '// [end]'");
+            int indent = body.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())
+                    .min().orElse(0);
+            body.stream().map(l -> l.isBlank() ? "" : l.substring(indent)).forEach(joined::add);
+            parts++;
+            start = end;
         }
-        assertTrue(start >= 0, file + " has no region '" + name + "'");
-        int end = start + 1;
-        while (end < lines.size() && !lines.get(end).strip().equals("// [end]")) {
-            end++;
-        }
-        List<String> body = lines.subList(start + 1, end);
-        int indent = body.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())
-                .min().orElse(0);
-        return body.stream().map(l -> l.isBlank() ? "" : l.substring(indent)).toList();
+        assertTrue(parts > 0, file + " has no region '" + name + "'");
+        return joined;
     }
 
     private static String firstDifference(List<String> shown, List<String> source) {
