@@ -15,9 +15,27 @@ package jlstm.internal.cpu;
  *                          stream all of it every step from its own cache (default: half of one
  *                          core's L2)
  * @param javaSplitStepFlops pure-Java path: from this many FLOPs a step its rows are split
+ * @param balance           native kernels, two workers: whether their shares of a time loop move
  */
 record CpuTuning(TimeLoop timeLoop, long splitStepFlops, long splitWeightBytes, long rowsWeightBytes,
-                 double javaSplitStepFlops) {
+                 double javaSplitStepFlops, Balance balance) {
+
+    /**
+     * How two workers' shares of a time loop move during a call (kernels.inc: Mover; the slot
+     * A_BALANCE of args.h, in this order). The results are the same bits whatever the shares.
+     */
+    enum Balance {
+        /** Fixed halves (the shares of {@link TimeLoop}). */
+        FIXED,
+        /**
+         * Every 8 steps, at a barrier, the boundary moves so that each worker's remaining work over
+         * its measured speed is even (this host's two vCPUs run at different speeds at the same
+         * moment). Unit blocks in the units split's forward loop, sorted positions in the rows split.
+         */
+        MEASURED,
+        /** Tests: the boundary moves every step to a fixed pattern over every possible share. */
+        MOVED_EVERY_STEP
+    }
 
     /** How a time loop is shared. */
     enum TimeLoop {
@@ -47,7 +65,7 @@ record CpuTuning(TimeLoop timeLoop, long splitStepFlops, long splitWeightBytes, 
      * split's forward loop was 15 % slower, and it stays split by units.
      */
     static final CpuTuning DEFAULT = new CpuTuning(TimeLoop.AUTO, 8_000_000, 512 * 1024,
-            Math.max(512 * 1024, l2BytesPerCore() / 2), 1e5);
+            Math.max(512 * 1024, l2BytesPerCore() / 2), 1e5, Balance.MEASURED);
 
     /** One core's L2 in bytes from Linux's sysfs (cpu0, the level-2 cache), or 0 where it cannot be read. */
     static long l2BytesPerCore() {
@@ -68,13 +86,18 @@ record CpuTuning(TimeLoop timeLoop, long splitStepFlops, long splitWeightBytes, 
     }
 
     CpuTuning {
-        if (timeLoop == null) {
-            throw new IllegalArgumentException("timeLoop must not be null");
+        if (timeLoop == null || balance == null) {
+            throw new IllegalArgumentException("timeLoop and balance must not be null");
         }
     }
 
     /** These thresholds with another time-loop schedule (tests force each one). */
     CpuTuning withTimeLoop(TimeLoop loop) {
-        return new CpuTuning(loop, splitStepFlops, splitWeightBytes, rowsWeightBytes, javaSplitStepFlops);
+        return new CpuTuning(loop, splitStepFlops, splitWeightBytes, rowsWeightBytes, javaSplitStepFlops, balance);
+    }
+
+    /** These thresholds with shares that move otherwise (tests force each way). */
+    CpuTuning withBalance(Balance moves) {
+        return new CpuTuning(timeLoop, splitStepFlops, splitWeightBytes, rowsWeightBytes, javaSplitStepFlops, moves);
     }
 }
