@@ -158,12 +158,16 @@ int main(int argc, char **argv) {
                 }
             }
             {
-                std::vector<double> a, m, ratio, wa, wm, qratio;
+                std::vector<double> a, m, ratio, wa, wm, qratio, skew;
                 auto calm = [](const Sample &x) {
                     return x.busy[0] - x.cpu[0] <= 0.02 * x.busy[0] && x.busy[1] - x.cpu[1] <= 0.02 * x.busy[1];
                 };
                 for (int r = 0; r < rounds; r++) {
                     if (calm(all[r]) && calm(moved[r])) qratio.push_back(moved[r].span / all[r].span);
+                    // pairs where the fixed halves' two workers ran at speeds more than 10 % apart
+                    double sp = all[r].cpu[0] / all[r].cpu[1];
+                    if (calm(all[r]) && calm(moved[r]) && (sp < 0.9 || sp > 1.0 / 0.9))
+                        skew.push_back(moved[r].span / all[r].span);
                     a.push_back(all[r].span * 1e3);
                     m.push_back(moved[r].span * 1e3);
                     ratio.push_back(moved[r].span / all[r].span);
@@ -172,10 +176,10 @@ int main(int argc, char **argv) {
                 }
                 std::printf("%d,%d,%d,%d %s %s A/B (%d rounds): span ms fixed %.3f [p10 %.3f p90 %.3f], moving %.3f "
                             "[p10 %.3f p90 %.3f]; median ratio moving/fixed %.3f [p10 %.3f p90 %.3f]; waiting %% fixed "
-                            "%.1f, moving %.1f; undisturbed pairs %zu: median ratio %.3f\n",
+                            "%.1f, moving %.1f; undisturbed pairs %zu: median ratio %.3f, of which with fixed halves' speeds > 10 %% apart %zu: %.3f\n",
                             T, B, I, H, rows ? "rows" : "units", pass ? "bwd" : "fwd", rounds, median(a), quant(a, .1),
                             quant(a, .9), median(m), quant(m, .1), quant(m, .9), median(ratio), quant(ratio, .1),
-                            quant(ratio, .9), median(wa), median(wm), qratio.size(), median(qratio));
+                            quant(ratio, .9), median(wa), median(wm), qratio.size(), median(qratio), skew.size(), median(skew));
             }
             if (std::getenv("AB_ONLY")) continue;
             for (int quiet = 0; quiet < 2; quiet++) {

@@ -28,9 +28,11 @@ record CpuTuning(TimeLoop timeLoop, long splitStepFlops, long splitWeightBytes, 
         /** Fixed halves (the shares of {@link TimeLoop}). */
         FIXED,
         /**
-         * Every 8 steps, at a barrier, the boundary moves so that each worker's remaining work over
+         * The boundary moves, where a barrier already is, so that each worker's remaining work over
          * its measured speed is even (this host's two vCPUs run at different speeds at the same
-         * moment). Unit blocks in the units split's forward loop, sorted positions in the rows split.
+         * moment): the units split's forward loop every 8 steps (unit blocks), the rows split's
+         * forward once after the input projection (sorted positions), its backward from the speeds
+         * last measured. The units split's backward keeps its halves (kernels.inc: Mover).
          */
         MEASURED,
         /** Tests: the boundary moves every step to a fixed pattern over every possible share. */
