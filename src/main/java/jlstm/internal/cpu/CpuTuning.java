@@ -21,21 +21,20 @@ record CpuTuning(TimeLoop timeLoop, long splitStepFlops, long splitWeightBytes, 
                  double javaSplitStepFlops, Balance balance) {
 
     /**
-     * How two workers' shares of a time loop move during a call (kernels.inc: Mover; the slot
+     * How two workers' shares of the rows split move during a call (kernels.inc: Mover; the slot
      * A_BALANCE of args.h, in this order). The results are the same bits whatever the shares.
      */
     enum Balance {
         /** Fixed halves (the shares of {@link TimeLoop}). */
         FIXED,
         /**
-         * The boundary moves, where a barrier already is, so that each worker's remaining work over
-         * its measured speed is even (this host's two vCPUs run at different speeds at the same
-         * moment): the units split's forward loop every 8 steps (unit blocks), the rows split's
-         * forward once after the input projection (sorted positions), its backward from the speeds
-         * last measured. The units split's backward keeps its halves (kernels.inc: Mover).
+         * The rows split's boundary moves to the two workers' measured speeds (this host's two
+         * vCPUs run at different speeds at the same moment), where a barrier already is: the
+         * forward's after the input projection; the backward starts from the speeds last measured.
+         * The units split keeps its halves (kernels.inc: Mover).
          */
         MEASURED,
-        /** Tests: the boundary moves every step to a fixed pattern over every possible share. */
+        /** Tests: the boundary moves every step (a barrier each) to a fixed pattern over every possible share. */
         MOVED_EVERY_STEP
     }
 

@@ -30,8 +30,8 @@ import jlstm.internal.MemoryBudget;
  *           dX_k = dG · W_ih (each worker its gate rows or rows);  dy_{k−1} = dX_k ⊙ mask_{k−1}
  * </pre>
  * The time loop is shared by units (one barrier a step) or by whole sequences (none), or run by
- * one worker, as {@link CpuTuning} decides ({@link #loopBlocks}); with two workers their shares
- * move during a call to their measured speeds ({@link CpuTuning.Balance}). Weights are packed once (per
+ * one worker, as {@link CpuTuning} decides ({@link #loopBlocks}); with two workers the rows split's
+ * shares move during a call to their measured speeds ({@link CpuTuning.Balance}). Weights are packed once (per
  * change of the parameters) into the panels the register tile reads; H and P are padded to the
  * kernels' unit block (16 on AVX-512, 8 on AVX2) inside the engine only, and padded lanes stay
  * exactly zero.

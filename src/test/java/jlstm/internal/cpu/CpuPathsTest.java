@@ -298,10 +298,10 @@ class CpuPathsTest {
     }
 
     /**
-     * Two workers' shares that move during a call (CpuTuning.Balance) give the bits of one worker
-     * over enough steps for the measured moves (every 8 steps) and with the shares moved every step
-     * to every possible boundary (a worker with none included): both splits, forward and backward,
-     * with lengths, a projection, two directions and dropout between the layers.
+     * Two workers' shares that move during a call (CpuTuning.Balance: the rows split's) give the
+     * bits of one worker, with the measured moves and with the shares moved every step to every
+     * possible boundary (a worker with none included), forward and backward, with lengths, a
+     * projection, two directions and dropout between the layers; the units split alongside.
      */
     @ParameterizedTest
     @MethodSource("nativePaths")
