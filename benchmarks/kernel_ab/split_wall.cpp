@@ -5,7 +5,8 @@
 // their busy CPU times is the ratio of their cores' speeds over the run. Built and run by
 // split_wall.sh; nothing is checked.
 //
-// With fixed halves (A_BALANCE 0) and with moving shares (1), alternating: the A/B of the two.
+// (Its A/B of fixed and moving shares, A_BALANCE, is in commit c77f2c5 with the kernels it timed;
+// benchmarks/kernel_ab/README.md.)
 //
 // usage: split_wall ROUNDS units|rows T,B,I,H ...   [env PIN=1: worker w pinned to CPU w; PIN=2: to CPU 1 - w]
 #include <immintrin.h>
@@ -59,11 +60,6 @@ inline void mark(int worker, int phase) {
 }  // namespace prof
 
 #define JLSTM_PHASE(worker, phase) prof::mark(worker, phase)
-namespace trace {
-bool on = std::getenv("TRACE") != nullptr;
-}
-#define JLSTM_MOVED(done, cur, next, r0, r1) \
-    if (trace::on) std::printf("  moved after %d: %d -> %d, speed w0/w1 %.3f\n", done, cur, next, (r0) / (r1))
 namespace cand {
 #define VW 16
 #include "kernels.inc"
@@ -73,9 +69,7 @@ namespace cand {
 
 struct Sample { double span, busy[2], cpu[2], wait[2]; };
 
-static Sample run_once(cand::Layer &L, bool rows, int pass, std::vector<int32_t> &split, int pin, int balance) {
-    L.fa[A_BALANCE] = balance;
-    L.ba[B_BALANCE] = balance;
+static Sample run_once(cand::Layer &L, bool rows, int pass, std::vector<int32_t> &split, int pin) {
     L.fa[A_ROWS] = rows ? (int64_t)split.data() : 0;
     L.ba[B_ROWS] = rows ? (int64_t)split.data() : 0;
     L.fa[A_TRAINING] = pass;
@@ -145,43 +139,11 @@ int main(int argc, char **argv) {
         for (int pass = 0; pass < 2; pass++) {
             // all rounds, then only the undisturbed ones (each worker's busy wall time within 2 % of its
             // CPU time: not descheduled), where what is left is the cores' speeds and the split itself
-            std::vector<Sample> all, moved;
-            run_once(L, rows, pass, split, pin, 0);
-            run_once(L, rows, pass, split, pin, 1);
-            for (int r = 0; r < rounds; r++) {  // fixed halves and moving shares (A_BALANCE 1) alternating
-                if (r % 2) {
-                    all.push_back(run_once(L, rows, pass, split, pin, 0));
-                    moved.push_back(run_once(L, rows, pass, split, pin, 1));
-                } else {
-                    moved.push_back(run_once(L, rows, pass, split, pin, 1));
-                    all.push_back(run_once(L, rows, pass, split, pin, 0));
-                }
-            }
-            {
-                std::vector<double> a, m, ratio, wa, wm, qratio, skew;
-                auto calm = [](const Sample &x) {
-                    return x.busy[0] - x.cpu[0] <= 0.02 * x.busy[0] && x.busy[1] - x.cpu[1] <= 0.02 * x.busy[1];
-                };
-                for (int r = 0; r < rounds; r++) {
-                    if (calm(all[r]) && calm(moved[r])) qratio.push_back(moved[r].span / all[r].span);
-                    // pairs where the fixed halves' two workers ran at speeds more than 10 % apart
-                    double sp = all[r].cpu[0] / all[r].cpu[1];
-                    if (calm(all[r]) && calm(moved[r]) && (sp < 0.9 || sp > 1.0 / 0.9))
-                        skew.push_back(moved[r].span / all[r].span);
-                    a.push_back(all[r].span * 1e3);
-                    m.push_back(moved[r].span * 1e3);
-                    ratio.push_back(moved[r].span / all[r].span);
-                    wa.push_back((all[r].wait[0] + all[r].wait[1]) / (2 * all[r].span) * 100);
-                    wm.push_back((moved[r].wait[0] + moved[r].wait[1]) / (2 * moved[r].span) * 100);
-                }
-                std::printf("%d,%d,%d,%d %s %s A/B (%d rounds): span ms fixed %.3f [p10 %.3f p90 %.3f], moving %.3f "
-                            "[p10 %.3f p90 %.3f]; median ratio moving/fixed %.3f [p10 %.3f p90 %.3f]; waiting %% fixed "
-                            "%.1f, moving %.1f; undisturbed pairs %zu: median ratio %.3f, of which with fixed halves' speeds > 10 %% apart %zu: %.3f\n",
-                            T, B, I, H, rows ? "rows" : "units", pass ? "bwd" : "fwd", rounds, median(a), quant(a, .1),
-                            quant(a, .9), median(m), quant(m, .1), quant(m, .9), median(ratio), quant(ratio, .1),
-                            quant(ratio, .9), median(wa), median(wm), qratio.size(), median(qratio), skew.size(), median(skew));
-            }
-            if (std::getenv("AB_ONLY")) continue;
+            // all rounds, then only the undisturbed ones (each worker's busy wall time within 2 % of its
+            // CPU time: not descheduled), where what is left is the cores' speeds and the split itself
+            std::vector<Sample> all;
+            run_once(L, rows, pass, split, pin);
+            for (int r = 0; r < rounds; r++) all.push_back(run_once(L, rows, pass, split, pin));
             for (int quiet = 0; quiet < 2; quiet++) {
                 std::vector<double> span, waitf, speed, desched, busyr;
                 for (const Sample &s : all) {

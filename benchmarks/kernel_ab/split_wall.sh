@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs split_wall.cpp on the working tree's kernels (AVX-512): what two workers wait for
-# each other by the wall clock, and the A/B of fixed and moving shares (kernels.inc: Mover).
+# each other by the wall clock (fixed halves, as the engine runs them).
 # usage: benchmarks/kernel_ab/split_wall.sh ROUNDS units|rows T,B,I,H ...
-#   env: AB_ONLY=1 (the A/B only), PIN=1|2 (worker w on CPU w | 1 - w), TRACE=1 (print each move)
+#   env: PIN=1|2 (worker w pinned to CPU w | 1 - w)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work="$(mktemp -d)"

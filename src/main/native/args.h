@@ -31,8 +31,6 @@ enum ForwardArg {
     A_ROWS,      // int32 [workers + 1]: worker w runs positions [rows[w], rows[w+1]); 0: units split
     A_M,         // m_t = o ⊙ tanh(c_t) [N][Hp] under a projection, else 0 (h_t is m_t)
     A_WHR,       // W_hrᵀ panels ⌈P/4W⌉ × [Hp][4W] under a projection, else 0
-    A_BALANCE,   // how two workers' shares of the time loop move (kernels.inc: Balance): 0 fixed halves,
-                 // 1 rebalanced from their measured speed, 2 moved to a fixed pattern every step (tests)
     A_COUNT
 };
 
@@ -74,6 +72,5 @@ enum BackwardArg {
     B_DH,              // scratch: dh_t [N][Rp] (projection)
     B_DM,              // scratch: dm_t [B][Hp] (projection)
     B_DWHR,            // dW_hr [P][Hp] (projection)
-    B_BALANCE,         // as A_BALANCE
     B_COUNT
 };

@@ -4,7 +4,6 @@
 #include <sched.h>
 #include <time.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>

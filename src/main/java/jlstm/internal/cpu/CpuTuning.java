@@ -15,28 +15,9 @@ package jlstm.internal.cpu;
  *                          stream all of it every step from its own cache (default: half of one
  *                          core's L2)
  * @param javaSplitStepFlops pure-Java path: from this many FLOPs a step its rows are split
- * @param balance           native kernels, two workers: whether their shares of a time loop move
  */
 record CpuTuning(TimeLoop timeLoop, long splitStepFlops, long splitWeightBytes, long rowsWeightBytes,
-                 double javaSplitStepFlops, Balance balance) {
-
-    /**
-     * How two workers' shares of the rows split move during a call (kernels.inc: Mover; the slot
-     * A_BALANCE of args.h, in this order). The results are the same bits whatever the shares.
-     */
-    enum Balance {
-        /** Fixed halves (the shares of {@link TimeLoop}). */
-        FIXED,
-        /**
-         * The rows split's boundary moves to the two workers' measured speeds (this host's two
-         * vCPUs run at different speeds at the same moment), where a barrier already is: the
-         * forward's after the input projection; the backward starts from the speeds last measured.
-         * The units split keeps its halves (kernels.inc: Mover).
-         */
-        MEASURED,
-        /** Tests: the boundary moves every step (a barrier each) to a fixed pattern over every possible share. */
-        MOVED_EVERY_STEP
-    }
+                 double javaSplitStepFlops) {
 
     /** How a time loop is shared. */
     enum TimeLoop {
@@ -66,7 +47,7 @@ record CpuTuning(TimeLoop timeLoop, long splitStepFlops, long splitWeightBytes, 
      * split's forward loop was 15 % slower, and it stays split by units.
      */
     static final CpuTuning DEFAULT = new CpuTuning(TimeLoop.AUTO, 8_000_000, 512 * 1024,
-            Math.max(512 * 1024, l2BytesPerCore() / 2), 1e5, Balance.MEASURED);
+            Math.max(512 * 1024, l2BytesPerCore() / 2), 1e5);
 
     /** One core's L2 in bytes from Linux's sysfs (cpu0, the level-2 cache), or 0 where it cannot be read. */
     static long l2BytesPerCore() {
@@ -87,18 +68,13 @@ record CpuTuning(TimeLoop timeLoop, long splitStepFlops, long splitWeightBytes, 
     }
 
     CpuTuning {
-        if (timeLoop == null || balance == null) {
-            throw new IllegalArgumentException("timeLoop and balance must not be null");
+        if (timeLoop == null) {
+            throw new IllegalArgumentException("timeLoop must not be null");
         }
     }
 
     /** These thresholds with another time-loop schedule (tests force each one). */
     CpuTuning withTimeLoop(TimeLoop loop) {
-        return new CpuTuning(loop, splitStepFlops, splitWeightBytes, rowsWeightBytes, javaSplitStepFlops, balance);
-    }
-
-    /** These thresholds with shares that move otherwise (tests force each way). */
-    CpuTuning withBalance(Balance moves) {
-        return new CpuTuning(timeLoop, splitStepFlops, splitWeightBytes, rowsWeightBytes, javaSplitStepFlops, moves);
+        return new CpuTuning(loop, splitStepFlops, splitWeightBytes, rowsWeightBytes, javaSplitStepFlops);
     }
 }

@@ -30,8 +30,7 @@ import jlstm.internal.MemoryBudget;
  *           dX_k = dG · W_ih (each worker its gate rows or rows);  dy_{k−1} = dX_k ⊙ mask_{k−1}
  * </pre>
  * The time loop is shared by units (one barrier a step) or by whole sequences (none), or run by
- * one worker, as {@link CpuTuning} decides ({@link #loopBlocks}); with two workers the rows split's
- * shares move during a call to their measured speeds ({@link CpuTuning.Balance}). Weights are packed once (per
+ * one worker, as {@link CpuTuning} decides ({@link #loopBlocks}). Weights are packed once (per
  * change of the parameters) into the panels the register tile reads; H and P are padded to the
  * kernels' unit block (16 on AVX-512, 8 on AVX2) inside the engine only, and padded lanes stay
  * exactly zero.
@@ -636,7 +635,6 @@ final class NativeLstm implements AutoCloseable {
                 args[A_ROWS] = loopBlocks == null ? 0 : loopTable;
                 args[A_M] = cellOutputs[k][d];
                 args[A_WHR] = forwardHr[k][d];
-                args[A_BALANCE] = tuning.balance().ordinal();
                 runLayer(k, d, true);
             }
         }
@@ -739,7 +737,6 @@ final class NativeLstm implements AutoCloseable {
                 args[B_DH] = hiddenGrads;
                 args[B_DM] = cellGrad;
                 args[B_DWHR] = gradHr;
-                args[B_BALANCE] = tuning.balance().ordinal();
                 runLayer(k, d, false);
                 unpackWeightGradients(k, d, kin, kp, gradients);
                 if (config.bias()) {
@@ -884,12 +881,12 @@ final class NativeLstm implements AutoCloseable {
     static final int A_X = 0, A_LDX = 1, A_K = 2, A_WIH = 3, A_WHH = 4, A_BIAS = 5, A_G = 6, A_C = 7, A_HOUT = 8,
             A_LDH = 9, A_H0 = 10, A_C0 = 11, A_SCHEDULE = 12, A_T = 13, A_B = 14, A_H = 15, A_HP = 16, A_P = 17,
             A_RP = 18, A_REVERSE = 19, A_TRAINING = 20, A_BARRIER = 21, A_ROWS = 22, A_M = 23, A_WHR = 24,
-            A_BALANCE = 25, ARGS_FORWARD = 26;
+            ARGS_FORWARD = 25;
     static final int B_X = 0, B_LDX = 1, B_K = 2, B_WIH = 3, B_WHH = 4, B_G = 5, B_C = 6, B_HOUT = 7, B_LDH = 8,
             B_H0 = 9, B_C0 = 10, B_DY = 11, B_LDY = 12, B_DG = 13, B_DHC = 14, B_DCC = 15, B_DX = 16,
             B_DX_ACCUMULATE = 17, B_DWIH = 18, B_DWHH = 19, B_DB = 20, B_SCHEDULE = 21, B_PREV = 22, B_T = 23,
             B_B = 24, B_H = 25, B_HP = 26, B_P = 27, B_RP = 28, B_REVERSE = 29, B_BARRIER = 30, B_ROWS = 31,
-            B_M = 32, B_WHR = 33, B_DH = 34, B_DM = 35, B_DWHR = 36, B_BALANCE = 37, ARGS_BACKWARD = 38;
+            B_M = 32, B_WHR = 33, B_DH = 34, B_DM = 35, B_DWHR = 36, ARGS_BACKWARD = 37;
 
     /** The native blocks of one engine; also the Cleaner's action (it must not reference the engine). */
     private static final class Memory implements Runnable {

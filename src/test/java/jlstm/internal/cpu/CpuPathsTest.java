@@ -280,58 +280,13 @@ class CpuPathsTest {
                         solo = runForwardBackward(engine, config, steps, batch, 21, extra);
                     }
                     for (CpuTuning.TimeLoop loop : List.of(CpuTuning.TimeLoop.SPLIT_UNITS, CpuTuning.TimeLoop.SPLIT_ROWS)) {
-                        for (CpuTuning.Balance balance : CpuTuning.Balance.values()) {
-                            float[][] split;
-                            try (LstmEngine engine = new CpuLstmEngine(params, block,
-                                    CpuTuning.DEFAULT.withTimeLoop(loop).withBalance(balance))) {
-                                split = runForwardBackward(engine, config, steps, batch, 21, extra);
-                            }
-                            for (int i = 0; i < split.length; i++) {
-                                assertArrayEquals(solo[i], split[i], path + " " + config + " " + loop + " " + balance
-                                        + " T=" + steps + " B=" + batch + ": " + OUTPUT_NAMES[i]);
-                            }
+                        float[][] split;
+                        try (LstmEngine engine = new CpuLstmEngine(params, block, CpuTuning.DEFAULT.withTimeLoop(loop))) {
+                            split = runForwardBackward(engine, config, steps, batch, 21, extra);
                         }
-                    }
-                }
-            }
-        }
-    }
-
-    /**
-     * Two workers' shares that move during a call (CpuTuning.Balance: the rows split's) give the
-     * bits of one worker, with the measured moves and with the shares moved every step to every
-     * possible boundary (a worker with none included), forward and backward, with lengths, a
-     * projection, two directions and dropout between the layers; the units split alongside.
-     */
-    @ParameterizedTest
-    @MethodSource("nativePaths")
-    void sharesThatMoveGiveTheBitsOfOneWorker(Path path) {
-        int block = path.unitBlock();
-        for (LstmConfig config : List.of(new LstmConfig(5, 72, 2, true, true, false),
-                new LstmConfig(5, 40, 2, true, true, false, 24, 0))) {
-            boolean features = config.projSize() > 0;
-            LstmParameters params = LstmParameters.initialize(config, 7);
-            for (int[] tb : new int[][] {{40, 1}, {33, 9}, {26, 5}}) {
-                int steps = tb[0], batch = tb[1];
-                Features extra = features ? Features.random(config, steps, batch, 8) : Features.NONE;
-                float[][] solo;
-                try (LstmEngine engine = new CpuLstmEngine(params, block,
-                        CpuTuning.DEFAULT.withTimeLoop(CpuTuning.TimeLoop.ONE_WORKER))) {
-                    solo = runForwardBackward(engine, config, steps, batch, 22, extra);
-                }
-                for (CpuTuning.TimeLoop loop : List.of(CpuTuning.TimeLoop.SPLIT_UNITS, CpuTuning.TimeLoop.SPLIT_ROWS)) {
-                    for (CpuTuning.Balance balance : List.of(CpuTuning.Balance.MEASURED,
-                            CpuTuning.Balance.MOVED_EVERY_STEP)) {
-                        try (LstmEngine engine = new CpuLstmEngine(params, block,
-                                CpuTuning.DEFAULT.withTimeLoop(loop).withBalance(balance))) {
-                            for (int call = 0; call < 2; call++) {  // the engine's barrier block reused
-                                float[][] split = runForwardBackward(engine, config, steps, batch, 22, extra);
-                                for (int i = 0; i < split.length; i++) {
-                                    assertArrayEquals(solo[i], split[i], path + " " + config + " " + loop + " "
-                                            + balance + " T=" + steps + " B=" + batch + " call " + call + ": "
-                                            + OUTPUT_NAMES[i]);
-                                }
-                            }
+                        for (int i = 0; i < split.length; i++) {
+                            assertArrayEquals(solo[i], split[i], path + " " + config + " " + loop + " T=" + steps + " B="
+                                    + batch + ": " + OUTPUT_NAMES[i]);
                         }
                     }
                 }
