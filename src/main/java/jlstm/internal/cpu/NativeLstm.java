@@ -77,8 +77,12 @@ final class NativeLstm implements AutoCloseable {
     private final boolean[][] forwardPacked;
     private final boolean[][] backwardPacked;
     private final long barrier;           // 256 bytes shared by the workers of one call (kernels.inc: Barrier)
-    // The kernels' argument arrays and the pool tasks that pass them, made once: a call allocates
-    // nothing on the Java heap when its schedule is the last call's (bench at B = 1: per-call garbage).
+    // The kernels' argument arrays and the pool tasks that pass them (and copyShare, unpackShare,
+    // compareShare), made once, and the row index cut per worker once per schedule: a forward or
+    // backward whose (T, B, lengths) are the last call's allocates nothing on the Java heap, on any
+    // number of workers, large copies and lengths included (NativeLstmAllocationTest). What does
+    // allocate: the first forward (the weights' copies), a new (T, B, lengths) (LengthSchedule and
+    // its tables, useSchedule), a workspace that grows (ensureWorkspace's address arrays), errors.
     private final long[][][] forwardArgs;   // [layer][dir] → [ARGS_FORWARD]
     private final long[][][] backwardArgs;  // [layer][dir] → [ARGS_BACKWARD]
     private final WorkerPool.Task[][] forwardTasks;
