@@ -77,8 +77,12 @@ final class NativeLstm implements AutoCloseable {
     private final boolean[][] forwardPacked;
     private final boolean[][] backwardPacked;
     private final long barrier;           // 256 bytes shared by the workers of one call (kernels.inc: Barrier)
-    // The kernels' argument arrays and the pool tasks that pass them, made once: a call allocates
-    // nothing on the Java heap when its schedule is the last call's (bench at B = 1: per-call garbage).
+    // The kernels' argument arrays and the pool tasks that pass them (and copyShare, unpackShare,
+    // compareShare), made once, and the row index cut per worker once per schedule: a forward or
+    // backward whose (T, B, lengths) are the last call's allocates nothing on the Java heap, on any
+    // number of workers, large copies and lengths included (NativeLstmAllocationTest). What does
+    // allocate: the first forward (the weights' copies), a new (T, B, lengths) (LengthSchedule and
+    // its tables, useSchedule), a workspace that grows (ensureWorkspace's address arrays), errors.
     private final long[][][] forwardArgs;   // [layer][dir] → [ARGS_FORWARD]
     private final long[][][] backwardArgs;  // [layer][dir] → [ARGS_BACKWARD]
     private final WorkerPool.Task[][] forwardTasks;
@@ -88,6 +92,14 @@ final class NativeLstm implements AutoCloseable {
     private int unpackLayer;                   // the layer whose dW_ih and dW_hh unpackShare writes
     private float[] unpackIh;                  // into these [4H][K_k], [4H][R]
     private float[] unpackHh;
+    private final WorkerPool.Task copyShare = this::copyShare;
+    private boolean copyInto;                  // copyShare's arguments (runCopy): into native memory, else out of it
+    private float[] copyArray;
+    private int copyOffset;
+    private int copyCols;
+    private int copyArrayLd;
+    private long copyAddress;
+    private int copyAddressLd;
 
     // Workspace, grown to the largest (N, B, T') seen; rows past the current N are unused.
     private int rowCapacity;
@@ -96,6 +108,7 @@ final class NativeLstm implements AutoCloseable {
     private LengthSchedule schedule;
     private boolean tablesCurrent; // the native tables below hold schedule's (false after the workspace moved)
     private int[] paddedRows;   // [N] packed row → padded row; null when the layout is the padded one
+    private int[][] rowSlices;  // [worker] → its share of paddedRows (copyShare); null without paddedRows or with one worker
     private int[] sequences;    // [B] sorted position → sequence
     private int[][] finalRows;  // [dir] → [B]: sequence → packed row of its final state
     private int[] loopBlocks;   // [workers + 1] the rows split of the time loop, or null (units split)
@@ -274,32 +287,72 @@ final class NativeLstm implements AutoCloseable {
         }
     }
 
-    /** rows × cols floats from a Java array into native memory; large copies split across the workers. */
-    private void copyIn(float[] src, int srcOff, int[] srcRows, int rows, int cols, int srcLd, long dst, int dstLd) {
+    /**
+     * The schedule's N packed rows × cols floats from a Java array (row paddedRows[r], or r in the
+     * padded layout) into native memory; large copies split across the workers.
+     */
+    private void copyIn(float[] src, int srcOff, int cols, int srcLd, long dst, int dstLd) {
+        int rows = schedule.rows();
         if (src == null || (long) rows * cols < PARALLEL_COPY || pool.size() == 1) {
-            NativeKernels.rowsIn(src, srcOff, srcRows, rows, cols, srcLd, dst, dstLd);
+            NativeKernels.rowsIn(src, srcOff, paddedRows, rows, cols, srcLd, dst, dstLd);
             return;
         }
-        pool.run((worker, workers) -> {
-            int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
-            int[] part = srcRows == null ? null : Arrays.copyOfRange(srcRows, r0, r1);
-            NativeKernels.rowsIn(src, srcOff + (srcRows == null ? r0 * srcLd : 0), part, r1 - r0, cols, srcLd,
-                    dst + 4L * r0 * dstLd, dstLd);
-        });
+        runCopy(true, src, srcOff, cols, srcLd, dst, dstLd);
     }
 
-    /** Packed rows × cols floats from native memory into a Java array (rows dstRows[r]); large copies split. */
-    private void copyOut(long src, int srcLd, int rows, int cols, float[] dst, int dstOff, int dstLd, int[] dstRows) {
+    /** The schedule's N packed rows × cols floats from native memory into a Java array (rows paddedRows[r]); large copies split. */
+    private void copyOut(long src, int srcLd, int cols, float[] dst, int dstOff, int dstLd) {
+        int rows = schedule.rows();
         if ((long) rows * cols < PARALLEL_COPY || pool.size() == 1) {
-            NativeKernels.rowsOut(src, srcLd, null, rows, cols, dst, dstOff, dstLd, dstRows);
+            NativeKernels.rowsOut(src, srcLd, null, rows, cols, dst, dstOff, dstLd, paddedRows);
             return;
         }
-        pool.run((worker, workers) -> {
-            int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
-            int[] part = dstRows == null ? null : Arrays.copyOfRange(dstRows, r0, r1);
-            NativeKernels.rowsOut(src + 4L * r0 * srcLd, srcLd, null, r1 - r0, cols, dst,
-                    dstOff + (dstRows == null ? r0 * dstLd : 0), dstLd, part);
-        });
+        runCopy(false, dst, dstOff, cols, dstLd, src, srcLd);
+    }
+
+    /** Runs {@link #copyShare} on the pool with these arguments (fields, so that a call makes no task object). */
+    private void runCopy(boolean in, float[] array, int offset, int cols, int arrayLd, long address, int addressLd) {
+        copyInto = in;
+        copyArray = array;
+        copyOffset = offset;
+        copyCols = cols;
+        copyArrayLd = arrayLd;
+        copyAddress = address;
+        copyAddressLd = addressLd;
+        try {
+            pool.run(copyShare);
+        } finally {
+            copyArray = null; // hold no caller's array past the call
+        }
+    }
+
+    /** One worker's rows of {@link #copyIn} or {@link #copyOut}: its share of the N rows, its slice of paddedRows. */
+    private void copyShare(int worker, int workers) {
+        int rows = schedule.rows();
+        int r0 = WorkerPool.start(rows, worker, workers, 1), r1 = WorkerPool.start(rows, worker + 1, workers, 1);
+        int[] part = paddedRows == null ? null : rowSlices[worker];
+        int offset = copyOffset + (part == null ? r0 * copyArrayLd : 0);
+        long address = copyAddress + 4L * r0 * copyAddressLd;
+        if (copyInto) {
+            NativeKernels.rowsIn(copyArray, offset, part, r1 - r0, copyCols, copyArrayLd, address, copyAddressLd);
+        } else {
+            NativeKernels.rowsOut(address, copyAddressLd, null, r1 - r0, copyCols, copyArray, offset, copyArrayLd,
+                    part);
+        }
+    }
+
+    /** paddedRows cut at the workers' shares of the N rows, as {@link #copyShare} splits them (null: no slices). */
+    private static int[][] rowSlices(int[] paddedRows, int workers) {
+        if (paddedRows == null || workers == 1) {
+            return null;
+        }
+        int rows = paddedRows.length;
+        int[][] slices = new int[workers][];
+        for (int w = 0; w < workers; w++) {
+            slices[w] = Arrays.copyOfRange(paddedRows, WorkerPool.start(rows, w, workers, 1),
+                    WorkerPool.start(rows, w + 1, workers, 1));
+        }
+        return slices;
     }
 
     /** From this many floats a copy at the edges is split across the workers (a memcpy of 256 KiB and more). */
@@ -510,6 +563,7 @@ final class NativeLstm implements AutoCloseable {
         }
         schedule = s;
         paddedRows = s.full() ? null : s.paddedRows();
+        rowSlices = rowSlices(paddedRows, pool.size());
         sequences = s.sequences();
         finalRows = new int[dirs][];
         NativeKernels.intsIn(s.kernelTable(), scheduleTable);
@@ -582,7 +636,7 @@ final class NativeLstm implements AutoCloseable {
         trained = false;
         useSchedule(s);
         int n = s.rows(), inSize = config.inputSize(), hp = paddedHidden, rp = paddedReal, width = dirs * rp;
-        copyIn(x, 0, paddedRows, n, inSize, inSize, input, inSize);
+        copyIn(x, 0, inSize, inSize, input, inSize);
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
                 int slot = k * dirs + d;
@@ -594,8 +648,7 @@ final class NativeLstm implements AutoCloseable {
         if (masked) {
             for (int k = 0; k < layers - 1; k++) {
                 for (int d = 0; d < dirs; d++) {
-                    copyIn(dropoutMasks[k], d * real, paddedRows, n, real, dirs * real, masks[k] + 4L * d * rp,
-                            width);
+                    copyIn(dropoutMasks[k], d * real, real, dirs * real, masks[k] + 4L * d * rp, width);
                 }
             }
         }
@@ -643,7 +696,7 @@ final class NativeLstm implements AutoCloseable {
             Arrays.fill(y, 0f); // padded steps stay zero
         }
         for (int d = 0; d < dirs; d++) {
-            copyOut(last + 4L * d * rp, width, n, real, y, d * real, dirs * real, paddedRows);
+            copyOut(last + 4L * d * rp, width, real, y, d * real, dirs * real);
         }
         for (int k = 0; k < layers; k++) {
             for (int d = 0; d < dirs; d++) {
@@ -683,7 +736,7 @@ final class NativeLstm implements AutoCloseable {
         LengthSchedule s = schedule;
         int b = s.batch(), n = s.rows(), hp = paddedHidden, rp = paddedReal, width = dirs * rp;
         for (int d = 0; d < dirs; d++) {
-            copyIn(dy, d * real, paddedRows, n, real, dirs * real, outputGrad + 4L * d * rp, width);
+            copyIn(dy, d * real, real, dirs * real, outputGrad + 4L * d * rp, width);
         }
         for (int k = layers - 1; k >= 0; k--) {
             long outGrad = k == layers - 1 ? outputGrad : inputGrads[k + 1];
@@ -755,7 +808,7 @@ final class NativeLstm implements AutoCloseable {
         if (paddedRows != null) {
             Arrays.fill(dx, 0f); // no gradient reaches padded steps
         }
-        copyOut(inputGrads[0], inSize, n, inSize, dx, 0, inSize, paddedRows);
+        copyOut(inputGrads[0], inSize, inSize, dx, 0, inSize);
     }
 
     /**
