@@ -52,13 +52,10 @@ int main(int argc, char **argv) {
             c.run(pass);
             double tb = 1e30, tc = 1e30;
             for (int r = 0; r < rounds; r++) {
-                double t0 = thread_cpu_seconds();
-                b.run(pass);
-                double t1 = thread_cpu_seconds();
-                c.run(pass);
-                double t2 = thread_cpu_seconds();
-                tb = std::min(tb, t1 - t0);
-                tc = std::min(tc, t2 - t1);
+                double xb, xc;
+                time_two([&] { b.run(pass); }, [&] { c.run(pass); }, xb, xc);
+                tb = std::min(tb, xb);
+                tc = std::min(tc, xc);
             }
             std::printf("  %s %.2f -> %.2f (%.3f)", names[pass], tb * 1e3, tc * 1e3, tc / tb);
             std::fflush(stdout);

@@ -65,21 +65,10 @@ static Series alternate(int rounds, const std::function<void()> &ours_fn, const 
     Series s;
     for (int r = 0; r < rounds; r++) {
         double o, p;
-        if (r % 2 == 0) {
-            double t0 = thread_cpu_seconds();
-            ours_fn();
-            double t1 = thread_cpu_seconds();
-            peer_fn();
-            double t2 = thread_cpu_seconds();
-            o = t1 - t0, p = t2 - t1;
-        } else {
-            double t0 = thread_cpu_seconds();
-            peer_fn();
-            double t1 = thread_cpu_seconds();
-            ours_fn();
-            double t2 = thread_cpu_seconds();
-            p = t1 - t0, o = t2 - t1;
-        }
+        if (r % 2 == 0)
+            time_two(ours_fn, peer_fn, o, p);
+        else
+            time_two(peer_fn, ours_fn, p, o);
         s.add(o, p);
     }
     return s;

@@ -28,6 +28,17 @@ inline double mono_seconds() {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+// Runs first() and then second(), back to back; their CPU times, in seconds, into t_first, t_second.
+template <class F, class G>
+inline void time_two(F &&first, G &&second, double &t_first, double &t_second) {
+    double t0 = thread_cpu_seconds();
+    first();
+    double t1 = thread_cpu_seconds();
+    second();
+    double t2 = thread_cpu_seconds();
+    t_first = t1 - t0, t_second = t2 - t1;
+}
+
 // One layer's shape: sequence length, batch, input size, hidden size.
 struct Shape {
     int T, B, I, H;
