@@ -17,9 +17,7 @@ import jlstm.EngineOptions.Precision;
 import jlstm.LstmBackend;
 import jlstm.LstmCell;
 import jlstm.LstmConfig;
-import jlstm.LstmGradients;
 import jlstm.LstmLayer;
-import jlstm.LstmOutput;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
 import jlstm.io.Safetensors;
@@ -199,8 +197,8 @@ public final class SanitizerWorkload {
                     label + ", training:");
             double distance = CudaPrecisionGoldenTest.caseDistance(expected, got);
             if (!(distance <= CudaPrecisionGoldenTest.caseTolerance(precision))) {
-                throw new AssertionError(String.format(Locale.ROOT, "%s: the case lies %.3g from its golden (bound %.3g)",
-                        label, distance, CudaPrecisionGoldenTest.caseTolerance(precision)));
+                throw new AssertionError(String.format(Locale.ROOT, "%s: the case lies %.3g from its golden "
+                        + "(bound %.3g)", label, distance, CudaPrecisionGoldenTest.caseTolerance(precision)));
             }
             System.out.println("ok " + label);
         });
@@ -236,29 +234,13 @@ public final class SanitizerWorkload {
             mask.data()[i] = random.nextDouble() < 0.3 ? 0f : 1f / 0.7f;
         }
         masks.add(mask);
-        Map<String, Tensor> cpu = packedPass(Backends.cpu(), params, x, h0, c0, lengths, masks, dy);
-        Map<String, Tensor> cuda = packedPass(Backends.cuda(), params, x, h0, c0, lengths, masks, dy);
+        Map<String, Tensor> cpu = CudaPackedFeaturesTest.run(Backends.cpu(), params, x, h0, c0, lengths, masks, dy,
+                null, null);
+        Map<String, Tensor> cuda = CudaPackedFeaturesTest.run(Backends.cuda(), params, x, h0, c0, lengths, masks, dy,
+                null, null);
         assertClose(cpu, cuda, RELATIVE_TOLERANCE, "packed: lengths + projection + dropout masks");
         System.out.println("ok packed: lengths " + java.util.Arrays.toString(lengths) + ", projection, dropout masks, "
                 + "forward and backward");
-    }
-
-    private static Map<String, Tensor> packedPass(LstmBackend backend, LstmParameters params, Tensor x, Tensor h0,
-                                                  Tensor c0, int[] lengths, List<Tensor> masks, Tensor dy) {
-        try (LstmLayer layer = LstmLayer.create(params, backend)) {
-            Map<String, Tensor> all = new LinkedHashMap<>();
-            all.put("y (inference)", layer.forward(x, h0, c0, lengths).y());
-            LstmOutput out = layer.forwardTraining(x, h0, c0, lengths, masks);
-            all.put("y", out.y());
-            all.put("hn", out.hn());
-            all.put("cn", out.cn());
-            LstmGradients g = layer.backward(dy, null, null);
-            all.put("dx", g.dx());
-            all.put("dh0", g.dh0());
-            all.put("dc0", g.dc0());
-            g.parameters().forEach((k, v) -> all.put("grad." + k, v));
-            return all;
-        }
     }
 
     private static void cell() {
