@@ -10,7 +10,6 @@
 //   Shapes default to the benchmark shapes.
 #include <immintrin.h>
 #include <sched.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "args.h"
+#include "tool_common.h"
 
 namespace base {
 #include BASE_INC
@@ -31,12 +31,6 @@ namespace cand {
 #include "kernel_ab_body.h"
 }  // namespace cand
 
-static double cpu_seconds() {
-    timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: kernel_ab ROUNDS [PASSES] [T,B,I,H ...]\n");
@@ -44,22 +38,13 @@ int main(int argc, char **argv) {
     }
     int rounds = std::atoi(argv[1]);
     const char *passes = argc > 2 ? argv[2] : "012";
-    std::vector<std::vector<int>> shapes;
-    for (int a = 3; a < argc; a++) {
-        int t, b, i, h;
-        if (std::sscanf(argv[a], "%d,%d,%d,%d", &t, &b, &i, &h) != 4) {
-            std::fprintf(stderr, "shape must be T,B,I,H: %s\n", argv[a]);
-            return 2;
-        }
-        shapes.push_back({t, b, i, h});
-    }
-    if (shapes.empty()) shapes = {{100, 1, 256, 256}, {100, 32, 256, 256}, {100, 64, 512, 512}, {50, 16, 128, 128}};
+    std::vector<Shape> shapes = parse_shapes(argc, argv, 3);
     const char *names[] = {"inproj", "fwd", "train", "bwd", "dWih", "dX"};
     std::printf("ms by CPU time, best of %d interleaved rounds: base -> candidate (candidate / base)\n", rounds);
     for (auto &s : shapes) {
-        base::Layer b(s[0], s[1], s[2], s[3]);
-        cand::Layer c(s[0], s[1], s[2], s[3]);
-        std::printf("T=%d B=%d I=%d H=%d:", s[0], s[1], s[2], s[3]);
+        base::Layer b(s.T, s.B, s.I, s.H);
+        cand::Layer c(s.T, s.B, s.I, s.H);
+        std::printf("T=%d B=%d I=%d H=%d:", s.T, s.B, s.I, s.H);
         for (const char *p = passes; *p; p++) {
             int pass = *p - '0';
             if (pass < 0 || pass > 5) continue;
@@ -67,13 +52,10 @@ int main(int argc, char **argv) {
             c.run(pass);
             double tb = 1e30, tc = 1e30;
             for (int r = 0; r < rounds; r++) {
-                double t0 = cpu_seconds();
-                b.run(pass);
-                double t1 = cpu_seconds();
-                c.run(pass);
-                double t2 = cpu_seconds();
-                tb = std::min(tb, t1 - t0);
-                tc = std::min(tc, t2 - t1);
+                double xb, xc;
+                time_two([&] { b.run(pass); }, [&] { c.run(pass); }, xb, xc);
+                tb = std::min(tb, xb);
+                tc = std::min(tc, xc);
             }
             std::printf("  %s %.2f -> %.2f (%.3f)", names[pass], tb * 1e3, tc * 1e3, tc / tb);
             std::fflush(stdout);

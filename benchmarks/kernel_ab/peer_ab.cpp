@@ -16,7 +16,6 @@
 #include <immintrin.h>
 #include <omp.h>
 #include <sched.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -33,17 +32,12 @@
 
 #include "args.h"
 #include "onednn_stack.h"
+#include "tool_common.h"
 
 namespace ours {
 #include CAND_INC
 #include "kernel_ab_body.h"
 }  // namespace ours
-
-static double cpu_seconds() {
-    timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 // Each pass's timings over the rounds: ours and the peer's, in the order run.
 struct Series {
@@ -71,21 +65,10 @@ static Series alternate(int rounds, const std::function<void()> &ours_fn, const 
     Series s;
     for (int r = 0; r < rounds; r++) {
         double o, p;
-        if (r % 2 == 0) {
-            double t0 = cpu_seconds();
-            ours_fn();
-            double t1 = cpu_seconds();
-            peer_fn();
-            double t2 = cpu_seconds();
-            o = t1 - t0, p = t2 - t1;
-        } else {
-            double t0 = cpu_seconds();
-            peer_fn();
-            double t1 = cpu_seconds();
-            ours_fn();
-            double t2 = cpu_seconds();
-            p = t1 - t0, o = t2 - t1;
-        }
+        if (r % 2 == 0)
+            time_two(ours_fn, peer_fn, o, p);
+        else
+            time_two(peer_fn, ours_fn, p, o);
         s.add(o, p);
     }
     return s;
@@ -99,22 +82,13 @@ int main(int argc, char **argv) {
     }
     int rounds = std::atoi(argv[1]);
     std::string passes = argc > 2 ? argv[2] : "f";
-    std::vector<std::vector<int>> shapes;
-    for (int a = 3; a < argc; a++) {
-        int t, b, i, h;
-        if (std::sscanf(argv[a], "%d,%d,%d,%d", &t, &b, &i, &h) != 4) {
-            std::fprintf(stderr, "shape must be T,B,I,H: %s\n", argv[a]);
-            return 2;
-        }
-        shapes.push_back({t, b, i, h});
-    }
-    if (shapes.empty()) shapes = {{100, 1, 256, 256}, {100, 32, 256, 256}, {100, 64, 512, 512}, {50, 16, 128, 128}};
+    std::vector<Shape> shapes = parse_shapes(argc, argv, 3);
     omp_set_num_threads(1);
     engine eng(engine::kind::cpu, 0);
     stream strm(eng);
     std::printf("ms by CPU time, one core, %d interleaved rounds\n", rounds);
     for (auto &s : shapes) {
-        int T = s[0], B = s[1], I = s[2], H = s[3];
+        int T = s.T, B = s.B, I = s.I, H = s.H;
         ours::Layer layer(T, B, I, H);
         Stack peer(eng, strm, T, B, I, H, 1);
         std::mt19937 rng(42);

@@ -9,6 +9,7 @@
 # Needs g++ and Debian's libdnnl-dev (as benchmarks/onednn/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. benchmarks/kernel_ab/kernel_pair.sh
 isa=(-mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma)
 vw=16
 dnnl_env=()
@@ -18,8 +19,7 @@ fi
 [ -f /usr/include/dnnl.hpp ] || { echo "libdnnl-dev is missing (apt-get install libdnnl-dev)" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp src/main/native/kernels.inc "$work/cand.inc"
-printf '#define VW %s\n#include "cand.inc"\n#undef VW\n' "$vw" > "$work/cand.h"
+kernel_cand "$work" "$vw"
 g++ -O3 -std=c++17 -fopenmp "${isa[@]}" -Isrc/main/native -Ibenchmarks/kernel_ab -Ibenchmarks/onednn -I"$work" \
     -DCAND_INC='"cand.h"' benchmarks/kernel_ab/peer_ab.cpp -o "$work/peer_ab" -ldnnl
 echo "$(date -u +%FT%TZ) jlstm: the working tree's kernels ($(git rev-parse --short HEAD)$(git diff --quiet -- src/main/native/kernels.inc || echo ', modified')), vector width $vw; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -11,6 +11,7 @@
 # Both versions share the working tree's args.h. Needs g++ and git.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. benchmarks/kernel_ab/kernel_pair.sh
 base_rev=HEAD
 base_file=
 isa=(-mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma)
@@ -26,15 +27,7 @@ while [ $# -gt 0 ]; do
 done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-if [ -n "$base_file" ]; then
-    cp "$base_file" "$work/base.inc"
-else
-    git show "$base_rev:src/main/native/kernels.inc" > "$work/base.inc"
-fi
-cp src/main/native/kernels.inc "$work/cand.inc"
-for v in base cand; do  # each wrapped with its vector width, as kernels_avx512.cpp / kernels_avx2.cpp do
-    printf '#define VW %s\n#include "%s.inc"\n#undef VW\n' "$vw" "$v" > "$work/$v.h"
-done
+kernel_pair "$work" "$vw" "$base_rev" "$base_file"
 g++ -O3 -std=c++17 "${isa[@]}" -Isrc/main/native -Ibenchmarks/kernel_ab -I"$work" \
     -DBASE_INC='"base.h"' -DCAND_INC='"cand.h"' benchmarks/kernel_ab/kernel_ab.cpp -o "$work/kernel_ab"
 echo "base: ${base_file:-git $base_rev ($(git rev-parse --short "$base_rev"))}; candidate: the working tree; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), vector width $vw; load $(cut -d' ' -f1-3 /proc/loadavg)"

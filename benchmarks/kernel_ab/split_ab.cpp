@@ -10,7 +10,6 @@
 //        (after a training forward, not timed); MODE: units or rows
 #include <immintrin.h>
 #include <sched.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "args.h"
+#include "tool_common.h"
 
 namespace prof {
 constexpr int WAIT = 2;
@@ -30,14 +30,9 @@ struct alignas(64) Worker {
     int cur = WAIT;
 };
 Worker w[2];
-inline double cpu() {
-    timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 inline void mark(int worker, int phase) {
     Worker &s = w[worker];
-    double now = cpu();
+    double now = thread_cpu_seconds();
     if (s.cur != WAIT) s.work += now - s.t0;
     s.cur = phase;
     s.t0 = now;
@@ -57,22 +52,13 @@ namespace cand {
 // One run of a pass on two workers; returns the two workers' work, in seconds of CPU time.
 template <class L, class F, class Bk>
 static double run_once(L &layer, bool rows, int pass, std::vector<int32_t> &split, F forward, Bk backward) {
-    layer.fa[A_ROWS] = rows ? (int64_t)split.data() : 0;
-    layer.ba[B_ROWS] = rows ? (int64_t)split.data() : 0;
-    layer.fa[A_TRAINING] = pass;
-    if (pass == 1) {
-        std::thread t1([&] { forward(layer.fa, 1, 2); });
-        forward(layer.fa, 0, 2);
-        t1.join();
-        std::memset(layer.dhc, 0, sizeof(float) * layer.B * layer.Rp);
-        std::memset(layer.dcc, 0, sizeof(float) * layer.B * layer.Hp);
-    }
+    prepare_pass(layer, rows, pass, split, 2, forward);
     std::atomic<int> go{0};
     auto body = [&](int wk) {
         go.fetch_add(1);
         while (go.load() < 2) _mm_pause();
         prof::w[wk] = prof::Worker();
-        prof::w[wk].t0 = prof::cpu();
+        prof::w[wk].t0 = thread_cpu_seconds();
         if (pass == 0) forward(layer.fa, wk, 2); else backward(layer.ba, wk, 2);
         prof::mark(wk, prof::WAIT);
     };
@@ -90,11 +76,11 @@ int main(int argc, char **argv) {
     int rounds = std::atoi(argv[1]);
     const char *passes = argv[2];
     bool rows = std::strcmp(argv[3], "rows") == 0;
+    std::vector<Shape> shapes = parse_shapes(argc, argv, 4);
     std::printf("ms of CPU time, two workers (%s split), barrier waits left out; best of %d rounds each, "
                 "and the median of the rounds' ratios candidate / base\n", rows ? "rows" : "units", rounds);
-    for (int a = 4; a < argc; a++) {
-        int T, B, I, H;
-        if (std::sscanf(argv[a], "%d,%d,%d,%d", &T, &B, &I, &H) != 4) return 2;
+    for (const Shape &shape : shapes) {
+        int T = shape.T, B = shape.B, I = shape.I, H = shape.H;
         base::Layer lb(T, B, I, H);
         cand::Layer lc(T, B, I, H);
         std::vector<int32_t> split = {0, B / 2, B};

@@ -8,6 +8,7 @@
 #   e.g. benchmarks/kernel_ab/split_ab.sh 15 01 units 100,64,512,512
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. benchmarks/kernel_ab/kernel_pair.sh
 base_rev=HEAD
 base_file=
 while [ $# -gt 0 ]; do
@@ -20,15 +21,7 @@ while [ $# -gt 0 ]; do
 done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-if [ -n "$base_file" ]; then
-    cp "$base_file" "$work/base.inc"
-else
-    git show "$base_rev:src/main/native/kernels.inc" > "$work/base.inc"
-fi
-cp src/main/native/kernels.inc "$work/cand.inc"
-for v in base cand; do
-    printf '#define VW 16\n#include "%s.inc"\n#undef VW\n' "$v" > "$work/$v.h"
-done
+kernel_pair "$work" 16 "$base_rev" "$base_file"
 g++ -O3 -std=c++17 -pthread -mavx512f -mavx512vl -mavx512bw -mavx512dq -mavx2 -mfma -Isrc/main/native \
     -Ibenchmarks/kernel_ab -I"$work" -DBASE_INC='"base.h"' -DCAND_INC='"cand.h"' \
     benchmarks/kernel_ab/split_ab.cpp -o "$work/split_ab"

@@ -9,7 +9,6 @@
 // usage: split_profile ROUNDS T,B,I,H ...   (modes one worker, units split, rows split, interleaved)
 #include <immintrin.h>
 #include <sched.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "args.h"
+#include "tool_common.h"
 
 namespace prof {
 constexpr int PHASES = 7;
@@ -34,14 +34,9 @@ struct alignas(64) Worker {
     std::vector<double> intervals;
 };
 Worker w[2];
-inline double cpu() {
-    timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 inline void mark(int worker, int phase) {
     Worker &s = w[worker];
-    double now = cpu(), d = now - s.t0;
+    double now = thread_cpu_seconds(), d = now - s.t0;
     s.acc[s.cur] += d;
     if (s.cur != WAIT) s.since += d;
     if (phase == WAIT && s.cur != WAIT) {
@@ -50,12 +45,6 @@ inline void mark(int worker, int phase) {
     }
     s.cur = phase;
     s.t0 = now;
-}
-void reset() {
-    for (auto &s : w) {
-        s = Worker();
-        s.t0 = cpu();
-    }
 }
 }  // namespace prof
 
@@ -78,23 +67,14 @@ struct Mode {
 // One run of a pass (0 forward, inference; 1 backward after a training forward) in a mode, its
 // per-worker phase times left in prof::w.
 static void run_once(cand::Layer &L, const Mode &m, int pass, std::vector<int32_t> &split) {
-    L.fa[A_ROWS] = m.rows ? (int64_t)split.data() : 0;
-    L.ba[B_ROWS] = m.rows ? (int64_t)split.data() : 0;
-    L.fa[A_TRAINING] = pass;
     int workers = m.workers;
-    if (pass == 1) {
-        std::thread t1([&] { if (workers == 2) cand::forward_layer(L.fa, 1, 2); });
-        cand::forward_layer(L.fa, 0, workers);
-        t1.join();
-        std::memset(L.dhc, 0, sizeof(float) * L.B * L.Rp);
-        std::memset(L.dcc, 0, sizeof(float) * L.B * L.Hp);
-    }
+    prepare_pass(L, m.rows, pass, split, workers, cand::forward_layer);
     std::atomic<int> go{0};
     auto body = [&](int wk) {
         go.fetch_add(1);
         while (go.load() < workers) _mm_pause();
         prof::w[wk] = prof::Worker();
-        prof::w[wk].t0 = prof::cpu();
+        prof::w[wk].t0 = thread_cpu_seconds();
         if (pass == 0) cand::forward_layer(L.fa, wk, workers); else cand::backward_layer(L.ba, wk, workers);
         prof::mark(wk, prof::WAIT);
     };
@@ -114,10 +94,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     int rounds = std::atoi(argv[1]);
+    std::vector<Shape> shapes = parse_shapes(argc, argv, 2);
     const Mode modes[] = {{"one", 1, false}, {"units", 2, false}, {"rows", 2, true}};
-    for (int a = 2; a < argc; a++) {
-        int T, B, I, H;
-        if (std::sscanf(argv[a], "%d,%d,%d,%d", &T, &B, &I, &H) != 4) return 2;
+    for (const Shape &shape : shapes) {
+        int T = shape.T, B = shape.B, I = shape.I, H = shape.H;
         cand::Layer L(T, B, I, H);
         std::vector<int32_t> split = {0, B / 2, B};
         for (int pass = 0; pass < 2; pass++) {

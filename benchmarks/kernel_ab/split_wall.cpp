@@ -12,7 +12,6 @@
 #include <immintrin.h>
 #include <pthread.h>
 #include <sched.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "args.h"
+#include "tool_common.h"
 
 namespace prof {
 constexpr int WAIT = 2;
@@ -33,20 +33,10 @@ struct alignas(64) Worker {
     int cur = WAIT;
 };
 Worker w[2];
-inline double mono() {
-    timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-inline double cpu() {
-    timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 inline void mark(int worker, int phase) {
     Worker &s = w[worker];
     if ((phase == WAIT) == (s.cur == WAIT)) { s.cur = phase; return; }
-    double now = mono(), c = cpu();
+    double now = mono_seconds(), c = thread_cpu_seconds();
     if (s.cur == WAIT) {
         s.wait += now - s.t0;
     } else {
@@ -70,16 +60,7 @@ namespace cand {
 struct Sample { double span, busy[2], cpu[2], wait[2]; };
 
 static Sample run_once(cand::Layer &L, bool rows, int pass, std::vector<int32_t> &split, int pin) {
-    L.fa[A_ROWS] = rows ? (int64_t)split.data() : 0;
-    L.ba[B_ROWS] = rows ? (int64_t)split.data() : 0;
-    L.fa[A_TRAINING] = pass;
-    if (pass == 1) {
-        std::thread t1([&] { cand::forward_layer(L.fa, 1, 2); });
-        cand::forward_layer(L.fa, 0, 2);
-        t1.join();
-        std::memset(L.dhc, 0, sizeof(float) * L.B * L.Rp);
-        std::memset(L.dcc, 0, sizeof(float) * L.B * L.Hp);
-    }
+    prepare_pass(L, rows, pass, split, 2, cand::forward_layer);
     std::atomic<int> go{0};
     double start = 0;
     auto body = [&](int wk) {
@@ -92,13 +73,13 @@ static Sample run_once(cand::Layer &L, bool rows, int pass, std::vector<int32_t>
         go.fetch_add(1);
         while (go.load() < 2) _mm_pause();
         prof::w[wk] = prof::Worker();
-        prof::w[wk].t0 = prof::mono();
-        prof::w[wk].c0 = prof::cpu();
+        prof::w[wk].t0 = mono_seconds();
+        prof::w[wk].c0 = thread_cpu_seconds();
         if (wk == 0) start = prof::w[wk].t0;
         prof::w[wk].cur = 0;
         if (pass == 0) cand::forward_layer(L.fa, wk, 2); else cand::backward_layer(L.ba, wk, 2);
         prof::mark(wk, prof::WAIT);
-        prof::w[wk].end = prof::mono();
+        prof::w[wk].end = mono_seconds();
     };
     std::thread t1(body, 1);
     body(0);
@@ -131,9 +112,9 @@ int main(int argc, char **argv) {
     int rounds = std::atoi(argv[1]);
     bool rows = std::strcmp(argv[2], "rows") == 0;
     int pin = std::getenv("PIN") ? std::atoi(std::getenv("PIN")) : 0;
-    for (int a = 3; a < argc; a++) {
-        int T, B, I, H;
-        if (std::sscanf(argv[a], "%d,%d,%d,%d", &T, &B, &I, &H) != 4) return 2;
+    std::vector<Shape> shapes = parse_shapes(argc, argv, 3);
+    for (const Shape &shape : shapes) {
+        int T = shape.T, B = shape.B, I = shape.I, H = shape.H;
         cand::Layer L(T, B, I, H);
         std::vector<int32_t> split = {0, B / 2, B};
         for (int pass = 0; pass < 2; pass++) {

@@ -97,8 +97,12 @@ class CudaPackedFeaturesTest {
         }
     }
 
-    private static Map<String, Tensor> run(LstmBackend backend, LstmParameters params, Tensor x, Tensor h0, Tensor c0,
-                                           int[] lengths, List<Tensor> masks, Tensor dy, Tensor dhn, Tensor dcn) {
+    /**
+     * One layer's inference forward, training forward and backward on {@code backend}, every result by
+     * name. Also SanitizerWorkload's (its packed part).
+     */
+    static Map<String, Tensor> run(LstmBackend backend, LstmParameters params, Tensor x, Tensor h0, Tensor c0,
+                                   int[] lengths, List<Tensor> masks, Tensor dy, Tensor dhn, Tensor dcn) {
         try (LstmLayer layer = LstmLayer.create(params, backend)) {
             Map<String, Tensor> all = new java.util.LinkedHashMap<>();
             all.put("y (inference)", layer.forward(x, h0, c0, lengths).y());

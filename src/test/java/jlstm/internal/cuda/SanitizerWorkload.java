@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
 
 import jlstm.internal.Backends;
 import jlstm.Device;
@@ -16,9 +17,7 @@ import jlstm.EngineOptions.Precision;
 import jlstm.LstmBackend;
 import jlstm.LstmCell;
 import jlstm.LstmConfig;
-import jlstm.LstmGradients;
 import jlstm.LstmLayer;
-import jlstm.LstmOutput;
 import jlstm.LstmParameters;
 import jlstm.Tensor;
 import jlstm.io.Safetensors;
@@ -126,22 +125,36 @@ public final class SanitizerWorkload {
             LstmParameters params = LstmParameters.initialize(config, 3);
             Inputs in = Inputs.random(config, s[0], s[1], 4);
             Results cpu = Results.run(Backends.cpu().open(params), params, in, null);
-            CudaLstmEngine.Schedule schedule = CudaLstmEngine.Schedule.valueOf(name.toUpperCase(Locale.ROOT));
-            boolean persistent = schedule == CudaLstmEngine.Schedule.PERSISTENT;
-            for (boolean tiled : persistent ? new boolean[] {true, false} : new boolean[] {true}) {
-                for (boolean graphs : new boolean[] {false, true}) {
-                    try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
-                        engine.setSchedule(schedule);
-                        engine.setGraphs(graphs);
-                        engine.setTiledPersistentKernels(tiled, tiled);
-                        String label = config + " T=" + s[0] + " B=" + s[1] + " " + name + (graphs ? "+graphs" : "")
-                                + (tiled ? "" : " (tiled kernels off)") + " (ran as " + engine.effectiveSchedule(s[1])
-                                + (persistent ? ": " + engine.persistentPlan(s[1]) : "") + ")";
-                        check(() -> {
-                            cpu.assertClose(Results.pass(engine, params, in), label);
-                            System.out.println("ok " + label);
-                        });
+            eachVariant(name, params, null, config.toString(), s[0], s[1], (engine, label) -> {
+                cpu.assertClose(Results.pass(engine, params, in), label);
+                System.out.println("ok " + label);
+            });
+        }
+    }
+
+    /**
+     * Checks {@code run} on every variant of the schedule {@code name} for {@code params}, each on an
+     * engine of its own: graphs off and on, and for the persistent schedule the tiled kernels on and
+     * off; in {@code precision} (null: the engine's default). The label it is given names the run:
+     * {@code what}, the shape, the variant and the schedule the engine ran.
+     */
+    private static void eachVariant(String name, LstmParameters params, Precision precision, String what, int steps,
+                                    int batch, BiConsumer<CudaLstmEngine, String> run) {
+        CudaLstmEngine.Schedule schedule = CudaLstmEngine.Schedule.valueOf(name.toUpperCase(Locale.ROOT));
+        boolean persistent = schedule == CudaLstmEngine.Schedule.PERSISTENT;
+        for (boolean tiled : persistent ? new boolean[] {true, false} : new boolean[] {true}) {
+            for (boolean graphs : new boolean[] {false, true}) {
+                try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
+                    if (precision != null) {
+                        engine.setPrecision(precision);
                     }
+                    engine.setSchedule(schedule);
+                    engine.setGraphs(graphs);
+                    engine.setTiledPersistentKernels(tiled, tiled);
+                    String label = what + " T=" + steps + " B=" + batch + " " + name + (graphs ? "+graphs" : "")
+                            + (tiled ? "" : " (tiled kernels off)") + " (ran as " + engine.effectiveSchedule(batch)
+                            + (persistent ? ": " + engine.persistentPlan(batch) : "") + ")";
+                    check(() -> run.accept(engine, label));
                 }
             }
         }
@@ -168,45 +181,27 @@ public final class SanitizerWorkload {
         LstmConfig config = params.config();
         int steps = in.get("x").shape()[0];
         int batch = in.get("x").shape()[1];
-        CudaLstmEngine.Schedule schedule = CudaLstmEngine.Schedule.valueOf(name.toUpperCase(Locale.ROOT));
-        boolean persistent = schedule == CudaLstmEngine.Schedule.PERSISTENT;
-        for (boolean tiled : persistent ? new boolean[] {true, false} : new boolean[] {true}) {
-            for (boolean graphs : new boolean[] {false, true}) {
-                try (CudaLstmEngine engine = CudaLstmEngine.open(params)) {
-                    engine.setPrecision(precision);
-                    engine.setSchedule(schedule);
-                    engine.setGraphs(graphs);
-                    engine.setTiledPersistentKernels(tiled, tiled);
-                    String label = MODE_CASE + " " + mode + " T=" + steps + " B=" + batch + " " + name
-                            + (graphs ? "+graphs" : "") + (tiled ? "" : " (tiled kernels off)") + " (ran as "
-                            + engine.effectiveSchedule(batch) + (persistent ? ": " + engine.persistentPlan(batch) : "")
-                            + ")";
-                    check(() -> {
-                        if (engine.precision() != precision) {
-                            throw new AssertionError(label + ": the engine runs in " + engine.precision());
-                        }
-                        Map<String, float[]> inference = CudaPrecisionGoldenTest.forwardOnly(engine, config, steps,
-                                batch, in);
-                        Map<String, Tensor> forward = new LinkedHashMap<>();
-                        for (String output : List.of("y", "hn", "cn")) {
-                            forward.put(output, expected.get(output));
-                        }
-                        assertClose(forward, tensors(inference, expected), CudaPrecisionGoldenTest.tolerance(precision),
-                                label + ", inference:");
-                        Map<String, float[]> got = CudaPrecisionGoldenTest.pass(engine, config, steps, batch, in);
-                        assertClose(expected, tensors(got, expected), CudaPrecisionGoldenTest.tolerance(precision),
-                                label + ", training:");
-                        double distance = CudaPrecisionGoldenTest.caseDistance(expected, got);
-                        if (!(distance <= CudaPrecisionGoldenTest.caseTolerance(precision))) {
-                            throw new AssertionError(String.format(Locale.ROOT, "%s: the case lies %.3g from its "
-                                    + "golden (bound %.3g)", label, distance,
-                                    CudaPrecisionGoldenTest.caseTolerance(precision)));
-                        }
-                        System.out.println("ok " + label);
-                    });
-                }
+        eachVariant(name, params, precision, MODE_CASE + " " + mode, steps, batch, (engine, label) -> {
+            if (engine.precision() != precision) {
+                throw new AssertionError(label + ": the engine runs in " + engine.precision());
             }
-        }
+            Map<String, float[]> inference = CudaPrecisionGoldenTest.forwardOnly(engine, config, steps, batch, in);
+            Map<String, Tensor> forward = new LinkedHashMap<>();
+            for (String output : List.of("y", "hn", "cn")) {
+                forward.put(output, expected.get(output));
+            }
+            assertClose(forward, tensors(inference, expected), CudaPrecisionGoldenTest.tolerance(precision),
+                    label + ", inference:");
+            Map<String, float[]> got = CudaPrecisionGoldenTest.pass(engine, config, steps, batch, in);
+            assertClose(expected, tensors(got, expected), CudaPrecisionGoldenTest.tolerance(precision),
+                    label + ", training:");
+            double distance = CudaPrecisionGoldenTest.caseDistance(expected, got);
+            if (!(distance <= CudaPrecisionGoldenTest.caseTolerance(precision))) {
+                throw new AssertionError(String.format(Locale.ROOT, "%s: the case lies %.3g from its golden "
+                        + "(bound %.3g)", label, distance, CudaPrecisionGoldenTest.caseTolerance(precision)));
+            }
+            System.out.println("ok " + label);
+        });
     }
 
     /** The engine's results as tensors of the golden's shapes (those the golden has). */
@@ -239,29 +234,13 @@ public final class SanitizerWorkload {
             mask.data()[i] = random.nextDouble() < 0.3 ? 0f : 1f / 0.7f;
         }
         masks.add(mask);
-        Map<String, Tensor> cpu = packedPass(Backends.cpu(), params, x, h0, c0, lengths, masks, dy);
-        Map<String, Tensor> cuda = packedPass(Backends.cuda(), params, x, h0, c0, lengths, masks, dy);
+        Map<String, Tensor> cpu = CudaPackedFeaturesTest.run(Backends.cpu(), params, x, h0, c0, lengths, masks, dy,
+                null, null);
+        Map<String, Tensor> cuda = CudaPackedFeaturesTest.run(Backends.cuda(), params, x, h0, c0, lengths, masks, dy,
+                null, null);
         assertClose(cpu, cuda, RELATIVE_TOLERANCE, "packed: lengths + projection + dropout masks");
         System.out.println("ok packed: lengths " + java.util.Arrays.toString(lengths) + ", projection, dropout masks, "
                 + "forward and backward");
-    }
-
-    private static Map<String, Tensor> packedPass(LstmBackend backend, LstmParameters params, Tensor x, Tensor h0,
-                                                  Tensor c0, int[] lengths, List<Tensor> masks, Tensor dy) {
-        try (LstmLayer layer = LstmLayer.create(params, backend)) {
-            Map<String, Tensor> all = new LinkedHashMap<>();
-            all.put("y (inference)", layer.forward(x, h0, c0, lengths).y());
-            LstmOutput out = layer.forwardTraining(x, h0, c0, lengths, masks);
-            all.put("y", out.y());
-            all.put("hn", out.hn());
-            all.put("cn", out.cn());
-            LstmGradients g = layer.backward(dy, null, null);
-            all.put("dx", g.dx());
-            all.put("dh0", g.dh0());
-            all.put("dc0", g.dc0());
-            g.parameters().forEach((k, v) -> all.put("grad." + k, v));
-            return all;
-        }
     }
 
     private static void cell() {
