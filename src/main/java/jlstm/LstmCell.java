@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
 
 import jlstm.internal.Backends;
 import jlstm.internal.cpu.CellMath;
-import jlstm.internal.cpu.Gemm;
+import jlstm.internal.cpu.CellWeights;
 import jlstm.internal.cuda.CudaBackend;
 import jlstm.internal.cuda.CudaCellEngine;
 
@@ -48,8 +48,8 @@ import jlstm.internal.cuda.CudaCellEngine;
  * }</pre>
  *
  * <p><b>Weights changed during a pass.</b> A {@link Step} keeps the W_ih and W_hh it ran with (copies,
- * shared by the steps taken while the weights stay the same; a CPU training step compares the
- * weights with them), so its {@link #backward} differentiates that step even when the weights
+ * shared by the steps taken while the weights stay the same; a CPU step compares the weights
+ * with them, one vectorised compare, and keeps them laid out for its products), so its {@link #backward} differentiates that step even when the weights
  * were changed in place since; the next step runs with the changed ones (on a GPU cell after
  * {@link #parametersUpdated()}).
  *
@@ -68,8 +68,11 @@ public final class LstmCell implements AutoCloseable {
     private final Tensor biasHh;    // [4H] or null
     private final Map<String, Tensor> parameters; // by name, in PyTorch's order
     private final CudaCellEngine cuda;            // the GPU this cell's steps run on, or null (the CPU)
-    /** CPU: copies of W_ih and W_hh that the last training step ran with, shared by the steps since; null before. */
-    private volatile float[][] trainedWith;
+    /**
+     * CPU: the weights the last step ran with, copied into the layouts of the fast products
+     * (immutable), shared by the steps since; null before the first step.
+     */
+    private volatile @Nullable CellWeights ranWith;
 
     /**
      * A cell over existing weights (not copied), named as {@code nn.LSTMCell}'s parameters
@@ -302,37 +305,35 @@ public final class LstmCell implements AutoCloseable {
             Tensor cOut = Tensor.zeros(batch, hiddenSize);
             float[][] ranWith = cuda.forward(batch, x.data(), h == null ? null : h.data(),
                     c == null ? null : c.data(), activated, cOut.data(), hOut.data());
-            return new Step(this, batch, ranWith, x.data().clone(), h == null ? null : h.data().clone(),
+            return new Step(this, batch, ranWith, null, x.data().clone(), h == null ? null : h.data().clone(),
                     c == null ? null : c.data().clone(), activated, cOut.data().clone(), hOut, cOut);
         }
-        // A training step runs with (and keeps) copies of the weights, so that its backward uses them.
-        float[][] ranWith = training ? weightsForTraining() : new float[][] {weightIh.data(), weightHh.data()};
+        // Every step runs with a copy of the weights (the products' layouts); a training step keeps
+        // it, so that its backward uses the weights it ran with.
+        CellWeights weights = currentWeights();
         float[] g = new float[batch * gates];
         CellMath.addBiases(g, batch, gates, biasIh == null ? null : biasIh.data(), biasHh == null ? null : biasHh.data());
-        Gemm.multiplyTransposedB(batch, gates, inputSize, x.data(), 0, inputSize, ranWith[0], 0, inputSize, g, 0,
-                gates);
-        if (h != null) {
-            Gemm.multiplyTransposedB(batch, gates, hiddenSize, h.data(), 0, hiddenSize, ranWith[1], 0, hiddenSize,
-                    g, 0, gates);
-        }
+        weights.addGates(batch, weights.inputs(batch, x.data(), h == null ? null : h.data()), h != null, g);
         Tensor hOut = Tensor.zeros(batch, hiddenSize);
         Tensor cOut = Tensor.zeros(batch, hiddenSize);
         CellMath.forwardPointwise(batch, hiddenSize, g, 0, c == null ? null : c.data(), 0, hiddenSize,
                 cOut.data(), 0, hOut.data(), 0, hiddenSize);
-        return new Step(this, batch, training ? ranWith : null, x.data().clone(), h == null ? null : h.data().clone(),
+        return new Step(this, batch, null, training ? weights : null, x.data().clone(), h == null ? null : h.data().clone(),
                 c == null ? null : c.data().clone(), g, cOut.data().clone(), hOut, cOut);
     }
 
     /**
-     * Copies of W_ih and W_hh equal to the weights now: those of the last training step while the
-     * weights stayed the same (one vectorised compare a step), else new ones. The steps share them.
+     * Copies of W_ih and W_hh equal to the weights now, in the fast products' layouts: those of the
+     * last step while the weights stayed the same (one vectorised compare a step), else new ones
+     * (published through the volatile field; a copy is never changed, so steps share it). Two
+     * threads that find the weights changed may both copy them; either copy is right.
      */
-    private float[][] weightsForTraining() {
-        float[][] copies = trainedWith;
+    private CellWeights currentWeights() {
+        CellWeights copies = ranWith;
         float[] ih = weightIh.data(), hh = weightHh.data();
-        if (copies == null || !java.util.Arrays.equals(copies[0], ih) || !java.util.Arrays.equals(copies[1], hh)) {
-            copies = new float[][] {ih.clone(), hh.clone()};
-            trainedWith = copies;
+        if (copies == null || !copies.holds(ih, hh)) {
+            copies = new CellWeights(inputSize, hiddenSize, ih, hh);
+            ranWith = copies;
         }
         return copies;
     }
@@ -344,7 +345,8 @@ public final class LstmCell implements AutoCloseable {
     public static final class Step {
         private final LstmCell cell;
         private final int batch;
-        private final float[][] weights; // {W_ih, W_hh} the step ran with: copies, never changed
+        private final float[][] weights; // GPU: {W_ih, W_hh} the step ran with (copies, never changed); else null
+        private final CellWeights cpuWeights; // CPU: the weights the step ran with (never changed); else null
         private final float[] x;      // [B, I]
         private final float[] hPrev;  // [B, H] or null (zeros)
         private final float[] cPrev;  // [B, H] or null (zeros)
@@ -353,11 +355,12 @@ public final class LstmCell implements AutoCloseable {
         private final Tensor h;
         private final Tensor c;
 
-        private Step(LstmCell cell, int batch, float[][] weights, float[] x, float[] hPrev, float[] cPrev,
+        private Step(LstmCell cell, int batch, float[][] weights, CellWeights cpuWeights, float[] x, float[] hPrev, float[] cPrev,
                      float[] gates, float[] cellState, Tensor h, Tensor c) {
             this.cell = cell;
             this.batch = batch;
             this.weights = weights;
+            this.cpuWeights = cpuWeights;
             this.x = x;
             this.hPrev = hPrev;
             this.cPrev = cPrev;
@@ -458,12 +461,12 @@ public final class LstmCell implements AutoCloseable {
                 dG, 0);
         Tensor dx = Tensor.zeros(batch, inputSize);
         Tensor dhPrev = Tensor.zeros(batch, hidden);
-        Gemm.nn(batch, inputSize, gates, dG, 0, gates, step.weights[0], 0, inputSize, dx.data(), 0, inputSize);
-        Gemm.nn(batch, hidden, gates, dG, 0, gates, step.weights[1], 0, hidden, dhPrev.data(), 0, hidden);
-        Gemm.tn(gates, inputSize, batch, dG, 0, gates, step.x, 0, inputSize, gradients.weightIh.data(), 0, inputSize);
-        if (step.hPrev != null) { // h_{t-1} = 0 adds nothing to dW_hh
-            Gemm.tn(gates, hidden, batch, dG, 0, gates, step.hPrev, 0, hidden, gradients.weightHh.data(), 0, hidden);
-        }
+        CellWeights weights = step.cpuWeights;
+        float[][] dGRows = CellWeights.rows(dG, batch, gates);
+        weights.addInputGradients(batch, dGRows, dx.data(), dhPrev.data());
+        // h_{t-1} = 0 adds nothing to dW_hh
+        weights.addWeightGradients(batch, dGRows, weights.inputs(batch, step.x, step.hPrev), step.hPrev != null,
+                gradients.weightIh.data(), gradients.weightHh.data());
         if (biasIh != null) {
             float[] dbIh = gradients.biasIh.data(), dbHh = gradients.biasHh.data();
             for (int b = 0; b < batch; b++) {

@@ -89,6 +89,69 @@ class LayerConcurrencyTest {
         }
     }
 
+    /**
+     * Training loops over one cell from many threads (each its own steps and gradients), mixed
+     * batch sizes and inference steps between: every result bit for bit as when run alone. The
+     * threads start on a cell that has not stepped yet, so they race to copy its weights into the
+     * products' layouts; a scratch shared between the calls, or a snapshot seen half-built, would
+     * show here as different bits.
+     */
+    @Test
+    void cellTrainingIsSafeFromManyThreads() throws Exception {
+        LstmParameters p = LstmParameters.initialize(LstmConfig.of(5, 33), 4);
+        int[] batches = {1, 2, 6, 17};
+        List<float[][]> alone = new ArrayList<>();
+        for (int b : batches) {
+            alone.add(trainCell(LstmCell.of(p, 0, 0), b));
+        }
+        LstmCell cell = LstmCell.of(p, 0, 0);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int task = 0; task < 64; task++) {
+                int k = task % batches.length, b = batches[k];
+                futures.add(pool.submit(() -> {
+                    for (int rep = 0; rep < 10; rep++) {
+                        float[][] got = trainCell(cell, b);
+                        for (int i = 0; i < got.length; i++) {
+                            assertArrayEquals(alone.get(k)[i], got[i], "batch " + b + ", result " + i);
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get(2, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Three training steps and their backward, an inference step between: h, dx, dh, dc and every gradient. */
+    private static float[][] trainCell(LstmCell cell, int b) {
+        LstmCell.Step[] steps = new LstmCell.Step[3];
+        Tensor h = null, c = null;
+        for (int t = 0; t < steps.length; t++) {
+            steps[t] = cell.stepTraining(input(b, 5, 10L * b + t), h, c);
+            cell.step(input(b, 5, t), steps[t].h(), null);
+            h = steps[t].h();
+            c = steps[t].c();
+        }
+        LstmCell.Gradients grads = cell.newGradients();
+        List<float[]> out = new ArrayList<>(List.of(h.data()));
+        Tensor dh = input(b, 33, 7), dc = null;
+        for (int t = steps.length - 1; t >= 0; t--) {
+            LstmCell.StepGradients g = cell.backward(steps[t], dh, dc, grads);
+            out.add(g.dx().data());
+            dh = g.dh();
+            dc = g.dc();
+        }
+        out.add(dh.data());
+        out.add(dc.data());
+        grads.asMap().values().forEach(t -> out.add(t.data()));
+        return out.toArray(new float[0][]);
+    }
+
     @Test
     void sequenceModelPredictIsSafeFromManyThreads() throws Exception {
         LstmConfig config = LstmConfig.of(4, 12).withLayers(2);

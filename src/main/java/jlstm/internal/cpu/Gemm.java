@@ -3,15 +3,10 @@ package jlstm.internal.cpu;
 /**
  * The matrix products of the CPU engine.
  *
- * <p>Two families:
- * <ul>
- * <li>{@link #nn}, {@link #tn}, {@link #multiplyTransposedB}: plain loops on flat row-major arrays
- *     with offsets and leading dimensions (element (r, k) of X at xOff + r·ldx + k), kept as the
- *     readable reference and for small, cold products.</li>
- * <li>{@link #nnRows}, {@link #tnRows}: the fast products the engine uses, on matrices stored as
- *     arrays of rows ({@code float[rows][cols]}).</li>
- * </ul>
- * All of them accumulate into C.
+ * <p>{@link #nnRows}, {@link #tnRows}: the products of the engine and of {@link CellWeights} (the
+ * cell's step), on matrices stored as arrays of rows ({@code float[rows][cols]}); both accumulate
+ * into C. (Plain loops on flat arrays with offsets, once kept here as a reference, ran scalar and
+ * are gone: the cell, their last user, moved to these.)
  *
  * <p>Why rows: the fast kernel's inner loop is an "axpy" along a row of C and rows of B,
  * {@code c[j] = fma(a, b[j], c[j])}, which HotSpot's C2 compiles to vector FMAs — but only when
@@ -169,69 +164,6 @@ public final class Gemm {
     private static void kernel1x1(int from, int to, float x, float[] b, float[] c) {
         for (int j = from; j < to; j++) {
             c[j] = Math.fma(x, b[j], c[j]);
-        }
-    }
-
-    /**
-     * C[M,N] += A[M,K] · B[K,N].
-     */
-    public static void nn(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                          float[] c, int cOff, int ldc) {
-        for (int r = 0; r < m; r++) {
-            int cRow = cOff + r * ldc;
-            int aRow = aOff + r * lda;
-            for (int p = 0; p < k; p++) {
-                float av = a[aRow + p];
-                int bRow = bOff + p * ldb;
-                for (int col = 0; col < n; col++) {
-                    c[cRow + col] += av * b[bRow + col];
-                }
-            }
-        }
-    }
-
-    /**
-     * C[M,N] += A[K,M]ᵀ · B[K,N]: A is stored K rows of M.
-     */
-    public static void tn(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                          float[] c, int cOff, int ldc) {
-        for (int p = 0; p < k; p++) {
-            int aRow = aOff + p * lda;
-            int bRow = bOff + p * ldb;
-            for (int r = 0; r < m; r++) {
-                float av = a[aRow + r];
-                int cRow = cOff + r * ldc;
-                for (int col = 0; col < n; col++) {
-                    c[cRow + col] += av * b[bRow + col];
-                }
-            }
-        }
-    }
-
-    /**
-     * C[M,N] += A[M,K] · B[N,K]ᵀ (dot products; used where B is too small to be worth transposing).
-     */
-    public static void multiplyTransposedB(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
-                                           int ldb, float[] c, int cOff, int ldc) {
-        for (int r = 0; r < m; r++) {
-            int aRow = aOff + r * lda;
-            for (int col = 0; col < n; col++) {
-                int bRow = bOff + col * ldb;
-                float sum = 0f;
-                for (int p = 0; p < k; p++) {
-                    sum += a[aRow + p] * b[bRow + p];
-                }
-                c[cOff + r * ldc + col] += sum;
-            }
-        }
-    }
-
-    /** Writes the transpose of A[rows, cols] into out[cols, rows]. */
-    public static void transpose(float[] a, int rows, int cols, float[] out) {
-        for (int r = 0; r < rows; r++) {
-            for (int col = 0; col < cols; col++) {
-                out[col * rows + r] = a[r * cols + col];
-            }
         }
     }
 }
