@@ -68,25 +68,14 @@ class LayerConcurrencyTest {
         for (int b : batches) {
             alone.add(cell.step(input(b, 5, b), input(b, 33, b + 1), input(b, 33, b + 2)));
         }
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int task = 0; task < 64; task++) {
-                int k = task % batches.length, b = batches[k];
-                futures.add(pool.submit(() -> {
-                    for (int rep = 0; rep < 20; rep++) {
-                        LstmCell.State s = cell.step(input(b, 5, b), input(b, 33, b + 1), input(b, 33, b + 2));
-                        assertArrayEquals(alone.get(k).h().data(), s.h().data());
-                        assertArrayEquals(alone.get(k).c().data(), s.c().data());
-                    }
-                }));
+        onThreads(8, 64, task -> {
+            int k = task % batches.length, b = batches[k];
+            for (int rep = 0; rep < 20; rep++) {
+                LstmCell.State s = cell.step(input(b, 5, b), input(b, 33, b + 1), input(b, 33, b + 2));
+                assertArrayEquals(alone.get(k).h().data(), s.h().data());
+                assertArrayEquals(alone.get(k).c().data(), s.c().data());
             }
-            for (Future<?> f : futures) {
-                f.get(2, TimeUnit.MINUTES);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
     }
 
     /**
@@ -105,19 +94,28 @@ class LayerConcurrencyTest {
             alone.add(trainCell(LstmCell.of(p, 0, 0), b));
         }
         LstmCell cell = LstmCell.of(p, 0, 0);
-        ExecutorService pool = Executors.newFixedThreadPool(8);
+        onThreads(8, 64, task -> {
+            int k = task % batches.length, b = batches[k];
+            for (int rep = 0; rep < 10; rep++) {
+                float[][] got = trainCell(cell, b);
+                for (int i = 0; i < got.length; i++) {
+                    assertArrayEquals(alone.get(k)[i], got[i], "batch " + b + ", result " + i);
+                }
+            }
+        });
+    }
+
+    /**
+     * Runs task(0) … task(tasks − 1) on a pool of {@code threads} and waits for all of them (2
+     * minutes each at most); the first failure fails the test.
+     */
+    private static void onThreads(int threads, int tasks, java.util.function.IntConsumer task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<?>> futures = new ArrayList<>();
-            for (int task = 0; task < 64; task++) {
-                int k = task % batches.length, b = batches[k];
-                futures.add(pool.submit(() -> {
-                    for (int rep = 0; rep < 10; rep++) {
-                        float[][] got = trainCell(cell, b);
-                        for (int i = 0; i < got.length; i++) {
-                            assertArrayEquals(alone.get(k)[i], got[i], "batch " + b + ", result " + i);
-                        }
-                    }
-                }));
+            for (int t = 0; t < tasks; t++) {
+                int index = t;
+                futures.add(pool.submit(() -> task.accept(index)));
             }
             for (Future<?> f : futures) {
                 f.get(2, TimeUnit.MINUTES);
@@ -163,20 +161,10 @@ class LayerConcurrencyTest {
             for (int b : batches) {
                 alone.add(model.predict(input(5 * b, 4, b).reshape(5, b, 4)));
             }
-            ExecutorService pool = Executors.newFixedThreadPool(6);
-            try {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int task = 0; task < 36; task++) {
-                    int k = task % batches.length, b = batches[k];
-                    futures.add(pool.submit(() -> assertArrayEquals(alone.get(k).data(),
-                            model.predict(input(5 * b, 4, b).reshape(5, b, 4)).data())));
-                }
-                for (Future<?> f : futures) {
-                    f.get(2, TimeUnit.MINUTES);
-                }
-            } finally {
-                pool.shutdownNow();
-            }
+            onThreads(6, 36, task -> {
+                int k = task % batches.length, b = batches[k];
+                assertArrayEquals(alone.get(k).data(), model.predict(input(5 * b, 4, b).reshape(5, b, 4)).data());
+            });
         }
     }
 

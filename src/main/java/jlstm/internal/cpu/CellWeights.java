@@ -108,10 +108,7 @@ public final class CellWeights {
      */
     public void addGates(int batch, float[][] xh, boolean withH, float[] g) {
         int gates = 4 * hiddenSize;
-        float[][] rows = new float[batch][];
-        for (int b = 0; b < batch; b++) {
-            rows[b] = Arrays.copyOfRange(g, b * gates, (b + 1) * gates);
-        }
+        float[][] rows = rows(g, batch, gates);
         int depth = withH ? inputSize + hiddenSize : inputSize;
         Gemm.nnRows(batch, depth, 0, gates, xh, 0, 0, transposed, 0, rows, 0);
         for (int b = 0; b < batch; b++) {
